@@ -1,0 +1,243 @@
+//! The scalar field and the ONE fixed-point type.
+//!
+//! Values are quantized as `x̂ = round(x * 2^f)` into `i64`, and enter the field as
+//! `Fr` with negatives represented as `p - |x|`. Every conversion is checked:
+//! non-finite or out-of-range input is an error, never a silent wrap-around.
+
+use ark_ff::{BigInteger, PrimeField, Zero};
+
+pub use ark_bls12_381::Fr;
+
+use crate::error::FixedPointError;
+
+/// Largest number of fractional bits supported (so that `2^f` is exact in `f64`
+/// and a `Q`-bit value with `Q <= 63` still has integer headroom).
+pub const MAX_FRAC_BITS: u32 = 40;
+
+/// Fixed-point parameters: `frac_bits` fractional bits (`f`) inside a `total_bits`
+/// signed integer (`Q`): encoded values lie in `[-2^(Q-1), 2^(Q-1))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FixedPoint {
+    frac_bits: u32,
+    total_bits: u32,
+}
+
+impl FixedPoint {
+    /// `frac_bits = f`, `total_bits = Q` (default in zkdl: f = 16, Q = 32).
+    pub fn new(frac_bits: u32, total_bits: u32) -> Result<Self, FixedPointError> {
+        if frac_bits > MAX_FRAC_BITS {
+            return Err(FixedPointError::BadFracBits { frac_bits, max: MAX_FRAC_BITS });
+        }
+        if total_bits > 63 || total_bits <= frac_bits {
+            return Err(FixedPointError::BadFracBits { frac_bits, max: total_bits.saturating_sub(1).min(MAX_FRAC_BITS) });
+        }
+        Ok(Self { frac_bits, total_bits })
+    }
+
+    pub fn frac_bits(&self) -> u32 {
+        self.frac_bits
+    }
+
+    pub fn total_bits(&self) -> u32 {
+        self.total_bits
+    }
+
+    /// `2^f` as f64.
+    pub fn scale(&self) -> f64 {
+        (1u64 << self.frac_bits) as f64
+    }
+
+    /// `round(x * 2^f)`, checked to lie in `[-2^(Q-1), 2^(Q-1))`.
+    pub fn encode(&self, x: f64) -> Result<i64, FixedPointError> {
+        if !x.is_finite() {
+            return Err(FixedPointError::NotFinite { value: x });
+        }
+        let scaled = (x * self.scale()).round();
+        let bound = (1u64 << (self.total_bits - 1)) as f64;
+        if scaled < -bound || scaled >= bound {
+            return Err(FixedPointError::OutOfRange { value: x, bits: self.total_bits, frac_bits: self.frac_bits });
+        }
+        // In range of i64 by the check above (total_bits <= 63).
+        Ok(scaled as i64)
+    }
+
+    /// Encode a slice; the first failing element's error is returned.
+    pub fn encode_slice(&self, xs: &[f64]) -> Result<Vec<i64>, FixedPointError> {
+        xs.iter().map(|&x| self.encode(x)).collect()
+    }
+
+    /// `v / 2^f`.
+    pub fn decode(&self, v: i64) -> f64 {
+        v as f64 / self.scale()
+    }
+
+    /// Decode a value at scale `2^(k f)` (e.g. `k = 2` for a product before rescaling).
+    pub fn decode_scaled(&self, v: i128, k: u32) -> f64 {
+        v as f64 / self.scale().powi(k as i32)
+    }
+
+    /// Checks that `v` lies in `[-2^(Q-1), 2^(Q-1))`.
+    pub fn check_range(&self, v: i128) -> Result<i64, FixedPointError> {
+        check_signed_bits(v, self.total_bits)
+    }
+
+    /// Rescale a value of scale `2^(2f)` to scale `2^f` with round-half-up:
+    /// `z + 2^(f-1) = 2^f * q + r` with `0 <= r < 2^f`. Returns `(q, r)`; `q` is
+    /// checked to be a `Q`-bit signed value.
+    pub fn rescale(&self, z: i128) -> Result<(i64, u64), FixedPointError> {
+        let (q, r) = rescale_round(z, self.frac_bits);
+        Ok((self.check_range(q)?, r))
+    }
+}
+
+impl Default for FixedPoint {
+    fn default() -> Self {
+        Self { frac_bits: 16, total_bits: 32 }
+    }
+}
+
+/// Round-half-up division by `2^shift`: returns `(q, r)` with
+/// `z + 2^(shift-1) = 2^shift * q + r`, `0 <= r < 2^shift` (for `shift = 0`: `(z, 0)`).
+pub fn rescale_round(z: i128, shift: u32) -> (i128, u64) {
+    if shift == 0 {
+        return (z, 0);
+    }
+    let half = 1i128 << (shift - 1);
+    let t = z + half;
+    let q = t >> shift; // arithmetic shift = floor division
+    let r = (t - (q << shift)) as u64;
+    (q, r)
+}
+
+/// Checks `-2^(bits-1) <= v < 2^(bits-1)` and returns `v` as `i64` (`bits <= 64`).
+pub fn check_signed_bits(v: i128, bits: u32) -> Result<i64, FixedPointError> {
+    let bits = bits.min(64);
+    let lo = -(1i128 << (bits - 1));
+    let hi = 1i128 << (bits - 1);
+    if v < lo || v >= hi {
+        return Err(FixedPointError::IntOutOfRange { value: v, bits });
+    }
+    Ok(v as i64)
+}
+
+/// `i64 -> Fr`, negatives as `p - |v|`.
+#[inline]
+pub fn fr_from_i64(v: i64) -> Fr {
+    if v >= 0 {
+        Fr::from(v as u64)
+    } else {
+        -Fr::from(v.unsigned_abs())
+    }
+}
+
+/// `i128 -> Fr`, negatives as `p - |v|`.
+#[inline]
+pub fn fr_from_i128(v: i128) -> Fr {
+    if v >= 0 {
+        Fr::from(v as u128)
+    } else {
+        -Fr::from(v.unsigned_abs())
+    }
+}
+
+/// `Fr -> i64` where `x < 2^63` (non-negative) or `p - x <= 2^63` (negative).
+pub fn fr_to_i64(x: Fr) -> Result<i64, FixedPointError> {
+    small_signed(&x).ok_or(FixedPointError::FieldNotSmall)
+}
+
+/// The signed small-integer view of a field element, if it has one
+/// (`x < 2^63` gives `x`, `p - x <= 2^63` gives `-(p - x)`).
+#[inline]
+pub fn small_signed(x: &Fr) -> Option<i64> {
+    if x.is_zero() {
+        return Some(0);
+    }
+    let b = x.into_bigint();
+    if b.0[1] == 0 && b.0[2] == 0 && b.0[3] == 0 && b.0[0] < (1u64 << 63) {
+        return Some(b.0[0] as i64);
+    }
+    let n = (-*x).into_bigint();
+    if n.0[1] == 0 && n.0[2] == 0 && n.0[3] == 0 && n.0[0] <= (1u64 << 63) {
+        return Some((n.0[0] as i128).wrapping_neg() as i64);
+    }
+    None
+}
+
+/// Convert a slice of `i64` into field elements.
+pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
+    use rayon::prelude::*;
+    v.par_iter().map(|&x| fr_from_i64(x)).collect()
+}
+
+/// Number of bits needed to write the non-negative integer behind `x` (big-endian view).
+pub fn num_bits(x: &Fr) -> u32 {
+    x.into_bigint().num_bits()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_decode_roundtrip() {
+        let fp = FixedPoint::default();
+        for &x in &[0.0, 1.0, -1.0, 0.5, -0.25, 1234.5678, -32767.99] {
+            let v = fp.encode(x).unwrap();
+            assert!((fp.decode(v) - x).abs() <= 0.5 / fp.scale());
+        }
+        assert_eq!(fp.encode(1.0).unwrap(), 65536);
+        assert_eq!(fp.encode(-1.0).unwrap(), -65536);
+    }
+
+    #[test]
+    fn encode_rejects_bad_values() {
+        let fp = FixedPoint::default();
+        assert!(matches!(fp.encode(f64::NAN), Err(FixedPointError::NotFinite { .. })));
+        assert!(matches!(fp.encode(f64::INFINITY), Err(FixedPointError::NotFinite { .. })));
+        assert!(matches!(fp.encode(32768.0), Err(FixedPointError::OutOfRange { .. })));
+        assert!(fp.encode(-32768.0).is_ok());
+        assert!(matches!(fp.encode(-32768.1), Err(FixedPointError::OutOfRange { .. })));
+        assert!(FixedPoint::new(41, 63).is_err());
+        assert!(FixedPoint::new(16, 64).is_err());
+        assert!(FixedPoint::new(16, 16).is_err());
+    }
+
+    #[test]
+    fn field_roundtrip_and_negatives() {
+        for &v in &[0i64, 1, -1, 42, -42, i64::MAX, i64::MIN, i64::MIN + 1] {
+            let x = fr_from_i64(v);
+            assert_eq!(fr_to_i64(x).unwrap(), v);
+        }
+        assert_eq!(fr_from_i64(-5), -Fr::from(5u64));
+        assert_eq!(fr_from_i64(-5) + Fr::from(5u64), Fr::from(0u64));
+        // 2^63 is not an i64
+        assert!(fr_to_i64(Fr::from(1u64 << 63)).is_err());
+        assert!(fr_to_i64(Fr::from(u64::MAX)).is_err());
+        assert_eq!(fr_from_i128(-(1i128 << 100)), -Fr::from(1u128 << 100));
+    }
+
+    #[test]
+    fn rescale_rounds_half_up() {
+        assert_eq!(rescale_round(0, 16), (0, 1 << 15));
+        assert_eq!(rescale_round(1 << 16, 16), (1, 1 << 15));
+        assert_eq!(rescale_round((1 << 15) - 1, 16), (0, (1 << 16) - 1));
+        assert_eq!(rescale_round(1 << 15, 16), (1, 0));
+        assert_eq!(rescale_round(-(1 << 15), 16), (0, 0));
+        assert_eq!(rescale_round(-(1 << 15) - 1, 16), (-1, (1 << 16) - 1));
+        for z in [-1_000_000i128, -65537, -3, 7, 99_999_999] {
+            let (q, r) = rescale_round(z, 16);
+            assert_eq!(z + (1 << 15), (q << 16) + r as i128);
+            assert!(r < 1 << 16);
+        }
+        let fp = FixedPoint::default();
+        assert!(fp.rescale(1i128 << 50).is_err());
+    }
+
+    #[test]
+    fn signed_bit_checks() {
+        assert!(check_signed_bits(127, 8).is_ok());
+        assert!(check_signed_bits(128, 8).is_err());
+        assert!(check_signed_bits(-128, 8).is_ok());
+        assert!(check_signed_bits(-129, 8).is_err());
+    }
+}

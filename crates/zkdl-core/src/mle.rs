@@ -1,0 +1,255 @@
+//! Dense multilinear extensions.
+//!
+//! **Variable order** (used by every crate of zkdl): a table of `2^n` evaluations
+//! `f[i]` defines `f(x_0, ..., x_{n-1})` with `x_j = bit j of i`. Bit 0 (the least
+//! significant bit) is the FIRST variable. Binding ([`DenseMle::bind_in_place`])
+//! always fixes the first free variable, so a sumcheck that binds round by round
+//! produces its challenges in the same order as the point coordinates.
+//!
+//! The extension is `f(r) = sum_x f[x] * prod_j (r_j x_j + (1 - r_j)(1 - x_j))`.
+
+use ark_ff::{One, Zero};
+use rayon::prelude::*;
+
+use crate::error::MleError;
+use crate::field::Fr;
+
+/// Above this size, table operations run in parallel.
+const PAR_THRESHOLD: usize = 1 << 12;
+/// The largest number of variables accepted (tables are dense in memory).
+pub const MAX_VARS: usize = 40;
+
+/// A multilinear polynomial given by its `2^num_vars` evaluations on the hypercube.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenseMle {
+    num_vars: usize,
+    evals: Vec<Fr>,
+}
+
+impl DenseMle {
+    /// From a table whose length is a power of two.
+    pub fn new(evals: Vec<Fr>) -> Result<Self, MleError> {
+        let len = evals.len();
+        if !len.is_power_of_two() {
+            return Err(MleError::NotPowerOfTwo { len });
+        }
+        Ok(Self { num_vars: len.trailing_zeros() as usize, evals })
+    }
+
+    /// From any number of values, padded with zeros to `2^num_vars`.
+    pub fn from_padded(mut values: Vec<Fr>, num_vars: usize) -> Result<Self, MleError> {
+        if num_vars > MAX_VARS {
+            return Err(MleError::TooManyVars { num_vars });
+        }
+        let size = 1usize << num_vars;
+        if values.len() > size {
+            return Err(MleError::TooManyValues { len: values.len(), num_vars });
+        }
+        values.resize(size, Fr::zero());
+        Ok(Self { num_vars, evals: values })
+    }
+
+    /// The constant polynomial (zero variables).
+    pub fn constant(c: Fr) -> Self {
+        Self { num_vars: 0, evals: vec![c] }
+    }
+
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    pub fn evals(&self) -> &[Fr] {
+        &self.evals
+    }
+
+    pub fn into_evals(self) -> Vec<Fr> {
+        self.evals
+    }
+
+    pub fn len(&self) -> usize {
+        self.evals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.evals.is_empty()
+    }
+
+    /// Fix the first free variable to `r`: `f'[i] = f[2i] + r (f[2i+1] - f[2i])`.
+    /// A zero-variable MLE is left unchanged.
+    pub fn bind_in_place(&mut self, r: Fr) {
+        if self.num_vars == 0 {
+            return;
+        }
+        let half = self.evals.len() / 2;
+        if half >= PAR_THRESHOLD {
+            let new: Vec<Fr> = self
+                .evals
+                .par_chunks_exact(2)
+                .map(|p| p[0] + r * (p[1] - p[0]))
+                .collect();
+            self.evals = new;
+        } else {
+            for i in 0..half {
+                let a = self.evals[2 * i];
+                let b = self.evals[2 * i + 1];
+                self.evals[i] = a + r * (b - a);
+            }
+            self.evals.truncate(half);
+        }
+        self.num_vars -= 1;
+    }
+
+    /// Evaluate at `point` (`point[j]` is the value of variable `x_j`).
+    pub fn evaluate(&self, point: &[Fr]) -> Result<Fr, MleError> {
+        if point.len() != self.num_vars {
+            return Err(MleError::PointLength { expected: self.num_vars, got: point.len() });
+        }
+        Ok(evaluate_slice(&self.evals, point))
+    }
+}
+
+/// Evaluate the MLE of `evals` (length `2^point.len()`) at `point` by folding the
+/// first variable repeatedly. Callers check the lengths.
+fn evaluate_slice(evals: &[Fr], point: &[Fr]) -> Fr {
+    let Some((&r, rest)) = point.split_first() else {
+        return evals.first().copied().unwrap_or_else(Fr::zero);
+    };
+    let folded: Vec<Fr> = if evals.len() / 2 >= PAR_THRESHOLD {
+        evals.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect()
+    } else {
+        evals.chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect()
+    };
+    evaluate_slice(&folded, rest)
+}
+
+/// The table `eq(point, x)` for all `x` in `{0,1}^n` (`n = point.len()`), in the
+/// variable order of this module: entry `x` is `prod_j (r_j x_j + (1-r_j)(1-x_j))`.
+pub fn eq_table(point: &[Fr]) -> Vec<Fr> {
+    eq_table_scaled(point, Fr::one())
+}
+
+/// `scale * eq(point, x)` for all `x`.
+pub fn eq_table_scaled(point: &[Fr], scale: Fr) -> Vec<Fr> {
+    let n = point.len();
+    let mut table = vec![Fr::zero(); 1usize << n];
+    table[0] = scale;
+    for (j, &r) in point.iter().enumerate() {
+        let size = 1usize << j;
+        let (lo, hi) = table.split_at_mut(size);
+        let hi = &mut hi[..size];
+        if size >= PAR_THRESHOLD {
+            lo.par_iter_mut().zip(hi.par_iter_mut()).for_each(|(l, h)| {
+                *h = *l * r;
+                *l -= *h;
+            });
+        } else {
+            for (l, h) in lo.iter_mut().zip(hi.iter_mut()) {
+                *h = *l * r;
+                *l -= *h;
+            }
+        }
+    }
+    table
+}
+
+/// `eq(a, b) = prod_j (a_j b_j + (1 - a_j)(1 - b_j))`; `None` when lengths differ.
+pub fn eq_eval(a: &[Fr], b: &[Fr]) -> Option<Fr> {
+    if a.len() != b.len() {
+        return None;
+    }
+    Some(
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| x * y + (Fr::one() - x) * (Fr::one() - y))
+            .product(),
+    )
+}
+
+/// Inner product of two equal-length slices (parallel for large inputs).
+pub fn inner_product(a: &[Fr], b: &[Fr]) -> Fr {
+    if a.len() >= PAR_THRESHOLD {
+        a.par_iter().zip(b.par_iter()).map(|(x, y)| *x * y).sum()
+    } else {
+        a.iter().zip(b).map(|(x, y)| *x * y).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_std::UniformRand;
+    use proptest::prelude::*;
+
+    fn naive(evals: &[Fr], r: &[Fr]) -> Fr {
+        let mut acc = Fr::zero();
+        for (x, &f) in evals.iter().enumerate() {
+            let mut w = Fr::one();
+            for (j, &rj) in r.iter().enumerate() {
+                let xj = (x >> j) & 1 == 1;
+                w *= if xj { rj } else { Fr::one() - rj };
+            }
+            acc += f * w;
+        }
+        acc
+    }
+
+    fn rand_vec(seed: u64, n: usize) -> Vec<Fr> {
+        use ark_std::rand::{rngs::StdRng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..n).map(|_| Fr::rand(&mut rng)).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn evaluate_matches_naive(n in 0usize..9, seed in any::<u64>()) {
+            let evals = rand_vec(seed, 1 << n);
+            let r = rand_vec(seed ^ 0xabcdef, n);
+            let mle = DenseMle::new(evals.clone()).unwrap();
+            prop_assert_eq!(mle.evaluate(&r).unwrap(), naive(&evals, &r));
+            // eq table dot product is the same thing
+            prop_assert_eq!(inner_product(&evals, &eq_table(&r)), naive(&evals, &r));
+        }
+
+        #[test]
+        fn binding_matches_evaluation(n in 1usize..9, seed in any::<u64>()) {
+            let evals = rand_vec(seed, 1 << n);
+            let r = rand_vec(seed.wrapping_add(7), n);
+            let mut mle = DenseMle::new(evals.clone()).unwrap();
+            for (j, &rj) in r.iter().enumerate() {
+                mle.bind_in_place(rj);
+                prop_assert_eq!(mle.num_vars(), n - j - 1);
+                prop_assert_eq!(mle.evaluate(&r[j + 1..]).unwrap(), naive(&evals, &r));
+            }
+        }
+
+        #[test]
+        fn eq_table_matches_eq_eval(n in 0usize..8, seed in any::<u64>()) {
+            let r = rand_vec(seed, n);
+            let t = eq_table(&r);
+            for x in 0..(1usize << n) {
+                let bits: Vec<Fr> = (0..n).map(|j| Fr::from(((x >> j) & 1) as u64)).collect();
+                prop_assert_eq!(t[x], eq_eval(&r, &bits).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn large_tables_parallel_paths() {
+        let n = 14;
+        let evals = rand_vec(1, 1 << n);
+        let r = rand_vec(2, n);
+        let mle = DenseMle::new(evals.clone()).unwrap();
+        assert_eq!(mle.evaluate(&r).unwrap(), inner_product(&evals, &eq_table(&r)));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(DenseMle::new(vec![Fr::zero(); 3]), Err(MleError::NotPowerOfTwo { len: 3 }));
+        let m = DenseMle::from_padded(vec![Fr::one(); 3], 2).unwrap();
+        assert_eq!(m.len(), 4);
+        assert!(m.evaluate(&[Fr::one()]).is_err());
+        assert!(DenseMle::from_padded(vec![Fr::one(); 5], 2).is_err());
+        assert_eq!(eq_eval(&[Fr::one()], &[]), None);
+    }
+}

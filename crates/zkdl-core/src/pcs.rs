@@ -1,0 +1,407 @@
+//! Hyrax-style multilinear polynomial commitments over BLS12-381 G1.
+//!
+//! A table of `2^n` evaluations (variable order of [`crate::mle`]) is viewed as a
+//! matrix of `2^row_vars` rows and `2^col_vars` columns, `col_vars = ceil(n/2)`:
+//! entry `(i, j)` is `f[i * 2^col_vars + j]`, so the column index holds the FIRST
+//! `col_vars` variables and the row index the last `row_vars`. Each row is committed
+//! with a Pedersen vector commitment `C_i = <row_i, G> + beta_i H`.
+//!
+//! Opening at `r = (r_col, r_row)`: `f(r) = eq(r_row)^T M eq(r_col)`. The verifier
+//! combines the row commitments into `C = sum_i eq(r_row)_i C_i`, a commitment to
+//! `v = eq(r_row)^T M`, and the prover shows `<v, eq(r_col)> = y` with a log-size
+//! inner-product (folding) argument, Bulletproofs-style: every folding challenge is
+//! drawn from the transcript AFTER the round's `L`, `R` are absorbed, and the
+//! transcript has absorbed the commitment, the point and the claimed value first.
+//!
+//! Generators `G_j`, `H`, `U` are derived by hash-to-curve (RFC 9380 style,
+//! SHA-256 expander, Wahby-Boneh isogeny map) from a label and an index, so nobody
+//! knows a discrete-log relation between any two of them.
+//!
+//! Hiding: commitments take optional row blinding factors and the argument then
+//! blinds `L`, `R` as well; the final folded scalar is still revealed, so openings
+//! are not yet zero-knowledge (DESIGN §4 replaces the last step by a proof of dot
+//! product).
+
+use ark_ec::hashing::curve_maps::wb::WBMap;
+use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
+use ark_ec::hashing::HashToCurve;
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::field_hashers::DefaultFieldHasher;
+use ark_ff::{Field, One, UniformRand, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_std::rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use sha2::Sha256;
+
+use crate::error::PcsError;
+use crate::field::Fr;
+use crate::mle::{eq_table, inner_product};
+use crate::msm::{CpuMsm, MsmBackend};
+use crate::transcript::{labels, Transcript};
+use crate::{G1Affine, G1Projective};
+
+/// Domain-separation tag of zkdl's hash-to-curve.
+pub const HASH_TO_CURVE_DST: &[u8] = b"ZKDL-V1-HYRAX-GENERATORS_BLS12381G1_XMD:SHA-256_WB_RO_";
+
+/// Largest supported number of variables of one committed table.
+pub const MAX_VARS: usize = 40;
+
+/// Rows/columns split: `(row_vars, col_vars)` with `col_vars = ceil(n / 2)`.
+pub fn split_vars(num_vars: usize) -> (usize, usize) {
+    let col = num_vars.div_ceil(2);
+    (num_vars - col, col)
+}
+
+/// Public generators: `G_0..G_{m-1}` for the columns, `H` for blinding, `U` for the
+/// inner-product value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HyraxGenerators {
+    gens: Vec<G1Affine>,
+    h: G1Affine,
+    u: G1Affine,
+}
+
+type H2C = MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<ark_bls12_381::g1::Config>>;
+
+fn hash_generator(hasher: &H2C, label: &[u8], kind: &[u8], index: usize) -> Result<G1Affine, PcsError> {
+    let mut msg = Vec::with_capacity(label.len() + kind.len() + 10);
+    msg.extend_from_slice(label);
+    msg.push(b'/');
+    msg.extend_from_slice(kind);
+    msg.push(b'/');
+    msg.extend_from_slice(&(index as u64).to_le_bytes());
+    hasher.hash(&msg).map_err(|_| PcsError::HashToCurve { index })
+}
+
+impl HyraxGenerators {
+    /// Derive generators for tables of up to `max_num_vars` variables. Column
+    /// generator `j` depends only on `(label, j)`, so smaller tables use a prefix.
+    pub fn new(label: &[u8], max_num_vars: usize) -> Result<Self, PcsError> {
+        if max_num_vars > MAX_VARS {
+            return Err(PcsError::TooManyVars { num_vars: max_num_vars, max: MAX_VARS });
+        }
+        let (_, col_vars) = split_vars(max_num_vars);
+        let hasher = H2C::new(HASH_TO_CURVE_DST).map_err(|_| PcsError::HashToCurve { index: 0 })?;
+        let gens: Vec<G1Affine> = (0..1usize << col_vars)
+            .into_par_iter()
+            .map(|j| hash_generator(&hasher, label, b"G", j))
+            .collect::<Result<_, _>>()?;
+        let h = hash_generator(&hasher, label, b"H", 0)?;
+        let u = hash_generator(&hasher, label, b"U", 0)?;
+        Ok(Self { gens, h, u })
+    }
+
+    pub fn max_num_vars(&self) -> usize {
+        2 * (self.gens.len().trailing_zeros() as usize)
+    }
+
+    pub fn column_generators(&self) -> &[G1Affine] {
+        &self.gens
+    }
+
+    pub fn blinding_generator(&self) -> G1Affine {
+        self.h
+    }
+
+    fn cols(&self, col_vars: usize) -> Result<&[G1Affine], PcsError> {
+        let m = 1usize << col_vars;
+        self.gens.get(..m).ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.gens.len() })
+    }
+}
+
+/// A commitment: one G1 point per row.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct HyraxCommitment {
+    pub rows: Vec<G1Affine>,
+}
+
+/// The log-size opening argument.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct HyraxOpening {
+    pub l: Vec<G1Affine>,
+    pub r: Vec<G1Affine>,
+    /// The folded scalar.
+    pub a: Fr,
+    /// The folded blinding factor.
+    pub blind: Fr,
+}
+
+/// The scalars of a table to commit: field elements or small signed integers
+/// (quantized tensors, which take the fast MSM path).
+#[derive(Debug, Clone, Copy)]
+pub enum Table<'a> {
+    Field(&'a [Fr]),
+    Small(&'a [i64]),
+}
+
+impl Table<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Table::Field(v) => v.len(),
+            Table::Small(v) => v.len(),
+        }
+    }
+}
+
+/// Commit to a table of `2^num_vars` values (shorter tables are NOT padded here:
+/// the caller pads, so that padding is explicit). `blinds`, if given, has one
+/// factor per row.
+pub fn commit(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    table: Table<'_>,
+    blinds: Option<&[Fr]>,
+    msm: &dyn MsmBackend,
+) -> Result<HyraxCommitment, PcsError> {
+    let (row_vars, col_vars) = split_vars(num_vars);
+    if table.len() != 1usize << num_vars {
+        return Err(PcsError::WrongTableLength { expected: 1usize << num_vars, got: table.len() });
+    }
+    let rows = 1usize << row_vars;
+    if let Some(b) = blinds {
+        if b.len() != rows {
+            return Err(PcsError::WrongBlindCount { expected: rows, got: b.len() });
+        }
+    }
+    let g = gens.cols(col_vars)?;
+    let m = g.len();
+    let row_commit = |i: usize| -> G1Projective {
+        let c = match table {
+            Table::Field(v) => msm.msm_fr(g, &v[i * m..(i + 1) * m]),
+            Table::Small(v) => msm.msm_i64(g, &v[i * m..(i + 1) * m]),
+        };
+        // Lengths are equal by construction.
+        let mut c = c.unwrap_or_else(|_| G1Projective::zero());
+        if let Some(b) = blinds {
+            c += gens.h * b[i];
+        }
+        c
+    };
+    let proj: Vec<G1Projective> = (0..rows).into_par_iter().map(row_commit).collect();
+    Ok(HyraxCommitment { rows: G1Projective::normalize_batch(&proj) })
+}
+
+impl HyraxCommitment {
+    /// `sum_k coeffs[k] * comms[k]` row by row: a commitment to the same linear
+    /// combination of the tables (blinds combine likewise). Used to open several
+    /// tables at one point with one argument.
+    pub fn combine(comms: &[&HyraxCommitment], coeffs: &[Fr]) -> Result<HyraxCommitment, PcsError> {
+        let mismatch = PcsError::CombineMismatch { commitments: comms.len(), coefficients: coeffs.len() };
+        let Some(first) = comms.first() else {
+            return Err(mismatch);
+        };
+        if comms.len() != coeffs.len() || comms.iter().any(|c| c.rows.len() != first.rows.len()) {
+            return Err(mismatch);
+        }
+        let msm = CpuMsm;
+        let proj: Vec<G1Projective> = (0..first.rows.len())
+            .into_par_iter()
+            .map(|i| {
+                let bases: Vec<G1Affine> = comms.iter().map(|c| c.rows[i]).collect();
+                msm.msm_fr(&bases, coeffs).unwrap_or_else(|_| G1Projective::zero())
+            })
+            .collect();
+        Ok(HyraxCommitment { rows: G1Projective::normalize_batch(&proj) })
+    }
+}
+
+/// Linear combination of tables (the prover's side of [`HyraxCommitment::combine`]).
+pub fn combine_tables(tables: &[&[Fr]], coeffs: &[Fr]) -> Vec<Fr> {
+    let len = tables.iter().map(|t| t.len()).max().unwrap_or(0);
+    (0..len)
+        .into_par_iter()
+        .map(|x| tables.iter().zip(coeffs).map(|(t, c)| t.get(x).map_or(Fr::zero(), |v| *v * c)).sum())
+        .collect()
+}
+
+fn absorb_statement(
+    transcript: &mut Transcript,
+    num_vars: usize,
+    comm: &HyraxCommitment,
+    point: &[Fr],
+    value: &Fr,
+) {
+    transcript.append_u64(labels::HYRAX_OPEN_BEGIN, num_vars as u64);
+    transcript.append_points(labels::HYRAX_COMMITMENT_ROW, &comm.rows);
+    transcript.append_scalars(labels::HYRAX_POINT, point);
+    transcript.append_scalar(labels::HYRAX_VALUE, value);
+}
+
+/// Open the committed `table` (as field elements, `2^num_vars` of them) at `point`.
+/// Returns the value `f(point)` and the opening argument. `blinds` must be the ones
+/// used to commit; `rng` blinds the folding rounds when `blinds` is given.
+#[allow(clippy::too_many_arguments)]
+pub fn open<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    table: &[Fr],
+    blinds: Option<&[Fr]>,
+    comm: &HyraxCommitment,
+    point: &[Fr],
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> Result<(Fr, HyraxOpening), PcsError> {
+    let (row_vars, col_vars) = split_vars(num_vars);
+    if point.len() != num_vars {
+        return Err(PcsError::PointLength { expected: num_vars, got: point.len() });
+    }
+    if table.len() != 1usize << num_vars {
+        return Err(PcsError::WrongTableLength { expected: 1usize << num_vars, got: table.len() });
+    }
+    let rows = 1usize << row_vars;
+    let m = 1usize << col_vars;
+    if let Some(b) = blinds {
+        if b.len() != rows {
+            return Err(PcsError::WrongBlindCount { expected: rows, got: b.len() });
+        }
+    }
+    let g = gens.cols(col_vars)?;
+    let (r_col, r_row) = point.split_at(col_vars);
+    let lvec = eq_table(r_row);
+    let bvec = eq_table(r_col);
+    // v = L^T M
+    let mut v: Vec<Fr> = (0..m)
+        .into_par_iter()
+        .map(|j| (0..rows).map(|i| lvec[i] * table[i * m + j]).sum())
+        .collect();
+    let value = inner_product(&v, &bvec);
+    let mut blind = blinds.map_or(Fr::zero(), |b| inner_product(&lvec, b));
+
+    absorb_statement(transcript, num_vars, comm, point, &value);
+    let w = transcript.challenge_scalar(labels::HYRAX_IPA_U);
+    let q = (gens.u * w).into_affine();
+
+    let mut b = bvec;
+    let mut gcur: Vec<G1Affine> = g.to_vec();
+    let mut ls = Vec::with_capacity(col_vars);
+    let mut rs = Vec::with_capacity(col_vars);
+    let msm = CpuMsm;
+    while v.len() > 1 {
+        let h = v.len() / 2;
+        let (v_lo, v_hi) = v.split_at(h);
+        let (b_lo, b_hi) = b.split_at(h);
+        let (g_lo, g_hi) = gcur.split_at(h);
+        let (lam_l, lam_r) = if blinds.is_some() { (Fr::rand(rng), Fr::rand(rng)) } else { (Fr::zero(), Fr::zero()) };
+        let map = |e: crate::MsmError| -> PcsError {
+            let _ = e;
+            PcsError::WrongTableLength { expected: h, got: h }
+        };
+        // L = <v_lo, G_hi> + <v_lo, b_hi> Q + lam_l H ; R = <v_hi, G_lo> + <v_hi, b_lo> Q + lam_r H
+        let l = msm.msm_fr(g_hi, v_lo).map_err(map)? + q * inner_product(v_lo, b_hi) + gens.h * lam_l;
+        let r = msm.msm_fr(g_lo, v_hi).map_err(map)? + q * inner_product(v_hi, b_lo) + gens.h * lam_r;
+        let lr = G1Projective::normalize_batch(&[l, r]);
+        let (la, ra) = match lr.as_slice() {
+            [a, b] => (*a, *b),
+            _ => return Err(PcsError::OpeningRejected),
+        };
+        transcript.append_point(labels::HYRAX_IPA_L, &la);
+        transcript.append_point(labels::HYRAX_IPA_R, &ra);
+        let x = transcript.challenge_scalar(labels::HYRAX_IPA_CHALLENGE);
+        let xinv = x.inverse().ok_or(PcsError::ZeroChallenge)?;
+        // v' = v_lo + x v_hi ; b' = b_lo + x^-1 b_hi ; G' = G_lo + x^-1 G_hi
+        let nv: Vec<Fr> = v_lo.par_iter().zip(v_hi).map(|(a, c)| *a + x * c).collect();
+        let nb: Vec<Fr> = b_lo.par_iter().zip(b_hi).map(|(a, c)| *a + xinv * c).collect();
+        let ng: Vec<G1Projective> = g_lo.par_iter().zip(g_hi).map(|(a, c)| *c * xinv + a).collect();
+        blind += xinv * lam_l + x * lam_r;
+        v = nv;
+        b = nb;
+        gcur = G1Projective::normalize_batch(&ng);
+        ls.push(la);
+        rs.push(ra);
+    }
+    let a = v.first().copied().unwrap_or_else(Fr::zero);
+    Ok((value, HyraxOpening { l: ls, r: rs, a, blind }))
+}
+
+/// Verify that the table committed in `comm` (with `num_vars` variables) evaluates
+/// to `value` at `point`.
+pub fn verify(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    comm: &HyraxCommitment,
+    point: &[Fr],
+    value: Fr,
+    proof: &HyraxOpening,
+    transcript: &mut Transcript,
+) -> Result<(), PcsError> {
+    if num_vars > MAX_VARS {
+        return Err(PcsError::TooManyVars { num_vars, max: MAX_VARS });
+    }
+    let (row_vars, col_vars) = split_vars(num_vars);
+    if point.len() != num_vars {
+        return Err(PcsError::PointLength { expected: num_vars, got: point.len() });
+    }
+    let rows = 1usize << row_vars;
+    if comm.rows.len() != rows {
+        return Err(PcsError::WrongRowCount { expected: rows, got: comm.rows.len() });
+    }
+    if proof.l.len() != col_vars || proof.r.len() != col_vars {
+        return Err(PcsError::WrongRoundCount { expected: col_vars, got: proof.l.len().min(proof.r.len()) });
+    }
+    let g = gens.cols(col_vars)?;
+    let (r_col, r_row) = point.split_at(col_vars);
+    let lvec = eq_table(r_row);
+    let bvec = eq_table(r_col);
+
+    absorb_statement(transcript, num_vars, comm, point, &value);
+    let w = transcript.challenge_scalar(labels::HYRAX_IPA_U);
+
+    let mut xs = Vec::with_capacity(col_vars);
+    for (l, r) in proof.l.iter().zip(&proof.r) {
+        transcript.append_point(labels::HYRAX_IPA_L, l);
+        transcript.append_point(labels::HYRAX_IPA_R, r);
+        let x = transcript.challenge_scalar(labels::HYRAX_IPA_CHALLENGE);
+        let xinv = x.inverse().ok_or(PcsError::ZeroChallenge)?;
+        xs.push((x, xinv));
+    }
+    // s_i = prod_j (x_j^-1)^{bit of round j in i}; round 0 is the most significant bit.
+    let mut s = vec![Fr::one()];
+    for (_, xinv) in &xs {
+        let mut next = Vec::with_capacity(2 * s.len());
+        for e in &s {
+            next.push(*e);
+            next.push(*e * xinv);
+        }
+        s = next;
+    }
+    let b_final = inner_product(&s, &bvec);
+    // Check: sum_i L_i C_i + value*Q + sum_j (x_j^-1 L_j + x_j R_j)
+    //        - a*sum_i s_i G_i - a*b_final*Q - blind*H == 0     with Q = w U
+    let a = proof.a;
+    let mut bases: Vec<G1Affine> = Vec::with_capacity(rows + 2 * col_vars + 2 + g.len());
+    let mut scalars: Vec<Fr> = Vec::with_capacity(bases.capacity());
+    bases.extend_from_slice(&comm.rows);
+    scalars.extend_from_slice(&lvec);
+    for ((l, r), (x, xinv)) in proof.l.iter().zip(&proof.r).zip(&xs) {
+        bases.push(*l);
+        scalars.push(*xinv);
+        bases.push(*r);
+        scalars.push(*x);
+    }
+    bases.push(gens.u);
+    scalars.push(w * (value - a * b_final));
+    bases.push(gens.h);
+    scalars.push(-proof.blind);
+    bases.extend_from_slice(g);
+    scalars.extend(s.iter().map(|si| -(a * si)));
+    let check = CpuMsm.msm_fr(&bases, &scalars).map_err(|_| PcsError::OpeningRejected)?;
+    if !check.is_zero() {
+        return Err(PcsError::OpeningRejected);
+    }
+    Ok(())
+}
+
+/// Evaluate a committed table directly (prover-side helper): `f(point)`.
+pub fn evaluate_table(table: &[Fr], point: &[Fr]) -> Fr {
+    inner_product(table, &eq_table(point))
+}
+
+/// Sizes in bytes (compressed) of a commitment and an opening for `num_vars`.
+pub fn sizes(num_vars: usize) -> (usize, usize) {
+    let (row_vars, col_vars) = split_vars(num_vars);
+    let point = G1Affine::generator().compressed_size();
+    let scalar = Fr::one().compressed_size();
+    let comm = 8 + (1usize << row_vars) * point;
+    let open = 8 + 8 + 2 * col_vars * point + 2 * scalar;
+    (comm, open)
+}

@@ -1,0 +1,477 @@
+//! The ONE generic sumcheck engine of zkdl.
+//!
+//! A prover-side instance ([`SumcheckInstance`]) claims `sum_{x in {0,1}^n} g(x) = c`
+//! for a polynomial `g` of individual degree at most `degree` in each variable. The
+//! engine ([`prove_batched`] / [`verify_batched`]) runs any number of instances at once:
+//! after all claims are in the transcript, one coefficient `rho_i` per instance is
+//! drawn and the prover runs the sumcheck of `sum_i rho_i g_i`. Instances with fewer
+//! variables than the largest are padded with dummy variables that come FIRST in
+//! binding order, so instance `i` ends at the LAST `n_i` coordinates of the point.
+//!
+//! Round polynomials are sent as their evaluations at `0, 1, ..., D` (D the batch
+//! degree). Variables are bound in the order of [`crate::mle`] (bit 0 first).
+//!
+//! **The verifier does not finish the job.** [`verify_batched`] returns a
+//! [`BatchedClaim`]: a point and the value that `sum_i rho_i g_i(point_i)` must
+//! have. The caller MUST discharge it: compute each `g_i` at its point from
+//! evaluation claims on committed tensors (which end in polynomial-commitment
+//! openings or in another relation's claims) and call [`BatchedClaim::check`].
+//!
+//! [`ProductSum`] is the instance used throughout zkdl: a linear combination of
+//! products of dense MLEs, with an optional `eq(r, x)` weight.
+
+use ark_ff::{Field, One, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use rayon::prelude::*;
+
+use crate::error::SumcheckError;
+use crate::field::Fr;
+use crate::mle::{eq_table, DenseMle};
+use crate::transcript::{labels, Transcript};
+
+/// Highest individual degree the engine handles (degree-4 products with an eq
+/// weight need 5; the margin leaves room for lookups).
+pub const MAX_DEGREE: usize = 8;
+
+/// Prover side of one sumcheck claim.
+pub trait SumcheckInstance: Send {
+    /// Number of variables before any binding.
+    fn num_vars(&self) -> usize;
+    /// Individual degree of the summed polynomial in each variable.
+    fn degree(&self) -> usize;
+    /// Evaluations at `0, 1, ..., self.degree()` of the current round polynomial
+    /// `g_j(X) = sum over the remaining free variables of g(r_0..r_{j-1}, X, ...)`.
+    /// `claim` is the current running claim `g_{j-1}(r_{j-1})`, which an honest
+    /// instance may use to obtain `g_j(1) = claim - g_j(0)`.
+    fn round_evals(&self, claim: Fr) -> Vec<Fr>;
+    /// Fix the current first free variable to `r`.
+    fn bind(&mut self, r: Fr);
+}
+
+/// A sumcheck proof: the round polynomials as evaluations at `0..=degree`.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct SumcheckProof {
+    pub rounds: Vec<Vec<Fr>>,
+}
+
+/// What the verifier learns from a (batched) sumcheck; see the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchedClaim {
+    /// The full point (length = the largest `num_vars` in the batch).
+    pub point: Vec<Fr>,
+    /// The value `sum_i rho_i g_i(point_i)` must equal.
+    pub value: Fr,
+    /// The batching coefficients `rho_i`.
+    pub coeffs: Vec<Fr>,
+    /// Each instance's number of variables.
+    pub num_vars: Vec<usize>,
+}
+
+impl BatchedClaim {
+    /// The point at which instance `i`'s polynomial must be evaluated: the last
+    /// `num_vars[i]` coordinates of [`Self::point`].
+    pub fn instance_point(&self, i: usize) -> Option<&[Fr]> {
+        let n = *self.num_vars.get(i)?;
+        self.point.get(self.point.len().checked_sub(n)?..)
+    }
+
+    /// Discharge the claim: `evals[i]` is `g_i(instance_point(i))` as computed by the
+    /// caller from (verified) evaluation claims.
+    pub fn check(&self, evals: &[Fr]) -> Result<(), SumcheckError> {
+        if evals.len() != self.coeffs.len() {
+            return Err(SumcheckError::WrongEvaluationCount { expected: self.coeffs.len(), got: evals.len() });
+        }
+        let combined: Fr = self.coeffs.iter().zip(evals).map(|(c, e)| *c * e).sum();
+        if combined != self.value {
+            return Err(SumcheckError::FinalEvaluationMismatch);
+        }
+        Ok(())
+    }
+}
+
+/// Absorbs the batch description and draws the batching coefficients. Shared by
+/// prover and verifier so both sides cannot drift apart.
+fn begin_batch(
+    transcript: &mut Transcript,
+    claims: &[(Fr, usize)],
+    degree: usize,
+) -> Result<(usize, Vec<Fr>), SumcheckError> {
+    if claims.is_empty() {
+        return Err(SumcheckError::EmptyBatch);
+    }
+    if degree > MAX_DEGREE {
+        return Err(SumcheckError::DegreeTooHigh { degree, max: MAX_DEGREE });
+    }
+    let max_vars = claims.iter().map(|c| c.1).max().unwrap_or(0);
+    transcript.append_u64(labels::SUMCHECK_BEGIN, claims.len() as u64);
+    transcript.append_u64(labels::SUMCHECK_DEGREE, degree as u64);
+    for (claim, n) in claims {
+        transcript.append_u64(labels::SUMCHECK_NUM_VARS, *n as u64);
+        transcript.append_scalar(labels::SUMCHECK_CLAIM, claim);
+    }
+    let coeffs = if claims.len() == 1 {
+        vec![Fr::one()]
+    } else {
+        transcript.challenge_scalars(labels::SUMCHECK_BATCH_COEFF, claims.len())
+    };
+    Ok((max_vars, coeffs))
+}
+
+/// Proves `sum_x g_i(x) = claims[i]` for every instance, batched. Returns the
+/// proof and the challenge point (length = the largest `num_vars`).
+///
+/// The claims are the prover's; a wrong claim gives a proof the verifier rejects.
+pub fn prove_batched(
+    instances: &mut [&mut dyn SumcheckInstance],
+    claims: &[Fr],
+    transcript: &mut Transcript,
+) -> Result<(SumcheckProof, Vec<Fr>), SumcheckError> {
+    if claims.len() != instances.len() {
+        return Err(SumcheckError::WrongEvaluationCount { expected: instances.len(), got: claims.len() });
+    }
+    let degree = instances.iter().map(|i| i.degree()).max().unwrap_or(1).max(1);
+    let desc: Vec<(Fr, usize)> = claims.iter().zip(instances.iter()).map(|(c, i)| (*c, i.num_vars())).collect();
+    let (n, coeffs) = begin_batch(transcript, &desc, degree)?;
+    let two_inv = Fr::from(2u64).inverse().ok_or(SumcheckError::BadInstance("2 is not invertible"))?;
+
+    // Instance i's running claim starts at claim_i * 2^(dummy variables).
+    let mut running: Vec<Fr> = claims
+        .iter()
+        .zip(instances.iter())
+        .map(|(c, i)| *c * Fr::from(2u64).pow([(n - i.num_vars()) as u64]))
+        .collect();
+    let mut rounds = Vec::with_capacity(n);
+    let mut point = Vec::with_capacity(n);
+    for j in 0..n {
+        let mut combined = vec![Fr::zero(); degree + 1];
+        let mut per_instance: Vec<Vec<Fr>> = Vec::with_capacity(instances.len());
+        for (idx, inst) in instances.iter().enumerate() {
+            let dummy = n - inst.num_vars();
+            let evals = if j < dummy {
+                // The instance does not depend on this variable: constant claim / 2.
+                vec![running[idx] * two_inv; degree + 1]
+            } else {
+                let e = inst.round_evals(running[idx]);
+                if e.len() != inst.degree() + 1 {
+                    return Err(SumcheckError::BadInstance("round_evals returned the wrong number of evaluations"));
+                }
+                extend_evals(&e, degree)
+            };
+            for (c, e) in combined.iter_mut().zip(&evals) {
+                *c += coeffs[idx] * e;
+            }
+            per_instance.push(evals);
+        }
+        transcript.append_scalars(labels::SUMCHECK_ROUND_POLY, &combined);
+        let r = transcript.challenge_scalar(labels::SUMCHECK_CHALLENGE);
+        for (idx, inst) in instances.iter_mut().enumerate() {
+            running[idx] = interpolate(&per_instance[idx], r);
+            if j >= n - inst.num_vars() {
+                inst.bind(r);
+            }
+        }
+        rounds.push(combined);
+        point.push(r);
+    }
+    Ok((SumcheckProof { rounds }, point))
+}
+
+/// Single-instance convenience wrapper around [`prove_batched`].
+pub fn prove(
+    instance: &mut dyn SumcheckInstance,
+    claim: Fr,
+    transcript: &mut Transcript,
+) -> Result<(SumcheckProof, Vec<Fr>), SumcheckError> {
+    prove_batched(&mut [instance], &[claim], transcript)
+}
+
+/// Verifies a batched sumcheck of the claims `(claim_i, num_vars_i)` with batch
+/// degree `degree`. On success returns the [`BatchedClaim`] that the caller MUST
+/// discharge (see the module docs); on failure a typed error naming the round.
+pub fn verify_batched(
+    claims: &[(Fr, usize)],
+    degree: usize,
+    proof: &SumcheckProof,
+    transcript: &mut Transcript,
+) -> Result<BatchedClaim, SumcheckError> {
+    let degree = degree.max(1);
+    let (n, coeffs) = begin_batch(transcript, claims, degree)?;
+    if proof.rounds.len() != n {
+        return Err(SumcheckError::WrongRoundCount { expected: n, got: proof.rounds.len() });
+    }
+    let mut running = Fr::zero();
+    for ((claim, nv), c) in claims.iter().zip(&coeffs) {
+        // claim * 2^(n - nv) for the dummy variables
+        let scale = Fr::from(2u64).pow([(n - nv) as u64]);
+        running += *c * claim * scale;
+    }
+    let mut point = Vec::with_capacity(n);
+    for (round, evals) in proof.rounds.iter().enumerate() {
+        if evals.len() != degree + 1 {
+            return Err(SumcheckError::WrongDegree { round, expected: degree + 1, got: evals.len() });
+        }
+        let (g0, g1) = match (evals.first(), evals.get(1)) {
+            (Some(a), Some(b)) => (*a, *b),
+            _ => return Err(SumcheckError::WrongDegree { round, expected: degree + 1, got: evals.len() }),
+        };
+        if g0 + g1 != running {
+            return Err(SumcheckError::RoundSumMismatch { round });
+        }
+        transcript.append_scalars(labels::SUMCHECK_ROUND_POLY, evals);
+        let r = transcript.challenge_scalar(labels::SUMCHECK_CHALLENGE);
+        running = interpolate(evals, r);
+        point.push(r);
+    }
+    Ok(BatchedClaim { point, value: running, coeffs, num_vars: claims.iter().map(|c| c.1).collect() })
+}
+
+/// Single-claim verification. Returns `(point, value)`: the caller MUST check that
+/// the summed polynomial evaluates to `value` at `point`.
+pub fn verify(
+    claim: Fr,
+    num_vars: usize,
+    degree: usize,
+    proof: &SumcheckProof,
+    transcript: &mut Transcript,
+) -> Result<(Vec<Fr>, Fr), SumcheckError> {
+    let b = verify_batched(&[(claim, num_vars)], degree, proof, transcript)?;
+    Ok((b.point, b.value))
+}
+
+/// Evaluate at `r` the polynomial of degree `evals.len() - 1` given by its values
+/// at `0, 1, ..., evals.len() - 1` (Lagrange interpolation).
+pub fn interpolate(evals: &[Fr], r: Fr) -> Fr {
+    let d = evals.len();
+    if d == 0 {
+        return Fr::zero();
+    }
+    // r equal to a node: return that node's value.
+    for (i, e) in evals.iter().enumerate() {
+        if r == Fr::from(i as u64) {
+            return *e;
+        }
+    }
+    // L_i(r) = prod_{j != i} (r - j) / (i - j)
+    let diffs: Vec<Fr> = (0..d).map(|j| r - Fr::from(j as u64)).collect();
+    let full: Fr = diffs.iter().product();
+    let mut acc = Fr::zero();
+    for (i, e) in evals.iter().enumerate() {
+        // denom = prod_{j != i} (i - j) = i! * (-1)^(d-1-i) * (d-1-i)!
+        let mut denom = Fr::one();
+        for j in 0..d {
+            if j != i {
+                denom *= Fr::from(i as u64) - Fr::from(j as u64);
+            }
+        }
+        let term = full * (diffs[i] * denom).inverse().unwrap_or_else(Fr::zero);
+        acc += *e * term;
+    }
+    acc
+}
+
+/// Extend evaluations at `0..=d` of a degree-`d` polynomial to `0..=degree`.
+fn extend_evals(evals: &[Fr], degree: usize) -> Vec<Fr> {
+    let mut out = evals.to_vec();
+    for t in evals.len()..=degree {
+        out.push(interpolate(evals, Fr::from(t as u64)));
+    }
+    out
+}
+
+/// One term of a [`ProductSum`]: `coeff * prod_{k in factors} f_k(x)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub coeff: Fr,
+    pub factors: Vec<usize>,
+}
+
+/// `g(x) = sum_j coeff_j * prod_{k in factors_j} f_k(x)` over dense MLEs of equal
+/// size, optionally multiplied by `eq(r, x)`. The workhorse instance of zkdl.
+#[derive(Debug, Clone)]
+pub struct ProductSum {
+    mles: Vec<Vec<Fr>>,
+    terms: Vec<Term>,
+    num_vars: usize,
+    cur_vars: usize,
+    degree: usize,
+    has_eq: bool,
+}
+
+/// Pairs per parallel work item.
+const PAR_CHUNK: usize = 1 << 11;
+
+impl ProductSum {
+    /// Build from MLEs (all with the same number of variables) and terms
+    /// `(coeff, factor indices)`.
+    pub fn new(mles: Vec<DenseMle>, terms: Vec<(Fr, Vec<usize>)>) -> Result<Self, SumcheckError> {
+        let num_vars = mles.first().map(|m| m.num_vars()).unwrap_or(0);
+        if mles.iter().any(|m| m.num_vars() != num_vars) {
+            return Err(SumcheckError::BadInstance("MLEs of different sizes"));
+        }
+        if terms.iter().any(|(_, f)| f.iter().any(|&k| k >= mles.len())) {
+            return Err(SumcheckError::BadInstance("term refers to a missing MLE"));
+        }
+        let degree = terms.iter().map(|(_, f)| f.len()).max().unwrap_or(0).max(1);
+        if degree > MAX_DEGREE {
+            return Err(SumcheckError::DegreeTooHigh { degree, max: MAX_DEGREE });
+        }
+        Ok(Self {
+            mles: mles.into_iter().map(DenseMle::into_evals).collect(),
+            terms: terms.into_iter().map(|(coeff, factors)| Term { coeff, factors }).collect(),
+            num_vars,
+            cur_vars: num_vars,
+            degree,
+            has_eq: false,
+        })
+    }
+
+    /// Multiply every term by `eq(point, x)` (the eq table becomes the last MLE).
+    pub fn with_eq(mut self, point: &[Fr]) -> Result<Self, SumcheckError> {
+        if point.len() != self.num_vars || self.cur_vars != self.num_vars {
+            return Err(SumcheckError::BadInstance("eq point length differs from the number of variables"));
+        }
+        if self.degree + 1 > MAX_DEGREE {
+            return Err(SumcheckError::DegreeTooHigh { degree: self.degree + 1, max: MAX_DEGREE });
+        }
+        let k = self.mles.len();
+        self.mles.push(eq_table(point));
+        for t in &mut self.terms {
+            t.factors.push(k);
+        }
+        self.degree = self.terms.iter().map(|t| t.factors.len()).max().unwrap_or(1).max(1);
+        self.has_eq = true;
+        Ok(self)
+    }
+
+    /// The sum over the hypercube (the honest claim).
+    pub fn sum(&self) -> Fr {
+        let size = 1usize << self.cur_vars;
+        let term_sum = |t: &Term| -> Fr {
+            let s: Fr = (0..size)
+                .into_par_iter()
+                .map(|x| t.factors.iter().fold(Fr::one(), |acc, &k| acc * self.mles[k][x]))
+                .sum();
+            t.coeff * s
+        };
+        self.terms.iter().map(term_sum).sum()
+    }
+
+    /// After all rounds: the value of every MLE at the challenge point (the eq
+    /// table, if any, last). Before the last round, the first entries.
+    pub fn final_evals(&self) -> Vec<Fr> {
+        self.mles.iter().map(|m| m.first().copied().unwrap_or_else(Fr::zero)).collect()
+    }
+
+    pub fn has_eq(&self) -> bool {
+        self.has_eq
+    }
+}
+
+impl SumcheckInstance for ProductSum {
+    fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    fn degree(&self) -> usize {
+        self.degree
+    }
+
+    fn round_evals(&self, claim: Fr) -> Vec<Fr> {
+        let d = self.degree;
+        let half = (1usize << self.cur_vars) / 2;
+        let nm = self.mles.len();
+        let nt = self.terms.len();
+        // Evaluation points: 0, 2, 3, ..., d (g(1) = claim - g(0)).
+        let npts = d; // number of points evaluated: {0} + {2..=d}
+        let work = |range: std::ops::Range<usize>| -> Vec<Fr> {
+            let mut acc = vec![Fr::zero(); nt * npts];
+            let mut vals = vec![Fr::zero(); nm * npts];
+            for i in range {
+                for (k, m) in self.mles.iter().enumerate() {
+                    let lo = m[2 * i];
+                    let hi = m[2 * i + 1];
+                    let diff = hi - lo;
+                    let v = &mut vals[k * npts..(k + 1) * npts];
+                    v[0] = lo;
+                    if npts > 1 {
+                        let mut cur = hi + diff;
+                        v[1] = cur;
+                        for slot in v.iter_mut().skip(2) {
+                            cur += diff;
+                            *slot = cur;
+                        }
+                    }
+                }
+                for (ti, t) in self.terms.iter().enumerate() {
+                    let a = &mut acc[ti * npts..(ti + 1) * npts];
+                    match t.factors.split_first() {
+                        None => {
+                            for slot in a.iter_mut() {
+                                *slot += Fr::one();
+                            }
+                        }
+                        Some((&f0, rest)) => {
+                            for (p, slot) in a.iter_mut().enumerate() {
+                                let mut prod = vals[f0 * npts + p];
+                                for &k in rest {
+                                    prod *= vals[k * npts + p];
+                                }
+                                *slot += prod;
+                            }
+                        }
+                    }
+                }
+            }
+            acc
+        };
+        let acc: Vec<Fr> = if half > PAR_CHUNK {
+            let chunks: Vec<std::ops::Range<usize>> =
+                (0..half).step_by(PAR_CHUNK).map(|s| s..(s + PAR_CHUNK).min(half)).collect();
+            chunks.into_par_iter().map(work).reduce(
+                || vec![Fr::zero(); nt * npts],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x += y;
+                    }
+                    a
+                },
+            )
+        } else {
+            work(0..half)
+        };
+        let mut at = vec![Fr::zero(); npts];
+        for (ti, t) in self.terms.iter().enumerate() {
+            for p in 0..npts {
+                at[p] += t.coeff * acc[ti * npts + p];
+            }
+        }
+        let mut out = Vec::with_capacity(d + 1);
+        out.push(at[0]);
+        out.push(claim - at[0]);
+        out.extend_from_slice(&at[1..]);
+        out
+    }
+
+    fn bind(&mut self, r: Fr) {
+        if self.cur_vars == 0 {
+            return;
+        }
+        let half = (1usize << self.cur_vars) / 2;
+        if half > PAR_CHUNK {
+            self.mles.par_iter_mut().for_each(|m| {
+                let new: Vec<Fr> = m.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
+                *m = new;
+            });
+        } else {
+            for m in &mut self.mles {
+                for i in 0..half {
+                    let a = m[2 * i];
+                    let b = m[2 * i + 1];
+                    m[i] = a + r * (b - a);
+                }
+                m.truncate(half);
+            }
+        }
+        self.cur_vars -= 1;
+    }
+}

@@ -1,0 +1,95 @@
+//! Differential tests of the CPU MSM against naive double-and-add.
+
+use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ff::{UniformRand, Zero};
+use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+use zkdl_core::field::fr_from_i64;
+use zkdl_core::msm::{naive_msm, CpuMsm, MsmBackend};
+use zkdl_core::{Fr, G1Affine, G1Projective, MsmError};
+
+fn bases(rng: &mut StdRng, n: usize) -> Vec<G1Affine> {
+    let g = G1Projective::generator();
+    let pts: Vec<G1Projective> = (0..n).map(|_| g * Fr::rand(rng)).collect();
+    G1Projective::normalize_batch(&pts)
+}
+
+fn check_i64(b: &[G1Affine], s: &[i64]) {
+    let fr: Vec<Fr> = s.iter().map(|&x| fr_from_i64(x)).collect();
+    let expected = naive_msm(b, &fr);
+    assert_eq!(CpuMsm.msm_i64(b, s).unwrap(), expected, "i64 path, n={}", s.len());
+    assert_eq!(CpuMsm.msm_fr(b, &fr).unwrap(), expected, "fr path, n={}", s.len());
+}
+
+#[test]
+fn random_signed_scalars_of_every_width() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for &n in &[1usize, 2, 3, 7, 100, 1000, 3000] {
+        let b = bases(&mut rng, n);
+        for bits in [1u32, 2, 8, 16, 17, 32, 48, 63] {
+            let s: Vec<i64> = (0..n).map(|_| rng.gen::<i64>() >> (64 - bits)).collect();
+            check_i64(&b, &s);
+        }
+    }
+}
+
+#[test]
+fn edge_cases() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let b = bases(&mut rng, 300);
+    // empty
+    assert_eq!(CpuMsm.msm_i64(&[], &[]).unwrap(), G1Projective::zero());
+    assert_eq!(CpuMsm.msm_bits(&[], &[]).unwrap(), G1Projective::zero());
+    assert_eq!(CpuMsm.msm_fr(&[], &[]).unwrap(), G1Projective::zero());
+    // one point
+    check_i64(&b[..1], &[5]);
+    check_i64(&b[..1], &[-5]);
+    check_i64(&b[..1], &[0]);
+    // zeros
+    check_i64(&b, &vec![0; 300]);
+    // all equal (one bucket gets everything), positive and negative
+    check_i64(&b, &vec![1; 300]);
+    check_i64(&b, &vec![-1; 300]);
+    check_i64(&b, &vec![32767; 300]);
+    // largest values, including i64::MIN whose magnitude is 2^63
+    check_i64(&b[..6], &[i64::MAX, i64::MIN, i64::MIN + 1, -1, 1, i64::MAX]);
+    let mixed: Vec<i64> = (0..300).map(|i| if i % 3 == 0 { i64::MIN } else if i % 3 == 1 { i64::MAX } else { 0 }).collect();
+    check_i64(&b, &mixed);
+    // the same base repeated (doubling inside a bucket) and P + (-P) cancellation
+    let rep = vec![b[0]; 64];
+    check_i64(&rep, &vec![3; 64]);
+    let mut pm = vec![b[1]; 64];
+    pm.extend(vec![b[1]; 64]);
+    let mut s = vec![7i64; 64];
+    s.extend(vec![-7i64; 64]);
+    check_i64(&pm, &s);
+    // identity among the bases
+    let mut with_id = b[..10].to_vec();
+    with_id[4] = G1Affine::identity();
+    check_i64(&with_id, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // lengths that are not powers of two
+    for n in [5usize, 129, 255] {
+        let s: Vec<i64> = (0..n).map(|_| rng.gen_range(-70000i64..70000)).collect();
+        check_i64(&b[..n], &s);
+    }
+    // length mismatch is an error
+    assert_eq!(CpuMsm.msm_i64(&b[..3], &[1, 2]), Err(MsmError::LengthMismatch { bases: 3, scalars: 2 }));
+}
+
+#[test]
+fn bits_and_full_scalars() {
+    let mut rng = StdRng::seed_from_u64(13);
+    for &n in &[1usize, 17, 1000, 4099] {
+        let b = bases(&mut rng, n);
+        let bits: Vec<bool> = (0..n).map(|_| rng.gen::<bool>()).collect();
+        let fr: Vec<Fr> = bits.iter().map(|&x| Fr::from(x as u64)).collect();
+        let expected = naive_msm(&b, &fr);
+        assert_eq!(CpuMsm.msm_bits(&b, &bits).unwrap(), expected);
+        assert_eq!(CpuMsm.msm_fr(&b, &fr).unwrap(), expected);
+        let all: Vec<bool> = vec![true; n];
+        let fr1 = vec![Fr::from(1u64); n];
+        assert_eq!(CpuMsm.msm_bits(&b, &all).unwrap(), naive_msm(&b, &fr1));
+        // full-size scalars
+        let full: Vec<Fr> = (0..n.min(300)).map(|_| Fr::rand(&mut rng)).collect();
+        assert_eq!(CpuMsm.msm_fr(&b[..full.len()], &full).unwrap(), naive_msm(&b[..full.len()], &full));
+    }
+}

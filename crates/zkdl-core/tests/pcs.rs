@@ -1,0 +1,188 @@
+//! Hyrax commitments: honest openings for n = 0..14, rejection of every tampering.
+
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{One, UniformRand};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, HyraxOpening, Table};
+use zkdl_core::transcript::{labels, Transcript};
+use zkdl_core::{Fr, PcsError};
+
+const MAX_N: usize = 14;
+
+fn gens() -> HyraxGenerators {
+    HyraxGenerators::new(b"zkdl/test/hyrax", MAX_N).unwrap()
+}
+
+struct Case {
+    n: usize,
+    table: Vec<Fr>,
+    comm: HyraxCommitment,
+    point: Vec<Fr>,
+    value: Fr,
+    proof: HyraxOpening,
+}
+
+fn make_case(g: &HyraxGenerators, n: usize, rng: &mut StdRng, hiding: bool) -> Case {
+    let table: Vec<Fr> = (0..1usize << n).map(|_| Fr::from(rng.gen_range(0u64..1 << 20)) - Fr::from(1u64 << 19)).collect();
+    let (rows_vars, _) = pcs::split_vars(n);
+    let blinds: Option<Vec<Fr>> = hiding.then(|| (0..1usize << rows_vars).map(|_| Fr::rand(rng)).collect());
+    let comm = pcs::commit(g, n, Table::Field(&table), blinds.as_deref(), &CpuMsm).unwrap();
+    let point: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
+    let mut tp = Transcript::new(labels::TEST);
+    let (value, proof) = pcs::open(g, n, &table, blinds.as_deref(), &comm, &point, &mut tp, rng).unwrap();
+    assert_eq!(value, pcs::evaluate_table(&table, &point));
+    Case { n, table, comm, point, value, proof }
+}
+
+fn check(g: &HyraxGenerators, c: &Case, comm: &HyraxCommitment, point: &[Fr], value: Fr, proof: &HyraxOpening) -> Result<(), PcsError> {
+    let mut tv = Transcript::new(labels::TEST);
+    pcs::verify(g, c.n, comm, point, value, proof, &mut tv)
+}
+
+#[test]
+fn honest_openings_verify_for_n_0_to_14() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(21);
+    for n in 0..=MAX_N {
+        for hiding in [false, true] {
+            let c = make_case(&g, n, &mut rng, hiding);
+            check(&g, &c, &c.comm, &c.point, c.value, &c.proof).unwrap_or_else(|e| panic!("n={n} hiding={hiding}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn small_integer_commitment_equals_field_commitment() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(22);
+    let n = 9;
+    let small: Vec<i64> = (0..1 << n).map(|_| rng.gen_range(-40000i64..40000)).collect();
+    let fr: Vec<Fr> = small.iter().map(|&v| zkdl_core::field::fr_from_i64(v)).collect();
+    let a = pcs::commit(&g, n, Table::Small(&small), None, &CpuMsm).unwrap();
+    let b = pcs::commit(&g, n, Table::Field(&fr), None, &CpuMsm).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn rejects_wrong_value_point_commitment_and_proof() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(23);
+    for n in [1usize, 2, 5, 8, 11] {
+        for hiding in [false, true] {
+            let c = make_case(&g, n, &mut rng, hiding);
+            // wrong value
+            assert!(check(&g, &c, &c.comm, &c.point, c.value + Fr::one(), &c.proof).is_err());
+            // wrong point, in each coordinate
+            for i in 0..n {
+                let mut p = c.point.clone();
+                p[i] += Fr::one();
+                assert!(check(&g, &c, &c.comm, &p, c.value, &c.proof).is_err(), "n={n} coord {i}");
+            }
+            // altered commitment: each row
+            for i in 0..c.comm.rows.len() {
+                let mut comm = c.comm.clone();
+                comm.rows[i] = (comm.rows[i] + g.blinding_generator()).into_affine();
+                assert!(check(&g, &c, &comm, &c.point, c.value, &c.proof).is_err());
+            }
+            // commitment to another table (one entry changed) with the same proof
+            let mut t2 = c.table.clone();
+            t2[0] += Fr::one();
+            let comm2 = pcs::commit(&g, n, Table::Field(&t2), None, &CpuMsm).unwrap();
+            assert!(check(&g, &c, &comm2, &c.point, c.value, &c.proof).is_err());
+            // altered proof elements
+            for j in 0..c.proof.l.len() {
+                let mut p = c.proof.clone();
+                p.l[j] = (p.l[j] + g.blinding_generator()).into_affine();
+                assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
+                let mut p = c.proof.clone();
+                p.r[j] = (p.r[j].into_group() + zkdl_core::G1Affine::generator()).into_affine();
+                assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
+            }
+            let mut p = c.proof.clone();
+            p.a += Fr::one();
+            assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
+            let mut p = c.proof.clone();
+            p.blind += Fr::one();
+            assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
+            // structurally wrong proofs
+            let mut p = c.proof.clone();
+            p.l.pop();
+            assert!(matches!(check(&g, &c, &c.comm, &c.point, c.value, &p), Err(PcsError::WrongRoundCount { .. })));
+            let mut p = c.proof.clone();
+            p.r.push(zkdl_core::G1Affine::generator());
+            assert!(matches!(check(&g, &c, &c.comm, &c.point, c.value, &p), Err(PcsError::WrongRoundCount { .. })));
+            let mut comm = c.comm.clone();
+            comm.rows.push(zkdl_core::G1Affine::generator());
+            assert!(matches!(check(&g, &c, &comm, &c.point, c.value, &c.proof), Err(PcsError::WrongRowCount { .. })));
+            assert!(matches!(check(&g, &c, &c.comm, &c.point[1..], c.value, &c.proof), Err(PcsError::PointLength { .. })));
+        }
+    }
+}
+
+#[test]
+fn serialized_opening_bytes_tampered_or_truncated() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(24);
+    let c = make_case(&g, 7, &mut rng, true);
+    let mut bytes = Vec::new();
+    c.proof.serialize_compressed(&mut bytes).unwrap();
+    for pos in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[pos] ^= 1 << (pos % 8);
+        if let Ok(p) = HyraxOpening::deserialize_compressed(&b[..]) {
+            assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err(), "byte {pos}");
+        }
+    }
+    for cut in 0..bytes.len() {
+        assert!(HyraxOpening::deserialize_compressed(&bytes[..cut]).is_err());
+    }
+    let mut cb = Vec::new();
+    c.comm.serialize_compressed(&mut cb).unwrap();
+    for cut in 0..cb.len() {
+        assert!(HyraxCommitment::deserialize_compressed(&cb[..cut]).is_err());
+    }
+}
+
+#[test]
+fn batched_opening_of_combined_commitments() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(25);
+    let n = 8;
+    let tables: Vec<Vec<Fr>> = (0..3).map(|_| (0..1 << n).map(|_| Fr::rand(&mut rng)).collect()).collect();
+    let comms: Vec<HyraxCommitment> = tables.iter().map(|t| pcs::commit(&g, n, Table::Field(t), None, &CpuMsm).unwrap()).collect();
+    let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let values: Vec<Fr> = tables.iter().map(|t| pcs::evaluate_table(t, &point)).collect();
+    let rho: Vec<Fr> = (0..3).map(|_| Fr::rand(&mut rng)).collect();
+    let refs: Vec<&[Fr]> = tables.iter().map(|t| t.as_slice()).collect();
+    let combined = pcs::combine_tables(&refs, &rho);
+    let comm_refs: Vec<&HyraxCommitment> = comms.iter().collect();
+    let ccomm = HyraxCommitment::combine(&comm_refs, &rho).unwrap();
+    let mut tp = Transcript::new(labels::TEST);
+    let (v, proof) = pcs::open(&g, n, &combined, None, &ccomm, &point, &mut tp, &mut rng).unwrap();
+    let expected: Fr = values.iter().zip(&rho).map(|(a, b)| *a * b).sum();
+    assert_eq!(v, expected);
+    let mut tv = Transcript::new(labels::TEST);
+    pcs::verify(&g, n, &ccomm, &point, expected, &proof, &mut tv).unwrap();
+    let mut tv = Transcript::new(labels::TEST);
+    assert!(pcs::verify(&g, n, &ccomm, &point, expected + Fr::one(), &proof, &mut tv).is_err());
+    assert!(HyraxCommitment::combine(&comm_refs, &rho[..2]).is_err());
+}
+
+#[test]
+fn generators_are_deterministic_and_distinct() {
+    let a = HyraxGenerators::new(b"label-a", 6).unwrap();
+    let b = HyraxGenerators::new(b"label-a", 4).unwrap();
+    let c = HyraxGenerators::new(b"label-b", 4).unwrap();
+    assert_eq!(&a.column_generators()[..4], b.column_generators());
+    assert_ne!(b.column_generators()[0], c.column_generators()[0]);
+    let mut all: Vec<_> = a.column_generators().to_vec();
+    all.push(a.blinding_generator());
+    for i in 0..all.len() {
+        assert!(all[i].is_on_curve() && all[i].is_in_correct_subgroup_assuming_on_curve());
+        for j in 0..i {
+            assert_ne!(all[i], all[j]);
+        }
+    }
+}

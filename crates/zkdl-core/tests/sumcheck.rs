@@ -1,0 +1,238 @@
+//! Sumcheck engine: completeness for degrees 1..4 and n = 0..12, batching, and
+//! rejection of every kind of malformed or cheating proof.
+
+use ark_ff::{One, UniformRand, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use zkdl_core::mle::{eq_eval, DenseMle};
+use zkdl_core::sumcheck::{self, ProductSum, SumcheckInstance, SumcheckProof};
+use zkdl_core::transcript::{labels, Transcript};
+use zkdl_core::{Fr, SumcheckError};
+
+fn rand_mle(rng: &mut StdRng, n: usize) -> DenseMle {
+    DenseMle::new((0..1usize << n).map(|_| Fr::rand(rng)).collect()).unwrap()
+}
+
+/// A combination of products of degree `d`: c0 * f0*...*f_{d-1} + c1 * f1 + c2 * f0*f1 (if d >= 2).
+fn instance(rng: &mut StdRng, n: usize, d: usize) -> (Vec<DenseMle>, Vec<(Fr, Vec<usize>)>) {
+    let mles: Vec<DenseMle> = (0..d.max(2)).map(|_| rand_mle(rng, n)).collect();
+    let mut terms = vec![(Fr::rand(rng), (0..d).collect::<Vec<_>>()), (Fr::rand(rng), vec![1])];
+    if d >= 2 {
+        terms.push((Fr::rand(rng), vec![0, 1]));
+    }
+    (mles, terms)
+}
+
+fn eval_terms(mles: &[DenseMle], terms: &[(Fr, Vec<usize>)], point: &[Fr]) -> Fr {
+    let evals: Vec<Fr> = mles.iter().map(|m| m.evaluate(point).unwrap()).collect();
+    terms.iter().map(|(c, f)| *c * f.iter().map(|&k| evals[k]).product::<Fr>()).sum()
+}
+
+#[test]
+fn complete_for_degrees_1_to_4_and_n_0_to_12() {
+    let mut rng = StdRng::seed_from_u64(1);
+    for d in 1..=4 {
+        for n in 0..=12 {
+            let (mles, terms) = instance(&mut rng, n, d);
+            let mut ps = ProductSum::new(mles.clone(), terms.clone()).unwrap();
+            assert_eq!(ps.degree(), d);
+            let claim = ps.sum();
+            let mut tp = Transcript::new(labels::TEST);
+            let (proof, point) = sumcheck::prove(&mut ps, claim, &mut tp).unwrap();
+            assert_eq!(proof.rounds.len(), n);
+            let mut tv = Transcript::new(labels::TEST);
+            let (vpoint, value) = sumcheck::verify(claim, n, d, &proof, &mut tv).unwrap();
+            assert_eq!(vpoint, point);
+            // discharge the final claim from the MLEs themselves
+            assert_eq!(value, eval_terms(&mles, &terms, &point), "d={d} n={n}");
+            // and from the instance's own final evaluations
+            let fe = ps.final_evals();
+            let from_final: Fr = terms.iter().map(|(c, f)| *c * f.iter().map(|&k| fe[k]).product::<Fr>()).sum();
+            assert_eq!(value, from_final);
+        }
+    }
+}
+
+#[test]
+fn eq_weighted_instance() {
+    let mut rng = StdRng::seed_from_u64(2);
+    for n in [0usize, 1, 5, 13] {
+        let (mles, terms) = instance(&mut rng, n, 3);
+        let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        let mut ps = ProductSum::new(mles.clone(), terms.clone()).unwrap().with_eq(&r).unwrap();
+        assert_eq!(ps.degree(), 4);
+        let claim = ps.sum();
+        let mut tp = Transcript::new(labels::TEST);
+        let (proof, point) = sumcheck::prove(&mut ps, claim, &mut tp).unwrap();
+        let mut tv = Transcript::new(labels::TEST);
+        let (_, value) = sumcheck::verify(claim, n, 4, &proof, &mut tv).unwrap();
+        let expected = eval_terms(&mles, &terms, &point) * eq_eval(&r, &point).unwrap();
+        assert_eq!(value, expected);
+    }
+}
+
+#[test]
+fn batched_instances_of_different_sizes_and_degrees() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let sizes = [(6usize, 2usize), (3, 3), (0, 1), (6, 1)];
+    let mut data = Vec::new();
+    let mut instances = Vec::new();
+    let mut claims = Vec::new();
+    for &(n, d) in &sizes {
+        let (mles, terms) = instance(&mut rng, n, d);
+        let ps = ProductSum::new(mles.clone(), terms.clone()).unwrap();
+        claims.push(ps.sum());
+        instances.push(ps);
+        data.push((mles, terms));
+    }
+    let mut refs: Vec<&mut dyn SumcheckInstance> = instances.iter_mut().map(|p| p as &mut dyn SumcheckInstance).collect();
+    let mut tp = Transcript::new(labels::TEST);
+    let (proof, _) = sumcheck::prove_batched(&mut refs, &claims, &mut tp).unwrap();
+    let mut tv = Transcript::new(labels::TEST);
+    let desc: Vec<(Fr, usize)> = claims.iter().zip(&sizes).map(|(c, s)| (*c, s.0)).collect();
+    let bc = sumcheck::verify_batched(&desc, 3, &proof, &mut tv).unwrap();
+    let evals: Vec<Fr> = (0..sizes.len())
+        .map(|i| eval_terms(&data[i].0, &data[i].1, bc.instance_point(i).unwrap()))
+        .collect();
+    bc.check(&evals).unwrap();
+    // a wrong final evaluation of one instance is caught
+    let mut bad = evals.clone();
+    bad[2] += Fr::one();
+    assert_eq!(bc.check(&bad), Err(SumcheckError::FinalEvaluationMismatch));
+    assert!(bc.check(&evals[..3]).is_err());
+    // a wrong claim for one instance is rejected
+    let mut bad_desc = desc.clone();
+    bad_desc[1].0 += Fr::one();
+    let mut tv = Transcript::new(labels::TEST);
+    assert!(sumcheck::verify_batched(&bad_desc, 3, &proof, &mut tv).is_err());
+}
+
+struct Fixture {
+    mles: Vec<DenseMle>,
+    terms: Vec<(Fr, Vec<usize>)>,
+    claim: Fr,
+    proof: SumcheckProof,
+    n: usize,
+    d: usize,
+}
+
+fn fixture(n: usize, d: usize) -> Fixture {
+    let mut rng = StdRng::seed_from_u64(4 + n as u64);
+    let (mles, terms) = instance(&mut rng, n, d);
+    let mut ps = ProductSum::new(mles.clone(), terms.clone()).unwrap();
+    let claim = ps.sum();
+    let mut tp = Transcript::new(labels::TEST);
+    let (proof, _) = sumcheck::prove(&mut ps, claim, &mut tp).unwrap();
+    Fixture { mles, terms, claim, proof, n, d }
+}
+
+/// Verify and discharge; Ok only if everything holds.
+fn full_verify(f: &Fixture, claim: Fr, proof: &SumcheckProof) -> Result<(), SumcheckError> {
+    let mut tv = Transcript::new(labels::TEST);
+    let (point, value) = sumcheck::verify(claim, f.n, f.d, proof, &mut tv)?;
+    if value != eval_terms(&f.mles, &f.terms, &point) {
+        return Err(SumcheckError::FinalEvaluationMismatch);
+    }
+    Ok(())
+}
+
+#[test]
+fn rejects_wrong_claimed_sum() {
+    let f = fixture(8, 3);
+    assert!(full_verify(&f, f.claim, &f.proof).is_ok());
+    assert!(matches!(full_verify(&f, f.claim + Fr::one(), &f.proof), Err(SumcheckError::RoundSumMismatch { round: 0 })));
+    // A prover that proves a wrong claim honestly-shaped is caught too.
+    let mut ps = ProductSum::new(f.mles.clone(), f.terms.clone()).unwrap();
+    let mut tp = Transcript::new(labels::TEST);
+    let (proof, _) = sumcheck::prove(&mut ps, f.claim + Fr::one(), &mut tp).unwrap();
+    assert!(full_verify(&f, f.claim + Fr::one(), &proof).is_err());
+}
+
+#[test]
+fn rejects_corrupted_round_polynomial_in_each_round() {
+    let f = fixture(7, 3);
+    for round in 0..f.n {
+        for k in 0..=f.d {
+            let mut p = f.proof.clone();
+            p.rounds[round][k] += Fr::one();
+            let res = full_verify(&f, f.claim, &p);
+            assert!(res.is_err(), "round {round} eval {k} accepted");
+        }
+        // adjust g(0) and g(1) so the round sum still matches: later checks catch it
+        let mut p = f.proof.clone();
+        p.rounds[round][0] += Fr::one();
+        p.rounds[round][1] -= Fr::one();
+        assert!(full_verify(&f, f.claim, &p).is_err(), "round {round} balanced change accepted");
+    }
+}
+
+#[test]
+fn rejects_swapped_rounds_and_wrong_round_counts() {
+    let f = fixture(6, 2);
+    for i in 0..f.n - 1 {
+        let mut p = f.proof.clone();
+        p.rounds.swap(i, i + 1);
+        assert!(full_verify(&f, f.claim, &p).is_err());
+    }
+    let mut p = f.proof.clone();
+    p.rounds.pop();
+    assert_eq!(full_verify(&f, f.claim, &p), Err(SumcheckError::WrongRoundCount { expected: 6, got: 5 }));
+    let mut p = f.proof.clone();
+    p.rounds.push(vec![Fr::zero(); 3]);
+    assert_eq!(full_verify(&f, f.claim, &p), Err(SumcheckError::WrongRoundCount { expected: 6, got: 7 }));
+    let mut p = f.proof.clone();
+    p.rounds[2].push(Fr::zero());
+    assert!(matches!(full_verify(&f, f.claim, &p), Err(SumcheckError::WrongDegree { round: 2, .. })));
+    let mut p = f.proof.clone();
+    p.rounds[3].truncate(1);
+    assert!(matches!(full_verify(&f, f.claim, &p), Err(SumcheckError::WrongDegree { round: 3, .. })));
+    let mut p = f.proof.clone();
+    p.rounds[0].clear();
+    assert!(matches!(full_verify(&f, f.claim, &p), Err(SumcheckError::WrongDegree { round: 0, .. })));
+}
+
+#[test]
+fn rejects_wrong_final_evaluation() {
+    let f = fixture(5, 4);
+    let mut tv = Transcript::new(labels::TEST);
+    let (point, value) = sumcheck::verify(f.claim, f.n, f.d, &f.proof, &mut tv).unwrap();
+    let honest = eval_terms(&f.mles, &f.terms, &point);
+    assert_eq!(value, honest);
+    // another table for one MLE: the discharged claim no longer matches
+    let mut other = f.mles.clone();
+    let mut e = other[0].evals().to_vec();
+    e[3] += Fr::one();
+    other[0] = DenseMle::new(e).unwrap();
+    assert_ne!(value, eval_terms(&other, &f.terms, &point));
+}
+
+#[test]
+fn serialized_proof_tampering_is_an_error_not_a_panic() {
+    let f = fixture(6, 3);
+    let mut bytes = Vec::new();
+    f.proof.serialize_compressed(&mut bytes).unwrap();
+    for pos in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x5a;
+        match SumcheckProof::deserialize_compressed(&b[..]) {
+            Err(_) => {}
+            Ok(p) => assert!(full_verify(&f, f.claim, &p).is_err(), "byte {pos}"),
+        }
+    }
+    for cut in 0..bytes.len() {
+        assert!(SumcheckProof::deserialize_compressed(&bytes[..cut]).is_err());
+    }
+}
+
+#[test]
+fn interpolation_is_exact() {
+    let mut rng = StdRng::seed_from_u64(9);
+    // g(X) = 3X^3 + X + 7
+    let g = |x: Fr| Fr::from(3u64) * x * x * x + x + Fr::from(7u64);
+    let evals: Vec<Fr> = (0..4u64).map(|t| g(Fr::from(t))).collect();
+    for _ in 0..10 {
+        let r = Fr::rand(&mut rng);
+        assert_eq!(sumcheck::interpolate(&evals, r), g(r));
+    }
+    assert_eq!(sumcheck::interpolate(&evals, Fr::from(2u64)), g(Fr::from(2u64)));
+}
