@@ -49,6 +49,10 @@ impl MsmBackend for CpuMsm {
 
     fn msm_fr(&self, bases: &[G1Affine], scalars: &[Fr]) -> Result<G1Projective, MsmError> {
         check_len(bases.len(), scalars.len())?;
+        // Cheap early exit for full-size scalars: a few samples decide most inputs.
+        if scalars.iter().step_by((scalars.len() / 32).max(1)).any(|x| small_signed(x).is_none()) {
+            return Ok(G1Projective::msm_unchecked(bases, scalars));
+        }
         let small: Option<Vec<i64>> = scalars.par_iter().map(small_signed).collect();
         match small {
             Some(v) => {
@@ -70,33 +74,104 @@ impl MsmBackend for CpuMsm {
 
     fn msm_bits(&self, bases: &[G1Affine], bits: &[bool]) -> Result<G1Projective, MsmError> {
         check_len(bases.len(), bits.len())?;
-        // One window with a single bucket: digit 1 for set bits.
-        let entries: Vec<u32> = bits
-            .iter()
-            .enumerate()
-            .filter(|(_, &b)| b)
-            .map(|(i, _)| i as u32)
-            .collect();
-        let counts = vec![entries.len()];
-        Ok(bucket_window(bases, &entries, &counts))
+        Ok(msm_bits_affine(bases, bits))
     }
 }
 
-/// Cost model for the window size `c` (signed digits in `(-2^(c-1), 2^(c-1)]`):
-/// one batch-affine addition per non-zero digit plus about three additions' worth
-/// per bucket for the running-sum reduction.
-fn choose_window(n: usize, bits: u32) -> u32 {
-    let mut best = (f64::INFINITY, 1u32);
-    for c in 1..=20u32 {
-        // signed recoding needs one extra bit of headroom
-        let windows = (bits + 1).div_ceil(c).max(1) as f64;
-        let buckets = (1u64 << (c - 1)) as f64;
-        let cost = windows * (n as f64 + 3.0 * buckets);
-        if cost < best.0 {
-            best = (cost, c);
+/// Sum of the selected bases: parallel chunks, each sums its selected points with
+/// [`sum_selected`].
+fn msm_bits_affine(bases: &[G1Affine], bits: &[bool]) -> G1Projective {
+    let n = bits.len();
+    if n == 0 {
+        return G1Projective::zero();
+    }
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = n.div_ceil(threads * 2).max(1024);
+    bases
+        .par_chunks(chunk)
+        .zip(bits.par_chunks(chunk))
+        .map(|(bs, bits)| {
+            let idx: Vec<u32> = bits.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as u32).collect();
+            sum_selected(bs, &idx)
+        })
+        .sum()
+}
+
+/// Lanes per batch in [`sum_selected`]: one field inversion is shared by this many
+/// affine additions.
+const LANES: usize = 1024;
+
+/// `sum_{i in idx} bases[i]` with `LANES` affine accumulators: each step adds the
+/// next `LANES` points into the accumulators with one shared inversion (each input
+/// point is read once, accumulators stay in cache), then the accumulators are
+/// reduced pairwise.
+fn sum_selected(bases: &[G1Affine], idx: &[u32]) -> G1Projective {
+    if idx.len() <= 2 * LANES {
+        let mut pts: Vec<G1Affine> = idx.iter().map(|&i| bases[i as usize]).collect();
+        if pts.is_empty() {
+            return G1Projective::zero();
+        }
+        let mut segs = [(0u32, pts.len() as u32)];
+        reduce_segments(&mut pts, &mut segs);
+        return pts.first().map_or_else(G1Projective::zero, |p| p.into_group());
+    }
+    let (first, rest) = idx.split_at(LANES);
+    let mut acc: Vec<G1Affine> = first.iter().map(|&i| bases[i as usize]).collect();
+    let mut kinds = vec![0u8; LANES];
+    let mut dens = vec![Fq::ONE; LANES];
+    let mut prefix = vec![Fq::ONE; LANES];
+    for batch in rest.chunks(LANES) {
+        let mut a = Fq::ONE;
+        for (j, &i) in batch.iter().enumerate() {
+            let (k, d) = classify(&acc[j], &bases[i as usize]);
+            kinds[j] = k;
+            dens[j] = d;
+            prefix[j] = a;
+            a *= d;
+        }
+        let mut inv = a.inverse().unwrap_or(Fq::ZERO);
+        for j in (0..batch.len()).rev() {
+            let inv_j = inv * prefix[j];
+            inv *= dens[j];
+            acc[j] = finish_add(kinds[j], &acc[j], &bases[batch[j] as usize], inv_j);
         }
     }
-    best.1
+    let mut segs = [(0u32, acc.len() as u32)];
+    reduce_segments(&mut acc, &mut segs);
+    acc.first().map_or_else(G1Projective::zero, |p| p.into_group())
+}
+
+/// Number of signed-digit windows of `c` bits needed for magnitudes up to `max_mag`:
+/// `w` balanced digits in `(-2^(c-1), 2^(c-1)]` represent exactly the integers of
+/// absolute value at most `2^(c-1) (2^(cw) - 1) / (2^c - 1)`.
+fn windows_needed(max_mag: u64, c: u32) -> usize {
+    let mut w = 1usize;
+    loop {
+        let cw = c as u128 * w as u128;
+        if cw >= 127 {
+            return w;
+        }
+        let x = (1u128 << (c - 1)) * ((1u128 << cw) - 1) / ((1u128 << c) - 1);
+        if (max_mag as u128) <= x {
+            return w;
+        }
+        w += 1;
+    }
+}
+
+/// Cost model for the window size `c`: one batch-affine addition per non-zero
+/// digit plus about three additions' worth per bucket for the running-sum reduction.
+fn choose_window(n: usize, max_mag: u64) -> (u32, usize) {
+    let mut best = (f64::INFINITY, 1u32, 1usize);
+    for c in 1..=20u32 {
+        let windows = windows_needed(max_mag, c);
+        let buckets = (1u64 << (c - 1)) as f64;
+        let cost = windows as f64 * (n as f64 + 3.0 * buckets);
+        if cost < best.0 {
+            best = (cost, c, windows);
+        }
+    }
+    (best.1, best.2)
 }
 
 /// Pippenger with signed digits over `i64` scalars.
@@ -105,49 +180,50 @@ fn msm_small_signed(bases: &[G1Affine], scalars: &[i64]) -> G1Projective {
     if n == 0 {
         return G1Projective::zero();
     }
-    let max_mag = scalars.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+    let max_mag = scalars.par_iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
     if max_mag == 0 {
         return G1Projective::zero();
     }
-    let bits = 64 - max_mag.leading_zeros();
-    let c = choose_window(n, bits);
-    // Number of windows so that the final carry is absorbed.
-    let windows = (bits + 1).div_ceil(c).max(1) as usize;
+    let (c, windows) = choose_window(n, max_mag);
     let half = 1i64 << (c - 1);
     let mask: u128 = (1u128 << c) - 1;
 
-    // digits[w * n + i] = signed digit of scalar i in window w (|d| <= 2^(c-1)).
-    let mut digits = vec![0i32; windows * n];
+    // digits[w][i] = balanced digit of scalar i in window w (|d| <= 2^(c-1)).
+    let mut digits = vec![vec![0i32; n]; windows];
     {
+        const CH: usize = 1 << 12;
         let cols: Vec<Vec<i32>> = scalars
-            .par_iter()
-            .map(|&s| {
-                let neg = s < 0;
-                let m = s.unsigned_abs() as u128;
-                let mut carry = 0i64;
-                let mut out = Vec::with_capacity(windows);
-                for w in 0..windows {
-                    let raw = ((m >> (w as u32 * c)) & mask) as i64 + carry;
-                    let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
-                    carry = cy;
-                    out.push(if neg { -d as i32 } else { d as i32 });
+            .par_chunks(CH)
+            .map(|chunk| {
+                let mut out = vec![0i32; windows * chunk.len()];
+                for (i, &s) in chunk.iter().enumerate() {
+                    let neg = s < 0;
+                    let m = s.unsigned_abs() as u128;
+                    let mut carry = 0i64;
+                    for w in 0..windows {
+                        let shift = w as u32 * c;
+                        let raw = if shift >= 128 { 0 } else { ((m >> shift) & mask) as i64 } + carry;
+                        let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
+                        carry = cy;
+                        out[w * chunk.len() + i] = if neg { -d as i32 } else { d as i32 };
+                    }
                 }
                 out
             })
             .collect();
-        for (i, col) in cols.iter().enumerate() {
-            for (w, d) in col.iter().enumerate() {
-                digits[w * n + i] = *d;
+        for (ci, col) in cols.iter().enumerate() {
+            let len = col.len() / windows;
+            for (w, dw) in digits.iter_mut().enumerate() {
+                dw[ci * CH..ci * CH + len].copy_from_slice(&col[w * len..(w + 1) * len]);
             }
         }
     }
 
     let nb = 1usize << (c - 1);
     let mut window_sums = Vec::with_capacity(windows);
-    for w in 0..windows {
-        let dig = &digits[w * n..(w + 1) * n];
-        // Counting sort by bucket |d| - 1; the entry keeps the point index and the sign
-        // in the top bit.
+    for dig in &digits {
+        // Counting sort by bucket |d| - 1; an entry is the point index with the sign
+        // in bit 31.
         let mut counts = vec![0usize; nb];
         for &d in dig {
             if d != 0 {
@@ -191,15 +267,14 @@ fn bucket_window(bases: &[G1Affine], entries: &[u32], counts: &[usize]) -> G1Pro
     if total == 0 {
         return G1Projective::zero();
     }
-    // Bucket id of every entry position (by prefix sums), chunked.
     let threads = rayon::current_num_threads().max(1);
-    let nchunks = (threads * 4).min(total.div_ceil(256)).max(1);
+    let nchunks = (threads * 4).min(total.div_ceil(1024)).max(1);
     let chunk_len = total.div_ceil(nchunks);
-    // For each chunk, its first bucket: found by walking the counts once.
+    // For each chunk, its first bucket and the number of entries before that bucket.
     let mut chunk_first_bucket = Vec::with_capacity(nchunks);
     {
         let mut b = 0usize;
-        let mut seen = 0usize; // entries in buckets < b
+        let mut seen = 0usize;
         for k in 0..nchunks {
             let start = k * chunk_len;
             while b < counts.len() && seen + counts[b] <= start {
@@ -245,135 +320,168 @@ fn bucket_window(bases: &[G1Affine], entries: &[u32], counts: &[usize]) -> G1Pro
                 })
                 .collect();
             reduce_segments(&mut pts, &mut segs);
-            // Running-sum reduction over buckets lo..=hi of this chunk, from the top.
-            let Some(&(lo, _)) = segs.first() else {
-                return G1Projective::zero();
-            };
-            let mut running = G1Projective::zero();
-            let mut acc = G1Projective::zero();
-            let mut next_bucket: Option<u32> = None;
-            for (&(bkt, _), p) in segs.iter().zip(pts.iter()).rev() {
-                if let Some(nb) = next_bucket {
-                    // empty buckets between bkt and nb add `running` (nb - bkt - 1) times
-                    let gap = nb - bkt - 1;
-                    if gap > 0 {
-                        acc += running * Fr::from(gap as u64);
-                    }
-                }
-                running += p;
-                acc += running;
-                next_bucket = Some(bkt);
-            }
-            // acc = sum_b (b - lo + 1) B_b ; add lo * S
-            if lo > 0 {
-                acc += running * Fr::from(lo as u64);
-            }
-            acc
+            weighted_bucket_sum(&segs, &pts)
         })
         .sum()
 }
 
-/// Reduce every segment of `pts` (consecutive runs given by `segs[i].1`) to a single
-/// point with batch-affine pairwise additions. Afterwards `pts[i]` is the sum of
-/// segment `i` and every segment length is 1.
-fn reduce_segments(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
-    let mut scratch_d: Vec<Fq> = Vec::new();
-    let mut scratch_p: Vec<Fq> = Vec::new();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut sums: Vec<G1Affine> = Vec::new();
-    loop {
-        pairs.clear();
-        let mut off = 0u32;
-        for &(_, len) in segs.iter() {
-            for j in 0..len / 2 {
-                pairs.push((off + 2 * j, off + 2 * j + 1));
+/// `sum_i (bucket_i + 1) * pts[i]` for buckets in ascending order (running sums
+/// from the top; runs of empty buckets cost one small scalar multiplication).
+fn weighted_bucket_sum(segs: &[(u32, u32)], pts: &[G1Affine]) -> G1Projective {
+    let Some(&(lo, _)) = segs.first() else {
+        return G1Projective::zero();
+    };
+    let mut running = G1Projective::zero();
+    let mut acc = G1Projective::zero();
+    let mut next_bucket: Option<u32> = None;
+    for (&(bkt, _), p) in segs.iter().zip(pts.iter()).rev() {
+        if let Some(nb) = next_bucket {
+            let gap = nb - bkt;
+            if gap > 1 {
+                acc += running * Fr::from((gap - 1) as u64);
             }
-            off += len;
         }
-        if pairs.is_empty() {
-            break;
+        running += p;
+        acc += running;
+        next_bucket = Some(bkt);
+    }
+    // acc = sum_b (b - lo + 1) B_b ; add lo * S
+    if lo > 0 {
+        acc += running * Fr::from(lo as u64);
+    }
+    acc
+}
+
+#[inline(always)]
+fn fq_is_zero(a: &Fq) -> bool {
+    // Montgomery form of zero is the all-zero limb vector.
+    a.0 .0.iter().all(|&l| l == 0)
+}
+
+/// The identity of `G1Affine` is encoded as `(0, 0)` for BLS12-381.
+#[inline(always)]
+fn is_identity(p: &G1Affine) -> bool {
+    fq_is_zero(&p.x) && fq_is_zero(&p.y)
+}
+
+const ADD_GENERIC: u8 = 0;
+const ADD_LEFT_ID: u8 = 1; // p is the identity: result q
+const ADD_RIGHT_ID: u8 = 2; // q is the identity: result p
+const ADD_DOUBLE: u8 = 3;
+const ADD_CANCEL: u8 = 4;
+
+/// Classify `p + q` and return the denominator to invert (1 for special cases).
+#[inline(always)]
+fn classify(p: &G1Affine, q: &G1Affine) -> (u8, Fq) {
+    let d = q.x - p.x;
+    if !fq_is_zero(&d) {
+        if is_identity(p) {
+            return (ADD_LEFT_ID, Fq::ONE);
         }
-        batch_add(pts, &pairs, &mut sums, &mut scratch_d, &mut scratch_p);
-        // Rebuild the flat array: per segment, its pair sums then its odd leftover.
-        let mut next = Vec::with_capacity(pts.len() - pairs.len());
-        let mut off = 0usize;
-        let mut pair_idx = 0usize;
-        for seg in segs.iter_mut() {
-            let len = seg.1 as usize;
-            let np = len / 2;
-            next.extend_from_slice(&sums[pair_idx..pair_idx + np]);
-            pair_idx += np;
-            if len % 2 == 1 {
-                next.push(pts[off + len - 1]);
-            }
-            off += len;
-            seg.1 = (np + len % 2) as u32;
+        if is_identity(q) {
+            return (ADD_RIGHT_ID, Fq::ONE);
         }
-        *pts = next;
+        return (ADD_GENERIC, d);
+    }
+    if is_identity(p) {
+        return (ADD_LEFT_ID, Fq::ONE);
+    }
+    if p.y == q.y && !fq_is_zero(&p.y) {
+        (ADD_DOUBLE, p.y.double())
+    } else {
+        (ADD_CANCEL, Fq::ONE)
     }
 }
 
-/// `sums[k] = pts[a_k] + pts[b_k]` for every pair, with one shared inversion.
-/// Handles the identity, doubling and `P + (-P)`.
-fn batch_add(
-    pts: &[G1Affine],
-    pairs: &[(u32, u32)],
-    sums: &mut Vec<G1Affine>,
-    dens: &mut Vec<Fq>,
-    prefix: &mut Vec<Fq>,
-) {
-    dens.clear();
-    prefix.clear();
-    sums.clear();
-    let mut acc = Fq::ONE;
-    for &(a, b) in pairs {
-        let p = &pts[a as usize];
-        let q = &pts[b as usize];
-        let d = if p.is_zero() || q.is_zero() {
-            Fq::ONE
-        } else if p.x == q.x {
-            if p.y == q.y && !p.y.is_zero() {
-                p.y.double()
-            } else {
-                Fq::ONE
-            }
-        } else {
-            q.x - p.x
-        };
-        dens.push(d);
-        prefix.push(acc);
-        acc *= d;
-    }
-    // acc is a product of non-zero elements, so it is invertible.
-    let mut inv = acc.inverse().unwrap_or(Fq::ZERO);
-    sums.resize(pairs.len(), G1Affine::identity());
-    for k in (0..pairs.len()).rev() {
-        let inv_k = inv * prefix[k];
-        inv *= dens[k];
-        let (a, b) = pairs[k];
-        let p = &pts[a as usize];
-        let q = &pts[b as usize];
-        sums[k] = if p.is_zero() {
-            *q
-        } else if q.is_zero() {
-            *p
-        } else if p.x == q.x {
-            if p.y == q.y && !p.y.is_zero() {
-                // doubling: lambda = 3 x^2 / (2 y)   (a = 0 for BLS12-381 G1)
-                let xx = p.x.square();
-                let lambda = (xx.double() + xx) * inv_k;
-                let x3 = lambda.square() - p.x.double();
-                let y3 = lambda * (p.x - x3) - p.y;
-                G1Affine::new_unchecked(x3, y3)
-            } else {
-                G1Affine::identity()
-            }
-        } else {
-            let lambda = (q.y - p.y) * inv_k;
+/// `p + q` given the kind and the inverse of the denominator from [`classify`].
+#[inline(always)]
+fn finish_add(kind: u8, p: &G1Affine, q: &G1Affine, inv: Fq) -> G1Affine {
+    match kind {
+        ADD_GENERIC => {
+            let lambda = (q.y - p.y) * inv;
             let x3 = lambda.square() - p.x - q.x;
             let y3 = lambda * (p.x - x3) - p.y;
             G1Affine::new_unchecked(x3, y3)
-        };
+        }
+        ADD_LEFT_ID => *q,
+        ADD_RIGHT_ID => *p,
+        ADD_DOUBLE => {
+            // lambda = 3 x^2 / (2 y)   (a = 0 for BLS12-381 G1)
+            let xx = p.x.square();
+            let lambda = (xx.double() + xx) * inv;
+            let x3 = lambda.square() - p.x.double();
+            let y3 = lambda * (p.x - x3) - p.y;
+            G1Affine::new_unchecked(x3, y3)
+        }
+        _ => G1Affine::identity(),
+    }
+}
+
+/// Reduce every segment of `pts` (consecutive runs given by `segs[i].1`) to a single
+/// point with batch-affine pairwise additions, in place. Afterwards `pts[i]` is the
+/// sum of segment `i` and every segment length is 1.
+fn reduce_segments(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
+    let mut kinds: Vec<u8> = Vec::new();
+    let mut dens: Vec<Fq> = Vec::new();
+    let mut prefix: Vec<Fq> = Vec::new();
+    let mut sums: Vec<G1Affine> = Vec::new();
+    loop {
+        kinds.clear();
+        dens.clear();
+        prefix.clear();
+        // Forward: denominators and prefix products, pairs (2j, 2j+1) of each segment.
+        let mut acc = Fq::ONE;
+        let mut off = 0usize;
+        for &(_, len) in segs.iter() {
+            let len = len as usize;
+            for j in 0..len / 2 {
+                let (k, d) = classify(&pts[off + 2 * j], &pts[off + 2 * j + 1]);
+                kinds.push(k);
+                dens.push(d);
+                prefix.push(acc);
+                acc *= d;
+            }
+            off += len;
+        }
+        let np = kinds.len();
+        if np == 0 {
+            break;
+        }
+        // acc is a product of non-zero elements, so it is invertible.
+        let mut inv = acc.inverse().unwrap_or(Fq::ZERO);
+        // Backward: individual inverses and the sums.
+        sums.clear();
+        sums.resize(np, G1Affine::identity());
+        let mut k = np;
+        let mut off = pts.len();
+        for &(_, len) in segs.iter().rev() {
+            let len = len as usize;
+            off -= len;
+            for j in (0..len / 2).rev() {
+                k -= 1;
+                let inv_k = inv * prefix[k];
+                inv *= dens[k];
+                sums[k] = finish_add(kinds[k], &pts[off + 2 * j], &pts[off + 2 * j + 1], inv_k);
+            }
+        }
+        // Compact in place (writes never overtake reads).
+        let mut w = 0usize;
+        let mut r = 0usize;
+        let mut s = 0usize;
+        for seg in segs.iter_mut() {
+            let len = seg.1 as usize;
+            let half = len / 2;
+            pts[w..w + half].copy_from_slice(&sums[s..s + half]);
+            s += half;
+            w += half;
+            if len % 2 == 1 {
+                pts[w] = pts[r + len - 1];
+                w += 1;
+            }
+            r += len;
+            seg.1 = (half + len % 2) as u32;
+        }
+        pts.truncate(w);
     }
 }
 

@@ -36,6 +36,17 @@ pub mod labels {
     pub const HYRAX_IPA_R: &[u8] = b"hyrax/ipa_r";
     pub const HYRAX_IPA_CHALLENGE: &[u8] = b"hyrax/ipa_challenge";
 
+    /// `zkdl demo`: the standalone matmul proof.
+    pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/matmul";
+    pub const DEMO_DIMS: &[u8] = b"demo/dims";
+    pub const DEMO_COMMIT_A: &[u8] = b"demo/commit_a";
+    pub const DEMO_COMMIT_W: &[u8] = b"demo/commit_w";
+    pub const DEMO_COMMIT_Z: &[u8] = b"demo/commit_z";
+    pub const DEMO_R_B: &[u8] = b"demo/r_b";
+    pub const DEMO_R_K: &[u8] = b"demo/r_k";
+    pub const DEMO_A_VALUE: &[u8] = b"demo/a_value";
+    pub const DEMO_W_VALUE: &[u8] = b"demo/w_value";
+
     /// Used only by tests and examples of the core crate.
     pub const TEST: &[u8] = b"zkdl/test";
 }

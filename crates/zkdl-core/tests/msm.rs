@@ -1,5 +1,7 @@
 //! Differential tests of the CPU MSM against naive double-and-add.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ark_ec::{CurveGroup, PrimeGroup};
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};

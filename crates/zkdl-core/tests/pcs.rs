@@ -1,5 +1,7 @@
 //! Hyrax commitments: honest openings for n = 0..14, rejection of every tampering.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{One, UniformRand};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};

@@ -1,6 +1,8 @@
 //! Sumcheck engine: completeness for degrees 1..4 and n = 0..12, batching, and
 //! rejection of every kind of malformed or cheating proof.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ark_ff::{One, UniformRand, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
