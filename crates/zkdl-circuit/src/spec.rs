@@ -1,0 +1,240 @@
+//! The circuit specification and its digest.
+//!
+//! Semantics of one training step (DESIGN §3), for layers `l = 1..L` with weights
+//! `W_l` (`d_{l-1} x d_l`) and optional bias `b_l`, all integers at scale `2^f`:
+//!
+//! 1. `Z_l = A_{l-1} W_l + 2^f b_l`                      (scale `2^2f`)
+//! 2. `Z_l + 2^(f-1) = 2^f Z'_l + R_l`, `0 <= R_l < 2^f`, `Z'_l` a `Q`-bit value
+//! 3. hidden layers: `A_l = s_l ⊙ Z'_l` with `s_l = [Z'_l >= 0]`; the last layer's
+//!    output is `Z'_L`
+//! 4. `G_L = Z'_L - Y` (the gradient of `1/2 sum ||out - y||^2`, summed over the batch)
+//! 5. `GA_{l-1} = G_l W_l^T` rescaled like (2) into `GA'_{l-1}` (for `l >= 2`)
+//! 6. `G_{l-1} = s_{l-1} ⊙ GA'_{l-1}`
+//! 7. `GW_l = A_{l-1}^T G_l` (scale `2^2f`), `Gb_l = sum over the batch of G_l` (scale `2^f`)
+//! 8. SGD with `eta = m 2^-e`: `m GW_l + 2^(f+e-1) = 2^(f+e) ΔW_l + RW_l`,
+//!    `0 <= RW_l < 2^(f+e)`, `W_l <- W_l - ΔW_l`; bias: `m Gb_l + 2^(e-1) = 2^e Δb_l + Rb_l`.
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use zkdl_core::field::FixedPoint;
+
+/// Errors in a circuit specification.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> SpecError {
+    SpecError::Invalid { field, reason: reason.into() }
+}
+
+/// Activation after a dense layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// zkReLU.
+    Relu,
+    /// No activation (required for the last layer).
+    Identity,
+}
+
+impl Activation {
+    fn code(self) -> u8 {
+        match self {
+            Activation::Relu => 1,
+            Activation::Identity => 0,
+        }
+    }
+}
+
+/// One dense layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LayerSpec {
+    pub width: usize,
+    pub activation: Activation,
+    pub bias: bool,
+}
+
+/// The network: input width and dense layers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelSpec {
+    pub input_dim: usize,
+    pub layers: Vec<LayerSpec>,
+}
+
+/// Fixed point: `f` fractional bits in `Q`-bit signed values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FixedSpec {
+    pub frac_bits: u32,
+    pub total_bits: u32,
+}
+
+/// Loss function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Loss {
+    /// `1/2 sum ||out - y||^2` over the batch (targets one-hot or real).
+    Mse,
+}
+
+/// Training parameters: learning rate `m 2^-e`, batch size, number of steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TrainSpec {
+    pub lr_mantissa: u64,
+    pub lr_shift: u32,
+    pub batch: usize,
+    pub steps: usize,
+    pub loss: Loss,
+}
+
+/// Everything a proof is about, except the data and weights themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CircuitSpec {
+    pub name: String,
+    pub model: ModelSpec,
+    pub fixed: FixedSpec,
+    pub train: TrainSpec,
+}
+
+/// Largest supported dimension (tensors are padded to powers of two).
+pub const MAX_DIM: usize = 1 << 16;
+/// Largest supported number of layers.
+pub const MAX_LAYERS: usize = 64;
+/// Largest supported number of steps in one proof.
+pub const MAX_STEPS: usize = 1 << 16;
+
+impl CircuitSpec {
+    /// Checks every constraint the prover and verifier rely on.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        let m = &self.model;
+        if m.input_dim == 0 || m.input_dim > MAX_DIM {
+            return Err(invalid("model.input_dim", format!("must be in 1..={MAX_DIM}, got {}", m.input_dim)));
+        }
+        if m.layers.is_empty() || m.layers.len() > MAX_LAYERS {
+            return Err(invalid("model.layers", format!("need 1..={MAX_LAYERS} layers, got {}", m.layers.len())));
+        }
+        for (i, l) in m.layers.iter().enumerate() {
+            if l.width == 0 || l.width > MAX_DIM {
+                return Err(invalid("model.layers.width", format!("layer {i}: must be in 1..={MAX_DIM}, got {}", l.width)));
+            }
+            let last = i + 1 == m.layers.len();
+            if last && l.activation != Activation::Identity {
+                return Err(invalid("model.layers.activation", "the last layer must have no activation (identity)"));
+            }
+            if !last && l.activation != Activation::Relu {
+                return Err(invalid("model.layers.activation", format!("layer {i}: hidden layers use relu")));
+            }
+        }
+        let f = &self.fixed;
+        FixedPoint::new(f.frac_bits, f.total_bits).map_err(|e| invalid("fixed", e.to_string()))?;
+        if f.frac_bits == 0 {
+            return Err(invalid("fixed.frac_bits", "must be at least 1"));
+        }
+        if f.total_bits > 48 {
+            return Err(invalid("fixed.total_bits", format!("at most 48 (products must fit the field with headroom), got {}", f.total_bits)));
+        }
+        let t = &self.train;
+        if t.lr_mantissa == 0 || t.lr_mantissa >= 1 << 16 {
+            return Err(invalid("train.lr_mantissa", format!("must be in 1..65536, got {}", t.lr_mantissa)));
+        }
+        if t.lr_shift == 0 || t.lr_shift > 32 {
+            return Err(invalid("train.lr_shift", format!("must be in 1..=32, got {}", t.lr_shift)));
+        }
+        if t.batch == 0 || t.batch > MAX_DIM {
+            return Err(invalid("train.batch", format!("must be in 1..={MAX_DIM}, got {}", t.batch)));
+        }
+        if t.steps == 0 || t.steps > MAX_STEPS {
+            return Err(invalid("train.steps", format!("must be in 1..={MAX_STEPS}, got {}", t.steps)));
+        }
+        if self.name.len() > 256 {
+            return Err(invalid("name", "at most 256 bytes"));
+        }
+        Ok(())
+    }
+
+    /// The fixed-point type of this circuit.
+    pub fn fixed_point(&self) -> Result<FixedPoint, SpecError> {
+        FixedPoint::new(self.fixed.frac_bits, self.fixed.total_bits).map_err(|e| invalid("fixed", e.to_string()))
+    }
+
+    /// Layer dimensions `d_0 = input_dim, d_1, ..., d_L`.
+    pub fn dims(&self) -> Vec<usize> {
+        std::iter::once(self.model.input_dim).chain(self.model.layers.iter().map(|l| l.width)).collect()
+    }
+
+    /// Number of weights (and biases).
+    pub fn num_params(&self) -> usize {
+        let d = self.dims();
+        self.model.layers.iter().enumerate().map(|(i, l)| d[i] * d[i + 1] + if l.bias { d[i + 1] } else { 0 }).sum()
+    }
+
+    /// A stable SHA-256 digest of a canonical encoding of everything in the spec
+    /// (the name included), versioned.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"zkdl/circuit/v1");
+        let mut put = |x: u64| h.update(x.to_le_bytes());
+        put(self.name.len() as u64);
+        put(self.model.input_dim as u64);
+        put(self.model.layers.len() as u64);
+        for l in &self.model.layers {
+            put(l.width as u64);
+            put(l.activation.code() as u64);
+            put(l.bias as u64);
+        }
+        put(self.fixed.frac_bits as u64);
+        put(self.fixed.total_bits as u64);
+        put(self.train.lr_mantissa);
+        put(self.train.lr_shift as u64);
+        put(self.train.batch as u64);
+        put(self.train.steps as u64);
+        put(match self.train.loss {
+            Loss::Mse => 1,
+        });
+        h.update(self.name.as_bytes());
+        h.finalize().into()
+    }
+
+    /// A small spec for tests and the quick-start: `input -> hidden... -> out`.
+    pub fn mlp(name: &str, input_dim: usize, hidden: &[usize], out: usize, bias: bool, batch: usize, steps: usize) -> Self {
+        let mut layers: Vec<LayerSpec> =
+            hidden.iter().map(|&w| LayerSpec { width: w, activation: Activation::Relu, bias }).collect();
+        layers.push(LayerSpec { width: out, activation: Activation::Identity, bias });
+        CircuitSpec {
+            name: name.to_string(),
+            model: ModelSpec { input_dim, layers },
+            fixed: FixedSpec { frac_bits: 16, total_bits: 32 },
+            train: TrainSpec { lr_mantissa: 1, lr_shift: 8, batch, steps, loss: Loss::Mse },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_and_digest() {
+        let s = CircuitSpec::mlp("t", 8, &[4], 2, true, 4, 2);
+        s.validate().unwrap();
+        assert_eq!(s.dims(), vec![8, 4, 2]);
+        assert_eq!(s.num_params(), 8 * 4 + 4 + 4 * 2 + 2);
+        let d = s.digest();
+        assert_eq!(d, s.clone().digest());
+        let mut s2 = s.clone();
+        s2.train.steps = 3;
+        assert_ne!(s2.digest(), d);
+        let mut s3 = s.clone();
+        s3.model.layers[0].bias = false;
+        assert_ne!(s3.digest(), d);
+        let mut bad = s.clone();
+        bad.model.layers[1].activation = Activation::Relu;
+        assert!(bad.validate().is_err());
+        let mut bad = s.clone();
+        bad.train.batch = 0;
+        assert!(bad.validate().is_err());
+        let mut bad = s;
+        bad.fixed.total_bits = 64;
+        assert!(bad.validate().is_err());
+    }
+}

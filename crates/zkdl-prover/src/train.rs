@@ -1,0 +1,483 @@
+//! Fixed-point training: forward, loss gradient, backward and SGD update in exact
+//! integer arithmetic (the semantics of `zkdl_circuit::spec`). [`train_step`] is the
+//! single implementation: the plain entry point [`train_plain`] and the proving
+//! path ([`train_traced`]) both call it, so their final weights are bit-identical.
+
+use rayon::prelude::*;
+use thiserror::Error;
+use zkdl_circuit::{CircuitSpec, SpecError};
+use zkdl_core::field::{rescale_round, FixedPoint};
+use zkdl_core::FixedPointError;
+
+/// Errors of fixed-point training.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    #[error("invalid circuit: {0}")]
+    Spec(#[from] SpecError),
+    #[error("step {step}, layer {layer}, {what}: {source}")]
+    Overflow { step: usize, layer: usize, what: &'static str, source: FixedPointError },
+    #[error("{what}: expected {expected} values, got {got}")]
+    Shape { what: &'static str, expected: usize, got: usize },
+}
+
+/// Weights of one layer at scale `2^f`: `w` is `d_in x d_out` row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerWeights {
+    pub d_in: usize,
+    pub d_out: usize,
+    pub w: Vec<i64>,
+    pub b: Option<Vec<i64>>,
+}
+
+/// All weights of the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weights {
+    pub layers: Vec<LayerWeights>,
+}
+
+/// One mini-batch at scale `2^f`: `x` is `B x d_0`, `y` is `B x d_L`, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub x: Vec<i64>,
+    pub y: Vec<i64>,
+}
+
+/// Everything one layer computes in one step (the witness of its relations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerTrace {
+    /// Layer input `A_{l-1}` (`B x d_in`).
+    pub a_in: Vec<i64>,
+    /// `Z_l = A_{l-1} W_l + 2^f b_l` at scale `2^2f` (`B x d_out`).
+    pub z: Vec<i128>,
+    /// Rescaled `Z'_l` and remainders `R_l`.
+    pub zq: Vec<i64>,
+    pub zr: Vec<i64>,
+    /// Sign bits `s_l = [Z'_l >= 0]` (hidden layers; empty for the last layer).
+    pub sign: Vec<bool>,
+    /// Output `A_l` (`= s ⊙ Z'` for hidden layers, `Z'` for the last).
+    pub a_out: Vec<i64>,
+    /// Gradient at the layer output `G_l` (`B x d_out`, scale `2^f`).
+    pub g: Vec<i64>,
+    /// `GA_{l-1} = G_l W_l^T` (scale `2^2f`), its rescaled value and remainders
+    /// (empty for the first layer, whose input gradient is not needed).
+    pub ga: Vec<i128>,
+    pub gaq: Vec<i64>,
+    pub gar: Vec<i64>,
+    /// `GW_l = A_{l-1}^T G_l` (scale `2^2f`), the update `ΔW` and its remainders.
+    pub gw: Vec<i128>,
+    pub dw: Vec<i64>,
+    pub dwr: Vec<i64>,
+    /// Bias gradient (scale `2^f`), update and remainders (empty without bias).
+    pub gb: Vec<i64>,
+    pub db: Vec<i64>,
+    pub dbr: Vec<i64>,
+    /// Weights before the step.
+    pub w_before: LayerWeights,
+}
+
+/// The trace of one step: one entry per layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepTrace {
+    pub layers: Vec<LayerTrace>,
+}
+
+/// `C = A B` with `A` (`n x k`) and `B` (`k x m`) row-major, exact in `i128`.
+pub fn matmul(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
+    let mut c = vec![0i128; n * m];
+    c.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
+        for j in 0..k {
+            let aij = a[i * k + j] as i128;
+            if aij == 0 {
+                continue;
+            }
+            let brow = &b[j * m..(j + 1) * m];
+            for (cv, &bv) in row.iter_mut().zip(brow) {
+                *cv += aij * bv as i128;
+            }
+        }
+    });
+    c
+}
+
+/// `C = A B^T` with `A` (`n x k`), `B` (`m x k`).
+pub fn matmul_bt(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
+    let mut c = vec![0i128; n * m];
+    c.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
+        let arow = &a[i * k..(i + 1) * k];
+        for (j, cv) in row.iter_mut().enumerate() {
+            let brow = &b[j * k..(j + 1) * k];
+            *cv = arow.iter().zip(brow).map(|(&x, &y)| x as i128 * y as i128).sum();
+        }
+    });
+    c
+}
+
+/// `C = A^T B` with `A` (`k x n`), `B` (`k x m`).
+pub fn matmul_at(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec<i128> {
+    let mut c = vec![0i128; n * m];
+    c.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
+        for r in 0..k {
+            let ai = a[r * n + i] as i128;
+            if ai == 0 {
+                continue;
+            }
+            let brow = &b[r * m..(r + 1) * m];
+            for (cv, &bv) in row.iter_mut().zip(brow) {
+                *cv += ai * bv as i128;
+            }
+        }
+    });
+    c
+}
+
+fn rescale_all(
+    fp: &FixedPoint,
+    v: &[i128],
+    step: usize,
+    layer: usize,
+    what: &'static str,
+) -> Result<(Vec<i64>, Vec<i64>), TrainError> {
+    let mut q = Vec::with_capacity(v.len());
+    let mut r = Vec::with_capacity(v.len());
+    for &z in v {
+        let (qq, rr) = fp.rescale(z).map_err(|source| TrainError::Overflow { step, layer, what, source })?;
+        q.push(qq);
+        r.push(rr as i64);
+    }
+    Ok((q, r))
+}
+
+/// `m v + 2^(s-1) = 2^s d + r`: returns `(d, r)`.
+fn sgd_round(v: i128, m: u64, s: u32) -> (i128, i64) {
+    let (d, r) = rescale_round(v * m as i128, s);
+    (d, r as i64)
+}
+
+/// One SGD step on `batch`, updating `weights` in place. With `trace`, returns the
+/// full witness of the step.
+pub fn train_step(
+    spec: &CircuitSpec,
+    weights: &mut Weights,
+    batch: &Batch,
+    step: usize,
+    trace: bool,
+) -> Result<Option<StepTrace>, TrainError> {
+    let fp = spec.fixed_point()?;
+    let f = fp.frac_bits();
+    let dims = spec.dims();
+    let nl = spec.model.layers.len();
+    let bsz = spec.train.batch;
+    if batch.x.len() != bsz * dims[0] {
+        return Err(TrainError::Shape { what: "batch inputs", expected: bsz * dims[0], got: batch.x.len() });
+    }
+    if batch.y.len() != bsz * dims[nl] {
+        return Err(TrainError::Shape { what: "batch targets", expected: bsz * dims[nl], got: batch.y.len() });
+    }
+    if weights.layers.len() != nl {
+        return Err(TrainError::Shape { what: "layers", expected: nl, got: weights.layers.len() });
+    }
+    // Forward.
+    let mut traces: Vec<LayerTrace> = Vec::with_capacity(nl);
+    let mut a = batch.x.clone();
+    for l in 0..nl {
+        let lw = &weights.layers[l];
+        let (din, dout) = (dims[l], dims[l + 1]);
+        let mut z = matmul(&a, &lw.w, bsz, din, dout);
+        if let Some(b) = &lw.b {
+            for row in z.chunks_mut(dout) {
+                for (zv, &bv) in row.iter_mut().zip(b) {
+                    *zv += (bv as i128) << f;
+                }
+            }
+        }
+        let (zq, zr) = rescale_all(&fp, &z, step, l, "forward rescale")?;
+        let last = l + 1 == nl;
+        let (sign, a_out): (Vec<bool>, Vec<i64>) = if last {
+            (Vec::new(), zq.clone())
+        } else {
+            let s: Vec<bool> = zq.iter().map(|&v| v >= 0).collect();
+            let o = zq.iter().map(|&v| if v >= 0 { v } else { 0 }).collect();
+            (s, o)
+        };
+        traces.push(LayerTrace {
+            a_in: a,
+            z,
+            zq,
+            zr,
+            sign,
+            a_out: a_out.clone(),
+            g: Vec::new(),
+            ga: Vec::new(),
+            gaq: Vec::new(),
+            gar: Vec::new(),
+            gw: Vec::new(),
+            dw: Vec::new(),
+            dwr: Vec::new(),
+            gb: Vec::new(),
+            db: Vec::new(),
+            dbr: Vec::new(),
+            w_before: lw.clone(),
+        });
+        a = a_out;
+    }
+    // Loss gradient G_L = out - Y.
+    let mut g: Vec<i64> = Vec::with_capacity(a.len());
+    for (o, y) in a.iter().zip(&batch.y) {
+        let d = fp.check_range(*o as i128 - *y as i128).map_err(|source| TrainError::Overflow {
+            step,
+            layer: nl - 1,
+            what: "loss gradient",
+            source,
+        })?;
+        g.push(d);
+    }
+    // Backward.
+    let (m, e) = (spec.train.lr_mantissa, spec.train.lr_shift);
+    for l in (0..nl).rev() {
+        let (din, dout) = (dims[l], dims[l + 1]);
+        let t = &mut traces[l];
+        t.g = g.clone();
+        // weight gradient and update
+        t.gw = matmul_at(&t.a_in, &g, bsz, din, dout);
+        let mut dw = Vec::with_capacity(t.gw.len());
+        let mut dwr = Vec::with_capacity(t.gw.len());
+        for &v in &t.gw {
+            let (d, r) = sgd_round(v, m, f + e);
+            let d = fp.check_range(d).map_err(|source| TrainError::Overflow { step, layer: l, what: "weight update", source })?;
+            dw.push(d);
+            dwr.push(r);
+        }
+        if t.w_before.b.is_some() {
+            let mut gb = vec![0i64; dout];
+            for row in g.chunks(dout) {
+                for (acc, &v) in gb.iter_mut().zip(row) {
+                    *acc += v;
+                }
+            }
+            let mut db = Vec::with_capacity(dout);
+            let mut dbr = Vec::with_capacity(dout);
+            for &v in &gb {
+                let (d, r) = sgd_round(v as i128, m, e);
+                let d = fp.check_range(d).map_err(|source| TrainError::Overflow { step, layer: l, what: "bias update", source })?;
+                db.push(d);
+                dbr.push(r);
+            }
+            t.gb = gb;
+            t.db = db;
+            t.dbr = dbr;
+        }
+        t.dw = dw;
+        t.dwr = dwr;
+        // gradient into the layer input (not needed for the first layer)
+        if l > 0 {
+            t.ga = matmul_bt(&g, &t.w_before.w, bsz, dout, din);
+            let (gaq, gar) = rescale_all(&fp, &t.ga, step, l, "backward rescale")?;
+            let prev_sign = &traces[l - 1].sign;
+            g = gaq.iter().zip(prev_sign).map(|(&v, &s)| if s { v } else { 0 }).collect();
+            let t = &mut traces[l];
+            t.gaq = gaq;
+            t.gar = gar;
+        }
+    }
+    // Apply the updates.
+    for (l, lw) in weights.layers.iter_mut().enumerate() {
+        let t = &traces[l];
+        for (w, d) in lw.w.iter_mut().zip(&t.dw) {
+            *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow { step, layer: l, what: "updated weight", source })?;
+        }
+        if let Some(b) = lw.b.as_mut() {
+            for (w, d) in b.iter_mut().zip(&t.db) {
+                *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow { step, layer: l, what: "updated bias", source })?;
+            }
+        }
+    }
+    Ok(trace.then_some(StepTrace { layers: traces }))
+}
+
+/// Plain fixed-point training (no trace kept).
+pub fn train_plain(spec: &CircuitSpec, weights: &Weights, batches: &[Batch]) -> Result<Weights, TrainError> {
+    let mut w = weights.clone();
+    for (t, b) in batches.iter().enumerate() {
+        train_step(spec, &mut w, b, t, false)?;
+    }
+    Ok(w)
+}
+
+/// Training that keeps the witness of every step (the proving path).
+pub fn train_traced(spec: &CircuitSpec, weights: &Weights, batches: &[Batch]) -> Result<(Weights, Vec<StepTrace>), TrainError> {
+    let mut w = weights.clone();
+    let mut traces = Vec::with_capacity(batches.len());
+    for (t, b) in batches.iter().enumerate() {
+        if let Some(tr) = train_step(spec, &mut w, b, t, true)? {
+            traces.push(tr);
+        }
+    }
+    Ok((w, traces))
+}
+
+/// Forward pass only (inference): returns the output `B x d_L` at scale `2^f`.
+pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) -> Result<Vec<i64>, TrainError> {
+    let fp = spec.fixed_point()?;
+    let f = fp.frac_bits();
+    let dims = spec.dims();
+    let nl = spec.model.layers.len();
+    let mut a = x.to_vec();
+    for l in 0..nl {
+        let lw = &weights.layers[l];
+        let mut z = matmul(&a, &lw.w, rows, dims[l], dims[l + 1]);
+        if let Some(b) = &lw.b {
+            for row in z.chunks_mut(dims[l + 1]) {
+                for (zv, &bv) in row.iter_mut().zip(b) {
+                    *zv += (bv as i128) << f;
+                }
+            }
+        }
+        let (zq, _) = rescale_all(&fp, &z, 0, l, "forward rescale")?;
+        a = if l + 1 == nl { zq } else { zq.iter().map(|&v| v.max(0)).collect() };
+    }
+    Ok(a)
+}
+
+/// Deterministic initial weights: uniform in `±1/sqrt(d_in)` (encoded at scale
+/// `2^f`), biases zero. Returns the fixed-point weights.
+pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError> {
+    use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+    let fp = spec.fixed_point()?;
+    let dims = spec.dims();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut layers = Vec::new();
+    for (l, ls) in spec.model.layers.iter().enumerate() {
+        let (din, dout) = (dims[l], dims[l + 1]);
+        let bound = 1.0 / (din as f64).sqrt();
+        let mut w = Vec::with_capacity(din * dout);
+        for _ in 0..din * dout {
+            let x: f64 = rng.gen_range(-bound..bound);
+            w.push(fp.encode(x).map_err(|source| TrainError::Overflow { step: 0, layer: l, what: "initial weight", source })?);
+        }
+        layers.push(LayerWeights { d_in: din, d_out: dout, w, b: ls.bias.then(|| vec![0; dout]) });
+    }
+    Ok(Weights { layers })
+}
+
+/// The same network in `f64` (reference for accuracy comparisons): weights, SGD
+/// with the same learning rate, loss and batches.
+#[derive(Debug, Clone)]
+pub struct FloatModel {
+    pub dims: Vec<usize>,
+    pub w: Vec<Vec<f64>>,
+    pub b: Vec<Option<Vec<f64>>>,
+    pub lr: f64,
+}
+
+impl FloatModel {
+    /// The `f64` twin of fixed-point weights (decoded exactly).
+    pub fn from_fixed(spec: &CircuitSpec, weights: &Weights) -> Result<Self, TrainError> {
+        let fp = spec.fixed_point()?;
+        Ok(FloatModel {
+            dims: spec.dims(),
+            w: weights.layers.iter().map(|l| l.w.iter().map(|&v| fp.decode(v)).collect()).collect(),
+            b: weights.layers.iter().map(|l| l.b.as_ref().map(|b| b.iter().map(|&v| fp.decode(v)).collect())).collect(),
+            lr: spec.train.lr_mantissa as f64 / (1u64 << spec.train.lr_shift) as f64,
+        })
+    }
+
+    fn forward(&self, x: &[f64], rows: usize) -> Vec<Vec<f64>> {
+        let nl = self.w.len();
+        let mut acts = vec![x.to_vec()];
+        for l in 0..nl {
+            let (din, dout) = (self.dims[l], self.dims[l + 1]);
+            let a = &acts[l];
+            let mut z = vec![0.0; rows * dout];
+            for i in 0..rows {
+                for j in 0..din {
+                    let aij = a[i * din + j];
+                    if aij == 0.0 {
+                        continue;
+                    }
+                    for c in 0..dout {
+                        z[i * dout + c] += aij * self.w[l][j * dout + c];
+                    }
+                }
+                if let Some(b) = &self.b[l] {
+                    for c in 0..dout {
+                        z[i * dout + c] += b[c];
+                    }
+                }
+            }
+            if l + 1 < nl {
+                for v in z.iter_mut() {
+                    *v = v.max(0.0);
+                }
+            }
+            acts.push(z);
+        }
+        acts
+    }
+
+    /// One SGD step on `1/2 sum ||out - y||^2`.
+    pub fn step(&mut self, x: &[f64], y: &[f64], rows: usize) {
+        let nl = self.w.len();
+        let acts = self.forward(x, rows);
+        let mut g: Vec<f64> = acts[nl].iter().zip(y).map(|(o, t)| o - t).collect();
+        for l in (0..nl).rev() {
+            let (din, dout) = (self.dims[l], self.dims[l + 1]);
+            let a = &acts[l];
+            let mut gw = vec![0.0; din * dout];
+            for i in 0..rows {
+                for j in 0..din {
+                    let aij = a[i * din + j];
+                    if aij == 0.0 {
+                        continue;
+                    }
+                    for c in 0..dout {
+                        gw[j * dout + c] += aij * g[i * dout + c];
+                    }
+                }
+            }
+            let mut ga = vec![0.0; rows * din];
+            if l > 0 {
+                for i in 0..rows {
+                    for j in 0..din {
+                        let mut s = 0.0;
+                        for c in 0..dout {
+                            s += g[i * dout + c] * self.w[l][j * dout + c];
+                        }
+                        // ReLU derivative of the previous layer's pre-activation
+                        ga[i * din + j] = if a[i * din + j] > 0.0 { s } else { 0.0 };
+                    }
+                }
+            }
+            if let Some(b) = self.b[l].as_mut() {
+                for c in 0..dout {
+                    let gb: f64 = (0..rows).map(|i| g[i * dout + c]).sum();
+                    b[c] -= self.lr * gb;
+                }
+            }
+            for (w, d) in self.w[l].iter_mut().zip(&gw) {
+                *w -= self.lr * d;
+            }
+            g = ga;
+        }
+    }
+
+    pub fn predict(&self, x: &[f64], rows: usize) -> Vec<f64> {
+        let nl = self.w.len();
+        self.forward(x, rows).swap_remove(nl)
+    }
+}
+
+/// Index of the largest entry in each row.
+pub fn argmax_rows<T: PartialOrd + Copy>(v: &[T], cols: usize) -> Vec<usize> {
+    v.chunks(cols.max(1))
+        .map(|row| {
+            let mut best = 0;
+            for (i, x) in row.iter().enumerate() {
+                if *x > row[best] {
+                    best = i;
+                }
+            }
+            best
+        })
+        .collect()
+}

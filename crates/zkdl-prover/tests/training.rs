@@ -1,0 +1,117 @@
+//! Fixed-point training: bit-identical plain vs traced paths, witness consistency,
+//! and MNIST accuracy against the same model in f64 (skips without ../shared/data).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use zkdl_circuit::CircuitSpec;
+use zkdl_core::field::FixedPoint;
+use zkdl_prover::data::{self, Dataset};
+use zkdl_prover::train::{self, argmax_rows, Batch, FloatModel};
+
+fn batches(fp: &FixedPoint, d: &Dataset, batch: usize, steps: usize) -> Vec<Batch> {
+    (0..steps)
+        .map(|t| {
+            let start = (t * batch) % (d.len() - batch + 1);
+            let s = d.slice(start, start + batch);
+            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+        })
+        .collect()
+}
+
+#[test]
+fn plain_and_traced_training_agree_bit_for_bit() {
+    for bias in [false, true] {
+        let spec = CircuitSpec::mlp("t", 12, &[8, 6], 3, bias, 4, 5);
+        let fp = spec.fixed_point().unwrap();
+        let d = data::synthetic(64, 12, 3, 7);
+        let bs = batches(&fp, &d, 4, 5);
+        let w0 = train::init_weights(&spec, 1).unwrap();
+        let plain = train::train_plain(&spec, &w0, &bs).unwrap();
+        let (traced, traces) = train::train_traced(&spec, &w0, &bs).unwrap();
+        assert_eq!(plain, traced);
+        assert_ne!(plain, w0);
+        assert_eq!(traces.len(), 5);
+        // Witness relations hold (the integer semantics of the spec).
+        let f = fp.frac_bits();
+        for (t, tr) in traces.iter().enumerate() {
+            for (l, lt) in tr.layers.iter().enumerate() {
+                for ((z, q), r) in lt.z.iter().zip(&lt.zq).zip(&lt.zr) {
+                    assert_eq!(z + (1i128 << (f - 1)), ((*q as i128) << f) + *r as i128, "step {t} layer {l}");
+                    assert!((0..1i64 << f).contains(r));
+                }
+                let e = spec.train.lr_shift;
+                for ((gw, dw), r) in lt.gw.iter().zip(&lt.dw).zip(&lt.dwr) {
+                    assert_eq!(gw * spec.train.lr_mantissa as i128 + (1i128 << (f + e - 1)), ((*dw as i128) << (f + e)) + *r as i128);
+                }
+                if l + 1 < tr.layers.len() {
+                    for ((a, q), s) in lt.a_out.iter().zip(&lt.zq).zip(&lt.sign) {
+                        assert_eq!(*s, *q >= 0);
+                        assert_eq!(*a, if *s { *q } else { 0 });
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_shapes_are_errors() {
+    let spec = CircuitSpec::mlp("t", 4, &[4], 2, true, 2, 1);
+    let w0 = train::init_weights(&spec, 1).unwrap();
+    let bad = Batch { x: vec![0; 7], y: vec![0; 4] };
+    assert!(train::train_plain(&spec, &w0, &[bad]).is_err());
+}
+
+fn mnist_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    dir.join("t10k-images-idx3-ubyte.gz").exists().then_some(dir)
+}
+
+#[test]
+fn mnist_fixed_point_accuracy_matches_f64() {
+    let Some(dir) = mnist_dir() else {
+        eprintln!("SKIP: ../shared/data/mnist not found; MNIST accuracy test skipped");
+        return;
+    };
+    let all = data::load_mnist_dir(&dir).unwrap();
+    assert_eq!(all.len(), 10_000);
+    assert_eq!(&all.labels.as_ref().unwrap()[..10], &[7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    let train_set = all.slice(0, 8000);
+    let test_set = all.slice(8000, 10_000);
+    let epochs = 2;
+    let batch = 64;
+    let steps = epochs * (8000 / batch);
+    let mut spec = CircuitSpec::mlp("mnist-mlp", 784, &[128, 128], 10, true, batch, steps);
+    spec.train.lr_mantissa = 1;
+    spec.train.lr_shift = 9; // eta = 2^-9 on the summed loss (about 0.125 per mean-loss step)
+    let fp = spec.fixed_point().unwrap();
+    let bs: Vec<Batch> = (0..steps)
+        .map(|t| {
+            let start = (t % (8000 / batch)) * batch;
+            let s = train_set.slice(start, start + batch);
+            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+        })
+        .collect();
+    let w0 = train::init_weights(&spec, 42).unwrap();
+    let mut float = FloatModel::from_fixed(&spec, &w0).unwrap();
+    let wt = train::train_plain(&spec, &w0, &bs).unwrap();
+    for b in &bs {
+        let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
+        let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
+        float.step(&x, &y, batch);
+    }
+    let labels = test_set.labels.as_ref().unwrap();
+    let n = test_set.len();
+    let xq = fp.encode_slice(&test_set.x).unwrap();
+    let out_fixed = train::predict(&spec, &wt, &xq, n).unwrap();
+    let xf: Vec<f64> = xq.iter().map(|&v| fp.decode(v)).collect();
+    let out_float = float.predict(&xf, n);
+    let acc = |pred: Vec<usize>| pred.iter().zip(labels).filter(|(p, l)| **p == **l as usize).count() as f64 / n as f64 * 100.0;
+    let acc_fixed = acc(argmax_rows(&out_fixed, 10));
+    let acc_float = acc(argmax_rows(&out_float, 10));
+    println!("MNIST 784-128-128-10, batch {batch}, {steps} steps: fixed-point test accuracy {acc_fixed:.2}%, f64 {acc_float:.2}%");
+    assert!(acc_float > 85.0, "f64 model did not learn: {acc_float}");
+    assert!((acc_fixed - acc_float).abs() <= 2.0, "fixed {acc_fixed} vs f64 {acc_float}");
+}
