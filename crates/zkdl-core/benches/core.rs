@@ -1,7 +1,8 @@
 //! criterion benches of zkdl-core.
 //!
 //! - `msm/<kind>/<log n>`: ours (`CpuMsm`) vs `ark_ec::VariableBaseMSM::msm` on the
-//!   same bases and scalars, kinds: full 255-bit, 32-bit, signed 16-bit, 0/1.
+//!   same bases and scalars, kinds: full 255-bit, 32-bit, signed 16-bit, 0/1 (and
+//!   0/1 with the fixed-base `PairTable`).
 //! - `sumcheck/deg<d>/<n>`: the generic prover for a product of d MLEs, n = 16..22.
 //! - `hyrax/commit|open|verify/<n>`: Hyrax on 2^n small-integer entries; the
 //!   commitment and opening sizes in bytes are printed once per size.
@@ -74,7 +75,11 @@ fn bench_msm(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("bits/arkworks", log), &log, |bch, _| {
             bch.iter(|| G1Projective::msm(b, &fr_bits).unwrap())
         });
-        if log <= 18 {
+        let table = zkdl_core::msm::PairTable::new(b);
+        group.bench_with_input(BenchmarkId::new("bits/ours_pairtable", log), &log, |bch, _| {
+            bch.iter(|| table.msm_bits(&bits).unwrap())
+        });
+        {
             group.bench_with_input(BenchmarkId::new("full/ours", log), &log, |bch, _| {
                 bch.iter(|| CpuMsm.msm_fr(b, &full).unwrap())
             });

@@ -117,6 +117,21 @@ fn main() {
             },
         );
         row("0/1 vs ark msm_u1(bool)", o, a);
+        let t0 = Instant::now();
+        let table = zkdl_core::msm::PairTable::new(&bases);
+        let build = t0.elapsed();
+        assert_eq!(table.msm_bits(&bits).unwrap(), G1Projective::msm(&bases, &fr).unwrap());
+        let (o, a) = duel(
+            reps,
+            || {
+                let _ = std::hint::black_box(table.msm_bits(&bits).unwrap());
+            },
+            || {
+                let _ = std::hint::black_box(G1Projective::msm(&bases, &fr).unwrap());
+            },
+        );
+        row("0/1, fixed-base pair table", o, a);
+        println!("{:<26} {:>10.2}ms (once per generator set)", "  pair table build", build.as_secs_f64() * 1e3);
         let fr16: Vec<Fr> = s16.iter().map(|&x| fr_from_i64(x)).collect();
         let (o, a) = duel(
             reps,

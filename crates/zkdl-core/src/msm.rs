@@ -78,7 +78,7 @@ impl MsmBackend for CpuMsm {
     }
 }
 
-/// Sum of the selected bases: parallel chunks, each sums its selected points with
+/// Sum of the selected bases: one chunk per thread, each summed with
 /// [`sum_selected`].
 fn msm_bits_affine(bases: &[G1Affine], bits: &[bool]) -> G1Projective {
     let n = bits.len();
@@ -86,14 +86,11 @@ fn msm_bits_affine(bases: &[G1Affine], bits: &[bool]) -> G1Projective {
         return G1Projective::zero();
     }
     let threads = rayon::current_num_threads().max(1);
-    let chunk = n.div_ceil(threads * 2).max(1024);
+    let chunk = n.div_ceil(threads).max(4 * LANES);
     bases
         .par_chunks(chunk)
         .zip(bits.par_chunks(chunk))
-        .map(|(bs, bits)| {
-            let idx: Vec<u32> = bits.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as u32).collect();
-            sum_selected(bs, &idx)
-        })
+        .map(|(bs, bits)| sum_selected(bs.iter().zip(bits).filter(|(_, &b)| b).map(|(p, _)| p)))
         .sum()
 }
 
@@ -101,44 +98,119 @@ fn msm_bits_affine(bases: &[G1Affine], bits: &[bool]) -> G1Projective {
 /// affine additions.
 const LANES: usize = 1024;
 
-/// `sum_{i in idx} bases[i]` with `LANES` affine accumulators: each step adds the
+/// The sum of the points `pts` with `LANES` affine accumulators: each step adds the
 /// next `LANES` points into the accumulators with one shared inversion (each input
 /// point is read once, accumulators stay in cache), then the accumulators are
-/// reduced pairwise.
-fn sum_selected(bases: &[G1Affine], idx: &[u32]) -> G1Projective {
-    if idx.len() <= 2 * LANES {
-        let mut pts: Vec<G1Affine> = idx.iter().map(|&i| bases[i as usize]).collect();
-        if pts.is_empty() {
-            return G1Projective::zero();
-        }
-        let mut segs = [(0u32, pts.len() as u32)];
-        reduce_segments(&mut pts, &mut segs);
-        return pts.first().map_or_else(G1Projective::zero, |p| p.into_group());
+/// reduced pairwise. Montgomery's trick runs as two interleaved product chains
+/// (even and odd lanes) so that its serial multiplications overlap in the CPU.
+fn sum_selected<'a>(mut pts: impl Iterator<Item = &'a G1Affine>) -> G1Projective {
+    let mut acc: Vec<G1Affine> = Vec::with_capacity(LANES);
+    for p in pts.by_ref().take(LANES) {
+        acc.push(*p);
     }
-    let (first, rest) = idx.split_at(LANES);
-    let mut acc: Vec<G1Affine> = first.iter().map(|&i| bases[i as usize]).collect();
     let mut kinds = vec![0u8; LANES];
     let mut dens = vec![Fq::ONE; LANES];
     let mut prefix = vec![Fq::ONE; LANES];
-    for batch in rest.chunks(LANES) {
-        let mut a = Fq::ONE;
-        for (j, &i) in batch.iter().enumerate() {
-            let (k, d) = classify(&acc[j], &bases[i as usize]);
-            kinds[j] = k;
-            dens[j] = d;
-            prefix[j] = a;
-            a *= d;
+    let mut batch: Vec<&G1Affine> = Vec::with_capacity(LANES);
+    if acc.len() == LANES {
+        loop {
+            batch.clear();
+            batch.extend(pts.by_ref().take(LANES));
+            if batch.is_empty() {
+                break;
+            }
+            let mut chain = [Fq::ONE; 2];
+            for (j, &q) in batch.iter().enumerate() {
+                let (k, d) = classify(&acc[j], q);
+                kinds[j] = k;
+                dens[j] = d;
+                prefix[j] = chain[j & 1];
+                chain[j & 1] *= d;
+            }
+            let inv_total = (chain[0] * chain[1]).inverse().unwrap_or(Fq::ZERO);
+            let mut inv = [inv_total * chain[1], inv_total * chain[0]];
+            for j in (0..batch.len()).rev() {
+                let c = j & 1;
+                let inv_j = inv[c] * prefix[j];
+                inv[c] *= dens[j];
+                acc[j] = finish_add(kinds[j], &acc[j], batch[j], inv_j);
+            }
         }
-        let mut inv = a.inverse().unwrap_or(Fq::ZERO);
-        for j in (0..batch.len()).rev() {
-            let inv_j = inv * prefix[j];
-            inv *= dens[j];
-            acc[j] = finish_add(kinds[j], &acc[j], &bases[batch[j] as usize], inv_j);
-        }
+    }
+    if acc.is_empty() {
+        return G1Projective::zero();
     }
     let mut segs = [(0u32, acc.len() as u32)];
     reduce_segments(&mut acc, &mut segs);
     acc.first().map_or_else(G1Projective::zero, |p| p.into_group())
+}
+
+/// A fixed-base table for 0/1 MSMs over a fixed set of bases (the Hyrax column
+/// generators): the pair sums `G_{2i} + G_{2i+1}`. With it, a pair of bits `11`
+/// costs one addition instead of two, so random bit planes need 3/4 of the
+/// additions. Built once per base set with batch-affine additions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairTable {
+    bases: Vec<G1Affine>,
+    pair_sums: Vec<G1Affine>,
+}
+
+impl PairTable {
+    /// Precompute the pair sums of `bases` (an odd last base has no pair).
+    pub fn new(bases: &[G1Affine]) -> Self {
+        let pairs = bases.len() / 2;
+        let chunk = 1usize << 14;
+        let pair_sums: Vec<G1Affine> = bases[..2 * pairs]
+            .par_chunks(chunk)
+            .flat_map_iter(|c| {
+                let mut pts = c.to_vec();
+                let mut segs: Vec<(u32, u32)> = (0..c.len() / 2).map(|i| (i as u32, 2)).collect();
+                reduce_segments(&mut pts, &mut segs);
+                pts
+            })
+            .collect();
+        Self { bases: bases.to_vec(), pair_sums }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bases.is_empty()
+    }
+
+    /// `sum_i bits[i] * bases[i]` for the first `bits.len()` bases.
+    pub fn msm_bits(&self, bits: &[bool]) -> Result<G1Projective, MsmError> {
+        if bits.len() > self.bases.len() {
+            return Err(MsmError::LengthMismatch { bases: self.bases.len(), scalars: bits.len() });
+        }
+        let n = bits.len();
+        if n == 0 {
+            return Ok(G1Projective::zero());
+        }
+        let threads = rayon::current_num_threads().max(1);
+        // chunks of an even length, so that pairs never straddle two chunks
+        let chunk = (n.div_ceil(threads).max(4 * LANES) + 1) & !1;
+        let res = bits
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(ci, bs)| {
+                let off = ci * chunk;
+                let pts = bs.chunks(2).enumerate().filter_map(move |(j, pair)| {
+                    let i = off + 2 * j;
+                    match pair {
+                        [true, true] => self.pair_sums.get(i / 2),
+                        [true, false] | [true] => self.bases.get(i),
+                        [false, true] => self.bases.get(i + 1),
+                        _ => None,
+                    }
+                });
+                sum_selected(pts)
+            })
+            .sum();
+        Ok(res)
+    }
 }
 
 /// Number of signed-digit windows of `c` bits needed for magnitudes up to `max_mag`:

@@ -36,7 +36,7 @@ use sha2::Sha256;
 use crate::error::PcsError;
 use crate::field::Fr;
 use crate::mle::{eq_table, inner_product};
-use crate::msm::{CpuMsm, MsmBackend};
+use crate::msm::{CpuMsm, MsmBackend, PairTable};
 use crate::transcript::{labels, Transcript};
 use crate::{G1Affine, G1Projective};
 
@@ -54,12 +54,22 @@ pub fn split_vars(num_vars: usize) -> (usize, usize) {
 
 /// Public generators: `G_0..G_{m-1}` for the columns, `H` for blinding, `U` for the
 /// inner-product value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HyraxGenerators {
     gens: Vec<G1Affine>,
     h: G1Affine,
     u: G1Affine,
+    /// Fixed-base table for committing bit planes, built on first use.
+    pairs: std::sync::OnceLock<PairTable>,
 }
+
+impl PartialEq for HyraxGenerators {
+    fn eq(&self, other: &Self) -> bool {
+        self.gens == other.gens && self.h == other.h && self.u == other.u
+    }
+}
+
+impl Eq for HyraxGenerators {}
 
 type H2C = MapToCurveBasedHasher<G1Projective, DefaultFieldHasher<Sha256, 128>, WBMap<ark_bls12_381::g1::Config>>;
 
@@ -88,7 +98,12 @@ impl HyraxGenerators {
             .collect::<Result<_, _>>()?;
         let h = hash_generator(&hasher, label, b"H", 0)?;
         let u = hash_generator(&hasher, label, b"U", 0)?;
-        Ok(Self { gens, h, u })
+        Ok(Self { gens, h, u, pairs: std::sync::OnceLock::new() })
+    }
+
+    /// The fixed-base pair table of the column generators (built once, on first use).
+    pub fn pair_table(&self) -> &PairTable {
+        self.pairs.get_or_init(|| PairTable::new(&self.gens))
     }
 
     pub fn max_num_vars(&self) -> usize {
@@ -132,6 +147,9 @@ pub struct HyraxOpening {
 pub enum Table<'a> {
     Field(&'a [Fr]),
     Small(&'a [i64]),
+    /// 0/1 entries (sign bits, bit planes): committed with the generators'
+    /// fixed-base pair table.
+    Bits(&'a [bool]),
 }
 
 impl Table<'_> {
@@ -139,6 +157,7 @@ impl Table<'_> {
         match self {
             Table::Field(v) => v.len(),
             Table::Small(v) => v.len(),
+            Table::Bits(v) => v.len(),
         }
     }
 }
@@ -169,6 +188,7 @@ pub fn commit(
         let c = match table {
             Table::Field(v) => msm.msm_fr(g, &v[i * m..(i + 1) * m]),
             Table::Small(v) => msm.msm_i64(g, &v[i * m..(i + 1) * m]),
+            Table::Bits(v) => gens.pair_table().msm_bits(&v[i * m..(i + 1) * m]),
         };
         // Lengths are equal by construction.
         let mut c = c.unwrap_or_else(|_| G1Projective::zero());

@@ -95,3 +95,30 @@ fn bits_and_full_scalars() {
         assert_eq!(CpuMsm.msm_fr(&b[..full.len()], &full).unwrap(), naive_msm(&b[..full.len()], &full));
     }
 }
+
+#[test]
+fn pair_table_bits() {
+    use zkdl_core::msm::PairTable;
+    let mut rng = StdRng::seed_from_u64(14);
+    for &n in &[0usize, 1, 2, 3, 17, 1000, 5001] {
+        let b = bases(&mut rng, n.max(1));
+        let table = PairTable::new(&b[..n]);
+        for density in [0.0, 0.5, 1.0] {
+            let bits: Vec<bool> = (0..n).map(|_| rng.gen_bool(density)).collect();
+            let fr: Vec<Fr> = bits.iter().map(|&x| Fr::from(x as u64)).collect();
+            assert_eq!(table.msm_bits(&bits).unwrap(), naive_msm(&b[..n], &fr), "n={n} density={density}");
+            // a prefix of the bases
+            let m = n / 2;
+            assert_eq!(table.msm_bits(&bits[..m]).unwrap(), naive_msm(&b[..m], &fr[..m]));
+        }
+        assert!(table.msm_bits(&vec![true; n + 1]).is_err());
+    }
+    // repeated bases: pair sums are doublings, and P + (-P) = 0
+    let b = bases(&mut rng, 2);
+    let rep = vec![b[0]; 8];
+    let t = PairTable::new(&rep);
+    assert_eq!(t.msm_bits(&[true; 8]).unwrap(), naive_msm(&rep, &vec![Fr::from(1u64); 8]));
+    let pm = vec![b[1], -b[1], b[1], -b[1]];
+    let t = PairTable::new(&pm);
+    assert_eq!(t.msm_bits(&[true; 4]).unwrap(), G1Projective::zero());
+}
