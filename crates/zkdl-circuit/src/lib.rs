@@ -5,6 +5,7 @@
 //! its validation, padded tensor shapes, and a stable digest that binds proofs to
 //! the exact circuit.
 
+pub mod gadgets;
 pub mod spec;
 
 pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};

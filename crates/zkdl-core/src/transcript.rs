@@ -36,6 +36,13 @@ pub mod labels {
     pub const HYRAX_IPA_R: &[u8] = b"hyrax/ipa_r";
     pub const HYRAX_IPA_CHALLENGE: &[u8] = b"hyrax/ipa_challenge";
 
+    pub const RANGE_BEGIN: &[u8] = b"range/begin";
+    pub const RANGE_OFFSET: &[u8] = b"range/offset";
+    pub const RANGE_BITS_COMMITMENT: &[u8] = b"range/bits_commitment";
+    pub const RANGE_RHO: &[u8] = b"range/rho";
+    pub const RANGE_R2: &[u8] = b"range/r2";
+    pub const RANGE_CLAIM: &[u8] = b"range/claim";
+
     /// `zkdl demo`: the standalone matmul proof.
     pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/matmul";
     pub const DEMO_DIMS: &[u8] = b"demo/dims";

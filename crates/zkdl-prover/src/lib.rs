@@ -6,4 +6,5 @@
 //! - [`data`]: loading MNIST (IDX, gzip or not) and synthetic data.
 
 pub mod data;
+pub mod range;
 pub mod train;

@@ -1,0 +1,25 @@
+//! # zkdl-verifier
+//!
+//! Verification of zkdl proofs. Depends on `zkdl-core` and `zkdl-circuit` only and
+//! never panics on untrusted input: lints deny `unwrap`, `expect`, `panic` and
+//! slice indexing in this crate's library code; every failure is a [`VerifyError`].
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod range;
+
+use thiserror::Error;
+
+/// Why a proof was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("{what}: sumcheck rejected: {source}")]
+    Sumcheck { what: &'static str, source: zkdl_core::SumcheckError },
+    #[error("{what}: opening rejected: {source}")]
+    Opening { what: &'static str, source: zkdl_core::PcsError },
+    #[error("{what}: final evaluation does not match")]
+    FinalClaim { what: &'static str },
+    #[error("bad parameters: {0}")]
+    Params(&'static str),
+}
