@@ -163,6 +163,12 @@ pub fn small_signed(x: &Fr) -> Option<i64> {
     None
 }
 
+/// `2^k` as a field element.
+pub fn fr_pow2(k: u32) -> Fr {
+    use ark_ff::Field;
+    Fr::from(2u64).pow([k as u64])
+}
+
 /// Convert a slice of `i64` into field elements.
 pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
     use rayon::prelude::*;

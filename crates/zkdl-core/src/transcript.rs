@@ -43,6 +43,12 @@ pub mod labels {
     pub const RANGE_R2: &[u8] = b"range/r2";
     pub const RANGE_CLAIM: &[u8] = b"range/claim";
 
+    pub const LAYER_BEGIN: &[u8] = b"layer/begin";
+    pub const LAYER_COMMITMENT: &[u8] = b"layer/commitment";
+    pub const LAYER_R: &[u8] = b"layer/r";
+    pub const LAYER_R_RELU: &[u8] = b"layer/r_relu";
+    pub const LAYER_CLAIM: &[u8] = b"layer/claim";
+
     /// `zkdl demo`: the standalone matmul proof.
     pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/matmul";
     pub const DEMO_DIMS: &[u8] = b"demo/dims";

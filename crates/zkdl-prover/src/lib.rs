@@ -6,5 +6,6 @@
 //! - [`data`]: loading MNIST (IDX, gzip or not) and synthetic data.
 
 pub mod data;
+pub mod layer;
 pub mod range;
 pub mod train;
