@@ -117,7 +117,10 @@ pub fn run(b: usize, d: usize, k: usize, seed: u64) -> Result<(), DemoError> {
     let fa: Vec<Fr> = (0..d).map(|j| (0..b).map(|i| eb[i] * af[i * d + j]).sum()).collect();
     let fw: Vec<Fr> = (0..d).map(|j| (0..k).map(|c| ek[c] * wf[j * k + c]).sum()).collect();
     let mut inst = ProductSum::new(
-        vec![DenseMle::new(fa).map_err(|_| DemoError::BadDim(d))?, DenseMle::new(fw).map_err(|_| DemoError::BadDim(d))?],
+        vec![
+            DenseMle::new(fa).map_err(|_| DemoError::BadDim(d))?,
+            DenseMle::new(fw).map_err(|_| DemoError::BadDim(d))?,
+        ],
         vec![(Fr::one(), vec![0, 1])],
     )?;
     let (sc, r_j) = sumcheck::prove(&mut inst, z_value, &mut tp)?;

@@ -115,7 +115,10 @@ impl CircuitSpec {
         }
         for (i, l) in m.layers.iter().enumerate() {
             if l.width == 0 || l.width > MAX_DIM {
-                return Err(invalid("model.layers.width", format!("layer {i}: must be in 1..={MAX_DIM}, got {}", l.width)));
+                return Err(invalid(
+                    "model.layers.width",
+                    format!("layer {i}: must be in 1..={MAX_DIM}, got {}", l.width),
+                ));
             }
             let last = i + 1 == m.layers.len();
             if last && l.activation != Activation::Identity {
@@ -131,7 +134,10 @@ impl CircuitSpec {
             return Err(invalid("fixed.frac_bits", "must be at least 1"));
         }
         if f.total_bits > 48 {
-            return Err(invalid("fixed.total_bits", format!("at most 48 (products must fit the field with headroom), got {}", f.total_bits)));
+            return Err(invalid(
+                "fixed.total_bits",
+                format!("at most 48 (products must fit the field with headroom), got {}", f.total_bits),
+            ));
         }
         let t = &self.train;
         if t.lr_mantissa == 0 || t.lr_mantissa >= 1 << 16 {
@@ -196,7 +202,15 @@ impl CircuitSpec {
     }
 
     /// A small spec for tests and the quick-start: `input -> hidden... -> out`.
-    pub fn mlp(name: &str, input_dim: usize, hidden: &[usize], out: usize, bias: bool, batch: usize, steps: usize) -> Self {
+    pub fn mlp(
+        name: &str,
+        input_dim: usize,
+        hidden: &[usize],
+        out: usize,
+        bias: bool,
+        batch: usize,
+        steps: usize,
+    ) -> Self {
         let mut layers: Vec<LayerSpec> =
             hidden.iter().map(|&w| LayerSpec { width: w, activation: Activation::Relu, bias }).collect();
         layers.push(LayerSpec { width: out, activation: Activation::Identity, bias });

@@ -17,7 +17,12 @@ fn main() {
     let g = G1Projective::generator();
     let h = g * Fr::from(7919u64);
     let mut acc = g * Fr::from(13u64);
-    let proj: Vec<G1Projective> = (0..n).map(|_| { acc += h; acc }).collect();
+    let proj: Vec<G1Projective> = (0..n)
+        .map(|_| {
+            acc += h;
+            acc
+        })
+        .collect();
     let bases = G1Projective::normalize_batch(&proj);
     if kind == "fq" {
         use ark_ff::UniformRand;

@@ -29,7 +29,10 @@ impl FixedPoint {
             return Err(FixedPointError::BadFracBits { frac_bits, max: MAX_FRAC_BITS });
         }
         if total_bits > 63 || total_bits <= frac_bits {
-            return Err(FixedPointError::BadFracBits { frac_bits, max: total_bits.saturating_sub(1).min(MAX_FRAC_BITS) });
+            return Err(FixedPointError::BadFracBits {
+                frac_bits,
+                max: total_bits.saturating_sub(1).min(MAX_FRAC_BITS),
+            });
         }
         Ok(Self { frac_bits, total_bits })
     }

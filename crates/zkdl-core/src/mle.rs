@@ -82,11 +82,7 @@ impl DenseMle {
         }
         let half = self.evals.len() / 2;
         if half >= PAR_THRESHOLD {
-            let new: Vec<Fr> = self
-                .evals
-                .par_chunks_exact(2)
-                .map(|p| p[0] + r * (p[1] - p[0]))
-                .collect();
+            let new: Vec<Fr> = self.evals.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
             self.evals = new;
         } else {
             for i in 0..half {
@@ -157,12 +153,7 @@ pub fn eq_eval(a: &[Fr], b: &[Fr]) -> Option<Fr> {
     if a.len() != b.len() {
         return None;
     }
-    Some(
-        a.iter()
-            .zip(b)
-            .map(|(&x, &y)| x * y + (Fr::one() - x) * (Fr::one() - y))
-            .product(),
-    )
+    Some(a.iter().zip(b).map(|(&x, &y)| x * y + (Fr::one() - x) * (Fr::one() - y)).product())
 }
 
 /// Inner product of two equal-length slices (parallel for large inputs).

@@ -234,13 +234,7 @@ pub fn combine_tables(tables: &[&[Fr]], coeffs: &[Fr]) -> Vec<Fr> {
         .collect()
 }
 
-fn absorb_statement(
-    transcript: &mut Transcript,
-    num_vars: usize,
-    comm: &HyraxCommitment,
-    point: &[Fr],
-    value: &Fr,
-) {
+fn absorb_statement(transcript: &mut Transcript, num_vars: usize, comm: &HyraxCommitment, point: &[Fr], value: &Fr) {
     transcript.append_u64(labels::HYRAX_OPEN_BEGIN, num_vars as u64);
     transcript.append_points(labels::HYRAX_COMMITMENT_ROW, &comm.rows);
     transcript.append_scalars(labels::HYRAX_POINT, point);
@@ -280,10 +274,7 @@ pub fn open<R: RngCore + CryptoRng>(
     let lvec = eq_table(r_row);
     let bvec = eq_table(r_col);
     // v = L^T M
-    let mut v: Vec<Fr> = (0..m)
-        .into_par_iter()
-        .map(|j| (0..rows).map(|i| lvec[i] * table[i * m + j]).sum())
-        .collect();
+    let mut v: Vec<Fr> = (0..m).into_par_iter().map(|j| (0..rows).map(|i| lvec[i] * table[i * m + j]).sum()).collect();
     let value = inner_product(&v, &bvec);
     let mut blind = blinds.map_or(Fr::zero(), |b| inner_product(&lvec, b));
 

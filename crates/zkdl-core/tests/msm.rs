@@ -54,7 +54,17 @@ fn edge_cases() {
     check_i64(&b, &vec![32767; 300]);
     // largest values, including i64::MIN whose magnitude is 2^63
     check_i64(&b[..6], &[i64::MAX, i64::MIN, i64::MIN + 1, -1, 1, i64::MAX]);
-    let mixed: Vec<i64> = (0..300).map(|i| if i % 3 == 0 { i64::MIN } else if i % 3 == 1 { i64::MAX } else { 0 }).collect();
+    let mixed: Vec<i64> = (0..300)
+        .map(|i| {
+            if i % 3 == 0 {
+                i64::MIN
+            } else if i % 3 == 1 {
+                i64::MAX
+            } else {
+                0
+            }
+        })
+        .collect();
     check_i64(&b, &mixed);
     // the same base repeated (doubling inside a bucket) and P + (-P) cancellation
     let rep = vec![b[0]; 64];

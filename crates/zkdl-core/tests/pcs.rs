@@ -27,7 +27,8 @@ struct Case {
 }
 
 fn make_case(g: &HyraxGenerators, n: usize, rng: &mut StdRng, hiding: bool) -> Case {
-    let table: Vec<Fr> = (0..1usize << n).map(|_| Fr::from(rng.gen_range(0u64..1 << 20)) - Fr::from(1u64 << 19)).collect();
+    let table: Vec<Fr> =
+        (0..1usize << n).map(|_| Fr::from(rng.gen_range(0u64..1 << 20)) - Fr::from(1u64 << 19)).collect();
     let (rows_vars, _) = pcs::split_vars(n);
     let blinds: Option<Vec<Fr>> = hiding.then(|| (0..1usize << rows_vars).map(|_| Fr::rand(rng)).collect());
     let comm = pcs::commit(g, n, Table::Field(&table), blinds.as_deref(), &CpuMsm).unwrap();
@@ -38,7 +39,14 @@ fn make_case(g: &HyraxGenerators, n: usize, rng: &mut StdRng, hiding: bool) -> C
     Case { n, table, comm, point, value, proof }
 }
 
-fn check(g: &HyraxGenerators, c: &Case, comm: &HyraxCommitment, point: &[Fr], value: Fr, proof: &HyraxOpening) -> Result<(), PcsError> {
+fn check(
+    g: &HyraxGenerators,
+    c: &Case,
+    comm: &HyraxCommitment,
+    point: &[Fr],
+    value: Fr,
+    proof: &HyraxOpening,
+) -> Result<(), PcsError> {
     let mut tv = Transcript::new(labels::TEST);
     pcs::verify(g, c.n, comm, point, value, proof, &mut tv)
 }
@@ -50,7 +58,8 @@ fn honest_openings_verify_for_n_0_to_14() {
     for n in 0..=MAX_N {
         for hiding in [false, true] {
             let c = make_case(&g, n, &mut rng, hiding);
-            check(&g, &c, &c.comm, &c.point, c.value, &c.proof).unwrap_or_else(|e| panic!("n={n} hiding={hiding}: {e}"));
+            check(&g, &c, &c.comm, &c.point, c.value, &c.proof)
+                .unwrap_or_else(|e| panic!("n={n} hiding={hiding}: {e}"));
         }
     }
 }
@@ -125,7 +134,10 @@ fn rejects_wrong_value_point_commitment_and_proof() {
             let mut comm = c.comm.clone();
             comm.rows.push(zkdl_core::G1Affine::generator());
             assert!(matches!(check(&g, &c, &comm, &c.point, c.value, &c.proof), Err(PcsError::WrongRowCount { .. })));
-            assert!(matches!(check(&g, &c, &c.comm, &c.point[1..], c.value, &c.proof), Err(PcsError::PointLength { .. })));
+            assert!(matches!(
+                check(&g, &c, &c.comm, &c.point[1..], c.value, &c.proof),
+                Err(PcsError::PointLength { .. })
+            ));
         }
     }
 }
@@ -160,7 +172,8 @@ fn batched_opening_of_combined_commitments() {
     let mut rng = StdRng::seed_from_u64(25);
     let n = 8;
     let tables: Vec<Vec<Fr>> = (0..3).map(|_| (0..1 << n).map(|_| Fr::rand(&mut rng)).collect()).collect();
-    let comms: Vec<HyraxCommitment> = tables.iter().map(|t| pcs::commit(&g, n, Table::Field(t), None, &CpuMsm).unwrap()).collect();
+    let comms: Vec<HyraxCommitment> =
+        tables.iter().map(|t| pcs::commit(&g, n, Table::Field(t), None, &CpuMsm).unwrap()).collect();
     let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     let values: Vec<Fr> = tables.iter().map(|t| pcs::evaluate_table(t, &point)).collect();
     let rho: Vec<Fr> = (0..3).map(|_| Fr::rand(&mut rng)).collect();

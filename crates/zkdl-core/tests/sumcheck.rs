@@ -87,15 +87,15 @@ fn batched_instances_of_different_sizes_and_degrees() {
         instances.push(ps);
         data.push((mles, terms));
     }
-    let mut refs: Vec<&mut dyn SumcheckInstance> = instances.iter_mut().map(|p| p as &mut dyn SumcheckInstance).collect();
+    let mut refs: Vec<&mut dyn SumcheckInstance> =
+        instances.iter_mut().map(|p| p as &mut dyn SumcheckInstance).collect();
     let mut tp = Transcript::new(labels::TEST);
     let (proof, _) = sumcheck::prove_batched(&mut refs, &claims, &mut tp).unwrap();
     let mut tv = Transcript::new(labels::TEST);
     let desc: Vec<(Fr, usize)> = claims.iter().zip(&sizes).map(|(c, s)| (*c, s.0)).collect();
     let bc = sumcheck::verify_batched(&desc, 3, &proof, &mut tv).unwrap();
-    let evals: Vec<Fr> = (0..sizes.len())
-        .map(|i| eval_terms(&data[i].0, &data[i].1, bc.instance_point(i).unwrap()))
-        .collect();
+    let evals: Vec<Fr> =
+        (0..sizes.len()).map(|i| eval_terms(&data[i].0, &data[i].1, bc.instance_point(i).unwrap())).collect();
     bc.check(&evals).unwrap();
     // a wrong final evaluation of one instance is caught
     let mut bad = evals.clone();
@@ -142,7 +142,10 @@ fn full_verify(f: &Fixture, claim: Fr, proof: &SumcheckProof) -> Result<(), Sumc
 fn rejects_wrong_claimed_sum() {
     let f = fixture(8, 3);
     assert!(full_verify(&f, f.claim, &f.proof).is_ok());
-    assert!(matches!(full_verify(&f, f.claim + Fr::one(), &f.proof), Err(SumcheckError::RoundSumMismatch { round: 0 })));
+    assert!(matches!(
+        full_verify(&f, f.claim + Fr::one(), &f.proof),
+        Err(SumcheckError::RoundSumMismatch { round: 0 })
+    ));
     // A prover that proves a wrong claim honestly-shaped is caught too.
     let mut ps = ProductSum::new(f.mles.clone(), f.terms.clone()).unwrap();
     let mut tp = Transcript::new(labels::TEST);

@@ -106,7 +106,10 @@ pub fn load_mnist(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
     }
     let features = idims.iter().skip(1).product::<usize>();
     if let Some(bad) = lab.iter().find(|&&l| l > 9) {
-        return Err(DataError::Format { path: labels.display().to_string(), reason: format!("label {bad} out of range 0..=9") });
+        return Err(DataError::Format {
+            path: labels.display().to_string(),
+            reason: format!("label {bad} out of range 0..=9"),
+        });
     }
     let x = pix.iter().map(|&p| p as f64 / 255.0).collect();
     let mut y = vec![0.0; n * 10];
@@ -136,7 +139,8 @@ pub fn synthetic(n: usize, features: usize, classes: usize, seed: u64) -> Datase
     use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
     let mut rng = StdRng::seed_from_u64(seed);
     let classes = classes.max(1);
-    let centers: Vec<Vec<f64>> = (0..classes).map(|_| (0..features).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect();
+    let centers: Vec<Vec<f64>> =
+        (0..classes).map(|_| (0..features).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect();
     let mut x = Vec::with_capacity(n * features);
     let mut y = vec![0.0; n * classes];
     let mut labels = Vec::with_capacity(n);

@@ -111,7 +111,12 @@ pub fn prove_relu_layer_unchecked<R: RngCore + CryptoRng>(
     let LayerShape { lb, ld, lk } = shape;
     let n_out = lb + lk;
     let (b, d, k) = (1usize << lb, 1usize << ld, 1usize << lk);
-    if wit.a_in.len() != b * d || wit.w.len() != d * k || wit.zq.len() != b * k || wit.rem.len() != b * k || wit.a_out.len() != b * k {
+    if wit.a_in.len() != b * d
+        || wit.w.len() != d * k
+        || wit.zq.len() != b * k
+        || wit.rem.len() != b * k
+        || wit.a_out.len() != b * k
+    {
         return Err(ProveError::Params("witness shapes do not match the layer shape"));
     }
     absorb_relu_layer(t, shape, f, q, comms);

@@ -114,9 +114,8 @@ pub fn prove_range_with_planes<R: RngCore + CryptoRng>(
     transcript.append_scalar(labels::RANGE_CLAIM, &v_r2);
     let (_, open_v_r2) = pcs::open(gens, n, &vf, None, v_comm, &r2, transcript, rng)?;
     let e2 = eq_table(&r2);
-    let f: Vec<Fr> = (0..1usize << pv)
-        .map(|j| bf[j * len..(j + 1) * len].iter().zip(&e2).map(|(b, e)| *b * e).sum())
-        .collect();
+    let f: Vec<Fr> =
+        (0..1usize << pv).map(|j| bf[j * len..(j + 1) * len].iter().zip(&e2).map(|(b, e)| *b * e).sum()).collect();
     let mut pow = Fr::one();
     let w: Vec<Fr> = (0..1usize << pv)
         .map(|j| {

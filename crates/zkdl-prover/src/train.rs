@@ -244,7 +244,12 @@ pub fn train_step(
         let mut dwr = Vec::with_capacity(t.gw.len());
         for &v in &t.gw {
             let (d, r) = sgd_round(v, m, f + e);
-            let d = fp.check_range(d).map_err(|source| TrainError::Overflow { step, layer: l, what: "weight update", source })?;
+            let d = fp.check_range(d).map_err(|source| TrainError::Overflow {
+                step,
+                layer: l,
+                what: "weight update",
+                source,
+            })?;
             dw.push(d);
             dwr.push(r);
         }
@@ -259,7 +264,12 @@ pub fn train_step(
             let mut dbr = Vec::with_capacity(dout);
             for &v in &gb {
                 let (d, r) = sgd_round(v as i128, m, e);
-                let d = fp.check_range(d).map_err(|source| TrainError::Overflow { step, layer: l, what: "bias update", source })?;
+                let d = fp.check_range(d).map_err(|source| TrainError::Overflow {
+                    step,
+                    layer: l,
+                    what: "bias update",
+                    source,
+                })?;
                 db.push(d);
                 dbr.push(r);
             }
@@ -284,11 +294,21 @@ pub fn train_step(
     for (l, lw) in weights.layers.iter_mut().enumerate() {
         let t = &traces[l];
         for (w, d) in lw.w.iter_mut().zip(&t.dw) {
-            *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow { step, layer: l, what: "updated weight", source })?;
+            *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow {
+                step,
+                layer: l,
+                what: "updated weight",
+                source,
+            })?;
         }
         if let Some(b) = lw.b.as_mut() {
             for (w, d) in b.iter_mut().zip(&t.db) {
-                *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow { step, layer: l, what: "updated bias", source })?;
+                *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow {
+                    step,
+                    layer: l,
+                    what: "updated bias",
+                    source,
+                })?;
             }
         }
     }
@@ -305,7 +325,11 @@ pub fn train_plain(spec: &CircuitSpec, weights: &Weights, batches: &[Batch]) -> 
 }
 
 /// Training that keeps the witness of every step (the proving path).
-pub fn train_traced(spec: &CircuitSpec, weights: &Weights, batches: &[Batch]) -> Result<(Weights, Vec<StepTrace>), TrainError> {
+pub fn train_traced(
+    spec: &CircuitSpec,
+    weights: &Weights,
+    batches: &[Batch],
+) -> Result<(Weights, Vec<StepTrace>), TrainError> {
     let mut w = weights.clone();
     let mut traces = Vec::with_capacity(batches.len());
     for (t, b) in batches.iter().enumerate() {
@@ -353,7 +377,12 @@ pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError
         let mut w = Vec::with_capacity(din * dout);
         for _ in 0..din * dout {
             let x: f64 = rng.gen_range(-bound..bound);
-            w.push(fp.encode(x).map_err(|source| TrainError::Overflow { step: 0, layer: l, what: "initial weight", source })?);
+            w.push(fp.encode(x).map_err(|source| TrainError::Overflow {
+                step: 0,
+                layer: l,
+                what: "initial weight",
+                source,
+            })?);
         }
         layers.push(LayerWeights { d_in: din, d_out: dout, w, b: ls.bias.then(|| vec![0; dout]) });
     }

@@ -28,10 +28,13 @@ fn honest(seed: u64) -> ReluLayerWitness {
     let w: Vec<i64> = (0..d * k).map(|_| rng.gen_range(-(1i64 << 15)..1i64 << 15)).collect();
     let z = matmul(&a_in, &w, b, d, k);
     let fp = FixedPoint::new(FIXED.frac_bits, FIXED.total_bits).unwrap();
-    let (zq, rem): (Vec<i64>, Vec<i64>) = z.iter().map(|&v| {
-        let (q, r) = fp.rescale(v).unwrap();
-        (q, r as i64)
-    }).unzip();
+    let (zq, rem): (Vec<i64>, Vec<i64>) = z
+        .iter()
+        .map(|&v| {
+            let (q, r) = fp.rescale(v).unwrap();
+            (q, r as i64)
+        })
+        .unzip();
     let a_out = zq.iter().map(|&v| v.max(0)).collect();
     ReluLayerWitness { a_in, w, zq, rem, a_out }
 }

@@ -43,7 +43,10 @@ fn plain_and_traced_training_agree_bit_for_bit() {
                 }
                 let e = spec.train.lr_shift;
                 for ((gw, dw), r) in lt.gw.iter().zip(&lt.dw).zip(&lt.dwr) {
-                    assert_eq!(gw * spec.train.lr_mantissa as i128 + (1i128 << (f + e - 1)), ((*dw as i128) << (f + e)) + *r as i128);
+                    assert_eq!(
+                        gw * spec.train.lr_mantissa as i128 + (1i128 << (f + e - 1)),
+                        ((*dw as i128) << (f + e)) + *r as i128
+                    );
                 }
                 if l + 1 < tr.layers.len() {
                     for ((a, q), s) in lt.a_out.iter().zip(&lt.zq).zip(&lt.sign) {
@@ -108,7 +111,9 @@ fn mnist_fixed_point_accuracy_matches_f64() {
     let out_fixed = train::predict(&spec, &wt, &xq, n).unwrap();
     let xf: Vec<f64> = xq.iter().map(|&v| fp.decode(v)).collect();
     let out_float = float.predict(&xf, n);
-    let acc = |pred: Vec<usize>| pred.iter().zip(labels).filter(|(p, l)| **p == **l as usize).count() as f64 / n as f64 * 100.0;
+    let acc = |pred: Vec<usize>| {
+        pred.iter().zip(labels).filter(|(p, l)| **p == **l as usize).count() as f64 / n as f64 * 100.0
+    };
     let acc_fixed = acc(argmax_rows(&out_fixed, 10));
     let acc_float = acc(argmax_rows(&out_float, 10));
     println!("MNIST 784-128-128-10, batch {batch}, {steps} steps: fixed-point test accuracy {acc_fixed:.2}%, f64 {acc_float:.2}%");
