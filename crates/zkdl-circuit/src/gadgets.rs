@@ -48,56 +48,134 @@ pub struct RangeProof {
     pub open_b_r23: HyraxOpening,
 }
 
-/// Proof of one dense ReLU layer's forward pass on committed tensors:
-/// `Z = A_in W` (matmul, never committed), `Z + 2^(f-1) = 2^f Z' + R` with
-/// `0 <= R < 2^f` and `Z'` a `Q`-bit value, `A_out = s ⊙ Z'` with `s = [Z' >= 0]`
-/// taken from the bit planes of `Z' + 2^(Q-1)` (plane `Q - 1`).
-///
-/// Transcript order: (caller) commitments of `A_in`, `W`, `Z'`, `R`, `A_out`; range
-/// proofs of `R` and `Z'`; challenge `r`; `Z'(r)`, `R(r)` opened; the verifier
-/// derives the claim `Z(r) = 2^f Z'(r) + R(r) - 2^(f-1)` and checks it with the matmul
-/// sumcheck, which ends in `A_in(r_row, r_j)` and `W(r_j, r_col)` (opened);
-/// challenge `r'`; `A_out(r')` opened; the ReLU sumcheck
-/// `A_out(r') = sum_x eq(r', x) s(x) Z'(x)` ends in `s(r4)` (an opening of the
-/// planes at `(r4, bits(Q-1))`) and `Z'(r4)` (opened).
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct ReluLayerProof {
-    pub r_range: RangeProof,
-    pub zq_range: RangeProof,
-    pub zq_r: Fr,
-    pub open_zq_r: HyraxOpening,
-    pub rem_r: Fr,
-    pub open_rem_r: HyraxOpening,
-    pub matmul: SumcheckProof,
-    pub a_in_val: Fr,
-    pub open_a_in: HyraxOpening,
-    pub w_val: Fr,
-    pub open_w: HyraxOpening,
-    pub a_out_val: Fr,
-    pub open_a_out: HyraxOpening,
-    pub relu: SumcheckProof,
-    pub sign_val: Fr,
-    pub open_sign: HyraxOpening,
-    pub zq_r4: Fr,
-    pub open_zq_r4: HyraxOpening,
+/// How the two operands of a matrix product are laid out (all tables row-major;
+/// `C` is `2^li x 2^lk`, the contraction runs over `2^lj`):
+/// - `NN`: `C[i,k] = sum_j X[i,j] Y[j,k]` (forward: `Z = A W`)
+/// - `NT`: `C[i,k] = sum_j X[i,j] Y[k,j]` (backward: `GA = G W^T`)
+/// - `TN`: `C[i,k] = sum_j X[j,i] Y[j,k]` (weight gradient: `GW = A^T G`)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatmulForm {
+    NN,
+    NT,
+    TN,
 }
 
-/// Shape of a dense layer: batch `B = 2^lb`, `d_in = 2^ld`, `d_out = 2^lk`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LayerShape {
-    pub lb: usize,
-    pub ld: usize,
+/// Shape of a matrix product, dimensions as base-2 logarithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MatmulShape {
+    pub form: MatmulForm,
+    pub li: usize,
+    pub lj: usize,
     pub lk: usize,
 }
 
-/// Commitments a verifier holds for one dense ReLU layer.
+impl MatmulShape {
+    pub fn x_vars(&self) -> usize {
+        self.li + self.lj
+    }
+    pub fn y_vars(&self) -> usize {
+        self.lj + self.lk
+    }
+    pub fn c_vars(&self) -> usize {
+        self.li + self.lk
+    }
+    /// Row-major index of `X`'s entry `(i, j)` of the product.
+    pub fn x_index(&self, i: usize, j: usize) -> usize {
+        match self.form {
+            MatmulForm::NN | MatmulForm::NT => (i << self.lj) | j,
+            MatmulForm::TN => (j << self.li) | i,
+        }
+    }
+    /// Row-major index of `Y`'s entry `(j, k)` of the product.
+    pub fn y_index(&self, j: usize, k: usize) -> usize {
+        match self.form {
+            MatmulForm::NN | MatmulForm::TN => (j << self.lk) | k,
+            MatmulForm::NT => (k << self.lj) | j,
+        }
+    }
+    /// Point of `X`'s MLE for product indices `(r_i, r_j)` (column bits first).
+    pub fn x_point(&self, r_i: &[Fr], r_j: &[Fr]) -> Vec<Fr> {
+        match self.form {
+            MatmulForm::NN | MatmulForm::NT => matrix_point(r_j, r_i),
+            MatmulForm::TN => matrix_point(r_i, r_j),
+        }
+    }
+    /// Point of `Y`'s MLE for product indices `(r_j, r_k)`.
+    pub fn y_point(&self, r_j: &[Fr], r_k: &[Fr]) -> Vec<Fr> {
+        match self.form {
+            MatmulForm::NN | MatmulForm::TN => matrix_point(r_k, r_j),
+            MatmulForm::NT => matrix_point(r_j, r_k),
+        }
+    }
+}
+
+/// Rescaling: `mult * C + 2^(shift-1) = 2^shift Cq + R`, `0 <= R < 2^shift`, `Cq` a
+/// `total_bits`-bit signed value. Forward and backward: `mult = 1, shift = f`; the SGD
+/// update: `mult = m, shift = f + e` (so `Cq = ΔW`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RescaleSpec {
+    pub mult: u64,
+    pub shift: u32,
+    pub total_bits: u32,
+}
+
+/// The optional mask `Out = s ⊙ Cq`, with sign bits `s` read from a plane of a
+/// committed bit-plane table: the range proof of this `Cq` (`OwnSign`, plane
+/// `total_bits - 1`: zkReLU forward) or another layer's planes (`External`: the
+/// backward pass reuses the forward sign bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MaskKind {
+    None,
+    OwnSign,
+    External { plane: u32, plane_vars: usize },
+}
+
+/// The commitments of a rescaled matmul; `out` only with a mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReluLayerCommitments {
-    pub a_in: HyraxCommitment,
-    pub w: HyraxCommitment,
-    pub zq: HyraxCommitment,
+pub struct RescaledMatmulCommitments {
+    pub x: HyraxCommitment,
+    pub y: HyraxCommitment,
+    pub cq: HyraxCommitment,
     pub rem: HyraxCommitment,
-    pub a_out: HyraxCommitment,
+    pub out: Option<HyraxCommitment>,
+}
+
+/// The masking part of a [`RescaledMatmulProof`].
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct MaskProof {
+    pub out_val: Fr,
+    pub open_out: HyraxOpening,
+    pub hadamard: SumcheckProof,
+    pub sign_val: Fr,
+    pub open_sign: HyraxOpening,
+    pub cq_r4: Fr,
+    pub open_cq_r4: HyraxOpening,
+}
+
+/// Proof of `Out = s ⊙ rescale(X ⊛ Y)` on committed tensors (the product itself is
+/// never committed).
+///
+/// Transcript order: statement ([`absorb_rescaled_matmul`]); range proofs of `R`
+/// (`shift` bits) and `Cq` (`total_bits` bits, offset `2^(total_bits-1)`); challenge
+/// `r` over `C`; `Cq(r)`, `R(r)` opened and `C(r) = (2^shift Cq(r) + R(r) - 2^(shift-1))
+/// / mult` derived; the matmul sumcheck (degree 2, over `j`) ends in `X(..)`, `Y(..)`
+/// (opened); with a mask: challenge `r'`, `Out(r')` opened, the Hadamard sumcheck
+/// `Out(r') = sum_x eq(r', x) s(x) Cq(x)` (degree 3) ends in `s(r4)` (opened on the
+/// planes at `(r4, bits of the plane)`) and `Cq(r4)` (opened).
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct RescaledMatmulProof {
+    pub rem_range: RangeProof,
+    pub cq_range: RangeProof,
+    pub cq_r: Fr,
+    pub open_cq_r: HyraxOpening,
+    pub rem_r: Fr,
+    pub open_rem_r: HyraxOpening,
+    pub matmul: SumcheckProof,
+    pub x_val: Fr,
+    pub open_x: HyraxOpening,
+    pub y_val: Fr,
+    pub open_y: HyraxOpening,
+    pub mask: Option<MaskProof>,
 }
 
 /// The point `j ++ i` at which a row-major matrix's MLE is evaluated for
@@ -111,22 +189,37 @@ pub fn index_bits(j: usize, vars: usize) -> Vec<Fr> {
     (0..vars).map(|b| Fr::from(((j >> b) & 1) as u64)).collect()
 }
 
-/// Absorb the layer statement (shape, fixed point, commitments) into the transcript.
-/// Shared by prover and verifier so both sides cannot drift apart.
-pub fn absorb_relu_layer(
+/// Absorb the statement (shape, rescaling, mask, commitments). Shared by prover and
+/// verifier so both sides cannot drift apart.
+pub fn absorb_rescaled_matmul(
     t: &mut zkdl_core::transcript::Transcript,
-    shape: LayerShape,
-    frac_bits: u32,
-    total_bits: u32,
-    c: &ReluLayerCommitments,
+    shape: MatmulShape,
+    rescale: RescaleSpec,
+    mask: MaskKind,
+    c: &RescaledMatmulCommitments,
+    external_planes: Option<&HyraxCommitment>,
 ) {
     use zkdl_core::transcript::labels;
-    t.append_u64(labels::LAYER_BEGIN, shape.lb as u64);
-    t.append_u64(labels::LAYER_BEGIN, shape.ld as u64);
-    t.append_u64(labels::LAYER_BEGIN, shape.lk as u64);
-    t.append_u64(labels::LAYER_BEGIN, frac_bits as u64);
-    t.append_u64(labels::LAYER_BEGIN, total_bits as u64);
-    for comm in [&c.a_in, &c.w, &c.zq, &c.rem, &c.a_out] {
+    let form = match shape.form {
+        MatmulForm::NN => 0,
+        MatmulForm::NT => 1,
+        MatmulForm::TN => 2,
+    };
+    for v in [form, shape.li as u64, shape.lj as u64, shape.lk as u64] {
+        t.append_u64(labels::LAYER_BEGIN, v);
+    }
+    for v in [rescale.mult, rescale.shift as u64, rescale.total_bits as u64] {
+        t.append_u64(labels::LAYER_BEGIN, v);
+    }
+    let (kind, plane, pv) = match mask {
+        MaskKind::None => (0u64, 0u64, 0u64),
+        MaskKind::OwnSign => (1, 0, 0),
+        MaskKind::External { plane, plane_vars } => (2, plane as u64, plane_vars as u64),
+    };
+    for v in [kind, plane, pv] {
+        t.append_u64(labels::LAYER_BEGIN, v);
+    }
+    for comm in [&c.x, &c.y, &c.cq, &c.rem].into_iter().chain(c.out.as_ref()).chain(external_planes) {
         t.append_points(labels::LAYER_COMMITMENT, &comm.rows);
     }
 }

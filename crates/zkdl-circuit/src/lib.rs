@@ -8,5 +8,5 @@
 pub mod gadgets;
 pub mod spec;
 
-pub use gadgets::{LayerShape, ReluLayerCommitments};
+pub use gadgets::{MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
 pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};

@@ -172,6 +172,12 @@ pub fn fr_pow2(k: u32) -> Fr {
     Fr::from(2u64).pow([k as u64])
 }
 
+/// The inverse of `x`, `None` for zero.
+pub fn fr_inverse(x: Fr) -> Option<Fr> {
+    use ark_ff::Field;
+    x.inverse()
+}
+
 /// Convert a slice of `i64` into field elements.
 pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
     use rayon::prelude::*;

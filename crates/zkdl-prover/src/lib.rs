@@ -6,6 +6,6 @@
 //! - [`data`]: loading MNIST (IDX, gzip or not) and synthetic data.
 
 pub mod data;
-pub mod layer;
+pub mod matmul;
 pub mod range;
 pub mod train;

@@ -6,7 +6,7 @@
 
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod layer;
+pub mod matmul;
 pub mod range;
 
 use thiserror::Error;
