@@ -13,7 +13,7 @@ use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, HyraxOpening, Table
 use zkdl_core::sumcheck::{self, ProductSum};
 use zkdl_core::transcript::{labels, Transcript};
 
-use crate::range::{bit_planes, prove_range_with_planes, ProveError};
+use crate::range::{bit_planes, prove_range_with_planes, truncated_planes, ProveError};
 
 /// The committed tensors (row-major, as `i64`): operands `x`, `y`, the rescaled
 /// product `cq`, remainders `rem`, and the masked output `out` (with a mask).
@@ -68,22 +68,6 @@ fn open<R: RngCore + CryptoRng>(
     Ok((value, proof))
 }
 
-/// Bit planes of `values + offset` over `k` bits; values outside the range are
-/// truncated to their low `k` bits (only a cheating prover has such values).
-fn planes_or_truncated(values: &[i64], k: u32, offset: i64) -> Vec<i64> {
-    bit_planes(values, k, offset).unwrap_or_else(|_| {
-        let len = values.len();
-        let mut out = vec![0i64; len << plane_vars(k)];
-        for (x, &v) in values.iter().enumerate() {
-            let u = v as i128 + offset as i128;
-            for j in 0..k as usize {
-                out[j * len + x] = ((u >> j) & 1) as i64;
-            }
-        }
-        out
-    })
-}
-
 /// Prove the gadget; the honest prover refuses a witness whose remainders or
 /// rescaled values are out of range. Returns the proof and the stacked bit planes of
 /// `cq` (the sign source of a later [`MaskKind::External`] use).
@@ -126,10 +110,10 @@ pub fn prove_rescaled_matmul_unchecked<R: RngCore + CryptoRng>(
         return Err(ProveError::Params("witness shapes do not match the matmul shape"));
     }
     absorb_rescaled_matmul(t, shape, rescale, mask, comms, external.map(|e| e.commitment));
-    let rem_planes = planes_or_truncated(&wit.rem, shift, 0);
+    let rem_planes = truncated_planes(&wit.rem, shift, 0);
     let rem_range = prove_range_with_planes(gens, t, n, shift, 0, &wit.rem, &comms.rem, &rem_planes, rng)?;
     let offset = 1i64 << (q - 1);
-    let cq_planes = planes_or_truncated(&wit.cq, q, offset);
+    let cq_planes = truncated_planes(&wit.cq, q, offset);
     let cq_range = prove_range_with_planes(gens, t, n, q, offset, &wit.cq, &comms.cq, &cq_planes, rng)?;
 
     let (x, y, cq, rem) = (frs(&wit.x), frs(&wit.y), frs(&wit.cq), frs(&wit.rem));
@@ -149,46 +133,18 @@ pub fn prove_rescaled_matmul_unchecked<R: RngCore + CryptoRng>(
     let (x_val, open_x) = open(gens, t, &x, &comms.x, &shape.x_point(r_i, &rj), rng)?;
     let (y_val, open_y) = open(gens, t, &y, &comms.y, &shape.y_point(&rj, r_k), rng)?;
 
-    let (planes, planes_comm, plane, pv): (&[i64], &HyraxCommitment, u32, usize) = match mask {
-        MaskKind::None => {
-            let proof = RescaledMatmulProof {
-                rem_range,
-                cq_range,
-                cq_r,
-                open_cq_r,
-                rem_r,
-                open_rem_r,
-                matmul,
-                x_val,
-                open_x,
-                y_val,
-                open_y,
-                mask: None,
-            };
-            return Ok((proof, cq_planes));
+    let ext = external.map(|e| (e.planes, e.commitment));
+    let mask_proof = match mask {
+        MaskKind::None => None,
+        MaskKind::OwnSign => {
+            let own = (cq_planes.as_slice(), &cq_range.bits);
+            Some(prove_mask(gens, t, n, &cq, wit, comms, own, q - 1, plane_vars(q), rng)?)
         }
-        MaskKind::OwnSign => (&cq_planes, &cq_range.bits, q - 1, plane_vars(q)),
         MaskKind::External { plane, plane_vars } => {
-            let e = external.ok_or(ProveError::Params("external planes missing"))?;
-            (e.planes, e.commitment, plane, plane_vars)
+            let e = ext.ok_or(ProveError::Params("external planes missing"))?;
+            Some(prove_mask(gens, t, n, &cq, wit, comms, e, plane, plane_vars, rng)?)
         }
     };
-    let (Some(out_w), Some(out_c)) = (wit.out.as_ref(), comms.out.as_ref()) else {
-        return Err(ProveError::Params("a mask needs an output"));
-    };
-    if planes.len() != len << pv || out_w.len() != len || (plane as usize) >= (1 << pv) {
-        return Err(ProveError::Params("planes or output do not match the shape"));
-    }
-    let out = frs(out_w);
-    let rr = t.challenge_scalars(labels::LAYER_R_RELU, n);
-    let (out_val, open_out) = open(gens, t, &out, out_c, &rr, rng)?;
-    let p0 = plane as usize * len;
-    let sign = frs(&planes[p0..p0 + len]);
-    let mut had = ProductSum::new(vec![mle(sign)?, mle(cq.clone())?], vec![(Fr::one(), vec![0, 1])])?.with_eq(&rr)?;
-    let (hadamard, r4) = sumcheck::prove(&mut had, out_val, t)?;
-    let sign_point: Vec<Fr> = r4.iter().copied().chain(index_bits(plane as usize, pv)).collect();
-    let (sign_val, open_sign) = open(gens, t, &frs(planes), planes_comm, &sign_point, rng)?;
-    let (cq_r4, open_cq_r4) = open(gens, t, &cq, &comms.cq, &r4, rng)?;
     let proof = RescaledMatmulProof {
         rem_range,
         cq_range,
@@ -201,7 +157,42 @@ pub fn prove_rescaled_matmul_unchecked<R: RngCore + CryptoRng>(
         open_x,
         y_val,
         open_y,
-        mask: Some(MaskProof { out_val, open_out, hadamard, sign_val, open_sign, cq_r4, open_cq_r4 }),
+        mask: mask_proof,
     };
     Ok((proof, cq_planes))
+}
+
+/// The mask part: `Out(r') = sum_x eq(r', x) s(x) Cq(x)` with `s` = `plane` of `planes`.
+#[allow(clippy::too_many_arguments)]
+fn prove_mask<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    n: usize,
+    cq: &[Fr],
+    wit: &RescaledMatmulWitness,
+    comms: &RescaledMatmulCommitments,
+    (planes, planes_comm): (&[i64], &HyraxCommitment),
+    plane: u32,
+    pv: usize,
+    rng: &mut R,
+) -> Result<MaskProof, ProveError> {
+    let len = 1usize << n;
+    let (Some(out_w), Some(out_c)) = (wit.out.as_ref(), comms.out.as_ref()) else {
+        return Err(ProveError::Params("a mask needs an output"));
+    };
+    if planes.len() != len << pv || out_w.len() != len || (plane as usize) >= (1 << pv) {
+        return Err(ProveError::Params("planes or output do not match the shape"));
+    }
+    let out = frs(out_w);
+    let rr = t.challenge_scalars(labels::LAYER_R_RELU, n);
+    let (out_val, open_out) = open(gens, t, &out, out_c, &rr, rng)?;
+    let p0 = plane as usize * len;
+    let sign = frs(&planes[p0..p0 + len]);
+    let mle = |v: Vec<Fr>| DenseMle::new(v).map_err(|_| ProveError::Params("table size"));
+    let mut had = ProductSum::new(vec![mle(sign)?, mle(cq.to_vec())?], vec![(Fr::one(), vec![0, 1])])?.with_eq(&rr)?;
+    let (hadamard, r4) = sumcheck::prove(&mut had, out_val, t)?;
+    let sign_point: Vec<Fr> = r4.iter().copied().chain(index_bits(plane as usize, pv)).collect();
+    let (sign_val, open_sign) = open(gens, t, &frs(planes), planes_comm, &sign_point, rng)?;
+    let (cq_r4, open_cq_r4) = open(gens, t, cq, &comms.cq, &r4, rng)?;
+    Ok(MaskProof { out_val, open_out, hadamard, sign_val, open_sign, cq_r4, open_cq_r4 })
 }
