@@ -1,173 +1,202 @@
-//! `zkdl demo`: commit to two synthetic quantized matrices and their product, prove
-//! the product relation `Z = A W` with the sumcheck engine and Hyrax openings, and
-//! verify the proof. It exercises every primitive of zkdl-core end to end and is the
-//! shape of the matmul relation that the training proof builds on.
+//! `zkdl demo`: one SGD step of a small MLP (16 -> 16 ReLU -> 4, batch 8, synthetic
+//! data) trained in fixed point, then the relations of that step proven on committed
+//! tensors with the rescaled-matmul gadget and verified: the hidden layer's forward
+//! pass with zkReLU, the output layer's forward pass, the backward pass into the
+//! hidden layer (masked with the forward sign bits), and both SGD weight updates.
+//! Each tensor is committed once and shared by every relation that uses it. Finally a
+//! proof for a weight update that is off by one is shown to be rejected.
+//!
+//! The complete training proof (the statement over T steps, the loss gradient, the
+//! weight chain, FAC4DNN aggregation) is the next milestone; see docs/PROTOCOL.md.
 
 use std::time::Instant;
 
-use ark_ff::One;
-use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
-use zkdl_core::field::fr_from_i64;
-use zkdl_core::mle::{eq_table, DenseMle};
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use zkdl_circuit::gadgets::plane_vars;
+use zkdl_circuit::{CircuitSpec, MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
 use zkdl_core::msm::CpuMsm;
-use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, HyraxOpening, Table};
-use zkdl_core::sumcheck::{self, ProductSum, SumcheckProof};
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
-use zkdl_core::Fr;
+use zkdl_prover::data;
+use zkdl_prover::matmul::{
+    prove_rescaled_matmul, prove_rescaled_matmul_unchecked, ExternalPlanes, RescaledMatmulWitness,
+};
+use zkdl_prover::train::{self, Batch};
+use zkdl_verifier::matmul::verify_rescaled_matmul;
 
-/// Errors of the demo (any failure of proving or verifying).
+/// Errors of the demo.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("dimensions must be powers of two between 1 and 2^12, got {0}")]
-    BadDim(usize),
-    #[error("commitment error: {0}")]
+    #[error("training: {0}")]
+    Train(#[from] zkdl_prover::train::TrainError),
+    #[error("proving: {0}")]
+    Prove(#[from] zkdl_prover::range::ProveError),
+    #[error("commitment: {0}")]
     Pcs(#[from] zkdl_core::PcsError),
-    #[error("sumcheck error: {0}")]
-    Sumcheck(#[from] zkdl_core::SumcheckError),
-    #[error("proof rejected: {0}")]
-    Rejected(&'static str),
+    #[error("fixed point: {0}")]
+    Fixed(#[from] zkdl_core::FixedPointError),
+    #[error("verification failed: {0}")]
+    Verify(#[from] zkdl_verifier::VerifyError),
+    #[error("a cheating proof was accepted")]
+    CheatAccepted,
 }
 
-/// The proof that `Z = A W` for committed `A`, `W`, `Z`.
-pub struct MatmulProof {
-    pub z_open: HyraxOpening,
-    pub z_value: Fr,
-    pub sumcheck: SumcheckProof,
-    pub a_value: Fr,
-    pub w_value: Fr,
-    pub a_open: HyraxOpening,
-    pub w_open: HyraxOpening,
+struct Relation {
+    name: &'static str,
+    shape: MatmulShape,
+    rescale: RescaleSpec,
+    mask: MaskKind,
+    wit: RescaledMatmulWitness,
+    comms: RescaledMatmulCommitments,
 }
 
-pub struct Statement {
-    pub b: usize,
-    pub d: usize,
-    pub k: usize,
-    pub a: HyraxCommitment,
-    pub w: HyraxCommitment,
-    pub z: HyraxCommitment,
-}
-
-fn log2(x: usize) -> usize {
-    x.trailing_zeros() as usize
-}
-
-/// Row-major `rows x cols` matrix as an MLE: the column bits are the first variables,
-/// so `M~(row_point, col_point)` is evaluated at `col_point ++ row_point`.
-fn point(col: &[Fr], row: &[Fr]) -> Vec<Fr> {
-    col.iter().chain(row).copied().collect()
-}
-
-fn absorb_statement(t: &mut Transcript, s: &Statement) {
-    t.append_u64(labels::DEMO_DIMS, s.b as u64);
-    t.append_u64(labels::DEMO_DIMS, s.d as u64);
-    t.append_u64(labels::DEMO_DIMS, s.k as u64);
-    t.append_points(labels::DEMO_COMMIT_A, &s.a.rows);
-    t.append_points(labels::DEMO_COMMIT_W, &s.w.rows);
-    t.append_points(labels::DEMO_COMMIT_Z, &s.z.rows);
-}
-
-pub fn run(b: usize, d: usize, k: usize, seed: u64) -> Result<(), DemoError> {
-    for x in [b, d, k] {
-        if !x.is_power_of_two() || x > 1 << 12 {
-            return Err(DemoError::BadDim(x));
-        }
-    }
-    let (lb, ld, lk) = (log2(b), log2(d), log2(k));
-    let mut rng = StdRng::seed_from_u64(seed);
-    // Quantized values (scale 2^8): activations and weights in [-2, 2).
-    let a: Vec<i64> = (0..b * d).map(|_| rng.gen_range(-512..512)).collect();
-    let w: Vec<i64> = (0..d * k).map(|_| rng.gen_range(-512..512)).collect();
-    let mut z = vec![0i64; b * k];
-    for i in 0..b {
-        for j in 0..d {
-            let aij = a[i * d + j];
-            for c in 0..k {
-                z[i * k + c] += aij * w[j * k + c];
-            }
-        }
-    }
-    let max_vars = (lb + ld).max(ld + lk).max(lb + lk);
+pub fn run(seed: u64) -> Result<(), DemoError> {
+    let (lb, d0, d1, d2) = (3usize, 4usize, 4usize, 2usize); // batch 8, 16 -> 16 -> 4
+    let spec = CircuitSpec::mlp("demo", 1 << d0, &[1 << d1], 1 << d2, false, 1 << lb, 1);
+    let fp = spec.fixed_point().map_err(zkdl_prover::train::TrainError::from)?;
+    let set = data::synthetic(1 << lb, 1 << d0, 1 << d2, seed);
+    let batch = Batch { x: fp.encode_slice(&set.x)?, y: fp.encode_slice(&set.y)? };
+    let w0 = train::init_weights(&spec, seed)?;
     let t0 = Instant::now();
-    let gens = HyraxGenerators::new(b"zkdl/demo", max_vars)?;
-    let setup_s = t0.elapsed().as_secs_f64();
+    let (_, traces) = train::train_traced(&spec, &w0, std::slice::from_ref(&batch))?;
+    let train_s = t0.elapsed().as_secs_f64();
+    let Some(tr) = traces.first() else { return Ok(()) };
+    let (l0, l1) = (&tr.layers[0], &tr.layers[1]);
 
-    // ---- prover
     let t0 = Instant::now();
-    let msm = CpuMsm;
-    let stmt = Statement {
-        b,
-        d,
-        k,
-        a: pcs::commit(&gens, lb + ld, Table::Small(&a), None, &msm)?,
-        w: pcs::commit(&gens, ld + lk, Table::Small(&w), None, &msm)?,
-        z: pcs::commit(&gens, lb + lk, Table::Small(&z), None, &msm)?,
+    let q = spec.fixed.total_bits;
+    let gens = HyraxGenerators::new(b"zkdl/demo", lb + d1 + plane_vars(q) + 1)?;
+    let commit = |n: usize, v: &[i64]| pcs::commit(&gens, n, Table::Small(v), None, &CpuMsm);
+    // Every tensor committed once.
+    let c_x = commit(lb + d0, &l0.a_in)?;
+    let c_w0 = commit(d0 + d1, &l0.w_before.w)?;
+    let c_zq0 = commit(lb + d1, &l0.zq)?;
+    let c_r0 = commit(lb + d1, &l0.zr)?;
+    let c_a0 = commit(lb + d1, &l0.a_out)?;
+    let c_w1 = commit(d1 + d2, &l1.w_before.w)?;
+    let c_zq1 = commit(lb + d2, &l1.zq)?;
+    let c_r1 = commit(lb + d2, &l1.zr)?;
+    let c_g1 = commit(lb + d2, &l1.g)?;
+    let c_gaq = commit(lb + d1, &l1.gaq)?;
+    let c_gar = commit(lb + d1, &l1.gar)?;
+    let c_g0 = commit(lb + d1, &l0.g)?;
+    let c_dw0 = commit(d0 + d1, &l0.dw)?;
+    let c_dwr0 = commit(d0 + d1, &l0.dwr)?;
+    let c_dw1 = commit(d1 + d2, &l1.dw)?;
+    let c_dwr1 = commit(d1 + d2, &l1.dwr)?;
+    let f = RescaleSpec { mult: 1, shift: spec.fixed.frac_bits, total_bits: q };
+    let upd =
+        RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.fixed.frac_bits + spec.train.lr_shift, total_bits: q };
+    let cm = |x: &HyraxCommitment,
+              y: &HyraxCommitment,
+              cq: &HyraxCommitment,
+              rem: &HyraxCommitment,
+              out: Option<&HyraxCommitment>| {
+        RescaledMatmulCommitments { x: x.clone(), y: y.clone(), cq: cq.clone(), rem: rem.clone(), out: out.cloned() }
     };
-    let af: Vec<Fr> = a.iter().map(|&x| fr_from_i64(x)).collect();
-    let wf: Vec<Fr> = w.iter().map(|&x| fr_from_i64(x)).collect();
-    let zf: Vec<Fr> = z.iter().map(|&x| fr_from_i64(x)).collect();
+    let wit = |x: &[i64], y: &[i64], cq: &[i64], rem: &[i64], out: Option<&[i64]>| RescaledMatmulWitness {
+        x: x.to_vec(),
+        y: y.to_vec(),
+        cq: cq.to_vec(),
+        rem: rem.to_vec(),
+        out: out.map(|o| o.to_vec()),
+    };
+    let sign_plane = MaskKind::External { plane: q - 1, plane_vars: plane_vars(q) };
+    let relations = vec![
+        Relation {
+            name: "hidden layer forward (matmul, rescale, zkReLU)",
+            shape: MatmulShape { form: MatmulForm::NN, li: lb, lj: d0, lk: d1 },
+            rescale: f,
+            mask: MaskKind::OwnSign,
+            wit: wit(&l0.a_in, &l0.w_before.w, &l0.zq, &l0.zr, Some(&l0.a_out)),
+            comms: cm(&c_x, &c_w0, &c_zq0, &c_r0, Some(&c_a0)),
+        },
+        Relation {
+            name: "output layer forward (matmul, rescale)",
+            shape: MatmulShape { form: MatmulForm::NN, li: lb, lj: d1, lk: d2 },
+            rescale: f,
+            mask: MaskKind::None,
+            wit: wit(&l1.a_in, &l1.w_before.w, &l1.zq, &l1.zr, None),
+            comms: cm(&c_a0, &c_w1, &c_zq1, &c_r1, None),
+        },
+        Relation {
+            name: "backward into the hidden layer (G W^T, rescale, forward sign bits)",
+            shape: MatmulShape { form: MatmulForm::NT, li: lb, lj: d2, lk: d1 },
+            rescale: f,
+            mask: sign_plane,
+            wit: wit(&l1.g, &l1.w_before.w, &l1.gaq, &l1.gar, Some(&l0.g)),
+            comms: cm(&c_g1, &c_w1, &c_gaq, &c_gar, Some(&c_g0)),
+        },
+        Relation {
+            name: "SGD update of the hidden layer (A^T G, learning-rate rounding)",
+            shape: MatmulShape { form: MatmulForm::TN, li: d0, lj: lb, lk: d1 },
+            rescale: upd,
+            mask: MaskKind::None,
+            wit: wit(&l0.a_in, &l0.g, &l0.dw, &l0.dwr, None),
+            comms: cm(&c_x, &c_g0, &c_dw0, &c_dwr0, None),
+        },
+        Relation {
+            name: "SGD update of the output layer",
+            shape: MatmulShape { form: MatmulForm::TN, li: d1, lj: lb, lk: d2 },
+            rescale: upd,
+            mask: MaskKind::None,
+            wit: wit(&l1.a_in, &l1.g, &l1.dw, &l1.dwr, None),
+            comms: cm(&c_a0, &c_g1, &c_dw1, &c_dwr1, None),
+        },
+    ];
+    let commit_s = t0.elapsed().as_secs_f64();
+
+    // Prove, in one transcript; the backward relation reuses the forward sign planes.
+    let t0 = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut tp = Transcript::new(labels::DEMO_DOMAIN);
-    absorb_statement(&mut tp, &stmt);
-    let r_b = tp.challenge_scalars(labels::DEMO_R_B, lb);
-    let r_k = tp.challenge_scalars(labels::DEMO_R_K, lk);
-    let (z_value, z_open) = pcs::open(&gens, lb + lk, &zf, None, &stmt.z, &point(&r_k, &r_b), &mut tp, &mut rng)?;
-    // f_A(j) = A~(r_b, j) = sum_i eq(r_b, i) A[i, j];  f_W(j) = W~(j, r_k) = sum_c eq(r_k, c) W[j, c]
-    let eb = eq_table(&r_b);
-    let ek = eq_table(&r_k);
-    let fa: Vec<Fr> = (0..d).map(|j| (0..b).map(|i| eb[i] * af[i * d + j]).sum()).collect();
-    let fw: Vec<Fr> = (0..d).map(|j| (0..k).map(|c| ek[c] * wf[j * k + c]).sum()).collect();
-    let mut inst = ProductSum::new(
-        vec![
-            DenseMle::new(fa).map_err(|_| DemoError::BadDim(d))?,
-            DenseMle::new(fw).map_err(|_| DemoError::BadDim(d))?,
-        ],
-        vec![(Fr::one(), vec![0, 1])],
-    )?;
-    let (sc, r_j) = sumcheck::prove(&mut inst, z_value, &mut tp)?;
-    let fin = inst.final_evals();
-    let (a_value, w_value) = (fin[0], fin[1]);
-    tp.append_scalar(labels::DEMO_A_VALUE, &a_value);
-    tp.append_scalar(labels::DEMO_W_VALUE, &w_value);
-    let (_, a_open) = pcs::open(&gens, lb + ld, &af, None, &stmt.a, &point(&r_j, &r_b), &mut tp, &mut rng)?;
-    let (_, w_open) = pcs::open(&gens, ld + lk, &wf, None, &stmt.w, &point(&r_k, &r_j), &mut tp, &mut rng)?;
-    let proof = MatmulProof { z_open, z_value, sumcheck: sc, a_value, w_value, a_open, w_open };
+    let mut proofs = Vec::new();
+    let mut forward_planes: Option<(Vec<i64>, HyraxCommitment)> = None;
+    for r in &relations {
+        let ext = forward_planes.as_ref().map(|(p, c)| ExternalPlanes { planes: p, commitment: c });
+        let ext = if matches!(r.mask, MaskKind::External { .. }) { ext.as_ref() } else { None };
+        let (proof, planes) =
+            prove_rescaled_matmul(&gens, &mut tp, r.shape, r.rescale, r.mask, &r.wit, &r.comms, ext, &mut rng)?;
+        if forward_planes.is_none() {
+            forward_planes = Some((planes, proof.cq_range.bits.clone()));
+        }
+        proofs.push(proof);
+    }
     let prove_s = t0.elapsed().as_secs_f64();
 
-    // ---- verifier
     let t0 = Instant::now();
-    verify(&gens, &stmt, &proof)?;
+    let mut tv = Transcript::new(labels::DEMO_DOMAIN);
+    let signs = proofs.first().map(|p| p.cq_range.bits.clone());
+    for (r, p) in relations.iter().zip(&proofs) {
+        let ext = if matches!(r.mask, MaskKind::External { .. }) { signs.as_ref() } else { None };
+        verify_rescaled_matmul(&gens, &mut tv, r.shape, r.rescale, r.mask, &r.comms, ext, p)?;
+    }
     let verify_s = t0.elapsed().as_secs_f64();
 
-    // ---- a cheating prover: Z with one entry off by one must be rejected
-    let mut z_bad = z.clone();
-    z_bad[0] += 1;
-    let bad_stmt = Statement { z: pcs::commit(&gens, lb + lk, Table::Small(&z_bad), None, &msm)?, ..stmt };
-    let rejected = verify(&gens, &bad_stmt, &proof).is_err();
+    // A cheating prover: the hidden layer's update off by one in one weight.
+    let cheat = {
+        let r = &relations[3];
+        let mut w = r.wit.clone();
+        w.cq[0] += 1;
+        let comms = RescaledMatmulCommitments { cq: commit(d0 + d1, &w.cq)?, ..r.comms.clone() };
+        let mut t = Transcript::new(labels::DEMO_DOMAIN);
+        let (p, _) =
+            prove_rescaled_matmul_unchecked(&gens, &mut t, r.shape, r.rescale, r.mask, &w, &comms, None, &mut rng)?;
+        let mut t = Transcript::new(labels::DEMO_DOMAIN);
+        verify_rescaled_matmul(&gens, &mut t, r.shape, r.rescale, r.mask, &comms, None, &p)
+    };
 
-    println!("demo: Z = A W with A {b}x{d}, W {d}x{k} (committed, Hyrax over BLS12-381)");
-    println!("  generators: {setup_s:.3} s   prove: {prove_s:.3} s   verify: {verify_s:.3} s");
-    println!("  honest proof: accepted");
-    println!("  proof against a Z with one entry changed: {}", if rejected { "rejected" } else { "ACCEPTED (bug)" });
-    if !rejected {
-        return Err(DemoError::Rejected("a wrong product was accepted"));
+    println!("zkdl demo: one SGD step of a 16-16-4 ReLU MLP, batch 8, synthetic data, fixed point f=16 Q=32");
+    println!(
+        "  train step {:.4} s | commit (16 tensors) {commit_s:.3} s | prove {prove_s:.3} s | verify {verify_s:.3} s",
+        train_s
+    );
+    for r in &relations {
+        println!("  verified: {}", r.name);
     }
-    Ok(())
-}
-
-pub fn verify(gens: &HyraxGenerators, s: &Statement, p: &MatmulProof) -> Result<(), DemoError> {
-    let (lb, ld, lk) = (log2(s.b), log2(s.d), log2(s.k));
-    let mut tv = Transcript::new(labels::DEMO_DOMAIN);
-    absorb_statement(&mut tv, s);
-    let r_b = tv.challenge_scalars(labels::DEMO_R_B, lb);
-    let r_k = tv.challenge_scalars(labels::DEMO_R_K, lk);
-    pcs::verify(gens, lb + lk, &s.z, &point(&r_k, &r_b), p.z_value, &p.z_open, &mut tv)?;
-    let (r_j, value) = sumcheck::verify(p.z_value, ld, 2, &p.sumcheck, &mut tv)?;
-    if value != p.a_value * p.w_value {
-        return Err(DemoError::Rejected("sumcheck final claim"));
+    match cheat {
+        Err(e) => println!("  rejected: an SGD update off by one in one weight ({e})"),
+        Ok(()) => return Err(DemoError::CheatAccepted),
     }
-    tv.append_scalar(labels::DEMO_A_VALUE, &p.a_value);
-    tv.append_scalar(labels::DEMO_W_VALUE, &p.w_value);
-    pcs::verify(gens, lb + ld, &s.a, &point(&r_j, &r_b), p.a_value, &p.a_open, &mut tv)?;
-    pcs::verify(gens, ld + lk, &s.w, &point(&r_k, &r_j), p.w_value, &p.w_open, &mut tv)?;
     Ok(())
 }

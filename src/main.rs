@@ -13,18 +13,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Prove and verify a committed matrix product Z = A W on synthetic data
-    /// (exercises the cryptographic core end to end).
+    /// Train one SGD step of a small MLP on synthetic data, prove its forward,
+    /// backward and update relations on committed tensors, and verify them.
     Demo {
-        /// Rows of A (batch), a power of two.
-        #[arg(long, default_value_t = 64)]
-        batch: usize,
-        /// Columns of A = rows of W, a power of two.
-        #[arg(long, default_value_t = 256)]
-        inner: usize,
-        /// Columns of W, a power of two.
-        #[arg(long, default_value_t = 128)]
-        out: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -33,7 +24,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
-        Command::Demo { batch, inner, out, seed } => zkdl::demo::run(batch, inner, out, seed),
+        Command::Demo { seed } => zkdl::demo::run(seed),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -49,16 +49,8 @@ pub mod labels {
     pub const LAYER_R_RELU: &[u8] = b"layer/r_relu";
     pub const LAYER_CLAIM: &[u8] = b"layer/claim";
 
-    /// `zkdl demo`: the standalone matmul proof.
-    pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/matmul";
-    pub const DEMO_DIMS: &[u8] = b"demo/dims";
-    pub const DEMO_COMMIT_A: &[u8] = b"demo/commit_a";
-    pub const DEMO_COMMIT_W: &[u8] = b"demo/commit_w";
-    pub const DEMO_COMMIT_Z: &[u8] = b"demo/commit_z";
-    pub const DEMO_R_B: &[u8] = b"demo/r_b";
-    pub const DEMO_R_K: &[u8] = b"demo/r_k";
-    pub const DEMO_A_VALUE: &[u8] = b"demo/a_value";
-    pub const DEMO_W_VALUE: &[u8] = b"demo/w_value";
+    /// `zkdl demo`: one training step's relations.
+    pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/step";
 
     /// Used only by tests and examples of the core crate.
     pub const TEST: &[u8] = b"zkdl/test";
