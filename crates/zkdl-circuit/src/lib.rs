@@ -6,6 +6,7 @@
 //! the exact circuit.
 
 pub mod gadgets;
+pub mod proof;
 pub mod spec;
 
 pub use gadgets::{MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};

@@ -49,6 +49,16 @@ pub mod labels {
     pub const LAYER_R_RELU: &[u8] = b"layer/r_relu";
     pub const LAYER_CLAIM: &[u8] = b"layer/claim";
 
+    pub const LINEAR_R: &[u8] = b"linear/r";
+    pub const LINEAR_VALUES: &[u8] = b"linear/values";
+    pub const LINEAR_RHO: &[u8] = b"linear/rho";
+
+    /// The training proof.
+    pub const TRAINING_DOMAIN: &[u8] = b"zkdl/training";
+    pub const STATEMENT_DIGEST: &[u8] = b"statement/digest";
+    pub const STATEMENT_COMMITMENT: &[u8] = b"statement/commitment";
+    pub const STEP_COMMITMENT: &[u8] = b"step/commitment";
+
     /// `zkdl demo`: one training step's relations.
     pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/step";
 

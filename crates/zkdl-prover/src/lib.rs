@@ -7,5 +7,6 @@
 
 pub mod data;
 pub mod matmul;
+pub mod prove;
 pub mod range;
 pub mod train;

@@ -8,6 +8,9 @@
 
 pub mod matmul;
 pub mod range;
+pub mod training;
+
+pub use training::verify;
 
 use thiserror::Error;
 
@@ -23,4 +26,8 @@ pub enum VerifyError {
     FinalClaim { what: &'static str },
     #[error("bad parameters: {0}")]
     Params(&'static str),
+    #[error("proof or statement has the wrong shape: {0}")]
+    Shape(&'static str),
+    #[error("the statement's circuit digest differs from the circuit's")]
+    DigestMismatch,
 }

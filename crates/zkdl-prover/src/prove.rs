@@ -1,0 +1,227 @@
+//! The prover of training (version 0, see `zkdl_circuit::proof`): trains with
+//! [`crate::train::train_traced`], commits every tensor once, and proves every
+//! relation of every step in the order the verifier checks them.
+
+use ark_std::rand::{CryptoRng, RngCore};
+use zkdl_circuit::gadgets::{plane_vars, MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
+use zkdl_circuit::proof::{
+    absorb_statement, absorb_step, proof_dims, LayerCommitments, LinearProof, Statement, StepProof, TrainingProof,
+};
+use zkdl_circuit::CircuitSpec;
+use zkdl_core::field::{fr_from_i64, Fr};
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
+use zkdl_core::transcript::{labels, Transcript};
+use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
+
+use crate::matmul::{prove_rescaled_matmul, ExternalPlanes, RescaledMatmulWitness};
+use crate::range::ProveError;
+use crate::train::{train_traced, Batch, StepTrace, Weights};
+
+/// Open `sum_i rho_i T_i` at a random point: the proof of a linear relation among
+/// committed tensors of one shape (see `zkdl_verifier::training::verify_linear`).
+pub fn prove_linear<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    n: usize,
+    tables: &[&[i64]],
+    comms: &[&HyraxCommitment],
+    rng: &mut R,
+) -> Result<LinearProof, ProveError> {
+    let r = t.challenge_scalars(labels::LINEAR_R, n);
+    let frs: Vec<Vec<Fr>> = tables.iter().map(|v| v.iter().map(|&x| fr_from_i64(x)).collect()).collect();
+    let values: Vec<Fr> = frs.iter().map(|v| pcs::evaluate_table(v, &r)).collect();
+    t.append_scalars(labels::LINEAR_VALUES, &values);
+    let rho = t.challenge_scalars(labels::LINEAR_RHO, tables.len());
+    let refs: Vec<&[Fr]> = frs.iter().map(|v| v.as_slice()).collect();
+    let combined = pcs::combine_tables(&refs, &rho);
+    let ccomm = HyraxCommitment::combine(comms, &rho)?;
+    let (_, opening) = pcs::open(gens, n, &combined, None, &ccomm, &r, t, rng)?;
+    Ok(LinearProof { values, opening })
+}
+
+/// Trains `spec.train.steps` steps from `w0` on `batches` and proves it. Returns the
+/// statement, the proof and the final weights.
+pub fn prove_training<R: RngCore + CryptoRng>(
+    spec: &CircuitSpec,
+    w0: &Weights,
+    batches: &[Batch],
+    rng: &mut R,
+) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    spec.validate().map_err(|_| ProveError::Params("invalid circuit"))?;
+    let (_, d) = proof_dims(spec).map_err(ProveError::Params)?;
+    if batches.len() != spec.train.steps {
+        return Err(ProveError::Params("one batch per step is needed"));
+    }
+    let (w_final, traces) = train_traced(spec, w0, batches).map_err(|_| ProveError::Params("training failed"))?;
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(spec).map_err(|_| ProveError::Params("dims"))?)?;
+    let (statement, proof) = prove_traces(&gens, spec, w0, &w_final, batches, &traces, &d, rng)?;
+    Ok((statement, proof, w_final))
+}
+
+/// Proves given traces (exposed so that tests can play a cheating prover).
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn prove_traces<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    spec: &CircuitSpec,
+    w0: &Weights,
+    w_final: &Weights,
+    batches: &[Batch],
+    traces: &[StepTrace],
+    d: &[usize],
+    rng: &mut R,
+) -> Result<(Statement, TrainingProof), ProveError> {
+    let lb = spec.train.batch.trailing_zeros() as usize;
+    let nl = spec.model.layers.len();
+    let commit = |n: usize, v: &[i64]| pcs::commit(gens, n, Table::Small(v), None, &CpuMsm);
+    let dim = |i: usize| d.get(i).copied().ok_or(ProveError::Params("layer index"));
+    let w_vars = |l: usize| -> Result<usize, ProveError> { Ok(dim(l)? + dim(l + 1)?) };
+    let mut data = Vec::with_capacity(batches.len());
+    for b in batches {
+        data.push((commit(lb + dim(0)?, &b.x)?, commit(lb + dim(nl)?, &b.y)?));
+    }
+    let mut w_initial = Vec::with_capacity(nl);
+    let mut w_fin = Vec::with_capacity(nl);
+    for l in 0..nl {
+        w_initial.push(commit(w_vars(l)?, &w0.layers[l].w)?);
+        w_fin.push(commit(w_vars(l)?, &w_final.layers[l].w)?);
+    }
+    let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin };
+    let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
+    let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
+    let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
+    let mut t = Transcript::new(labels::TRAINING_DOMAIN);
+    absorb_statement(&mut t, &statement);
+    let mut steps = Vec::with_capacity(traces.len());
+    let mut w_cur: Vec<HyraxCommitment> = statement.w_initial.clone();
+    for (ti, tr) in traces.iter().enumerate() {
+        let last_step = ti + 1 == traces.len();
+        let mut layers = Vec::with_capacity(nl);
+        for (l, lt) in tr.layers.iter().enumerate() {
+            let n_out = lb + dim(l + 1)?;
+            let n_in = lb + dim(l)?;
+            let w_next = if last_step {
+                None
+            } else {
+                let nw = traces.get(ti + 1).and_then(|n| n.layers.get(l)).ok_or(ProveError::Params("trace"))?;
+                Some(commit(w_vars(l)?, &nw.w_before.w)?)
+            };
+            layers.push(LayerCommitments {
+                zq: commit(n_out, &lt.zq)?,
+                rem: commit(n_out, &lt.zr)?,
+                act: if l + 1 < nl { Some(commit(n_out, &lt.a_out)?) } else { None },
+                g: commit(n_out, &lt.g)?,
+                gaq: if l > 0 { Some(commit(n_in, &lt.gaq)?) } else { None },
+                gar: if l > 0 { Some(commit(n_in, &lt.gar)?) } else { None },
+                dw: commit(w_vars(l)?, &lt.dw)?,
+                dwr: commit(w_vars(l)?, &lt.dwr)?,
+                w_next,
+            });
+        }
+        absorb_step(&mut t, &layers);
+        let (x_t, y_t) = statement.data.get(ti).ok_or(ProveError::Params("data"))?;
+        let mut inputs: Vec<&HyraxCommitment> = vec![x_t];
+        inputs.extend(layers.iter().filter_map(|lc| lc.act.as_ref()));
+        // Forward.
+        let mut forward = Vec::with_capacity(nl);
+        let mut planes = Vec::with_capacity(nl);
+        for (l, (lt, lc)) in tr.layers.iter().zip(&layers).enumerate() {
+            let hidden = l + 1 < nl;
+            let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: dim(l)?, lk: dim(l + 1)? };
+            let comms = RescaledMatmulCommitments {
+                x: inputs[l].clone(),
+                y: w_cur[l].clone(),
+                cq: lc.zq.clone(),
+                rem: lc.rem.clone(),
+                out: lc.act.clone(),
+            };
+            let wit = RescaledMatmulWitness {
+                x: lt.a_in.clone(),
+                y: lt.w_before.w.clone(),
+                cq: lt.zq.clone(),
+                rem: lt.zr.clone(),
+                out: hidden.then(|| lt.a_out.clone()),
+            };
+            let mask = if hidden { MaskKind::OwnSign } else { MaskKind::None };
+            let (p, pl) = prove_rescaled_matmul(gens, &mut t, shape, resc, mask, &wit, &comms, None, rng)?;
+            forward.push(p);
+            planes.push(pl);
+        }
+        // Loss gradient.
+        let (lt_last, lc_last) = (&tr.layers[nl - 1], &layers[nl - 1]);
+        let batch = batches.get(ti).ok_or(ProveError::Params("batch"))?;
+        let loss = prove_linear(
+            gens,
+            &mut t,
+            lb + dim(nl)?,
+            &[&lt_last.g, &lt_last.zq, &batch.y],
+            &[&lc_last.g, &lc_last.zq, y_t],
+            rng,
+        )?;
+        // Backward.
+        let mut backward = Vec::with_capacity(nl.saturating_sub(1));
+        for l in (1..nl).rev() {
+            let (lt, lc, prev) = (&tr.layers[l], &layers[l], &layers[l - 1]);
+            let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dim(l + 1)?, lk: dim(l)? };
+            let comms = RescaledMatmulCommitments {
+                x: lc.g.clone(),
+                y: w_cur[l].clone(),
+                cq: lc.gaq.clone().ok_or(ProveError::Params("GA'"))?,
+                rem: lc.gar.clone().ok_or(ProveError::Params("GA' remainders"))?,
+                out: Some(prev.g.clone()),
+            };
+            let wit = RescaledMatmulWitness {
+                x: lt.g.clone(),
+                y: lt.w_before.w.clone(),
+                cq: lt.gaq.clone(),
+                rem: lt.gar.clone(),
+                out: Some(tr.layers[l - 1].g.clone()),
+            };
+            let ext = ExternalPlanes { planes: &planes[l - 1], commitment: &forward[l - 1].cq_range.bits };
+            let mask = MaskKind::External { plane: q - 1, plane_vars: plane_vars(q) };
+            let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, resc, mask, &wit, &comms, Some(&ext), rng)?;
+            backward.push(p);
+        }
+        // Updates and the weight chain.
+        let mut update = Vec::with_capacity(nl);
+        let mut weights = Vec::with_capacity(nl);
+        let mut next = Vec::with_capacity(nl);
+        for (l, (lt, lc)) in tr.layers.iter().zip(&layers).enumerate() {
+            let shape = MatmulShape { form: MatmulForm::TN, li: dim(l)?, lj: lb, lk: dim(l + 1)? };
+            let comms = RescaledMatmulCommitments {
+                x: inputs[l].clone(),
+                y: lc.g.clone(),
+                cq: lc.dw.clone(),
+                rem: lc.dwr.clone(),
+                out: None,
+            };
+            let wit = RescaledMatmulWitness {
+                x: lt.a_in.clone(),
+                y: lt.g.clone(),
+                cq: lt.dw.clone(),
+                rem: lt.dwr.clone(),
+                out: None,
+            };
+            let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, upd, MaskKind::None, &wit, &comms, None, rng)?;
+            update.push(p);
+            let (w_next_c, w_next_v) = match lc.w_next.as_ref() {
+                Some(c) => (c.clone(), &traces[ti + 1].layers[l].w_before.w),
+                None => (statement.w_final[l].clone(), &w_final.layers[l].w),
+            };
+            let lp = prove_linear(
+                gens,
+                &mut t,
+                w_vars(l)?,
+                &[w_next_v, &lt.w_before.w, &lt.dw],
+                &[&w_next_c, &w_cur[l], &lc.dw],
+                rng,
+            )?;
+            weights.push(lp);
+            next.push(w_next_c);
+        }
+        w_cur = next;
+        steps.push(StepProof { layers, forward, loss, backward, update, weights });
+    }
+    Ok((statement, TrainingProof { steps }))
+}

@@ -1,0 +1,151 @@
+//! The proof of training end to end: honest proofs verify (1 and 3 hidden layers,
+//! T = 1 and 3); other data, another W^(0), another circuit, a wrong SGD update and a
+//! flipped activation are rejected; tampered bytes give Err, never a panic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use zkdl_circuit::proof::{proof_dims, Statement, TrainingProof};
+use zkdl_circuit::CircuitSpec;
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, HyraxGenerators, Table};
+use zkdl_prover::data;
+use zkdl_prover::prove::{prove_traces, prove_training};
+use zkdl_prover::train::{self, Batch, Weights};
+use zkdl_verifier::training::{generator_vars, verify, verify_with, GENERATORS_LABEL};
+use zkdl_verifier::VerifyError;
+
+fn setup(hidden: &[usize], steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
+    let spec = CircuitSpec::mlp("proof-test", 8, hidden, 4, false, 4, steps);
+    let fp = spec.fixed_point().unwrap();
+    let d = data::synthetic(4 * steps, 8, 4, 11);
+    let batches = (0..steps)
+        .map(|t| {
+            let s = d.slice(4 * t, 4 * t + 4);
+            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+        })
+        .collect();
+    (spec.clone(), train::init_weights(&spec, 3).unwrap(), batches)
+}
+
+fn prove(spec: &CircuitSpec, w0: &Weights, batches: &[Batch]) -> (Statement, TrainingProof, Weights) {
+    prove_training(spec, w0, batches, &mut StdRng::seed_from_u64(1)).unwrap()
+}
+
+#[test]
+fn honest_proofs_verify() {
+    for (hidden, steps) in [(vec![8], 1), (vec![8], 3), (vec![8, 8, 8], 1)] {
+        let (spec, w0, batches) = setup(&hidden, steps);
+        let (st, proof, wt) = prove(&spec, &w0, &batches);
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("hidden {hidden:?} T={steps}: {e}"));
+    }
+}
+
+#[test]
+fn three_hidden_layers_three_steps() {
+    let (spec, w0, batches) = setup(&[8, 8, 8], 3);
+    let (st, proof, _) = prove(&spec, &w0, &batches);
+    verify(&spec, &st, &proof).unwrap();
+}
+
+#[test]
+fn unsupported_circuits_are_clear_errors() {
+    let spec = CircuitSpec::mlp("bias", 8, &[8], 4, true, 4, 1);
+    assert!(proof_dims(&spec).is_err());
+    let spec = CircuitSpec::mlp("odd", 6, &[8], 4, false, 4, 1);
+    assert!(proof_dims(&spec).is_err());
+}
+
+#[test]
+fn statement_cheats_are_rejected() {
+    let (spec, w0, batches) = setup(&[8], 2);
+    let (st, proof, _) = prove(&spec, &w0, &batches);
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &proof).is_ok());
+    // a proof made for other data X
+    let mut other_x = batches[1].x.clone();
+    other_x[0] += 1;
+    let mut s2 = st.clone();
+    s2.data[1].0 = pcs::commit(&gens, 5, Table::Small(&other_x), None, &CpuMsm).unwrap();
+    assert!(verify_with(&gens, &spec, &s2, &proof).is_err());
+    // W^(T) claimed against a different W^(0)
+    let mut w_other = w0.clone();
+    w_other.layers[1].w[0] += 1;
+    let mut s3 = st.clone();
+    s3.w_initial[1] = pcs::commit(&gens, 5, Table::Small(&w_other.layers[1].w), None, &CpuMsm).unwrap();
+    assert!(verify_with(&gens, &spec, &s3, &proof).is_err());
+    // a statement with a different circuit digest, and a different circuit
+    let mut s4 = st.clone();
+    s4.digest[0] ^= 1;
+    assert_eq!(verify_with(&gens, &spec, &s4, &proof), Err(VerifyError::DigestMismatch));
+    let mut spec2 = spec.clone();
+    spec2.train.lr_shift += 1;
+    assert_eq!(verify(&spec2, &st, &proof), Err(VerifyError::DigestMismatch));
+    // swapped steps
+    let mut p2 = proof.clone();
+    p2.steps.swap(0, 1);
+    assert!(verify_with(&gens, &spec, &st, &p2).is_err());
+    // missing step
+    let mut p3 = proof.clone();
+    p3.steps.pop();
+    assert!(matches!(verify_with(&gens, &spec, &st, &p3), Err(VerifyError::Shape(_))));
+}
+
+#[test]
+fn witness_cheats_are_rejected() {
+    let (spec, w0, batches) = setup(&[8], 2);
+    let (_, d) = proof_dims(&spec).unwrap();
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let (wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    // An SGD update off by one in one weight, with the weight chain kept consistent.
+    let mut tr = traces.clone();
+    let mut w_bad = wt.clone();
+    tr[1].layers[0].dw[3] += 1;
+    w_bad.layers[0].w[3] -= 1;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong update accepted");
+    // Final weights that do not follow from the updates.
+    let mut w_bad = wt.clone();
+    w_bad.layers[1].w[0] += 1;
+    let (st, p) =
+        prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final weights accepted");
+    // A flipped activation (ReLU output) in step 0, used consistently downstream.
+    let mut tr = traces.clone();
+    let x = tr[0].layers[0].zq.iter().position(|&v| v < 0).unwrap();
+    let v = tr[0].layers[0].zq[x];
+    tr[0].layers[0].a_out[x] = v;
+    tr[0].layers[1].a_in[x] = v;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "flipped sign accepted");
+    // A wrong loss gradient entry.
+    let mut tr = traces.clone();
+    tr[0].layers[1].g[2] += 1;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong gradient accepted");
+}
+
+#[test]
+fn tampered_or_truncated_proof_bytes_are_errors() {
+    let (spec, w0, batches) = setup(&[8], 1);
+    let (st, proof, _) = prove(&spec, &w0, &batches);
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    proof.serialize_compressed(&mut bytes).unwrap();
+    let step = (bytes.len() / 150).max(1);
+    let mut checked = 0;
+    for pos in (0..bytes.len()).step_by(step) {
+        let mut b = bytes.clone();
+        b[pos] ^= 1 << (pos % 8);
+        if let Ok(q) = TrainingProof::deserialize_compressed(&b[..]) {
+            assert!(verify_with(&gens, &spec, &st, &q).is_err(), "byte {pos} of {}", bytes.len());
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+    for cut in (0..bytes.len()).step_by(step * 4) {
+        assert!(TrainingProof::deserialize_compressed(&bytes[..cut]).is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! `verify(spec, statement, proof)`: the proof of training (version 0, see
+//! `zkdl_circuit::proof`).
+
+use zkdl_circuit::gadgets::{plane_vars, MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
+use zkdl_circuit::proof::{absorb_statement, absorb_step, proof_dims, LinearProof, Statement, TrainingProof};
+use zkdl_circuit::CircuitSpec;
+use zkdl_core::field::Fr;
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
+use zkdl_core::transcript::{labels, Transcript};
+
+use crate::matmul::verify_rescaled_matmul;
+use crate::VerifyError;
+
+/// Label from which the training proof's generators are derived.
+pub const GENERATORS_LABEL: &[u8] = b"zkdl/v1/training-generators";
+
+/// The number of variables the generators must cover for `spec`.
+pub fn generator_vars(spec: &CircuitSpec) -> Result<usize, VerifyError> {
+    let (lb, d) = proof_dims(spec).map_err(VerifyError::Params)?;
+    let q = spec.fixed.total_bits;
+    let pv = plane_vars(q).max(plane_vars(spec.fixed.frac_bits + spec.train.lr_shift));
+    let mut max = 0;
+    for w in d.windows(2) {
+        if let [a, b] = w {
+            max = max.max(lb + a).max(lb + b).max(a + b);
+        }
+    }
+    Ok(max + pv)
+}
+
+/// Check `sum_i coeffs[i] * T_i = 0` for the committed tensors `comms` (`n` variables).
+pub fn verify_linear(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    n: usize,
+    comms: &[&HyraxCommitment],
+    coeffs: &[Fr],
+    p: &LinearProof,
+) -> Result<(), VerifyError> {
+    if p.values.len() != comms.len() || coeffs.len() != comms.len() {
+        return Err(VerifyError::Params("linear relation: wrong number of values"));
+    }
+    let r = t.challenge_scalars(labels::LINEAR_R, n);
+    t.append_scalars(labels::LINEAR_VALUES, &p.values);
+    let sum: Fr = coeffs.iter().zip(&p.values).map(|(c, v)| *c * v).sum();
+    if sum != Fr::from(0u64) {
+        return Err(VerifyError::FinalClaim { what: "linear relation" });
+    }
+    let rho = t.challenge_scalars(labels::LINEAR_RHO, comms.len());
+    let combined = pcs::HyraxCommitment::combine(comms, &rho)
+        .map_err(|source| VerifyError::Opening { what: "linear relation", source })?;
+    let value: Fr = rho.iter().zip(&p.values).map(|(a, b)| *a * b).sum();
+    pcs::verify(gens, n, &combined, &r, value, &p.opening, t)
+        .map_err(|source| VerifyError::Opening { what: "linear relation", source })
+}
+
+fn need<'a, T>(x: Option<&'a T>, what: &'static str) -> Result<&'a T, VerifyError> {
+    x.ok_or(VerifyError::Shape(what))
+}
+
+/// Verify that the weights committed in `statement.w_final` result from
+/// `spec.train.steps` SGD steps on the committed data from `statement.w_initial`.
+pub fn verify(spec: &CircuitSpec, statement: &Statement, proof: &TrainingProof) -> Result<(), VerifyError> {
+    spec.validate().map_err(|_| VerifyError::Params("invalid circuit"))?;
+    if statement.digest != spec.digest() {
+        return Err(VerifyError::DigestMismatch);
+    }
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(spec)?)
+        .map_err(|source| VerifyError::Opening { what: "generators", source })?;
+    verify_with(&gens, spec, statement, proof)
+}
+
+/// [`verify`] with generators derived by the caller (see [`generator_vars`]).
+pub fn verify_with(
+    gens: &HyraxGenerators,
+    spec: &CircuitSpec,
+    statement: &Statement,
+    proof: &TrainingProof,
+) -> Result<(), VerifyError> {
+    if statement.digest != spec.digest() {
+        return Err(VerifyError::DigestMismatch);
+    }
+    let (lb, d) = proof_dims(spec).map_err(VerifyError::Params)?;
+    let nl = spec.model.layers.len();
+    let steps = spec.train.steps;
+    if statement.data.len() != steps || proof.steps.len() != steps {
+        return Err(VerifyError::Shape("number of steps"));
+    }
+    if statement.w_initial.len() != nl || statement.w_final.len() != nl {
+        return Err(VerifyError::Shape("number of layers in the statement"));
+    }
+    let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
+    let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
+    let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
+    let one = Fr::from(1u64);
+    let mut t = Transcript::new(labels::TRAINING_DOMAIN);
+    absorb_statement(&mut t, statement);
+    let mut w_cur: Vec<&HyraxCommitment> = statement.w_initial.iter().collect();
+    for (ti, (sp, (x_t, y_t))) in proof.steps.iter().zip(&statement.data).enumerate() {
+        let last_step = ti + 1 == steps;
+        if sp.layers.len() != nl || sp.forward.len() != nl || sp.update.len() != nl || sp.weights.len() != nl {
+            return Err(VerifyError::Shape("number of layers in a step"));
+        }
+        if sp.backward.len() + 1 != nl {
+            return Err(VerifyError::Shape("number of backward relations"));
+        }
+        absorb_step(&mut t, &sp.layers);
+        let dim = |i: usize| d.get(i).copied().ok_or(VerifyError::Shape("layer index"));
+        // Layer inputs: X_t, then the hidden activations.
+        let mut inputs: Vec<&HyraxCommitment> = vec![x_t];
+        for (l, lc) in sp.layers.iter().enumerate() {
+            let hidden = l + 1 < nl;
+            if hidden != lc.act.is_some() || (l > 0) != lc.gaq.is_some() || (l > 0) != lc.gar.is_some() {
+                return Err(VerifyError::Shape("layer commitments"));
+            }
+            if last_step == lc.w_next.is_some() {
+                return Err(VerifyError::Shape("next-weight commitments"));
+            }
+            if let Some(a) = lc.act.as_ref() {
+                inputs.push(a);
+            }
+        }
+        // Forward.
+        for (l, (lc, fp)) in sp.layers.iter().zip(&sp.forward).enumerate() {
+            let hidden = l + 1 < nl;
+            let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: dim(l)?, lk: dim(l + 1)? };
+            let comms = RescaledMatmulCommitments {
+                x: (*need(inputs.get(l), "layer input")?).clone(),
+                y: (*need(w_cur.get(l), "weights")?).clone(),
+                cq: lc.zq.clone(),
+                rem: lc.rem.clone(),
+                out: lc.act.clone(),
+            };
+            let mask = if hidden { MaskKind::OwnSign } else { MaskKind::None };
+            verify_rescaled_matmul(gens, &mut t, shape, resc, mask, &comms, None, fp)?;
+        }
+        // Loss gradient: G_L = Z'_L - Y_t.
+        let last = need(sp.layers.last(), "layers")?;
+        verify_linear(gens, &mut t, lb + dim(nl)?, &[&last.g, &last.zq, y_t], &[one, -one, one], &sp.loss)?;
+        // Backward: GA_{l-1} = G_l W_l^T, rescaled, masked with the forward sign of layer l-1.
+        for (k, bp) in sp.backward.iter().enumerate() {
+            let l = nl - 1 - k;
+            let lc = need(sp.layers.get(l), "layer")?;
+            let prev = need(sp.layers.get(l - 1), "layer")?;
+            let signs = &need(sp.forward.get(l - 1), "forward proof")?.cq_range.bits;
+            let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dim(l + 1)?, lk: dim(l)? };
+            let comms = RescaledMatmulCommitments {
+                x: lc.g.clone(),
+                y: (*need(w_cur.get(l), "weights")?).clone(),
+                cq: need(lc.gaq.as_ref(), "GA'")?.clone(),
+                rem: need(lc.gar.as_ref(), "GA' remainders")?.clone(),
+                out: Some(prev.g.clone()),
+            };
+            let mask = MaskKind::External { plane: q - 1, plane_vars: plane_vars(q) };
+            verify_rescaled_matmul(gens, &mut t, shape, resc, mask, &comms, Some(signs), bp)?;
+        }
+        // SGD updates and the weight chain.
+        let mut next: Vec<&HyraxCommitment> = Vec::with_capacity(nl);
+        for (l, (lc, (up, wp))) in sp.layers.iter().zip(sp.update.iter().zip(&sp.weights)).enumerate() {
+            let shape = MatmulShape { form: MatmulForm::TN, li: dim(l)?, lj: lb, lk: dim(l + 1)? };
+            let comms = RescaledMatmulCommitments {
+                x: (*need(inputs.get(l), "layer input")?).clone(),
+                y: lc.g.clone(),
+                cq: lc.dw.clone(),
+                rem: lc.dwr.clone(),
+                out: None,
+            };
+            verify_rescaled_matmul(gens, &mut t, shape, upd, MaskKind::None, &comms, None, up)?;
+            let w_next = match lc.w_next.as_ref() {
+                Some(w) => w,
+                None => need(statement.w_final.get(l), "final weights")?,
+            };
+            let w_now = *need(w_cur.get(l), "weights")?;
+            verify_linear(gens, &mut t, dim(l)? + dim(l + 1)?, &[w_next, w_now, &lc.dw], &[one, -one, one], wp)?;
+            next.push(w_next);
+        }
+        w_cur = next;
+    }
+    Ok(())
+}
