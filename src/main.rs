@@ -13,9 +13,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train one SGD step of a small MLP on synthetic data, prove its forward,
-    /// backward and update relations on committed tensors, and verify them.
+    /// Train a small MLP for a few SGD steps on built-in synthetic data, prove the
+    /// training, and verify the proof.
     Demo {
+        /// Number of SGD steps.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+        steps: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -24,7 +27,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
-        Command::Demo { seed } => zkdl::demo::run(seed),
+        Command::Demo { steps, seed } => zkdl::demo::run(steps as usize, seed),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

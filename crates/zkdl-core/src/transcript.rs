@@ -59,9 +59,6 @@ pub mod labels {
     pub const STATEMENT_COMMITMENT: &[u8] = b"statement/commitment";
     pub const STEP_COMMITMENT: &[u8] = b"step/commitment";
 
-    /// `zkdl demo`: one training step's relations.
-    pub const DEMO_DOMAIN: &[u8] = b"zkdl/demo/step";
-
     /// Used only by tests and examples of the core crate.
     pub const TEST: &[u8] = b"zkdl/test";
 }
