@@ -223,3 +223,38 @@ pub fn absorb_rescaled_matmul(
         t.append_points(labels::LAYER_COMMITMENT, &comm.rows);
     }
 }
+
+/// Proof that a committed row-major matrix (`2^row_vars x 2^col_vars`) is zero outside
+/// its top-left `rows x cols` block: `sum_x eq(rho, x) P(x) T(x) = 0` with `P` the
+/// padding indicator (degree-3 sumcheck), ending in `T(r)` (opened); the verifier
+/// evaluates `P~(r) = 1 - I_cols~(r_col) I_rows~(r_row)` itself.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct ZeroPaddingProof {
+    pub sumcheck: SumcheckProof,
+    pub value: Fr,
+    pub opening: HyraxOpening,
+}
+
+/// The padding indicator table of a `2^row_vars x 2^col_vars` matrix whose real block
+/// is `rows x cols`: 1 outside the block, 0 inside.
+pub fn padding_indicator(rows: usize, cols: usize, row_vars: usize, col_vars: usize) -> Vec<Fr> {
+    let (nr, nc) = (1usize << row_vars, 1usize << col_vars);
+    let mut out = vec![Fr::from(1u64); nr * nc];
+    for i in 0..rows.min(nr) {
+        for j in 0..cols.min(nc) {
+            out[i * nc + j] = Fr::from(0u64);
+        }
+    }
+    out
+}
+
+/// `P~(r)` of [`padding_indicator`] at `r = (r_col, r_row)`, in `O(2^col_vars + 2^row_vars)`.
+pub fn padding_indicator_eval(rows: usize, cols: usize, row_vars: usize, col_vars: usize, r: &[Fr]) -> Option<Fr> {
+    if r.len() != row_vars + col_vars {
+        return None;
+    }
+    let (r_col, r_row) = r.split_at(col_vars);
+    let ic: Fr = zkdl_core::mle::eq_table(r_col).iter().take(cols).sum();
+    let ir: Fr = zkdl_core::mle::eq_table(r_row).iter().take(rows).sum();
+    Some(Fr::from(1u64) - ic * ir)
+}

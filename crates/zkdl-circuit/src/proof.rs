@@ -3,8 +3,12 @@
 //! FAC4DNN aggregation (one stacked sumcheck per relation, batched openings) is the
 //! next step and will change [`TrainingProof`], not [`Statement`].
 //!
-//! Supported circuits: power-of-two dimensions and batch, no bias (the verifier and
-//! prover refuse others with a clear error; padding and bias are future work).
+//! Shapes that are not powers of two are padded with zeros (batch rows and layer
+//! widths). The proof shows that the padding of the statement's inputs (`W^(0)`, every
+//! `X_t`, `Y_t`) is zero ([`crate::gadgets::ZeroPaddingProof`]); from zero inputs the
+//! padded parts of every later tensor are forced to zero (or, for remainders, to the
+//! rounding constant) by the relations themselves, so padding cannot change the result.
+//! Bias is not supported yet (refused with a clear error).
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkdl_core::pcs::{HyraxCommitment, HyraxOpening};
@@ -68,6 +72,8 @@ pub struct StepProof {
 /// The proof of training.
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct TrainingProof {
+    /// Zero padding of `W^(0)` per layer, then of `X_t` and `Y_t` per step.
+    pub padding: Vec<crate::gadgets::ZeroPaddingProof>,
     pub steps: Vec<StepProof>,
 }
 
@@ -109,20 +115,31 @@ pub fn absorb_step(t: &mut Transcript, layers: &[LayerCommitments]) {
     }
 }
 
-/// Log-dimensions `(log B, log d_0, ..., log d_L)` of a circuit that proofs support.
-pub fn proof_dims(spec: &CircuitSpec) -> Result<(usize, Vec<usize>), &'static str> {
-    if !spec.train.batch.is_power_of_two() {
-        return Err("proofs need a power-of-two batch (padding is not implemented yet)");
-    }
-    let mut dims = Vec::new();
-    for d in spec.dims() {
-        if !d.is_power_of_two() {
-            return Err("proofs need power-of-two layer widths (padding is not implemented yet)");
-        }
-        dims.push(d.trailing_zeros() as usize);
-    }
+/// Real and padded (power-of-two) shapes of a circuit's tensors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofDims {
+    /// Real batch and widths `d_0..d_L`.
+    pub batch: usize,
+    pub dims: Vec<usize>,
+    /// Base-2 logarithms of the padded batch and widths.
+    pub lb: usize,
+    pub log_dims: Vec<usize>,
+}
+
+fn log2_ceil(x: usize) -> usize {
+    x.next_power_of_two().trailing_zeros() as usize
+}
+
+/// The shapes of `spec`'s tensors in a proof; refuses circuits proofs do not support.
+pub fn proof_dims(spec: &CircuitSpec) -> Result<ProofDims, &'static str> {
     if spec.model.layers.iter().any(|l| l.bias) {
         return Err("proofs of layers with bias are not implemented yet");
     }
-    Ok((spec.train.batch.trailing_zeros() as usize, dims))
+    let dims = spec.dims();
+    Ok(ProofDims {
+        batch: spec.train.batch,
+        lb: log2_ceil(spec.train.batch),
+        log_dims: dims.iter().map(|&d| log2_ceil(d)).collect(),
+        dims,
+    })
 }

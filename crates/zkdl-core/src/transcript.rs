@@ -49,6 +49,8 @@ pub mod labels {
     pub const LAYER_R_RELU: &[u8] = b"layer/r_relu";
     pub const LAYER_CLAIM: &[u8] = b"layer/claim";
 
+    pub const PADDING_RHO: &[u8] = b"padding/rho";
+    pub const PADDING_CLAIM: &[u8] = b"padding/claim";
     pub const LINEAR_R: &[u8] = b"linear/r";
     pub const LINEAR_VALUES: &[u8] = b"linear/values";
     pub const LINEAR_RHO: &[u8] = b"linear/rho";

@@ -5,7 +5,8 @@
 use ark_std::rand::{CryptoRng, RngCore};
 use zkdl_circuit::gadgets::{plane_vars, MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
 use zkdl_circuit::proof::{
-    absorb_statement, absorb_step, proof_dims, LayerCommitments, LinearProof, Statement, StepProof, TrainingProof,
+    absorb_statement, absorb_step, proof_dims, LayerCommitments, LinearProof, ProofDims, Statement, StepProof,
+    TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::field::{fr_from_i64, Fr};
@@ -16,7 +17,7 @@ use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
 
 use crate::matmul::{prove_rescaled_matmul, ExternalPlanes, RescaledMatmulWitness};
 use crate::range::ProveError;
-use crate::train::{train_traced, Batch, StepTrace, Weights};
+use crate::train::{train_traced, Batch, LayerWeights, StepTrace, Weights};
 
 /// Open `sum_i rho_i T_i` at a random point: the proof of a linear relation among
 /// committed tensors of one shape (see `zkdl_verifier::training::verify_linear`).
@@ -49,19 +50,90 @@ pub fn prove_training<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
     spec.validate().map_err(|_| ProveError::Params("invalid circuit"))?;
-    let (_, d) = proof_dims(spec).map_err(ProveError::Params)?;
+    let pd = proof_dims(spec).map_err(ProveError::Params)?;
     if batches.len() != spec.train.steps {
         return Err(ProveError::Params("one batch per step is needed"));
     }
-    let (w_final, traces) = train_traced(spec, w0, batches).map_err(|_| ProveError::Params("training failed"))?;
+    // Train the zero-padded network: its padded parts stay zero, the real parts are
+    // bit-identical to training the unpadded network.
+    let padded_spec = pad_spec(spec, &pd);
+    let w0p = pad_weights(w0, &pd);
+    let batches_p: Vec<Batch> = batches.iter().map(|b| pad_batch(b, &pd)).collect();
+    let (w_final_p, traces) =
+        train_traced(&padded_spec, &w0p, &batches_p).map_err(|_| ProveError::Params("training failed"))?;
     let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(spec).map_err(|_| ProveError::Params("dims"))?)?;
-    let (statement, proof) = prove_traces(&gens, spec, w0, &w_final, batches, &traces, &d, rng)?;
-    Ok((statement, proof, w_final))
+    let (statement, proof) = prove_traces(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng)?;
+    Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
-/// Proves given traces (exposed so that tests can play a cheating prover).
+/// The same circuit with every dimension rounded up to a power of two.
+pub fn pad_spec(spec: &CircuitSpec, pd: &ProofDims) -> CircuitSpec {
+    let mut s = spec.clone();
+    s.model.input_dim = 1 << pd.log_dims[0];
+    for (l, layer) in s.model.layers.iter_mut().enumerate() {
+        layer.width = 1 << pd.log_dims[l + 1];
+    }
+    s.train.batch = 1 << pd.lb;
+    s
+}
+
+/// Copy a `rows x cols` row-major matrix into the top-left of a `2^rv x 2^cv` one.
+fn pad_matrix(v: &[i64], rows: usize, cols: usize, rv: usize, cv: usize) -> Vec<i64> {
+    let nc = 1usize << cv;
+    let mut out = vec![0i64; (1usize << rv) * nc];
+    for i in 0..rows {
+        out[i * nc..i * nc + cols].copy_from_slice(&v[i * cols..(i + 1) * cols]);
+    }
+    out
+}
+
+/// `W` zero-padded to the proof's shapes.
+pub fn pad_weights(w: &Weights, pd: &ProofDims) -> Weights {
+    let layers = w
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(l, lw)| LayerWeights {
+            d_in: 1 << pd.log_dims[l],
+            d_out: 1 << pd.log_dims[l + 1],
+            w: pad_matrix(&lw.w, lw.d_in, lw.d_out, pd.log_dims[l], pd.log_dims[l + 1]),
+            b: None,
+        })
+        .collect();
+    Weights { layers }
+}
+
+/// The real block of padded weights.
+pub fn unpad_weights(w: &Weights, pd: &ProofDims) -> Weights {
+    let layers = w
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(l, lw)| {
+            let (rows, cols) = (pd.dims[l], pd.dims[l + 1]);
+            let nc = lw.d_out;
+            let mut out = Vec::with_capacity(rows * cols);
+            for i in 0..rows {
+                out.extend_from_slice(&lw.w[i * nc..i * nc + cols]);
+            }
+            LayerWeights { d_in: rows, d_out: cols, w: out, b: None }
+        })
+        .collect();
+    Weights { layers }
+}
+
+/// A batch zero-padded to the proof's shapes.
+pub fn pad_batch(b: &Batch, pd: &ProofDims) -> Batch {
+    let nl = pd.dims.len() - 1;
+    Batch {
+        x: pad_matrix(&b.x, pd.batch, pd.dims[0], pd.lb, pd.log_dims[0]),
+        y: pad_matrix(&b.y, pd.batch, pd.dims[nl], pd.lb, pd.log_dims[nl]),
+    }
+}
+
+/// Proves given traces of the zero-padded network (exposed so that tests can play a
+/// cheating prover). `w0`, `w_final`, `batches` and `traces` are all padded.
 #[doc(hidden)]
-#[allow(clippy::too_many_arguments)]
 pub fn prove_traces<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
     spec: &CircuitSpec,
@@ -69,10 +141,10 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     w_final: &Weights,
     batches: &[Batch],
     traces: &[StepTrace],
-    d: &[usize],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    let lb = spec.train.batch.trailing_zeros() as usize;
+    let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
     let commit = |n: usize, v: &[i64]| pcs::commit(gens, n, Table::Small(v), None, &CpuMsm);
     let dim = |i: usize| d.get(i).copied().ok_or(ProveError::Params("layer index"));
@@ -88,11 +160,20 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
         w_fin.push(commit(w_vars(l)?, &w_final.layers[l].w)?);
     }
     let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin };
+    let mut t = Transcript::new(labels::TRAINING_DOMAIN);
+    absorb_statement(&mut t, &statement);
+    let mut padding = Vec::with_capacity(nl + 2 * batches.len());
+    for l in 0..nl {
+        let (real, logs) = ((pd.dims[l], pd.dims[l + 1]), (d[l], d[l + 1]));
+        padding.push(prove_zero_padding(gens, &mut t, &w0.layers[l].w, &statement.w_initial[l], real, logs, rng)?);
+    }
+    for (b, (cx, cy)) in batches.iter().zip(&statement.data) {
+        padding.push(prove_zero_padding(gens, &mut t, &b.x, cx, (pd.batch, pd.dims[0]), (lb, d[0]), rng)?);
+        padding.push(prove_zero_padding(gens, &mut t, &b.y, cy, (pd.batch, pd.dims[nl]), (lb, d[nl]), rng)?);
+    }
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
     let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
     let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
-    let mut t = Transcript::new(labels::TRAINING_DOMAIN);
-    absorb_statement(&mut t, &statement);
     let mut steps = Vec::with_capacity(traces.len());
     let mut w_cur: Vec<HyraxCommitment> = statement.w_initial.clone();
     for (ti, tr) in traces.iter().enumerate() {
@@ -223,5 +304,33 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
         w_cur = next;
         steps.push(StepProof { layers, forward, loss, backward, update, weights });
     }
-    Ok((statement, TrainingProof { steps }))
+    Ok((statement, TrainingProof { padding, steps }))
+}
+
+/// Prove that `table` (a `2^row_vars x 2^col_vars` row-major matrix committed in
+/// `comm`) is zero outside its top-left `rows x cols` block.
+pub fn prove_zero_padding<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    table: &[i64],
+    comm: &HyraxCommitment,
+    (rows, cols): (usize, usize),
+    (row_vars, col_vars): (usize, usize),
+    rng: &mut R,
+) -> Result<zkdl_circuit::gadgets::ZeroPaddingProof, ProveError> {
+    use ark_ff::One;
+    let n = row_vars + col_vars;
+    let rho = t.challenge_scalars(labels::PADDING_RHO, n);
+    let pad = zkdl_circuit::gadgets::padding_indicator(rows, cols, row_vars, col_vars);
+    let tf: Vec<Fr> = table.iter().map(|&x| fr_from_i64(x)).collect();
+    let mle = |v: Vec<Fr>| zkdl_core::mle::DenseMle::new(v).map_err(|_| ProveError::Params("table size"));
+    let mut inst =
+        zkdl_core::sumcheck::ProductSum::new(vec![mle(pad)?, mle(tf.clone())?], vec![(Fr::one(), vec![0, 1])])?
+            .with_eq(&rho)?;
+    let claim = inst.sum();
+    let (sumcheck, r) = zkdl_core::sumcheck::prove(&mut inst, claim, t)?;
+    let value = pcs::evaluate_table(&tf, &r);
+    t.append_scalar(labels::PADDING_CLAIM, &value);
+    let (_, opening) = pcs::open(gens, n, &tf, None, comm, &r, t, rng)?;
+    Ok(zkdl_circuit::gadgets::ZeroPaddingProof { sumcheck, value, opening })
 }

@@ -54,8 +54,64 @@ fn three_hidden_layers_three_steps() {
 fn unsupported_circuits_are_clear_errors() {
     let spec = CircuitSpec::mlp("bias", 8, &[8], 4, true, 4, 1);
     assert!(proof_dims(&spec).is_err());
-    let spec = CircuitSpec::mlp("odd", 6, &[8], 4, false, 4, 1);
-    assert!(proof_dims(&spec).is_err());
+}
+
+fn setup_odd(steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
+    // 6 -> 5 (ReLU) -> 3, batch 3: every dimension is padded.
+    let spec = CircuitSpec::mlp("odd", 6, &[5], 3, false, 3, steps);
+    let fp = spec.fixed_point().unwrap();
+    let d = data::synthetic(3 * steps, 6, 3, 5);
+    let batches = (0..steps)
+        .map(|t| {
+            let s = d.slice(3 * t, 3 * t + 3);
+            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+        })
+        .collect();
+    (spec.clone(), train::init_weights(&spec, 9).unwrap(), batches)
+}
+
+#[test]
+fn padded_shapes_prove_and_verify() {
+    let (spec, w0, batches) = setup_odd(2);
+    let (st, proof, wt) = prove(&spec, &w0, &batches);
+    assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap(), "padding changed the training");
+    verify(&spec, &st, &proof).unwrap();
+}
+
+#[test]
+fn non_zero_padding_is_rejected() {
+    use zkdl_prover::prove::{pad_batch, pad_spec, pad_weights};
+    let (spec, w0, batches) = setup_odd(1);
+    let pd = proof_dims(&spec).unwrap();
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let pspec = pad_spec(&spec, &pd);
+    let bp: Vec<Batch> = batches.iter().map(|b| pad_batch(b, &pd)).collect();
+    // A hidden unit that exists only in the padding: W^(0) column 5 of layer 0 and
+    // row 5 of layer 1 are non-zero, so the padded unit is active and feeds the output.
+    let mut w0p = pad_weights(&w0, &pd);
+    let (c0, c1) = (w0p.layers[0].d_out, w0p.layers[1].d_out);
+    for i in 0..6 {
+        w0p.layers[0].w[i * c0 + 5] = 40_000;
+    }
+    w0p.layers[1].w[5 * c1] = 50_000;
+    let (wt, traces) = train::train_traced(&pspec, &w0p, &bp).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0p, &wt, &bp, &traces, &mut StdRng::seed_from_u64(4)).unwrap();
+    let res = verify_with(&gens, &spec, &st, &p);
+    assert!(
+        matches!(
+            res,
+            Err(VerifyError::Sumcheck { what: "zero padding", .. })
+                | Err(VerifyError::FinalClaim { what: "zero padding" })
+        ),
+        "{res:?}"
+    );
+    // non-zero padding in the data
+    let w0p = pad_weights(&w0, &pd);
+    let mut bp2 = bp.clone();
+    bp2[0].x[7] = 12_345; // row 0, column 7 (columns 6..8 are padding)
+    let (wt, traces) = train::train_traced(&pspec, &w0p, &bp2).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0p, &wt, &bp2, &traces, &mut StdRng::seed_from_u64(4)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err());
 }
 
 #[test]
@@ -96,7 +152,6 @@ fn statement_cheats_are_rejected() {
 #[test]
 fn witness_cheats_are_rejected() {
     let (spec, w0, batches) = setup(&[8], 2);
-    let (_, d) = proof_dims(&spec).unwrap();
     let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
     let (wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
     // An SGD update off by one in one weight, with the weight chain kept consistent.
@@ -104,13 +159,12 @@ fn witness_cheats_are_rejected() {
     let mut w_bad = wt.clone();
     tr[1].layers[0].dw[3] += 1;
     w_bad.layers[0].w[3] -= 1;
-    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
     assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong update accepted");
     // Final weights that do not follow from the updates.
     let mut w_bad = wt.clone();
     w_bad.layers[1].w[0] += 1;
-    let (st, p) =
-        prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, &mut StdRng::seed_from_u64(2)).unwrap();
     assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final weights accepted");
     // A flipped activation (ReLU output) in step 0, used consistently downstream.
     let mut tr = traces.clone();
@@ -118,12 +172,12 @@ fn witness_cheats_are_rejected() {
     let v = tr[0].layers[0].zq[x];
     tr[0].layers[0].a_out[x] = v;
     tr[0].layers[1].a_in[x] = v;
-    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
     assert!(verify_with(&gens, &spec, &st, &p).is_err(), "flipped sign accepted");
     // A wrong loss gradient entry.
     let mut tr = traces.clone();
     tr[0].layers[1].g[2] += 1;
-    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &d, &mut StdRng::seed_from_u64(2)).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
     assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong gradient accepted");
 }
 

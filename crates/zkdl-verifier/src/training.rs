@@ -16,7 +16,8 @@ pub const GENERATORS_LABEL: &[u8] = b"zkdl/v1/training-generators";
 
 /// The number of variables the generators must cover for `spec`.
 pub fn generator_vars(spec: &CircuitSpec) -> Result<usize, VerifyError> {
-    let (lb, d) = proof_dims(spec).map_err(VerifyError::Params)?;
+    let pd = proof_dims(spec).map_err(VerifyError::Params)?;
+    let (lb, d) = (pd.lb, pd.log_dims);
     let q = spec.fixed.total_bits;
     let pv = plane_vars(q).max(plane_vars(spec.fixed.frac_bits + spec.train.lr_shift));
     let mut max = 0;
@@ -80,7 +81,8 @@ pub fn verify_with(
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
     }
-    let (lb, d) = proof_dims(spec).map_err(VerifyError::Params)?;
+    let pd = proof_dims(spec).map_err(VerifyError::Params)?;
+    let (lb, d) = (pd.lb, pd.log_dims.clone());
     let nl = spec.model.layers.len();
     let steps = spec.train.steps;
     if statement.data.len() != steps || proof.steps.len() != steps {
@@ -95,6 +97,23 @@ pub fn verify_with(
     let one = Fr::from(1u64);
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, statement);
+    // Zero padding of the statement's inputs.
+    if proof.padding.len() != nl + 2 * steps {
+        return Err(VerifyError::Shape("number of padding proofs"));
+    }
+    let real = |i: usize| pd.dims.get(i).copied().ok_or(VerifyError::Shape("layer index"));
+    let logd = |i: usize| d.get(i).copied().ok_or(VerifyError::Shape("layer index"));
+    let mut pads = proof.padding.iter();
+    for (l, w) in statement.w_initial.iter().enumerate() {
+        let p = pads.next().ok_or(VerifyError::Shape("padding proofs"))?;
+        verify_zero_padding(gens, &mut t, w, (real(l)?, real(l + 1)?), (logd(l)?, logd(l + 1)?), p)?;
+    }
+    for (x, y) in &statement.data {
+        let p = pads.next().ok_or(VerifyError::Shape("padding proofs"))?;
+        verify_zero_padding(gens, &mut t, x, (pd.batch, real(0)?), (lb, logd(0)?), p)?;
+        let p = pads.next().ok_or(VerifyError::Shape("padding proofs"))?;
+        verify_zero_padding(gens, &mut t, y, (pd.batch, real(nl)?), (lb, logd(nl)?), p)?;
+    }
     let mut w_cur: Vec<&HyraxCommitment> = statement.w_initial.iter().collect();
     for (ti, (sp, (x_t, y_t))) in proof.steps.iter().zip(&statement.data).enumerate() {
         let last_step = ti + 1 == steps;
@@ -177,4 +196,29 @@ pub fn verify_with(
         w_cur = next;
     }
     Ok(())
+}
+
+/// Verify that the matrix committed in `comm` (`2^row_vars x 2^col_vars`) is zero
+/// outside its top-left `rows x cols` block.
+pub fn verify_zero_padding(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    comm: &HyraxCommitment,
+    (rows, cols): (usize, usize),
+    (row_vars, col_vars): (usize, usize),
+    p: &zkdl_circuit::gadgets::ZeroPaddingProof,
+) -> Result<(), VerifyError> {
+    let n = row_vars + col_vars;
+    let rho = t.challenge_scalars(labels::PADDING_RHO, n);
+    let (r, value) = zkdl_core::sumcheck::verify(Fr::from(0u64), n, 3, &p.sumcheck, t)
+        .map_err(|source| VerifyError::Sumcheck { what: "zero padding", source })?;
+    let pad = zkdl_circuit::gadgets::padding_indicator_eval(rows, cols, row_vars, col_vars, &r)
+        .ok_or(VerifyError::Params("padding point"))?;
+    let eq = zkdl_core::mle::eq_eval(&rho, &r).ok_or(VerifyError::Params("padding point"))?;
+    if value != eq * pad * p.value {
+        return Err(VerifyError::FinalClaim { what: "zero padding" });
+    }
+    t.append_scalar(labels::PADDING_CLAIM, &p.value);
+    pcs::verify(gens, n, comm, &r, p.value, &p.opening, t)
+        .map_err(|source| VerifyError::Opening { what: "zero padding", source })
 }
