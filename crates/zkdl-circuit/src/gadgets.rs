@@ -138,6 +138,9 @@ pub struct RescaledMatmulCommitments {
     pub cq: HyraxCommitment,
     pub rem: HyraxCommitment,
     pub out: Option<HyraxCommitment>,
+    /// A bias vector `b` (`2^lk` entries, `NN` form only): the product becomes
+    /// `C[i,k] = sum_j X[i,j] Y[j,k] + 2^shift b[k]`.
+    pub bias: Option<HyraxCommitment>,
 }
 
 /// The masking part of a [`RescaledMatmulProof`].
@@ -176,6 +179,8 @@ pub struct RescaledMatmulProof {
     pub y_val: Fr,
     pub open_y: HyraxOpening,
     pub mask: Option<MaskProof>,
+    /// With a bias: `b(r_k)` and its opening.
+    pub bias: Option<(Fr, HyraxOpening)>,
 }
 
 /// The point `j ++ i` at which a row-major matrix's MLE is evaluated for
@@ -219,7 +224,10 @@ pub fn absorb_rescaled_matmul(
     for v in [kind, plane, pv] {
         t.append_u64(labels::LAYER_BEGIN, v);
     }
-    for comm in [&c.x, &c.y, &c.cq, &c.rem].into_iter().chain(c.out.as_ref()).chain(external_planes) {
+    t.append_u64(labels::LAYER_BEGIN, c.bias.is_some() as u64);
+    for comm in
+        [&c.x, &c.y, &c.cq, &c.rem].into_iter().chain(c.out.as_ref()).chain(c.bias.as_ref()).chain(external_planes)
+    {
         t.append_points(labels::LAYER_COMMITMENT, &comm.rows);
     }
 }

@@ -8,7 +8,8 @@
 //! `X_t`, `Y_t`) is zero ([`crate::gadgets::ZeroPaddingProof`]); from zero inputs the
 //! padded parts of every later tensor are forced to zero (or, for remainders, to the
 //! rounding constant) by the relations themselves, so padding cannot change the result.
-//! Bias is not supported yet (refused with a clear error).
+//! With a bias the batch must be a power of two (padded batch rows would receive the
+//! bias); the bias vector's padding is proven zero like the weights'.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkdl_core::pcs::{HyraxCommitment, HyraxOpening};
@@ -27,6 +28,9 @@ pub struct Statement {
     /// Per layer: `W^(0)` and `W^(T)`.
     pub w_initial: Vec<HyraxCommitment>,
     pub w_final: Vec<HyraxCommitment>,
+    /// Per layer with a bias: `b^(0)` and `b^(T)`.
+    pub b_initial: Vec<Option<HyraxCommitment>>,
+    pub b_final: Vec<Option<HyraxCommitment>>,
 }
 
 /// Proof that a linear combination of committed tensors of one shape vanishes
@@ -55,6 +59,11 @@ pub struct LayerCommitments {
     pub dwr: HyraxCommitment,
     /// `W^(t+1)` (all steps but the last; the last one's is in the statement).
     pub w_next: Option<HyraxCommitment>,
+    /// With a bias: its update `Δb`, the rounding remainders and `b^(t+1)` (not on the
+    /// last step).
+    pub db: Option<HyraxCommitment>,
+    pub dbr: Option<HyraxCommitment>,
+    pub b_next: Option<HyraxCommitment>,
 }
 
 /// The proof of one step.
@@ -67,12 +76,16 @@ pub struct StepProof {
     pub backward: Vec<RescaledMatmulProof>,
     pub update: Vec<RescaledMatmulProof>,
     pub weights: Vec<LinearProof>,
+    /// Per layer with a bias: `Gb = 1^T G` rescaled into `Δb`, and `b^(t+1) = b^(t) - Δb`.
+    pub bias_update: Vec<Option<RescaledMatmulProof>>,
+    pub bias_chain: Vec<Option<LinearProof>>,
 }
 
 /// The proof of training.
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct TrainingProof {
-    /// Zero padding of `W^(0)` per layer, then of `X_t` and `Y_t` per step.
+    /// Zero padding of `W^(0)` per layer, then of `b^(0)` per layer with a bias, then of
+    /// `X_t` and `Y_t` per step.
     pub padding: Vec<crate::gadgets::ZeroPaddingProof>,
     pub steps: Vec<StepProof>,
 }
@@ -88,6 +101,13 @@ pub fn absorb_statement(t: &mut Transcript, s: &Statement) {
     t.append_u64(labels::STATEMENT_COMMITMENT, s.w_initial.len() as u64);
     for c in s.w_initial.iter().chain(&s.w_final) {
         t.append_points(labels::STATEMENT_COMMITMENT, &c.rows);
+    }
+    t.append_u64(labels::STATEMENT_COMMITMENT, s.b_initial.len() as u64);
+    for c in s.b_initial.iter().chain(&s.b_final) {
+        match c {
+            Some(c) => t.append_points(labels::STATEMENT_COMMITMENT, &c.rows),
+            None => t.append_u64(labels::STATEMENT_COMMITMENT, 0),
+        }
     }
 }
 
@@ -132,8 +152,8 @@ fn log2_ceil(x: usize) -> usize {
 
 /// The shapes of `spec`'s tensors in a proof; refuses circuits proofs do not support.
 pub fn proof_dims(spec: &CircuitSpec) -> Result<ProofDims, &'static str> {
-    if spec.model.layers.iter().any(|l| l.bias) {
-        return Err("proofs of layers with bias are not implemented yet");
+    if spec.model.layers.iter().any(|l| l.bias) && !spec.train.batch.is_power_of_two() {
+        return Err("proofs of layers with bias need a power-of-two batch");
     }
     let dims = spec.dims();
     Ok(ProofDims {

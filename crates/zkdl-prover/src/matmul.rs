@@ -24,6 +24,8 @@ pub struct RescaledMatmulWitness {
     pub cq: Vec<i64>,
     pub rem: Vec<i64>,
     pub out: Option<Vec<i64>>,
+    /// Bias vector (`NN` form only).
+    pub bias: Option<Vec<i64>>,
 }
 
 /// External sign planes for [`MaskKind::External`]: the committed stacked planes
@@ -46,6 +48,7 @@ pub fn commit_rescaled_matmul(
         cq: c(shape.c_vars(), &wit.cq)?,
         rem: c(shape.c_vars(), &wit.rem)?,
         out: wit.out.as_ref().map(|o| c(shape.c_vars(), o)).transpose()?,
+        bias: wit.bias.as_ref().map(|b| c(shape.lk, b)).transpose()?,
     })
 }
 
@@ -121,8 +124,17 @@ pub fn prove_rescaled_matmul_unchecked<R: RngCore + CryptoRng>(
     let (cq_r, open_cq_r) = open(gens, t, &cq, &comms.cq, &r, rng)?;
     let (rem_r, open_rem_r) = open(gens, t, &rem, &comms.rem, &r, rng)?;
     let mult_inv = fr_inverse(Fr::from(mult)).ok_or(ProveError::Params("mult must be non-zero"))?;
-    let c_claim = (fr_pow2(shift) * cq_r + rem_r - fr_pow2(shift - 1)) * mult_inv;
+    let mut c_claim = (fr_pow2(shift) * cq_r + rem_r - fr_pow2(shift - 1)) * mult_inv;
     let (r_k, r_i) = r.split_at(shape.lk);
+    let bias = match (wit.bias.as_ref(), comms.bias.as_ref()) {
+        (None, None) => None,
+        (Some(b), Some(bc)) => {
+            let (bv, bo) = open(gens, t, &frs(b), bc, r_k, rng)?;
+            c_claim -= fr_pow2(shift) * bv;
+            Some((bv, bo))
+        }
+        _ => return Err(ProveError::Params("bias witness and commitment must come together")),
+    };
     let e_i = eq_table(r_i);
     let e_k = eq_table(r_k);
     let fx: Vec<Fr> = (0..nj).map(|j| (0..ni).map(|i| e_i[i] * x[shape.x_index(i, j)]).sum()).collect();
@@ -158,6 +170,7 @@ pub fn prove_rescaled_matmul_unchecked<R: RngCore + CryptoRng>(
         y_val,
         open_y,
         mask: mask_proof,
+        bias,
     };
     Ok((proof, cq_planes))
 }

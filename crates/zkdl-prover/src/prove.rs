@@ -97,7 +97,11 @@ pub fn pad_weights(w: &Weights, pd: &ProofDims) -> Weights {
             d_in: 1 << pd.log_dims[l],
             d_out: 1 << pd.log_dims[l + 1],
             w: pad_matrix(&lw.w, lw.d_in, lw.d_out, pd.log_dims[l], pd.log_dims[l + 1]),
-            b: None,
+            b: lw.b.as_ref().map(|b| {
+                let mut v = b.clone();
+                v.resize(1 << pd.log_dims[l + 1], 0);
+                v
+            }),
         })
         .collect();
     Weights { layers }
@@ -116,7 +120,7 @@ pub fn unpad_weights(w: &Weights, pd: &ProofDims) -> Weights {
             for i in 0..rows {
                 out.extend_from_slice(&lw.w[i * nc..i * nc + cols]);
             }
-            LayerWeights { d_in: rows, d_out: cols, w: out, b: None }
+            LayerWeights { d_in: rows, d_out: cols, w: out, b: lw.b.as_ref().map(|b| b[..cols].to_vec()) }
         })
         .collect();
     Weights { layers }
@@ -159,7 +163,15 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
         w_initial.push(commit(w_vars(l)?, &w0.layers[l].w)?);
         w_fin.push(commit(w_vars(l)?, &w_final.layers[l].w)?);
     }
-    let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin };
+    let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {
+        match w.layers.get(l).and_then(|lw| lw.b.as_ref()) {
+            Some(b) => Ok(Some(commit(dim(l + 1)?, b)?)),
+            None => Ok(None),
+        }
+    };
+    let b_initial = (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?;
+    let b_final = (0..nl).map(|l| commit_bias(w_final, l)).collect::<Result<Vec<_>, _>>()?;
+    let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin, b_initial, b_final };
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, &statement);
     let mut padding = Vec::with_capacity(nl + 2 * batches.len());
@@ -167,6 +179,13 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
         let (real, logs) = ((pd.dims[l], pd.dims[l + 1]), (d[l], d[l + 1]));
         padding.push(prove_zero_padding(gens, &mut t, &w0.layers[l].w, &statement.w_initial[l], real, logs, rng)?);
     }
+    for l in 0..nl {
+        if let (Some(b), Some(bc)) = (w0.layers[l].b.as_ref(), statement.b_initial[l].as_ref()) {
+            padding.push(prove_zero_padding(gens, &mut t, b, bc, (1, pd.dims[l + 1]), (0, d[l + 1]), rng)?);
+        }
+    }
+    let ones_table = vec![1i64; 1usize << lb];
+    let ones = commit(lb, &ones_table)?;
     for (b, (cx, cy)) in batches.iter().zip(&statement.data) {
         padding.push(prove_zero_padding(gens, &mut t, &b.x, cx, (pd.batch, pd.dims[0]), (lb, d[0]), rng)?);
         padding.push(prove_zero_padding(gens, &mut t, &b.y, cy, (pd.batch, pd.dims[nl]), (lb, d[nl]), rng)?);
@@ -176,6 +195,8 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
     let mut steps = Vec::with_capacity(traces.len());
     let mut w_cur: Vec<HyraxCommitment> = statement.w_initial.clone();
+    let mut b_cur: Vec<Option<HyraxCommitment>> = statement.b_initial.clone();
+    let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: q };
     for (ti, tr) in traces.iter().enumerate() {
         let last_step = ti + 1 == traces.len();
         let mut layers = Vec::with_capacity(nl);
@@ -198,6 +219,15 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 dw: commit(w_vars(l)?, &lt.dw)?,
                 dwr: commit(w_vars(l)?, &lt.dwr)?,
                 w_next,
+                db: if lt.db.is_empty() { None } else { Some(commit(dim(l + 1)?, &lt.db)?) },
+                dbr: if lt.dbr.is_empty() { None } else { Some(commit(dim(l + 1)?, &lt.dbr)?) },
+                b_next: match (last_step, lt.w_before.b.is_some()) {
+                    (false, true) => {
+                        let nb = traces.get(ti + 1).and_then(|n| n.layers.get(l)).and_then(|n| n.w_before.b.as_ref());
+                        Some(commit(dim(l + 1)?, nb.ok_or(ProveError::Params("trace"))?)?)
+                    }
+                    _ => None,
+                },
             });
         }
         absorb_step(&mut t, &layers);
@@ -216,6 +246,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 cq: lc.zq.clone(),
                 rem: lc.rem.clone(),
                 out: lc.act.clone(),
+                bias: b_cur[l].clone(),
             };
             let wit = RescaledMatmulWitness {
                 x: lt.a_in.clone(),
@@ -223,6 +254,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 cq: lt.zq.clone(),
                 rem: lt.zr.clone(),
                 out: hidden.then(|| lt.a_out.clone()),
+                bias: lt.w_before.b.clone(),
             };
             let mask = if hidden { MaskKind::OwnSign } else { MaskKind::None };
             let (p, pl) = prove_rescaled_matmul(gens, &mut t, shape, resc, mask, &wit, &comms, None, rng)?;
@@ -251,6 +283,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 cq: lc.gaq.clone().ok_or(ProveError::Params("GA'"))?,
                 rem: lc.gar.clone().ok_or(ProveError::Params("GA' remainders"))?,
                 out: Some(prev.g.clone()),
+                bias: None,
             };
             let wit = RescaledMatmulWitness {
                 x: lt.g.clone(),
@@ -258,6 +291,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 cq: lt.gaq.clone(),
                 rem: lt.gar.clone(),
                 out: Some(tr.layers[l - 1].g.clone()),
+                bias: None,
             };
             let ext = ExternalPlanes { planes: &planes[l - 1], commitment: &forward[l - 1].cq_range.bits };
             let mask = MaskKind::External { plane: q - 1, plane_vars: plane_vars(q) };
@@ -276,6 +310,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 cq: lc.dw.clone(),
                 rem: lc.dwr.clone(),
                 out: None,
+                bias: None,
             };
             let wit = RescaledMatmulWitness {
                 x: lt.a_in.clone(),
@@ -283,6 +318,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
                 cq: lt.dw.clone(),
                 rem: lt.dwr.clone(),
                 out: None,
+                bias: None,
             };
             let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, upd, MaskKind::None, &wit, &comms, None, rng)?;
             update.push(p);
@@ -301,8 +337,52 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
             weights.push(lp);
             next.push(w_next_c);
         }
+        // Bias updates and the bias chain.
+        let mut bias_update = Vec::with_capacity(nl);
+        let mut bias_chain = Vec::with_capacity(nl);
+        let mut b_next_all = Vec::with_capacity(nl);
+        for (l, (lt, lc)) in tr.layers.iter().zip(&layers).enumerate() {
+            let (Some(db), Some(dbr), Some(b_now)) = (lc.db.as_ref(), lc.dbr.as_ref(), b_cur[l].as_ref()) else {
+                bias_update.push(None);
+                bias_chain.push(None);
+                b_next_all.push(None);
+                continue;
+            };
+            let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dim(l + 1)? };
+            let comms = RescaledMatmulCommitments {
+                x: ones.clone(),
+                y: lc.g.clone(),
+                cq: db.clone(),
+                rem: dbr.clone(),
+                out: None,
+                bias: None,
+            };
+            let wit = RescaledMatmulWitness {
+                x: ones_table.clone(),
+                y: lt.g.clone(),
+                cq: lt.db.clone(),
+                rem: lt.dbr.clone(),
+                out: None,
+                bias: None,
+            };
+            let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, bias_upd, MaskKind::None, &wit, &comms, None, rng)?;
+            bias_update.push(Some(p));
+            let (b_new_c, b_new_v) = match lc.b_next.as_ref() {
+                Some(c) => (c.clone(), traces[ti + 1].layers[l].w_before.b.as_ref()),
+                None => (
+                    statement.b_final[l].clone().ok_or(ProveError::Params("final bias"))?,
+                    w_final.layers[l].b.as_ref(),
+                ),
+            };
+            let b_new_v = b_new_v.ok_or(ProveError::Params("bias values"))?;
+            let b_now_v = lt.w_before.b.as_ref().ok_or(ProveError::Params("bias values"))?;
+            let lp = prove_linear(gens, &mut t, dim(l + 1)?, &[b_new_v, b_now_v, &lt.db], &[&b_new_c, b_now, db], rng)?;
+            bias_chain.push(Some(lp));
+            b_next_all.push(Some(b_new_c));
+        }
         w_cur = next;
-        steps.push(StepProof { layers, forward, loss, backward, update, weights });
+        b_cur = b_next_all;
+        steps.push(StepProof { layers, forward, loss, backward, update, weights, bias_update, bias_chain });
     }
     Ok((statement, TrainingProof { padding, steps }))
 }

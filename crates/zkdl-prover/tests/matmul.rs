@@ -68,6 +68,7 @@ fn forward(tr: &StepTrace) -> Case {
             cq: l.zq.clone(),
             rem: l.zr.clone(),
             out: Some(l.a_out.clone()),
+            bias: None,
         },
     }
 }
@@ -84,6 +85,7 @@ fn backward(tr: &StepTrace) -> Case {
             cq: l1.gaq.clone(),
             rem: l1.gar.clone(),
             out: Some(tr.layers[0].g.clone()),
+            bias: None,
         },
     }
 }
@@ -101,6 +103,7 @@ fn update(tr: &StepTrace) -> Case {
             cq: l.dw.clone(),
             rem: l.dwr.clone(),
             out: None,
+            bias: None,
         },
     }
 }

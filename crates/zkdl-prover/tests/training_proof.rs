@@ -17,7 +17,11 @@ use zkdl_verifier::training::{generator_vars, verify, verify_with, GENERATORS_LA
 use zkdl_verifier::VerifyError;
 
 fn setup(hidden: &[usize], steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
-    let spec = CircuitSpec::mlp("proof-test", 8, hidden, 4, false, 4, steps);
+    setup_bias(hidden, steps, false)
+}
+
+fn setup_bias(hidden: &[usize], steps: usize, bias: bool) -> (CircuitSpec, Weights, Vec<Batch>) {
+    let spec = CircuitSpec::mlp("proof-test", 8, hidden, 4, bias, 4, steps);
     let fp = spec.fixed_point().unwrap();
     let d = data::synthetic(4 * steps, 8, 4, 11);
     let batches = (0..steps)
@@ -52,8 +56,53 @@ fn three_hidden_layers_three_steps() {
 
 #[test]
 fn unsupported_circuits_are_clear_errors() {
-    let spec = CircuitSpec::mlp("bias", 8, &[8], 4, true, 4, 1);
+    // a bias with a padded batch would leak into the padding rows
+    let spec = CircuitSpec::mlp("bias", 8, &[8], 4, true, 3, 1);
     assert!(proof_dims(&spec).is_err());
+    assert!(proof_dims(&CircuitSpec::mlp("bias", 8, &[8], 4, true, 4, 1)).is_ok());
+}
+
+#[test]
+fn honest_proofs_with_bias_verify() {
+    for (hidden, steps) in [(vec![8], 3), (vec![8, 8, 8], 1)] {
+        let (spec, w0, batches) = setup_bias(&hidden, steps, true);
+        let (st, proof, wt) = prove(&spec, &w0, &batches);
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+        assert!(wt.layers.iter().all(|l| l.b.is_some()));
+        assert_ne!(wt.layers[0].b, w0.layers[0].b, "bias did not train");
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("bias, hidden {hidden:?} T={steps}: {e}"));
+    }
+    // a padded width with a bias
+    let spec = CircuitSpec::mlp("bias-odd", 6, &[5], 3, true, 4, 1);
+    let fp = spec.fixed_point().unwrap();
+    let d = data::synthetic(4, 6, 3, 2);
+    let batches = vec![Batch { x: fp.encode_slice(&d.x).unwrap(), y: fp.encode_slice(&d.y).unwrap() }];
+    let w0 = train::init_weights(&spec, 4).unwrap();
+    let (st, proof, wt) = prove(&spec, &w0, &batches);
+    assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+    verify(&spec, &st, &proof).unwrap();
+}
+
+#[test]
+fn bias_update_cheat_is_rejected() {
+    let (spec, w0, batches) = setup_bias(&[8], 1, true);
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let (wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    // Δb off by one, final bias consistent with it
+    let mut tr = traces.clone();
+    let mut w_bad = wt.clone();
+    tr[0].layers[1].db[1] += 1;
+    w_bad.layers[1].b.as_mut().unwrap()[1] -= 1;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong bias update accepted");
+    // a final bias that does not follow from the update
+    let mut w_bad = wt.clone();
+    w_bad.layers[0].b.as_mut().unwrap()[0] += 1;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, &mut StdRng::seed_from_u64(2)).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final bias accepted");
+    // the honest one verifies
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &traces, &mut StdRng::seed_from_u64(2)).unwrap();
+    verify_with(&gens, &spec, &st, &p).unwrap();
 }
 
 fn setup_odd(steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {

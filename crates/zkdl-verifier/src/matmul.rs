@@ -65,14 +65,25 @@ pub fn verify_rescaled_matmul(
     open(gens, t, "Cq at r", n, &c.cq, &r, p.cq_r, &p.open_cq_r)?;
     open(gens, t, "R at r", n, &c.rem, &r, p.rem_r, &p.open_rem_r)?;
     let mult_inv = zkdl_core::field::fr_inverse(Fr::from(mult)).ok_or(VerifyError::Params("mult"))?;
-    let c_claim = (fr_pow2(shift) * p.cq_r + p.rem_r - fr_pow2(shift - 1)) * mult_inv;
+    let mut c_claim = (fr_pow2(shift) * p.cq_r + p.rem_r - fr_pow2(shift - 1)) * mult_inv;
+    let (r_k, r_i) = r.split_at(shape.lk.min(r.len()));
+    match (c.bias.as_ref(), p.bias.as_ref()) {
+        (None, None) => {}
+        (Some(bc), Some((bv, bo))) => {
+            if shape.form != zkdl_circuit::gadgets::MatmulForm::NN {
+                return Err(VerifyError::Params("bias only with the NN form"));
+            }
+            open(gens, t, "bias", shape.lk, bc, r_k, *bv, bo)?;
+            c_claim -= fr_pow2(shift) * bv;
+        }
+        _ => return Err(VerifyError::Params("bias opening missing or unexpected")),
+    }
     // Matmul over j.
     let (rj, value) = sumcheck::verify(c_claim, shape.lj, 2, &p.matmul, t)
         .map_err(|source| VerifyError::Sumcheck { what: "matmul", source })?;
     if value != p.x_val * p.y_val {
         return Err(VerifyError::FinalClaim { what: "matmul" });
     }
-    let (r_k, r_i) = r.split_at(shape.lk.min(r.len()));
     open(gens, t, "X", shape.x_vars(), &c.x, &shape.x_point(r_i, &rj), p.x_val, &p.open_x)?;
     open(gens, t, "Y", shape.y_vars(), &c.y, &shape.y_point(&rj, r_k), p.y_val, &p.open_y)?;
     // Mask.

@@ -91,6 +91,16 @@ pub fn verify_with(
     if statement.w_initial.len() != nl || statement.w_final.len() != nl {
         return Err(VerifyError::Shape("number of layers in the statement"));
     }
+    let has_bias: Vec<bool> = spec.model.layers.iter().map(|l| l.bias).collect();
+    if statement.b_initial.len() != nl || statement.b_final.len() != nl {
+        return Err(VerifyError::Shape("number of biases in the statement"));
+    }
+    for ((hb, bi), bf) in has_bias.iter().zip(&statement.b_initial).zip(&statement.b_final) {
+        if *hb != bi.is_some() || *hb != bf.is_some() {
+            return Err(VerifyError::Shape("bias commitments in the statement"));
+        }
+    }
+    let n_bias = has_bias.iter().filter(|b| **b).count();
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
     let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
     let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
@@ -98,7 +108,7 @@ pub fn verify_with(
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, statement);
     // Zero padding of the statement's inputs.
-    if proof.padding.len() != nl + 2 * steps {
+    if proof.padding.len() != nl + n_bias + 2 * steps {
         return Err(VerifyError::Shape("number of padding proofs"));
     }
     let real = |i: usize| pd.dims.get(i).copied().ok_or(VerifyError::Shape("layer index"));
@@ -108,6 +118,14 @@ pub fn verify_with(
         let p = pads.next().ok_or(VerifyError::Shape("padding proofs"))?;
         verify_zero_padding(gens, &mut t, w, (real(l)?, real(l + 1)?), (logd(l)?, logd(l + 1)?), p)?;
     }
+    for (l, b) in statement.b_initial.iter().enumerate() {
+        if let Some(b) = b {
+            let p = pads.next().ok_or(VerifyError::Shape("padding proofs"))?;
+            verify_zero_padding(gens, &mut t, b, (1, real(l + 1)?), (0, logd(l + 1)?), p)?;
+        }
+    }
+    let ones = pcs::commit(gens, lb, pcs::Table::Small(&vec![1i64; 1usize << lb]), None, &zkdl_core::msm::CpuMsm)
+        .map_err(|source| VerifyError::Opening { what: "ones vector", source })?;
     for (x, y) in &statement.data {
         let p = pads.next().ok_or(VerifyError::Shape("padding proofs"))?;
         verify_zero_padding(gens, &mut t, x, (pd.batch, real(0)?), (lb, logd(0)?), p)?;
@@ -115,13 +133,14 @@ pub fn verify_with(
         verify_zero_padding(gens, &mut t, y, (pd.batch, real(nl)?), (lb, logd(nl)?), p)?;
     }
     let mut w_cur: Vec<&HyraxCommitment> = statement.w_initial.iter().collect();
+    let mut b_cur: Vec<Option<&HyraxCommitment>> = statement.b_initial.iter().map(|b| b.as_ref()).collect();
     for (ti, (sp, (x_t, y_t))) in proof.steps.iter().zip(&statement.data).enumerate() {
         let last_step = ti + 1 == steps;
         if sp.layers.len() != nl || sp.forward.len() != nl || sp.update.len() != nl || sp.weights.len() != nl {
             return Err(VerifyError::Shape("number of layers in a step"));
         }
-        if sp.backward.len() + 1 != nl {
-            return Err(VerifyError::Shape("number of backward relations"));
+        if sp.backward.len() + 1 != nl || sp.bias_update.len() != nl || sp.bias_chain.len() != nl {
+            return Err(VerifyError::Shape("number of backward or bias relations"));
         }
         absorb_step(&mut t, &sp.layers);
         let dim = |i: usize| d.get(i).copied().ok_or(VerifyError::Shape("layer index"));
@@ -134,6 +153,10 @@ pub fn verify_with(
             }
             if last_step == lc.w_next.is_some() {
                 return Err(VerifyError::Shape("next-weight commitments"));
+            }
+            let hb = has_bias.get(l).copied().unwrap_or(false);
+            if hb != lc.db.is_some() || hb != lc.dbr.is_some() || (hb && !last_step) != lc.b_next.is_some() {
+                return Err(VerifyError::Shape("bias commitments"));
             }
             if let Some(a) = lc.act.as_ref() {
                 inputs.push(a);
@@ -149,6 +172,7 @@ pub fn verify_with(
                 cq: lc.zq.clone(),
                 rem: lc.rem.clone(),
                 out: lc.act.clone(),
+                bias: b_cur.get(l).copied().flatten().cloned(),
             };
             let mask = if hidden { MaskKind::OwnSign } else { MaskKind::None };
             verify_rescaled_matmul(gens, &mut t, shape, resc, mask, &comms, None, fp)?;
@@ -169,6 +193,7 @@ pub fn verify_with(
                 cq: need(lc.gaq.as_ref(), "GA'")?.clone(),
                 rem: need(lc.gar.as_ref(), "GA' remainders")?.clone(),
                 out: Some(prev.g.clone()),
+                bias: None,
             };
             let mask = MaskKind::External { plane: q - 1, plane_vars: plane_vars(q) };
             verify_rescaled_matmul(gens, &mut t, shape, resc, mask, &comms, Some(signs), bp)?;
@@ -183,6 +208,7 @@ pub fn verify_with(
                 cq: lc.dw.clone(),
                 rem: lc.dwr.clone(),
                 out: None,
+                bias: None,
             };
             verify_rescaled_matmul(gens, &mut t, shape, upd, MaskKind::None, &comms, None, up)?;
             let w_next = match lc.w_next.as_ref() {
@@ -193,7 +219,41 @@ pub fn verify_with(
             verify_linear(gens, &mut t, dim(l)? + dim(l + 1)?, &[w_next, w_now, &lc.dw], &[one, -one, one], wp)?;
             next.push(w_next);
         }
+        // Bias updates: Gb = 1^T G rescaled by the learning rate, and the bias chain.
+        let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: q };
+        let mut b_next: Vec<Option<&HyraxCommitment>> = Vec::with_capacity(nl);
+        for (l, lc) in sp.layers.iter().enumerate() {
+            let (bu, bch) =
+                (sp.bias_update.get(l).and_then(|b| b.as_ref()), sp.bias_chain.get(l).and_then(|b| b.as_ref()));
+            let (Some(db), Some(dbr)) = (lc.db.as_ref(), lc.dbr.as_ref()) else {
+                if bu.is_some() || bch.is_some() {
+                    return Err(VerifyError::Shape("bias proof without a bias"));
+                }
+                b_next.push(None);
+                continue;
+            };
+            let (Some(bu), Some(bch), Some(b_now)) = (bu, bch, b_cur.get(l).copied().flatten()) else {
+                return Err(VerifyError::Shape("bias proofs missing"));
+            };
+            let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dim(l + 1)? };
+            let comms = RescaledMatmulCommitments {
+                x: ones.clone(),
+                y: lc.g.clone(),
+                cq: db.clone(),
+                rem: dbr.clone(),
+                out: None,
+                bias: None,
+            };
+            verify_rescaled_matmul(gens, &mut t, shape, bias_upd, MaskKind::None, &comms, None, bu)?;
+            let b_new = match lc.b_next.as_ref() {
+                Some(b) => b,
+                None => need(statement.b_final.get(l).and_then(|b| b.as_ref()), "final bias")?,
+            };
+            verify_linear(gens, &mut t, dim(l + 1)?, &[b_new, b_now, db], &[one, -one, one], bch)?;
+            b_next.push(Some(b_new));
+        }
         w_cur = next;
+        b_cur = b_next;
     }
     Ok(())
 }
