@@ -252,3 +252,51 @@ fn tampered_or_truncated_proof_bytes_are_errors() {
         assert!(TrainingProof::deserialize_compressed(&bytes[..cut]).is_err());
     }
 }
+
+/// Slow (about 0.2 s per parsed flip with today's verifier, so several minutes): run
+/// with `cargo test --release -p zkdl-prover --test training_proof -- --ignored`.
+/// The flips run one after the other: nesting them in a rayon loop around the
+/// verifier's own parallel MSMs lets rayon stack stolen jobs until a worker's stack
+/// overflows.
+#[test]
+#[ignore]
+fn two_thousand_byte_flips_all_rejected() {
+    // The smallest circuit: 4 -> 4 (ReLU) -> 2, batch 2, one step, with bias.
+    let spec = CircuitSpec::mlp("flips", 4, &[4], 2, true, 2, 1);
+    let fp = spec.fixed_point().unwrap();
+    let d = data::synthetic(2, 4, 2, 8);
+    let batches = vec![Batch { x: fp.encode_slice(&d.x).unwrap(), y: fp.encode_slice(&d.y).unwrap() }];
+    let w0 = train::init_weights(&spec, 6).unwrap();
+    let (st, proof, _) = prove(&spec, &w0, &batches);
+    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    verify_with(&gens, &spec, &st, &proof).unwrap();
+    let mut bytes = Vec::new();
+    proof.serialize_compressed(&mut bytes).unwrap();
+    let n = 2000.min(bytes.len());
+    // evenly spread positions over every section of the proof
+    let positions: Vec<usize> = (0..n).map(|k| k * bytes.len() / n).collect();
+    let parsed: usize = positions
+        .iter()
+        .map(|&pos| {
+            let mut b = bytes.clone();
+            b[pos] ^= 1 << (pos % 7);
+            match TrainingProof::deserialize_compressed(&b[..]) {
+                Ok(q) => {
+                    assert!(
+                        verify_with(&gens, &spec, &st, &q).is_err(),
+                        "flip at byte {pos} of {} accepted",
+                        bytes.len()
+                    );
+                    1
+                }
+                Err(_) => 0,
+            }
+        })
+        .sum();
+    println!("{n} flips over {} bytes: {parsed} parsed and were rejected by verify, the rest by parsing", bytes.len());
+    for cut in (0..bytes.len()).step_by((bytes.len() / 500).max(1)) {
+        assert!(TrainingProof::deserialize_compressed(&bytes[..cut]).is_err());
+    }
+    // trailing bytes are accepted by the deserializer (it reads what it needs); the
+    // proof file format of the CLI rejects them.
+}
