@@ -83,6 +83,8 @@ pub enum PcsError {
     ZeroChallenge,
     #[error("too many variables: {num_vars} (at most {max})")]
     TooManyVars { num_vars: usize, max: usize },
+    #[error("multi-scalar multiplication: {0}")]
+    Msm(#[from] MsmError),
 }
 
 /// Errors of multi-scalar multiplication.

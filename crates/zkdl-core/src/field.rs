@@ -4,7 +4,7 @@
 //! `Fr` with negatives represented as `p - |x|`. Every conversion is checked:
 //! non-finite or out-of-range input is an error, never a silent wrap-around.
 
-use ark_ff::{BigInteger, PrimeField, Zero};
+use ark_ff::{PrimeField, Zero};
 
 pub use ark_bls12_381::Fr;
 
@@ -72,11 +72,6 @@ impl FixedPoint {
     /// `v / 2^f`.
     pub fn decode(&self, v: i64) -> f64 {
         v as f64 / self.scale()
-    }
-
-    /// Decode a value at scale `2^(k f)` (e.g. `k = 2` for a product before rescaling).
-    pub fn decode_scaled(&self, v: i128, k: u32) -> f64 {
-        v as f64 / self.scale().powi(k as i32)
     }
 
     /// Checks that `v` lies in `[-2^(Q-1), 2^(Q-1))`.
@@ -182,11 +177,6 @@ pub fn fr_inverse(x: Fr) -> Option<Fr> {
 pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
     use rayon::prelude::*;
     v.par_iter().map(|&x| fr_from_i64(x)).collect()
-}
-
-/// Number of bits needed to write the non-negative integer behind `x` (big-endian view).
-pub fn num_bits(x: &Fr) -> u32 {
-    x.into_bigint().num_bits()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! bucket, so skewed scalar distributions (all ones, mostly zeros) stay parallel.
 //! Full-size field scalars go to `ark_ec::VariableBaseMSM`.
 
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
@@ -555,11 +555,6 @@ fn reduce_segments(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
         }
         pts.truncate(w);
     }
-}
-
-/// Batch-normalise projective points to affine.
-pub fn to_affine_batch(points: &[G1Projective]) -> Vec<G1Affine> {
-    G1Projective::normalize_batch(points)
 }
 
 /// The naive reference: `sum_i s_i * P_i` by double-and-add, one term at a time.

@@ -293,13 +293,9 @@ pub fn open<R: RngCore + CryptoRng>(
         let (b_lo, b_hi) = b.split_at(h);
         let (g_lo, g_hi) = gcur.split_at(h);
         let (lam_l, lam_r) = if blinds.is_some() { (Fr::rand(rng), Fr::rand(rng)) } else { (Fr::zero(), Fr::zero()) };
-        let map = |e: crate::MsmError| -> PcsError {
-            let _ = e;
-            PcsError::WrongTableLength { expected: h, got: h }
-        };
         // L = <v_lo, G_hi> + <v_lo, b_hi> Q + lam_l H ; R = <v_hi, G_lo> + <v_hi, b_lo> Q + lam_r H
-        let l = msm.msm_fr(g_hi, v_lo).map_err(map)? + q * inner_product(v_lo, b_hi) + gens.h * lam_l;
-        let r = msm.msm_fr(g_lo, v_hi).map_err(map)? + q * inner_product(v_hi, b_lo) + gens.h * lam_r;
+        let l = msm.msm_fr(g_hi, v_lo)? + q * inner_product(v_lo, b_hi) + gens.h * lam_l;
+        let r = msm.msm_fr(g_lo, v_hi)? + q * inner_product(v_hi, b_lo) + gens.h * lam_r;
         let lr = G1Projective::normalize_batch(&[l, r]);
         let (la, ra) = match lr.as_slice() {
             [a, b] => (*a, *b),

@@ -6,7 +6,7 @@ use zkdl_circuit::gadgets::{
     absorb_rescaled_matmul, index_bits, plane_vars, MaskKind, MaskProof, MatmulShape, RescaleSpec,
     RescaledMatmulCommitments, RescaledMatmulProof,
 };
-use zkdl_core::field::{fr_from_i64, fr_inverse, fr_pow2, Fr};
+use zkdl_core::field::{fr_inverse, fr_pow2, fr_vec_from_i64 as frs, Fr};
 use zkdl_core::mle::{eq_table, DenseMle};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, HyraxOpening, Table};
@@ -50,10 +50,6 @@ pub fn commit_rescaled_matmul(
         out: wit.out.as_ref().map(|o| c(shape.c_vars(), o)).transpose()?,
         bias: wit.bias.as_ref().map(|b| c(shape.lk, b)).transpose()?,
     })
-}
-
-fn frs(v: &[i64]) -> Vec<Fr> {
-    v.iter().map(|&x| fr_from_i64(x)).collect()
 }
 
 /// Evaluate, absorb and open `table` at `point`.

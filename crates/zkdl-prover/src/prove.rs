@@ -9,7 +9,7 @@ use zkdl_circuit::proof::{
     TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::field::{fr_from_i64, Fr};
+use zkdl_core::field::{fr_vec_from_i64, Fr};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
@@ -30,7 +30,7 @@ pub fn prove_linear<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<LinearProof, ProveError> {
     let r = t.challenge_scalars(labels::LINEAR_R, n);
-    let frs: Vec<Vec<Fr>> = tables.iter().map(|v| v.iter().map(|&x| fr_from_i64(x)).collect()).collect();
+    let frs: Vec<Vec<Fr>> = tables.iter().map(|v| fr_vec_from_i64(v)).collect();
     let values: Vec<Fr> = frs.iter().map(|v| pcs::evaluate_table(v, &r)).collect();
     t.append_scalars(labels::LINEAR_VALUES, &values);
     let rho = t.challenge_scalars(labels::LINEAR_RHO, tables.len());
@@ -402,7 +402,7 @@ pub fn prove_zero_padding<R: RngCore + CryptoRng>(
     let n = row_vars + col_vars;
     let rho = t.challenge_scalars(labels::PADDING_RHO, n);
     let pad = zkdl_circuit::gadgets::padding_indicator(rows, cols, row_vars, col_vars);
-    let tf: Vec<Fr> = table.iter().map(|&x| fr_from_i64(x)).collect();
+    let tf = fr_vec_from_i64(table);
     let mle = |v: Vec<Fr>| zkdl_core::mle::DenseMle::new(v).map_err(|_| ProveError::Params("table size"));
     let mut inst =
         zkdl_core::sumcheck::ProductSum::new(vec![mle(pad)?, mle(tf.clone())?], vec![(Fr::one(), vec![0, 1])])?

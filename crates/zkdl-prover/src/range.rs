@@ -5,7 +5,7 @@ use ark_ff::{One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use thiserror::Error;
 use zkdl_circuit::gadgets::{plane_vars, RangeProof, MAX_RANGE_BITS};
-use zkdl_core::field::{fr_from_i64, Fr};
+use zkdl_core::field::{fr_from_i64, fr_vec_from_i64, Fr};
 use zkdl_core::mle::{eq_table, DenseMle};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
@@ -105,8 +105,8 @@ pub fn prove_range_with_planes<R: RngCore + CryptoRng>(
     transcript.append_u64(labels::RANGE_BEGIN, ((n as u64) << 8) | k as u64);
     transcript.append_scalar(labels::RANGE_OFFSET, &offset_fr);
     transcript.append_points(labels::RANGE_BITS_COMMITMENT, &bits.rows);
-    let bf: Vec<Fr> = planes.iter().map(|&b| fr_from_i64(b)).collect();
-    let vf: Vec<Fr> = values.iter().map(|&b| fr_from_i64(b)).collect();
+    let bf = fr_vec_from_i64(planes);
+    let vf = fr_vec_from_i64(values);
 
     // Booleanity: sum eq(rho, y) (B(y)^2 - B(y)) = 0.
     let rho = transcript.challenge_scalars(labels::RANGE_RHO, nb);
@@ -142,7 +142,6 @@ pub fn prove_range_with_planes<R: RngCore + CryptoRng>(
     let fm = DenseMle::new(f).map_err(|_| ProveError::Params("planes at r2"))?;
     let mut rec = ProductSum::new(vec![wm, fm], vec![(Fr::one(), vec![0, 1])])?;
     let claim = rec.sum();
-    let _ = offset_fr;
     let (recomposition, r3) = sumcheck::prove(&mut rec, claim, transcript)?;
     let b_r23 = rec.final_evals().get(1).copied().unwrap_or_else(Fr::zero);
     transcript.append_scalar(labels::RANGE_CLAIM, &b_r23);

@@ -13,9 +13,8 @@ use crate::VerifyError;
 pub fn weights_mle(k: u32, r: &[Fr]) -> Fr {
     let mut acc = Fr::from(0u64);
     let mut pow = Fr::from(1u64);
-    for j in 0..k as usize {
-        let bits: Vec<Fr> = (0..r.len()).map(|b| Fr::from(((j >> b) & 1) as u64)).collect();
-        acc += pow * eq_eval(r, &bits).unwrap_or_else(|| Fr::from(0u64));
+    for e in zkdl_core::mle::eq_table(r).iter().take(k as usize) {
+        acc += pow * e;
         pow += pow;
     }
     acc
