@@ -2,12 +2,14 @@
 //!
 //! What prover and verifier agree on: the specification of a training run (the
 //! "circuit": architecture, fixed-point parameters, learning rate, batch, steps),
-//! its validation, padded tensor shapes, and a stable digest that binds proofs to
-//! the exact circuit.
+//! its validation, padded tensor shapes, a stable digest that binds proofs to the
+//! exact circuit, the aggregated relation system ([`relations`]) and the layout of
+//! the training proof over it ([`proof::training_layout`]).
 
 pub mod gadgets;
 pub mod proof;
+pub mod relations;
 pub mod spec;
 
-pub use gadgets::{MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
+pub use gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};

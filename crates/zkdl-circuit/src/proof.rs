@@ -1,7 +1,12 @@
-//! The statement and proof of training (T steps of SGD on committed data), version 0:
-//! every relation of every (step, layer) is proven by its own gadget instance; the
-//! FAC4DNN aggregation (one stacked sumcheck per relation, batched openings) is the
-//! next step and will change [`TrainingProof`], not [`Statement`].
+//! The statement and proof of training (T steps of SGD on committed data), with
+//! FAC4DNN aggregation: every tensor of every step is STACKED over the steps (the step
+//! index as the last `tau = ceil(log2 T)` variables; `2^tau - T` dummy steps of
+//! all-zero weights and data fill the stack), and [`training_layout`] declares ONE
+//! relation per (kind, layer) over the stacks, proven by the aggregated relation
+//! system of [`crate::relations`]. The weight chain `W^(t+1) = W^(t) - ΔW^(t)` is one
+//! linear relation between two stacks assembled from the same per-step commitments:
+//! `W_before = [W^(0), W^(1), ..., W^(T-1), 0...]`, `W_after = [W^(1), ..., W^(T), 0...]`,
+//! where `W^(0)`, `W^(T)` are the statement's and `W^(1..T-1)` the proof's.
 //!
 //! Shapes that are not powers of two are padded with zeros (batch rows and layer
 //! widths). The proof shows that the padding of the statement's inputs (`W^(0)`, every
@@ -12,11 +17,11 @@
 //! bias); the bias vector's padding is proven zero like the weights'.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use zkdl_core::pcs::{HyraxCommitment, HyraxOpening};
+use zkdl_core::pcs::{split_vars, HyraxCommitment};
 use zkdl_core::transcript::{labels, Transcript};
-use zkdl_core::Fr;
 
-use crate::gadgets::RescaledMatmulProof;
+use crate::gadgets::{plane_vars, MatmulForm, MatmulShape, RescaleSpec};
+use crate::relations::{LinearRel, MaskRel, MatmulRel, PaddingRel, RangeRel, RelationProof, RelationSet};
 use crate::spec::CircuitSpec;
 
 /// What a proof is about: the circuit (by digest) and the public commitments.
@@ -31,63 +36,6 @@ pub struct Statement {
     /// Per layer with a bias: `b^(0)` and `b^(T)`.
     pub b_initial: Vec<Option<HyraxCommitment>>,
     pub b_final: Vec<Option<HyraxCommitment>>,
-}
-
-/// Proof that a linear combination of committed tensors of one shape vanishes
-/// (checked at a random point, one batched opening).
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct LinearProof {
-    pub values: Vec<Fr>,
-    pub opening: HyraxOpening,
-}
-
-/// The commitments of one layer in one step.
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct LayerCommitments {
-    /// Rescaled pre-activation `Z'` and remainders `R`.
-    pub zq: HyraxCommitment,
-    pub rem: HyraxCommitment,
-    /// Activation `A = s ⊙ Z'` (hidden layers only).
-    pub act: Option<HyraxCommitment>,
-    /// Gradient at the layer output `G_l`.
-    pub g: HyraxCommitment,
-    /// `GA'` and its remainders (layers after the first).
-    pub gaq: Option<HyraxCommitment>,
-    pub gar: Option<HyraxCommitment>,
-    /// Weight update `ΔW` and its rounding remainders.
-    pub dw: HyraxCommitment,
-    pub dwr: HyraxCommitment,
-    /// `W^(t+1)` (all steps but the last; the last one's is in the statement).
-    pub w_next: Option<HyraxCommitment>,
-    /// With a bias: its update `Δb`, the rounding remainders and `b^(t+1)` (not on the
-    /// last step).
-    pub db: Option<HyraxCommitment>,
-    pub dbr: Option<HyraxCommitment>,
-    pub b_next: Option<HyraxCommitment>,
-}
-
-/// The proof of one step.
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct StepProof {
-    pub layers: Vec<LayerCommitments>,
-    pub forward: Vec<RescaledMatmulProof>,
-    pub loss: LinearProof,
-    /// For layers `L-1` down to `1`.
-    pub backward: Vec<RescaledMatmulProof>,
-    pub update: Vec<RescaledMatmulProof>,
-    pub weights: Vec<LinearProof>,
-    /// Per layer with a bias: `Gb = 1^T G` rescaled into `Δb`, and `b^(t+1) = b^(t) - Δb`.
-    pub bias_update: Vec<Option<RescaledMatmulProof>>,
-    pub bias_chain: Vec<Option<LinearProof>>,
-}
-
-/// The proof of training.
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct TrainingProof {
-    /// Zero padding of `W^(0)` per layer, then of `b^(0)` per layer with a bias, then of
-    /// `X_t` and `Y_t` per step.
-    pub padding: Vec<crate::gadgets::ZeroPaddingProof>,
-    pub steps: Vec<StepProof>,
 }
 
 /// Absorb the statement (after the protocol domain): digest, then every commitment.
@@ -107,30 +55,6 @@ pub fn absorb_statement(t: &mut Transcript, s: &Statement) {
         match c {
             Some(c) => t.append_points(labels::STATEMENT_COMMITMENT, &c.rows),
             None => t.append_u64(labels::STATEMENT_COMMITMENT, 0),
-        }
-    }
-}
-
-/// Absorb one step's layer commitments.
-pub fn absorb_step(t: &mut Transcript, layers: &[LayerCommitments]) {
-    t.append_u64(labels::STEP_COMMITMENT, layers.len() as u64);
-    for l in layers {
-        let all = [
-            Some(&l.zq),
-            Some(&l.rem),
-            l.act.as_ref(),
-            Some(&l.g),
-            l.gaq.as_ref(),
-            l.gar.as_ref(),
-            Some(&l.dw),
-            Some(&l.dwr),
-            l.w_next.as_ref(),
-        ];
-        for c in all {
-            match c {
-                Some(c) => t.append_points(labels::STEP_COMMITMENT, &c.rows),
-                None => t.append_u64(labels::STEP_COMMITMENT, 0),
-            }
         }
     }
 }
@@ -162,4 +86,277 @@ pub fn proof_dims(spec: &CircuitSpec) -> Result<ProofDims, &'static str> {
         log_dims: dims.iter().map(|&d| log2_ceil(d)).collect(),
         dims,
     })
+}
+
+/// The proof of training.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct TrainingProof {
+    /// Per layer: `W^(1)..W^(T-1)`.
+    pub w_mid: Vec<Vec<HyraxCommitment>>,
+    /// Per layer: `b^(1)..b^(T-1)` (empty without a bias).
+    pub b_mid: Vec<Vec<HyraxCommitment>>,
+    /// The stacked tensors the prover commits ([`TensorKind::is_proof_tensor`]), in
+    /// layout order.
+    pub tensors: Vec<HyraxCommitment>,
+    pub relations: RelationProof,
+}
+
+/// What a tensor of the training layout is. Stacks run over the `2^tau` (padded) steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TensorKind {
+    /// Stacked inputs `X_t` / targets `Y_t` (statement; zero for dummy steps).
+    Inputs,
+    Targets,
+    /// The all-ones batch vector, stacked (public).
+    Ones,
+    /// Stacked weights / biases before and after each step (statement and proof).
+    WeightsBefore(usize),
+    WeightsAfter(usize),
+    BiasBefore(usize),
+    BiasAfter(usize),
+    /// `W^(0)`, `b^(0)` of a layer (statement; for the padding relation).
+    InitialWeights(usize),
+    InitialBias(usize),
+    /// Stacked per-layer tensors committed in the proof.
+    Zq(usize),
+    Rem(usize),
+    Act(usize),
+    Grad(usize),
+    GaQ(usize),
+    GaRem(usize),
+    Dw(usize),
+    DwRem(usize),
+    Db(usize),
+    DbRem(usize),
+    /// Bit planes of tensor `value` (an index into the layout) for a range of
+    /// `bits` bits with offset `offset`.
+    Planes {
+        value: usize,
+        bits: u32,
+        offset: i64,
+    },
+}
+
+impl TensorKind {
+    /// Whether the proof carries this tensor's commitment in [`TrainingProof::tensors`].
+    pub fn is_proof_tensor(&self) -> bool {
+        !matches!(
+            self,
+            TensorKind::Inputs
+                | TensorKind::Targets
+                | TensorKind::Ones
+                | TensorKind::WeightsBefore(_)
+                | TensorKind::WeightsAfter(_)
+                | TensorKind::BiasBefore(_)
+                | TensorKind::BiasAfter(_)
+                | TensorKind::InitialWeights(_)
+                | TensorKind::InitialBias(_)
+        )
+    }
+}
+
+/// The relation set of a training proof and what each tensor is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingLayout {
+    pub set: RelationSet,
+    pub kinds: Vec<TensorKind>,
+    /// `ceil(log2 T)`: the stack variables.
+    pub tau: usize,
+    pub steps: usize,
+}
+
+impl TrainingLayout {
+    /// Number of tensors the proof commits.
+    pub fn num_proof_tensors(&self) -> usize {
+        self.kinds.iter().filter(|k| k.is_proof_tensor()).count()
+    }
+}
+
+struct Builder {
+    set: RelationSet,
+    kinds: Vec<TensorKind>,
+    tau: usize,
+}
+
+impl Builder {
+    /// A stacked tensor of `local` variables per step.
+    fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
+        // Tensors assembled from per-step commitments keep the per-step column split;
+        // the prover's own stacks use the balanced split of their full size.
+        let col = if kind.is_proof_tensor() { split_vars(local + self.tau).1 } else { split_vars(local).1 };
+        self.kinds.push(kind);
+        self.set.tensor(local + self.tau, col)
+    }
+
+    fn single(&mut self, kind: TensorKind, vars: usize) -> usize {
+        self.kinds.push(kind);
+        self.set.tensor(vars, split_vars(vars).1)
+    }
+
+    /// A range relation on `value` with freshly declared planes.
+    fn range(&mut self, value: usize, bits: u32, offset: i64) -> Result<usize, &'static str> {
+        let n = self.set.vars(value)?;
+        let nb = n + plane_vars(bits);
+        self.kinds.push(TensorKind::Planes { value, bits, offset });
+        let planes = self.set.tensor(nb, split_vars(nb).1);
+        self.set.ranges.push(RangeRel { value, planes, bits, offset });
+        Ok(planes)
+    }
+
+    /// A rescaled matmul with the range relations of its output and remainders;
+    /// returns the planes of `cq`.
+    #[allow(clippy::too_many_arguments)]
+    fn matmul(
+        &mut self,
+        shape: MatmulShape,
+        rescale: RescaleSpec,
+        x: usize,
+        y: usize,
+        cq: usize,
+        rem: usize,
+        bias: Option<usize>,
+    ) -> Result<usize, &'static str> {
+        self.range(rem, rescale.shift, 0)?;
+        let q = rescale.total_bits;
+        let planes = self.range(cq, q, 1i64 << (q - 1))?;
+        self.set.matmuls.push(MatmulRel { shape, tau: self.tau, rescale, x, y, cq, rem, bias });
+        Ok(planes)
+    }
+}
+
+/// The relation set of a training proof of `spec` (zero-padded shapes, `T` steps
+/// stacked over `2^tau`): per layer the forward matmul with its zkReLU mask, the
+/// backward matmul masked with the forward sign bits, the weight (and bias) update
+/// with its rounding, the weight (and bias) chain; the loss gradient; zero padding
+/// of `W^(0)`, `b^(0)` and the data stacks.
+pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static str> {
+    let pd = proof_dims(spec)?;
+    let (lb, d) = (pd.lb, &pd.log_dims);
+    let nl = spec.model.layers.len();
+    let steps = spec.train.steps;
+    if steps == 0 || nl == 0 {
+        return Err("a training proof needs at least one step and one layer");
+    }
+    let tau = steps.next_power_of_two().trailing_zeros() as usize;
+    let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau };
+    let dim = |i: usize| d.get(i).copied().ok_or("layer index");
+    let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
+    let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
+    let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
+    let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: q };
+    let sign_plane = q - 1;
+
+    let x = b.stacked(TensorKind::Inputs, lb + dim(0)?);
+    let y = b.stacked(TensorKind::Targets, lb + dim(nl)?);
+    let has_bias = spec.model.layers.iter().any(|l| l.bias);
+    let ones = if has_bias { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
+    let mut input = x;
+    let mut zq_planes = Vec::with_capacity(nl);
+    let mut grads = Vec::with_capacity(nl);
+    let mut inputs = Vec::with_capacity(nl);
+    let mut weights = Vec::with_capacity(nl);
+    // Forward, with per-layer tensors.
+    for (l, layer) in spec.model.layers.iter().enumerate() {
+        let (din, dout) = (dim(l)?, dim(l + 1)?);
+        let hidden = l + 1 < nl;
+        let wb = b.stacked(TensorKind::WeightsBefore(l), din + dout);
+        let bb = if layer.bias { Some(b.stacked(TensorKind::BiasBefore(l), dout)) } else { None };
+        let zq = b.stacked(TensorKind::Zq(l), lb + dout);
+        let rem = b.stacked(TensorKind::Rem(l), lb + dout);
+        let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
+        let planes = b.matmul(shape, resc, input, wb, zq, rem, bb)?;
+        inputs.push(input);
+        weights.push((wb, bb));
+        zq_planes.push(planes);
+        input = if hidden {
+            let act = b.stacked(TensorKind::Act(l), lb + dout);
+            b.set.masks.push(MaskRel { cq: zq, out: act, planes, plane: sign_plane });
+            act
+        } else {
+            zq
+        };
+        grads.push(b.stacked(TensorKind::Grad(l), lb + dout));
+    }
+    // Loss gradient: G_L = Z'_L - Y.
+    let (g_last, zq_last) = (*grads.last().ok_or("layers")?, input);
+    b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)] });
+    // Backward: G_{l-1} = s_{l-1} ⊙ rescale(G_l W_l^T).
+    for l in (1..nl).rev() {
+        let (din, dout) = (dim(l)?, dim(l + 1)?);
+        let gaq = b.stacked(TensorKind::GaQ(l), lb + din);
+        let gar = b.stacked(TensorKind::GaRem(l), lb + din);
+        let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dout, lk: din };
+        let (g, wb, g_prev) = (grads[l], weights[l].0, grads[l - 1]);
+        b.matmul(shape, resc, g, wb, gaq, gar, None)?;
+        b.set.masks.push(MaskRel { cq: gaq, out: g_prev, planes: zq_planes[l - 1], plane: sign_plane });
+    }
+    // Updates and chains.
+    for (l, layer) in spec.model.layers.iter().enumerate() {
+        let (din, dout) = (dim(l)?, dim(l + 1)?);
+        let dw = b.stacked(TensorKind::Dw(l), din + dout);
+        let dwr = b.stacked(TensorKind::DwRem(l), din + dout);
+        let shape = MatmulShape { form: MatmulForm::TN, li: din, lj: lb, lk: dout };
+        b.matmul(shape, upd, inputs[l], grads[l], dw, dwr, None)?;
+        let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
+        b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)] });
+        if layer.bias {
+            let (Some(ones), Some(bb)) = (ones, weights[l].1) else {
+                return Err("bias layout");
+            };
+            let db = b.stacked(TensorKind::Db(l), dout);
+            let dbr = b.stacked(TensorKind::DbRem(l), dout);
+            let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dout };
+            b.matmul(shape, bias_upd, ones, grads[l], db, dbr, None)?;
+            let ba = b.stacked(TensorKind::BiasAfter(l), dout);
+            b.set.linears.push(LinearRel { terms: vec![(ba, 1), (bb, -1), (db, 1)] });
+        }
+    }
+    // Zero padding of the statement's inputs.
+    for (l, layer) in spec.model.layers.iter().enumerate() {
+        let (din, dout) = (dim(l)?, dim(l + 1)?);
+        let (rows, cols) = (pd.dims[l], pd.dims[l + 1]);
+        let w0 = b.single(TensorKind::InitialWeights(l), din + dout);
+        b.set.paddings.push(PaddingRel { tensor: w0, rows, cols, row_vars: din, col_vars: dout });
+        if layer.bias {
+            let b0 = b.single(TensorKind::InitialBias(l), dout);
+            b.set.paddings.push(PaddingRel { tensor: b0, rows: 1, cols, row_vars: 0, col_vars: dout });
+        }
+    }
+    let (d0, dl) = (dim(0)?, dim(nl)?);
+    b.set.paddings.push(PaddingRel { tensor: x, rows: pd.batch, cols: pd.dims[0], row_vars: lb, col_vars: d0 });
+    b.set.paddings.push(PaddingRel { tensor: y, rows: pd.batch, cols: pd.dims[nl], row_vars: lb, col_vars: dl });
+    b.set.validate()?;
+    Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps })
+}
+
+/// Compressed sizes in bytes of a proof's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProofSizes {
+    /// Tensor and intermediate-weight commitments (grow with `T`).
+    pub commitments: usize,
+    /// Round polynomials of every batched sumcheck.
+    pub sumchecks: usize,
+    /// Claimed evaluations sent around the sumchecks.
+    pub values: usize,
+    /// The Hyrax openings (one per table shape).
+    pub openings: usize,
+    pub total: usize,
+}
+
+impl TrainingProof {
+    /// The size of each section (compressed serialization).
+    pub fn sizes(&self) -> ProofSizes {
+        let r = &self.relations;
+        let phases = [&r.booleanity, &r.recomposition, &r.matmul, &r.mask, &r.padding, &r.openings.reduction];
+        let sumchecks = phases.iter().map(|p| p.sumcheck.compressed_size()).sum();
+        let values = phases.iter().map(|p| p.pre.compressed_size() + p.post.compressed_size()).sum::<usize>()
+            + r.linear.compressed_size();
+        ProofSizes {
+            commitments: self.w_mid.compressed_size() + self.b_mid.compressed_size() + self.tensors.compressed_size(),
+            sumchecks,
+            values,
+            openings: r.openings.openings.compressed_size(),
+            total: self.compressed_size(),
+        }
+    }
 }

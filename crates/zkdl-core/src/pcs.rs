@@ -172,7 +172,22 @@ pub fn commit(
     blinds: Option<&[Fr]>,
     msm: &dyn MsmBackend,
 ) -> Result<HyraxCommitment, PcsError> {
-    let (row_vars, col_vars) = split_vars(num_vars);
+    commit_split(gens, num_vars, split_vars(num_vars).1, table, blinds, msm)
+}
+
+/// [`commit`] with an explicit number of column variables (`col_vars <= num_vars`).
+/// A table stacked from `2^s` tables of `n` variables each (the stack index as the
+/// last variables) committed with `col_vars = split_vars(n).1` has exactly the
+/// concatenated rows of the parts' default commitments (see [`HyraxCommitment::concat`]).
+pub fn commit_split(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    table: Table<'_>,
+    blinds: Option<&[Fr]>,
+    msm: &dyn MsmBackend,
+) -> Result<HyraxCommitment, PcsError> {
+    let row_vars = checked_rows(num_vars, col_vars)?;
     if table.len() != 1usize << num_vars {
         return Err(PcsError::WrongTableLength { expected: 1usize << num_vars, got: table.len() });
     }
@@ -201,7 +216,26 @@ pub fn commit(
     Ok(HyraxCommitment { rows: G1Projective::normalize_batch(&proj) })
 }
 
+/// `num_vars - col_vars`, or an error when the split is impossible.
+fn checked_rows(num_vars: usize, col_vars: usize) -> Result<usize, PcsError> {
+    if num_vars > MAX_VARS {
+        return Err(PcsError::TooManyVars { num_vars, max: MAX_VARS });
+    }
+    num_vars.checked_sub(col_vars).ok_or(PcsError::TooManyVars { num_vars: col_vars, max: num_vars })
+}
+
 impl HyraxCommitment {
+    /// The rows of `parts` one after the other: the commitment of the stacked table
+    /// (part index as the last variables) under the parts' column split.
+    pub fn concat<'a>(parts: impl IntoIterator<Item = &'a HyraxCommitment>) -> HyraxCommitment {
+        HyraxCommitment { rows: parts.into_iter().flat_map(|p| p.rows.iter().copied()).collect() }
+    }
+
+    /// The commitment of the all-zero table with `rows` rows (no blinding).
+    pub fn zero(rows: usize) -> HyraxCommitment {
+        HyraxCommitment { rows: vec![G1Affine::zero(); rows] }
+    }
+
     /// `sum_k coeffs[k] * comms[k]` row by row: a commitment to the same linear
     /// combination of the tables (blinds combine likewise). Used to open several
     /// tables at one point with one argument.
@@ -234,9 +268,65 @@ pub fn combine_tables(tables: &[&[Fr]], coeffs: &[Fr]) -> Vec<Fr> {
         .collect()
 }
 
-fn absorb_statement(transcript: &mut Transcript, num_vars: usize, comm: &HyraxCommitment, point: &[Fr], value: &Fr) {
+/// The commitment an opening is about: one commitment, or a linear combination of
+/// commitments of one shape (opened without computing the combination: the verifier
+/// folds the coefficients into its final multi-scalar multiplication).
+#[derive(Debug, Clone, Copy)]
+pub enum CommitmentRef<'a> {
+    Single(&'a HyraxCommitment),
+    Combination(&'a [(&'a HyraxCommitment, Fr)]),
+}
+
+/// A multi-scalar-multiplication equation `sum_i scalars[i] * bases[i] == 0`: what a
+/// Hyrax opening reduces to. Several of them are checked at once by a random linear
+/// combination ([`MsmCheck::check_all`]).
+#[derive(Debug, Clone, Default)]
+pub struct MsmCheck {
+    pub bases: Vec<G1Affine>,
+    pub scalars: Vec<Fr>,
+}
+
+impl MsmCheck {
+    /// Check `sum_k weights[k] * checks[k] == 0` with one MSM (the weights must be
+    /// drawn after every check's inputs are fixed).
+    pub fn check_all(checks: &[MsmCheck], weights: &[Fr]) -> Result<(), PcsError> {
+        if checks.len() != weights.len() {
+            return Err(PcsError::CombineMismatch { commitments: checks.len(), coefficients: weights.len() });
+        }
+        let mut bases = Vec::new();
+        let mut scalars = Vec::new();
+        for (c, w) in checks.iter().zip(weights) {
+            bases.extend_from_slice(&c.bases);
+            scalars.extend(c.scalars.iter().map(|s| *s * w));
+        }
+        let sum = CpuMsm.msm_fr(&bases, &scalars).map_err(|_| PcsError::OpeningRejected)?;
+        if sum.is_zero() {
+            Ok(())
+        } else {
+            Err(PcsError::OpeningRejected)
+        }
+    }
+}
+
+fn absorb_statement(
+    transcript: &mut Transcript,
+    (num_vars, col_vars): (usize, usize),
+    comm: CommitmentRef<'_>,
+    point: &[Fr],
+    value: &Fr,
+) {
     transcript.append_u64(labels::HYRAX_OPEN_BEGIN, num_vars as u64);
-    transcript.append_points(labels::HYRAX_COMMITMENT_ROW, &comm.rows);
+    transcript.append_u64(labels::HYRAX_NUM_VARS, col_vars as u64);
+    match comm {
+        CommitmentRef::Single(c) => transcript.append_points(labels::HYRAX_COMMITMENT_ROW, &c.rows),
+        CommitmentRef::Combination(parts) => {
+            transcript.append_u64(labels::HYRAX_COMMITMENT_ROW, parts.len() as u64);
+            for (c, coeff) in parts {
+                transcript.append_points(labels::HYRAX_COMMITMENT_ROW, &c.rows);
+                transcript.append_scalar(labels::HYRAX_COMMITMENT_ROW, coeff);
+            }
+        }
+    }
     transcript.append_scalars(labels::HYRAX_POINT, point);
     transcript.append_scalar(labels::HYRAX_VALUE, value);
 }
@@ -255,7 +345,33 @@ pub fn open<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<(Fr, HyraxOpening), PcsError> {
-    let (row_vars, col_vars) = split_vars(num_vars);
+    open_split(
+        gens,
+        num_vars,
+        split_vars(num_vars).1,
+        table,
+        blinds,
+        CommitmentRef::Single(comm),
+        point,
+        transcript,
+        rng,
+    )
+}
+
+/// [`open`] for a table committed with [`commit_split`].
+#[allow(clippy::too_many_arguments)]
+pub fn open_split<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    table: &[Fr],
+    blinds: Option<&[Fr]>,
+    comm: CommitmentRef<'_>,
+    point: &[Fr],
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> Result<(Fr, HyraxOpening), PcsError> {
+    let row_vars = checked_rows(num_vars, col_vars)?;
     if point.len() != num_vars {
         return Err(PcsError::PointLength { expected: num_vars, got: point.len() });
     }
@@ -278,7 +394,7 @@ pub fn open<R: RngCore + CryptoRng>(
     let value = inner_product(&v, &bvec);
     let mut blind = blinds.map_or(Fr::zero(), |b| inner_product(&lvec, b));
 
-    absorb_statement(transcript, num_vars, comm, point, &value);
+    absorb_statement(transcript, (num_vars, col_vars), comm, point, &value);
     let w = transcript.challenge_scalar(labels::HYRAX_IPA_U);
     let q = (gens.u * w).into_affine();
 
@@ -331,16 +447,34 @@ pub fn verify(
     proof: &HyraxOpening,
     transcript: &mut Transcript,
 ) -> Result<(), PcsError> {
-    if num_vars > MAX_VARS {
-        return Err(PcsError::TooManyVars { num_vars, max: MAX_VARS });
-    }
-    let (row_vars, col_vars) = split_vars(num_vars);
+    verify_split(gens, num_vars, split_vars(num_vars).1, comm, point, value, proof, transcript)
+}
+
+/// [`verify_split`]'s checks, except the final MSM equation, which is returned.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_terms(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    comm: CommitmentRef<'_>,
+    point: &[Fr],
+    value: Fr,
+    proof: &HyraxOpening,
+    transcript: &mut Transcript,
+) -> Result<MsmCheck, PcsError> {
+    let row_vars = checked_rows(num_vars, col_vars)?;
     if point.len() != num_vars {
         return Err(PcsError::PointLength { expected: num_vars, got: point.len() });
     }
     let rows = 1usize << row_vars;
-    if comm.rows.len() != rows {
-        return Err(PcsError::WrongRowCount { expected: rows, got: comm.rows.len() });
+    let parts: Vec<(&HyraxCommitment, Fr)> = match comm {
+        CommitmentRef::Single(c) => vec![(c, Fr::one())],
+        CommitmentRef::Combination(p) => p.to_vec(),
+    };
+    for (c, _) in &parts {
+        if c.rows.len() != rows {
+            return Err(PcsError::WrongRowCount { expected: rows, got: c.rows.len() });
+        }
     }
     if proof.l.len() != col_vars || proof.r.len() != col_vars {
         return Err(PcsError::WrongRoundCount { expected: col_vars, got: proof.l.len().min(proof.r.len()) });
@@ -350,7 +484,7 @@ pub fn verify(
     let lvec = eq_table(r_row);
     let bvec = eq_table(r_col);
 
-    absorb_statement(transcript, num_vars, comm, point, &value);
+    absorb_statement(transcript, (num_vars, col_vars), comm, point, &value);
     let w = transcript.challenge_scalar(labels::HYRAX_IPA_U);
 
     let mut xs = Vec::with_capacity(col_vars);
@@ -375,27 +509,41 @@ pub fn verify(
     // Check: sum_i L_i C_i + value*Q + sum_j (x_j^-1 L_j + x_j R_j)
     //        - a*sum_i s_i G_i - a*b_final*Q - blind*H == 0     with Q = w U
     let a = proof.a;
-    let mut bases: Vec<G1Affine> = Vec::with_capacity(rows + 2 * col_vars + 2 + g.len());
-    let mut scalars: Vec<Fr> = Vec::with_capacity(bases.capacity());
-    bases.extend_from_slice(&comm.rows);
-    scalars.extend_from_slice(&lvec);
+    let cap = parts.len() * rows + 2 * col_vars + 2 + g.len();
+    let mut check = MsmCheck { bases: Vec::with_capacity(cap), scalars: Vec::with_capacity(cap) };
+    for (c, coeff) in &parts {
+        check.bases.extend_from_slice(&c.rows);
+        check.scalars.extend(lvec.iter().map(|l| *l * coeff));
+    }
     for ((l, r), (x, xinv)) in proof.l.iter().zip(&proof.r).zip(&xs) {
-        bases.push(*l);
-        scalars.push(*xinv);
-        bases.push(*r);
-        scalars.push(*x);
+        check.bases.push(*l);
+        check.scalars.push(*xinv);
+        check.bases.push(*r);
+        check.scalars.push(*x);
     }
-    bases.push(gens.u);
-    scalars.push(w * (value - a * b_final));
-    bases.push(gens.h);
-    scalars.push(-proof.blind);
-    bases.extend_from_slice(g);
-    scalars.extend(s.iter().map(|si| -(a * si)));
-    let check = CpuMsm.msm_fr(&bases, &scalars).map_err(|_| PcsError::OpeningRejected)?;
-    if !check.is_zero() {
-        return Err(PcsError::OpeningRejected);
-    }
-    Ok(())
+    check.bases.push(gens.u);
+    check.scalars.push(w * (value - a * b_final));
+    check.bases.push(gens.h);
+    check.scalars.push(-proof.blind);
+    check.bases.extend_from_slice(g);
+    check.scalars.extend(s.iter().map(|si| -(a * si)));
+    Ok(check)
+}
+
+/// [`verify`] for a table committed with [`commit_split`].
+#[allow(clippy::too_many_arguments)]
+pub fn verify_split(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    comm: &HyraxCommitment,
+    point: &[Fr],
+    value: Fr,
+    proof: &HyraxOpening,
+    transcript: &mut Transcript,
+) -> Result<(), PcsError> {
+    let check = verify_terms(gens, num_vars, col_vars, CommitmentRef::Single(comm), point, value, proof, transcript)?;
+    MsmCheck::check_all(&[check], &[Fr::one()])
 }
 
 /// Evaluate a committed table directly (prover-side helper): `f(point)`.

@@ -49,7 +49,7 @@ pub trait SumcheckInstance: Send {
 }
 
 /// A sumcheck proof: the round polynomials as evaluations at `0..=degree`.
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct SumcheckProof {
     pub rounds: Vec<Vec<Fr>>,
 }

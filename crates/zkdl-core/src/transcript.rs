@@ -55,6 +55,15 @@ pub mod labels {
     pub const LINEAR_VALUES: &[u8] = b"linear/values";
     pub const LINEAR_RHO: &[u8] = b"linear/rho";
 
+    /// The aggregated relation system.
+    pub const RELATIONS_DESCRIPTION: &[u8] = b"relations/description";
+    pub const RELATIONS_COMMITMENT: &[u8] = b"relations/commitment";
+    pub const RELATIONS_POINT: &[u8] = b"relations/point";
+    pub const RELATIONS_PRE: &[u8] = b"relations/pre";
+    pub const RELATIONS_POST: &[u8] = b"relations/post";
+    pub const RELATIONS_ALPHA: &[u8] = b"relations/alpha";
+    pub const RELATIONS_BETA: &[u8] = b"relations/beta";
+
     /// The training proof.
     pub const TRAINING_DOMAIN: &[u8] = b"zkdl/training";
     pub const STATEMENT_DIGEST: &[u8] = b"statement/digest";

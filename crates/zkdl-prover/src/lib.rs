@@ -4,9 +4,12 @@
 //!   of `zkdl_circuit::spec` (the witness of a training proof), and an `f64`
 //!   reference with the same initialisation and batches.
 //! - [`data`]: loading MNIST (IDX, gzip or not) and synthetic data.
+//! - [`relations`]: the prover of the aggregated relation system.
+//! - [`prove`]: the proof of training.
 
 pub mod data;
-pub mod matmul;
 pub mod prove;
-pub mod range;
+pub mod relations;
 pub mod train;
+
+pub use relations::ProveError;

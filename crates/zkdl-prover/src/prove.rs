@@ -1,45 +1,20 @@
-//! The prover of training (version 0, see `zkdl_circuit::proof`): trains with
-//! [`crate::train::train_traced`], commits every tensor once, and proves every
-//! relation of every step in the order the verifier checks them.
+//! The prover of training (see `zkdl_circuit::proof`): trains with
+//! [`crate::train::train_traced`], stacks every tensor over the steps (padding the
+//! stack with all-zero dummy steps), commits, and proves the relation set of
+//! `zkdl_circuit::proof::training_layout` with [`crate::relations::prove_relations`].
 
 use ark_std::rand::{CryptoRng, RngCore};
-use zkdl_circuit::gadgets::{plane_vars, MaskKind, MatmulForm, MatmulShape, RescaleSpec, RescaledMatmulCommitments};
 use zkdl_circuit::proof::{
-    absorb_statement, absorb_step, proof_dims, LayerCommitments, LinearProof, ProofDims, Statement, StepProof,
-    TrainingProof,
+    absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::field::{fr_vec_from_i64, Fr};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
 
-use crate::matmul::{prove_rescaled_matmul, ExternalPlanes, RescaledMatmulWitness};
-use crate::range::ProveError;
-use crate::train::{train_traced, Batch, LayerWeights, StepTrace, Weights};
-
-/// Open `sum_i rho_i T_i` at a random point: the proof of a linear relation among
-/// committed tensors of one shape (see `zkdl_verifier::training::verify_linear`).
-pub fn prove_linear<R: RngCore + CryptoRng>(
-    gens: &HyraxGenerators,
-    t: &mut Transcript,
-    n: usize,
-    tables: &[&[i64]],
-    comms: &[&HyraxCommitment],
-    rng: &mut R,
-) -> Result<LinearProof, ProveError> {
-    let r = t.challenge_scalars(labels::LINEAR_R, n);
-    let frs: Vec<Vec<Fr>> = tables.iter().map(|v| fr_vec_from_i64(v)).collect();
-    let values: Vec<Fr> = frs.iter().map(|v| pcs::evaluate_table(v, &r)).collect();
-    t.append_scalars(labels::LINEAR_VALUES, &values);
-    let rho = t.challenge_scalars(labels::LINEAR_RHO, tables.len());
-    let refs: Vec<&[Fr]> = frs.iter().map(|v| v.as_slice()).collect();
-    let combined = pcs::combine_tables(&refs, &rho);
-    let ccomm = HyraxCommitment::combine(comms, &rho)?;
-    let (_, opening) = pcs::open(gens, n, &combined, None, &ccomm, &r, t, rng)?;
-    Ok(LinearProof { values, opening })
-}
+use crate::relations::{commit_tensor, prove_relations, truncated_planes, ProveError};
+use crate::train::{train_traced, Batch, LayerTrace, LayerWeights, StepTrace, Weights};
 
 /// Trains `spec.train.steps` steps from `w0` on `batches` and proves it. Returns the
 /// statement, the proof and the final weights.
@@ -135,6 +110,10 @@ pub fn pad_batch(b: &Batch, pd: &ProofDims) -> Batch {
     }
 }
 
+fn layer_of(t: &StepTrace, l: usize) -> Result<&LayerTrace, ProveError> {
+    t.layers.get(l).ok_or(ProveError::Params("trace layers"))
+}
+
 /// Proves given traces of the zero-padded network (exposed so that tests can play a
 /// cheating prover). `w0`, `w_final`, `batches` and `traces` are all padded.
 #[doc(hidden)]
@@ -148,12 +127,17 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let layout = training_layout(spec).map_err(ProveError::Params)?;
     let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
+    let steps = layout.steps;
+    if traces.len() != steps || batches.len() != steps || w0.layers.len() != nl || w_final.layers.len() != nl {
+        return Err(ProveError::Params("one trace and batch per step, weights per layer"));
+    }
     let commit = |n: usize, v: &[i64]| pcs::commit(gens, n, Table::Small(v), None, &CpuMsm);
     let dim = |i: usize| d.get(i).copied().ok_or(ProveError::Params("layer index"));
     let w_vars = |l: usize| -> Result<usize, ProveError> { Ok(dim(l)? + dim(l + 1)?) };
-    let mut data = Vec::with_capacity(batches.len());
+    let mut data = Vec::with_capacity(steps);
     for b in batches {
         data.push((commit(lb + dim(0)?, &b.x)?, commit(lb + dim(nl)?, &b.y)?));
     }
@@ -172,245 +156,122 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     let b_initial = (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?;
     let b_final = (0..nl).map(|l| commit_bias(w_final, l)).collect::<Result<Vec<_>, _>>()?;
     let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin, b_initial, b_final };
+
+    // Intermediate weights W^(1..T-1), b^(1..T-1).
+    let mut w_mid = Vec::with_capacity(nl);
+    let mut b_mid = Vec::with_capacity(nl);
+    for l in 0..nl {
+        let mut wm = Vec::with_capacity(steps.saturating_sub(1));
+        let mut bm = Vec::new();
+        for tr in traces.iter().skip(1) {
+            let lw = &tr.layers.get(l).ok_or(ProveError::Params("trace layers"))?.w_before;
+            wm.push(commit(w_vars(l)?, &lw.w)?);
+            if let Some(b) = lw.b.as_ref() {
+                bm.push(commit(dim(l + 1)?, b)?);
+            }
+        }
+        w_mid.push(wm);
+        b_mid.push(bm);
+    }
+
+    // Dummy steps: all-zero weights and data, traced honestly.
+    let padded_steps = 1usize << layout.tau;
+    let dummy = if padded_steps > steps {
+        let zero_w = Weights {
+            layers: w0
+                .layers
+                .iter()
+                .map(|lw| LayerWeights {
+                    d_in: lw.d_in,
+                    d_out: lw.d_out,
+                    w: vec![0; lw.w.len()],
+                    b: lw.b.as_ref().map(|b| vec![0; b.len()]),
+                })
+                .collect(),
+        };
+        let zero_b = Batch { x: vec![0; batches[0].x.len()], y: vec![0; batches[0].y.len()] };
+        let mut ps = spec.clone();
+        ps.model.input_dim = 1 << dim(0)?;
+        for (l, layer) in ps.model.layers.iter_mut().enumerate() {
+            layer.width = 1 << dim(l + 1)?;
+        }
+        ps.train.batch = 1 << lb;
+        let (_, tr) = train_traced(&ps, &zero_w, &[zero_b]).map_err(|_| ProveError::Params("dummy step"))?;
+        tr.into_iter().next()
+    } else {
+        None
+    };
+    let all: Vec<&StepTrace> =
+        traces.iter().chain(std::iter::repeat(dummy.as_ref()).take(padded_steps - steps).flatten()).collect();
+    if all.len() != padded_steps {
+        return Err(ProveError::Params("dummy steps"));
+    }
+    let stack = |l: usize, pick: &dyn Fn(&LayerTrace) -> &[i64]| -> Result<Vec<i64>, ProveError> {
+        let mut out = Vec::new();
+        for t in &all {
+            out.extend_from_slice(pick(layer_of(t, l)?));
+        }
+        Ok(out)
+    };
+    let zeros_after = |mut v: Vec<i64>, per_step: usize| {
+        v.resize(per_step << layout.tau, 0);
+        v
+    };
+    let mut tables: Vec<Vec<i64>> = Vec::with_capacity(layout.kinds.len());
+    for kind in &layout.kinds {
+        let table = match *kind {
+            TensorKind::Inputs => {
+                zeros_after(batches.iter().flat_map(|b| b.x.iter().copied()).collect(), batches[0].x.len())
+            }
+            TensorKind::Targets => {
+                zeros_after(batches.iter().flat_map(|b| b.y.iter().copied()).collect(), batches[0].y.len())
+            }
+            TensorKind::Ones => vec![1; 1usize << (lb + layout.tau)],
+            TensorKind::WeightsBefore(l) => stack(l, &|lt| &lt.w_before.w)?,
+            TensorKind::BiasBefore(l) => stack(l, &|lt| lt.w_before.b.as_deref().unwrap_or(&[]))?,
+            TensorKind::WeightsAfter(l) | TensorKind::BiasAfter(l) => {
+                let bias = matches!(kind, TensorKind::BiasAfter(_));
+                let pick = |w: &LayerWeights| if bias { w.b.clone().unwrap_or_default() } else { w.w.clone() };
+                let mut v = Vec::new();
+                for tr in traces.iter().skip(1) {
+                    v.extend(pick(&layer_of(tr, l)?.w_before));
+                }
+                let last = pick(w_final.layers.get(l).ok_or(ProveError::Params("final weights"))?);
+                let per = last.len();
+                v.extend(last);
+                zeros_after(v, per)
+            }
+            TensorKind::InitialWeights(l) => w0.layers[l].w.clone(),
+            TensorKind::InitialBias(l) => w0.layers[l].b.clone().unwrap_or_default(),
+            TensorKind::Zq(l) => stack(l, &|lt| &lt.zq)?,
+            TensorKind::Rem(l) => stack(l, &|lt| &lt.zr)?,
+            TensorKind::Act(l) => stack(l, &|lt| &lt.a_out)?,
+            TensorKind::Grad(l) => stack(l, &|lt| &lt.g)?,
+            TensorKind::GaQ(l) => stack(l, &|lt| &lt.gaq)?,
+            TensorKind::GaRem(l) => stack(l, &|lt| &lt.gar)?,
+            TensorKind::Dw(l) => stack(l, &|lt| &lt.dw)?,
+            TensorKind::DwRem(l) => stack(l, &|lt| &lt.dwr)?,
+            TensorKind::Db(l) => stack(l, &|lt| &lt.db)?,
+            TensorKind::DbRem(l) => stack(l, &|lt| &lt.dbr)?,
+            TensorKind::Planes { value, bits, offset } => {
+                truncated_planes(tables.get(value).ok_or(ProveError::Params("planes before value"))?, bits, offset)
+            }
+        };
+        tables.push(table);
+    }
+    let mut comms = Vec::with_capacity(tables.len());
+    let mut proof_tensors = Vec::new();
+    for (i, (table, kind)) in tables.iter().zip(&layout.kinds).enumerate() {
+        let c = commit_tensor(gens, &layout.set, i, table)?;
+        if kind.is_proof_tensor() {
+            proof_tensors.push(c.clone());
+        }
+        comms.push(c);
+    }
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, &statement);
-    let mut padding = Vec::with_capacity(nl + 2 * batches.len());
-    for l in 0..nl {
-        let (real, logs) = ((pd.dims[l], pd.dims[l + 1]), (d[l], d[l + 1]));
-        padding.push(prove_zero_padding(gens, &mut t, &w0.layers[l].w, &statement.w_initial[l], real, logs, rng)?);
-    }
-    for l in 0..nl {
-        if let (Some(b), Some(bc)) = (w0.layers[l].b.as_ref(), statement.b_initial[l].as_ref()) {
-            padding.push(prove_zero_padding(gens, &mut t, b, bc, (1, pd.dims[l + 1]), (0, d[l + 1]), rng)?);
-        }
-    }
-    let ones_table = vec![1i64; 1usize << lb];
-    let ones = commit(lb, &ones_table)?;
-    for (b, (cx, cy)) in batches.iter().zip(&statement.data) {
-        padding.push(prove_zero_padding(gens, &mut t, &b.x, cx, (pd.batch, pd.dims[0]), (lb, d[0]), rng)?);
-        padding.push(prove_zero_padding(gens, &mut t, &b.y, cy, (pd.batch, pd.dims[nl]), (lb, d[nl]), rng)?);
-    }
-    let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
-    let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
-    let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
-    let mut steps = Vec::with_capacity(traces.len());
-    let mut w_cur: Vec<HyraxCommitment> = statement.w_initial.clone();
-    let mut b_cur: Vec<Option<HyraxCommitment>> = statement.b_initial.clone();
-    let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: q };
-    for (ti, tr) in traces.iter().enumerate() {
-        let last_step = ti + 1 == traces.len();
-        let mut layers = Vec::with_capacity(nl);
-        for (l, lt) in tr.layers.iter().enumerate() {
-            let n_out = lb + dim(l + 1)?;
-            let n_in = lb + dim(l)?;
-            let w_next = if last_step {
-                None
-            } else {
-                let nw = traces.get(ti + 1).and_then(|n| n.layers.get(l)).ok_or(ProveError::Params("trace"))?;
-                Some(commit(w_vars(l)?, &nw.w_before.w)?)
-            };
-            layers.push(LayerCommitments {
-                zq: commit(n_out, &lt.zq)?,
-                rem: commit(n_out, &lt.zr)?,
-                act: if l + 1 < nl { Some(commit(n_out, &lt.a_out)?) } else { None },
-                g: commit(n_out, &lt.g)?,
-                gaq: if l > 0 { Some(commit(n_in, &lt.gaq)?) } else { None },
-                gar: if l > 0 { Some(commit(n_in, &lt.gar)?) } else { None },
-                dw: commit(w_vars(l)?, &lt.dw)?,
-                dwr: commit(w_vars(l)?, &lt.dwr)?,
-                w_next,
-                db: if lt.db.is_empty() { None } else { Some(commit(dim(l + 1)?, &lt.db)?) },
-                dbr: if lt.dbr.is_empty() { None } else { Some(commit(dim(l + 1)?, &lt.dbr)?) },
-                b_next: match (last_step, lt.w_before.b.is_some()) {
-                    (false, true) => {
-                        let nb = traces.get(ti + 1).and_then(|n| n.layers.get(l)).and_then(|n| n.w_before.b.as_ref());
-                        Some(commit(dim(l + 1)?, nb.ok_or(ProveError::Params("trace"))?)?)
-                    }
-                    _ => None,
-                },
-            });
-        }
-        absorb_step(&mut t, &layers);
-        let (x_t, y_t) = statement.data.get(ti).ok_or(ProveError::Params("data"))?;
-        let mut inputs: Vec<&HyraxCommitment> = vec![x_t];
-        inputs.extend(layers.iter().filter_map(|lc| lc.act.as_ref()));
-        // Forward.
-        let mut forward = Vec::with_capacity(nl);
-        let mut planes = Vec::with_capacity(nl);
-        for (l, (lt, lc)) in tr.layers.iter().zip(&layers).enumerate() {
-            let hidden = l + 1 < nl;
-            let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: dim(l)?, lk: dim(l + 1)? };
-            let comms = RescaledMatmulCommitments {
-                x: inputs[l].clone(),
-                y: w_cur[l].clone(),
-                cq: lc.zq.clone(),
-                rem: lc.rem.clone(),
-                out: lc.act.clone(),
-                bias: b_cur[l].clone(),
-            };
-            let wit = RescaledMatmulWitness {
-                x: lt.a_in.clone(),
-                y: lt.w_before.w.clone(),
-                cq: lt.zq.clone(),
-                rem: lt.zr.clone(),
-                out: hidden.then(|| lt.a_out.clone()),
-                bias: lt.w_before.b.clone(),
-            };
-            let mask = if hidden { MaskKind::OwnSign } else { MaskKind::None };
-            let (p, pl) = prove_rescaled_matmul(gens, &mut t, shape, resc, mask, &wit, &comms, None, rng)?;
-            forward.push(p);
-            planes.push(pl);
-        }
-        // Loss gradient.
-        let (lt_last, lc_last) = (&tr.layers[nl - 1], &layers[nl - 1]);
-        let batch = batches.get(ti).ok_or(ProveError::Params("batch"))?;
-        let loss = prove_linear(
-            gens,
-            &mut t,
-            lb + dim(nl)?,
-            &[&lt_last.g, &lt_last.zq, &batch.y],
-            &[&lc_last.g, &lc_last.zq, y_t],
-            rng,
-        )?;
-        // Backward.
-        let mut backward = Vec::with_capacity(nl.saturating_sub(1));
-        for l in (1..nl).rev() {
-            let (lt, lc, prev) = (&tr.layers[l], &layers[l], &layers[l - 1]);
-            let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dim(l + 1)?, lk: dim(l)? };
-            let comms = RescaledMatmulCommitments {
-                x: lc.g.clone(),
-                y: w_cur[l].clone(),
-                cq: lc.gaq.clone().ok_or(ProveError::Params("GA'"))?,
-                rem: lc.gar.clone().ok_or(ProveError::Params("GA' remainders"))?,
-                out: Some(prev.g.clone()),
-                bias: None,
-            };
-            let wit = RescaledMatmulWitness {
-                x: lt.g.clone(),
-                y: lt.w_before.w.clone(),
-                cq: lt.gaq.clone(),
-                rem: lt.gar.clone(),
-                out: Some(tr.layers[l - 1].g.clone()),
-                bias: None,
-            };
-            let ext = ExternalPlanes { planes: &planes[l - 1], commitment: &forward[l - 1].cq_range.bits };
-            let mask = MaskKind::External { plane: q - 1, plane_vars: plane_vars(q) };
-            let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, resc, mask, &wit, &comms, Some(&ext), rng)?;
-            backward.push(p);
-        }
-        // Updates and the weight chain.
-        let mut update = Vec::with_capacity(nl);
-        let mut weights = Vec::with_capacity(nl);
-        let mut next = Vec::with_capacity(nl);
-        for (l, (lt, lc)) in tr.layers.iter().zip(&layers).enumerate() {
-            let shape = MatmulShape { form: MatmulForm::TN, li: dim(l)?, lj: lb, lk: dim(l + 1)? };
-            let comms = RescaledMatmulCommitments {
-                x: inputs[l].clone(),
-                y: lc.g.clone(),
-                cq: lc.dw.clone(),
-                rem: lc.dwr.clone(),
-                out: None,
-                bias: None,
-            };
-            let wit = RescaledMatmulWitness {
-                x: lt.a_in.clone(),
-                y: lt.g.clone(),
-                cq: lt.dw.clone(),
-                rem: lt.dwr.clone(),
-                out: None,
-                bias: None,
-            };
-            let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, upd, MaskKind::None, &wit, &comms, None, rng)?;
-            update.push(p);
-            let (w_next_c, w_next_v) = match lc.w_next.as_ref() {
-                Some(c) => (c.clone(), &traces[ti + 1].layers[l].w_before.w),
-                None => (statement.w_final[l].clone(), &w_final.layers[l].w),
-            };
-            let lp = prove_linear(
-                gens,
-                &mut t,
-                w_vars(l)?,
-                &[w_next_v, &lt.w_before.w, &lt.dw],
-                &[&w_next_c, &w_cur[l], &lc.dw],
-                rng,
-            )?;
-            weights.push(lp);
-            next.push(w_next_c);
-        }
-        // Bias updates and the bias chain.
-        let mut bias_update = Vec::with_capacity(nl);
-        let mut bias_chain = Vec::with_capacity(nl);
-        let mut b_next_all = Vec::with_capacity(nl);
-        for (l, (lt, lc)) in tr.layers.iter().zip(&layers).enumerate() {
-            let (Some(db), Some(dbr), Some(b_now)) = (lc.db.as_ref(), lc.dbr.as_ref(), b_cur[l].as_ref()) else {
-                bias_update.push(None);
-                bias_chain.push(None);
-                b_next_all.push(None);
-                continue;
-            };
-            let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dim(l + 1)? };
-            let comms = RescaledMatmulCommitments {
-                x: ones.clone(),
-                y: lc.g.clone(),
-                cq: db.clone(),
-                rem: dbr.clone(),
-                out: None,
-                bias: None,
-            };
-            let wit = RescaledMatmulWitness {
-                x: ones_table.clone(),
-                y: lt.g.clone(),
-                cq: lt.db.clone(),
-                rem: lt.dbr.clone(),
-                out: None,
-                bias: None,
-            };
-            let (p, _) = prove_rescaled_matmul(gens, &mut t, shape, bias_upd, MaskKind::None, &wit, &comms, None, rng)?;
-            bias_update.push(Some(p));
-            let (b_new_c, b_new_v) = match lc.b_next.as_ref() {
-                Some(c) => (c.clone(), traces[ti + 1].layers[l].w_before.b.as_ref()),
-                None => (
-                    statement.b_final[l].clone().ok_or(ProveError::Params("final bias"))?,
-                    w_final.layers[l].b.as_ref(),
-                ),
-            };
-            let b_new_v = b_new_v.ok_or(ProveError::Params("bias values"))?;
-            let b_now_v = lt.w_before.b.as_ref().ok_or(ProveError::Params("bias values"))?;
-            let lp = prove_linear(gens, &mut t, dim(l + 1)?, &[b_new_v, b_now_v, &lt.db], &[&b_new_c, b_now, db], rng)?;
-            bias_chain.push(Some(lp));
-            b_next_all.push(Some(b_new_c));
-        }
-        w_cur = next;
-        b_cur = b_next_all;
-        steps.push(StepProof { layers, forward, loss, backward, update, weights, bias_update, bias_chain });
-    }
-    Ok((statement, TrainingProof { padding, steps }))
-}
-
-/// Prove that `table` (a `2^row_vars x 2^col_vars` row-major matrix committed in
-/// `comm`) is zero outside its top-left `rows x cols` block.
-pub fn prove_zero_padding<R: RngCore + CryptoRng>(
-    gens: &HyraxGenerators,
-    t: &mut Transcript,
-    table: &[i64],
-    comm: &HyraxCommitment,
-    (rows, cols): (usize, usize),
-    (row_vars, col_vars): (usize, usize),
-    rng: &mut R,
-) -> Result<zkdl_circuit::gadgets::ZeroPaddingProof, ProveError> {
-    use ark_ff::One;
-    let n = row_vars + col_vars;
-    let rho = t.challenge_scalars(labels::PADDING_RHO, n);
-    let pad = zkdl_circuit::gadgets::padding_indicator(rows, cols, row_vars, col_vars);
-    let tf = fr_vec_from_i64(table);
-    let mle = |v: Vec<Fr>| zkdl_core::mle::DenseMle::new(v).map_err(|_| ProveError::Params("table size"));
-    let mut inst =
-        zkdl_core::sumcheck::ProductSum::new(vec![mle(pad)?, mle(tf.clone())?], vec![(Fr::one(), vec![0, 1])])?
-            .with_eq(&rho)?;
-    let claim = inst.sum();
-    let (sumcheck, r) = zkdl_core::sumcheck::prove(&mut inst, claim, t)?;
-    let value = pcs::evaluate_table(&tf, &r);
-    t.append_scalar(labels::PADDING_CLAIM, &value);
-    let (_, opening) = pcs::open(gens, n, &tf, None, comm, &r, t, rng)?;
-    Ok(zkdl_circuit::gadgets::ZeroPaddingProof { sumcheck, value, opening })
+    let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();
+    let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
+    let relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng)?;
+    Ok((statement, TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations }))
 }

@@ -6,10 +6,10 @@
 
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod matmul;
-pub mod range;
+pub mod relations;
 pub mod training;
 
+pub use relations::verify_relations;
 pub use training::verify;
 
 use thiserror::Error;

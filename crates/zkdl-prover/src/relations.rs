@@ -1,0 +1,383 @@
+//! Prover of the aggregated relation system (`zkdl_circuit::relations`): the same
+//! phases as `zkdl_verifier::relations`, in the same transcript order.
+
+use ark_ff::{One, Zero};
+use ark_std::rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use thiserror::Error;
+use zkdl_circuit::gadgets::{padding_indicator, plane_vars, MAX_RANGE_BITS};
+use zkdl_circuit::relations::{
+    absorb_relations, claims_by_tensor, opening_groups, weights_table, OpeningProof, RelationProof, RelationSet,
+};
+use zkdl_core::field::{fr_from_i64, Fr};
+use zkdl_core::mle::{eq_table, DenseMle};
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
+use zkdl_core::sumcheck::{self, ProductSum, SumcheckInstance};
+use zkdl_core::transcript::{labels, Transcript};
+
+/// Errors of the prover.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ProveError {
+    #[error("value {value} at index {index} plus offset is outside [0, 2^{bits})")]
+    OutOfRange { index: usize, value: i64, bits: u32 },
+    #[error("bad parameters: {0}")]
+    Params(&'static str),
+    #[error("commitment: {0}")]
+    Pcs(#[from] zkdl_core::PcsError),
+    #[error("sumcheck: {0}")]
+    Sumcheck(#[from] zkdl_core::SumcheckError),
+}
+
+/// Bit planes of `values[x] + offset`, stacked: entry `j * 2^n + x` is bit `j`,
+/// for `2^plane_vars(k)` planes (planes `>= k` zero). Refuses values out of range.
+pub fn bit_planes(values: &[i64], k: u32, offset: i64) -> Result<Vec<i64>, ProveError> {
+    if k == 0 || k > MAX_RANGE_BITS {
+        return Err(ProveError::Params("range bit width out of 1..=62"));
+    }
+    for (x, &v) in values.iter().enumerate() {
+        let u = v as i128 + offset as i128;
+        if u < 0 || u >= 1i128 << k {
+            return Err(ProveError::OutOfRange { index: x, value: v, bits: k });
+        }
+    }
+    Ok(truncated_planes(values, k, offset))
+}
+
+/// The low `k` bits of `values[x] + offset` as stacked planes, without a range check
+/// (for an honest witness the same as [`bit_planes`]; cheating-prover tests use it).
+#[doc(hidden)]
+pub fn truncated_planes(values: &[i64], k: u32, offset: i64) -> Vec<i64> {
+    let len = values.len();
+    let k = k.min(MAX_RANGE_BITS);
+    let mut out = vec![0i64; len << plane_vars(k)];
+    out.par_chunks_mut(len.max(1)).take(k as usize).enumerate().for_each(|(j, plane)| {
+        for (o, &v) in plane.iter_mut().zip(values) {
+            *o = (((v as i128 + offset as i128) >> j) & 1) as i64;
+        }
+    });
+    out
+}
+
+/// Commit to a tensor of `set` (its declared split); 0/1 tables take the bit path.
+pub fn commit_tensor(
+    gens: &HyraxGenerators,
+    set: &RelationSet,
+    i: usize,
+    table: &[i64],
+) -> Result<HyraxCommitment, ProveError> {
+    let d = set.tensors.get(i).ok_or(ProveError::Params("tensor index"))?;
+    if table.par_iter().all(|&b| b == 0 || b == 1) {
+        let bits: Vec<bool> = table.par_iter().map(|&b| b == 1).collect();
+        Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Bits(&bits), None, &CpuMsm)?)
+    } else {
+        Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None, &CpuMsm)?)
+    }
+}
+
+fn frs(v: &[i64]) -> Vec<Fr> {
+    v.par_iter().map(|&x| fr_from_i64(x)).collect()
+}
+
+fn mle(v: Vec<Fr>) -> Result<DenseMle, ProveError> {
+    DenseMle::new(v).map_err(|_| ProveError::Params("table size"))
+}
+
+fn eval(table: &[Fr], point: &[Fr]) -> Fr {
+    pcs::evaluate_table(table, point)
+}
+
+/// Runs one phase's batched sumcheck (nothing when `insts` is empty); returns the
+/// sumcheck proof and each instance's point.
+fn run_phase(
+    t: &mut Transcript,
+    insts: &mut [ProductSum],
+    claims: &[Fr],
+) -> Result<(zkdl_core::sumcheck::SumcheckProof, Vec<Vec<Fr>>), ProveError> {
+    if insts.is_empty() {
+        return Ok((Default::default(), Vec::new()));
+    }
+    let mut refs: Vec<&mut dyn SumcheckInstance> = insts.iter_mut().map(|i| i as &mut dyn SumcheckInstance).collect();
+    let (proof, point) = sumcheck::prove_batched(&mut refs, claims, t)?;
+    let points = insts.iter().map(|i| point[point.len() - i.num_vars()..].to_vec()).collect();
+    Ok((proof, points))
+}
+
+fn final_eval(inst: &ProductSum, k: usize) -> Fr {
+    inst.final_evals().get(k).copied().unwrap_or_else(Fr::zero)
+}
+
+struct Claims(Vec<(usize, Vec<Fr>, Fr)>);
+
+impl Claims {
+    fn push(&mut self, tensor: usize, point: Vec<Fr>, value: Fr) {
+        self.0.push((tensor, point, value));
+    }
+}
+
+/// Prove every relation of `set` over `tables` (one per declared tensor, committed in
+/// `comms`). The transcript must hold what the verifier's holds at this point.
+pub fn prove_relations<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    set: &RelationSet,
+    tables: &[&[i64]],
+    comms: &[&HyraxCommitment],
+    rng: &mut R,
+) -> Result<RelationProof, ProveError> {
+    set.validate().map_err(ProveError::Params)?;
+    if tables.len() != set.tensors.len() || comms.len() != set.tensors.len() {
+        return Err(ProveError::Params("one table and commitment per tensor"));
+    }
+    for (tab, d) in tables.iter().zip(&set.tensors) {
+        if tab.len() != 1usize << d.vars {
+            return Err(ProveError::Params("table length does not match its declaration"));
+        }
+    }
+    absorb_relations(t, set, comms);
+    let f: Vec<Vec<Fr>> = tables.iter().map(|tab| frs(tab)).collect();
+    let mut claims = Claims(Vec::new());
+    let mut proof = RelationProof::default();
+
+    // 1. Range booleanity.
+    let mut insts = Vec::with_capacity(set.ranges.len());
+    for r in &set.ranges {
+        let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[r.planes].vars);
+        let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
+        insts.push(ProductSum::new(vec![mle(f[r.planes].clone())?], terms)?.with_eq(&rho)?);
+    }
+    let zeros = vec![Fr::zero(); insts.len()];
+    let (sc, points) = run_phase(t, &mut insts, &zeros)?;
+    proof.booleanity.sumcheck = sc;
+    for ((r, inst), pt) in set.ranges.iter().zip(&insts).zip(points) {
+        let b = final_eval(inst, 0);
+        proof.booleanity.post.push(b);
+        claims.push(r.planes, pt, b);
+    }
+    if !set.ranges.is_empty() {
+        t.append_scalars(labels::RELATIONS_POST, &proof.booleanity.post);
+    }
+
+    // 2. Range recomposition.
+    let mut r2s = Vec::with_capacity(set.ranges.len());
+    for r in &set.ranges {
+        r2s.push(t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[r.value].vars));
+    }
+    let mut insts = Vec::with_capacity(set.ranges.len());
+    let mut sums = Vec::with_capacity(set.ranges.len());
+    for (r, r2) in set.ranges.iter().zip(&r2s) {
+        let v = eval(&f[r.value], r2);
+        proof.recomposition.pre.push(v);
+        claims.push(r.value, r2.clone(), v);
+        sums.push(v + r.offset_fr());
+        let e2 = eq_table(r2);
+        let len = e2.len();
+        let planes = &f[r.planes];
+        let fj: Vec<Fr> = (0..1usize << plane_vars(r.bits))
+            .into_par_iter()
+            .map(|j| planes[j * len..(j + 1) * len].iter().zip(&e2).map(|(b, e)| *b * e).sum())
+            .collect();
+        let terms = vec![(Fr::one(), vec![0, 1])];
+        insts.push(ProductSum::new(vec![mle(weights_table(r.bits))?, mle(fj)?], terms)?);
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &proof.recomposition.pre);
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.recomposition.sumcheck = sc;
+    for (((r, r2), inst), pt) in set.ranges.iter().zip(&r2s).zip(&insts).zip(points) {
+        let b = final_eval(inst, 1);
+        proof.recomposition.post.push(b);
+        claims.push(r.planes, r2.iter().chain(&pt).copied().collect(), b);
+    }
+    if !set.ranges.is_empty() {
+        t.append_scalars(labels::RELATIONS_POST, &proof.recomposition.post);
+    }
+
+    // 3. Rescaled matmuls.
+    let mut rs = Vec::with_capacity(set.matmuls.len());
+    for m in &set.matmuls {
+        rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
+    }
+    let mut insts = Vec::with_capacity(set.matmuls.len());
+    let mut sums = Vec::with_capacity(set.matmuls.len());
+    for (m, r) in set.matmuls.iter().zip(&rs) {
+        let (cq, rem) = (eval(&f[m.cq], r), eval(&f[m.rem], r));
+        proof.matmul.pre.extend([cq, rem]);
+        claims.push(m.cq, r.clone(), cq);
+        claims.push(m.rem, r.clone(), rem);
+        let bias = match m.bias {
+            Some(b) => {
+                let bp = m.bias_point(r).ok_or(ProveError::Params("matmul point"))?;
+                let v = eval(&f[b], &bp);
+                proof.matmul.pre.push(v);
+                claims.push(b, bp, v);
+                Some(v)
+            }
+            None => None,
+        };
+        sums.push(m.product_claim(cq, rem, bias).ok_or(ProveError::Params("rescaling parameters"))?);
+        let (rk, ri, rt) = m.split_r(r).ok_or(ProveError::Params("matmul point"))?;
+        let s = m.shape;
+        let (ni, nj, nk) = (1usize << s.li, 1usize << s.lj, 1usize << s.lk);
+        let (e_i, e_k, e_t) = (eq_table(ri), eq_table(rk), eq_table(rt));
+        let (x, y) = (&tables[m.x], &tables[m.y]);
+        let (xs, ys) = (ni * nj, nj * nk);
+        let fx: Vec<Fr> = (0..nj << m.tau)
+            .into_par_iter()
+            .map(|tj| {
+                let (ti, j) = (tj / nj, tj % nj);
+                let base = &x[ti * xs..(ti + 1) * xs];
+                (0..ni).map(|i| e_i[i] * fr_from_i64(base[s.x_index(i, j)])).sum()
+            })
+            .collect();
+        let fy: Vec<Fr> = (0..nj << m.tau)
+            .into_par_iter()
+            .map(|tj| {
+                let (ti, j) = (tj / nj, tj % nj);
+                let base = &y[ti * ys..(ti + 1) * ys];
+                (0..nk).map(|k| e_k[k] * fr_from_i64(base[s.y_index(j, k)])).sum()
+            })
+            .collect();
+        let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
+        insts.push(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?);
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &proof.matmul.pre);
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.matmul.sumcheck = sc;
+    for (((m, r), inst), rho) in set.matmuls.iter().zip(&rs).zip(&insts).zip(points) {
+        let (xv, yv) = (final_eval(inst, 0), final_eval(inst, 1));
+        proof.matmul.post.extend([xv, yv]);
+        let (xp, yp) = m.operand_points(r, &rho).ok_or(ProveError::Params("matmul point"))?;
+        claims.push(m.x, xp, xv);
+        claims.push(m.y, yp, yv);
+    }
+    if !set.matmuls.is_empty() {
+        t.append_scalars(labels::RELATIONS_POST, &proof.matmul.post);
+    }
+
+    // 4. Masks.
+    let mut rrs = Vec::with_capacity(set.masks.len());
+    for m in &set.masks {
+        rrs.push(t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[m.cq].vars));
+    }
+    let mut insts = Vec::with_capacity(set.masks.len());
+    for (m, rr) in set.masks.iter().zip(&rrs) {
+        let out = eval(&f[m.out], rr);
+        proof.mask.pre.push(out);
+        claims.push(m.out, rr.clone(), out);
+        let len = 1usize << rr.len();
+        let p0 = m.plane as usize * len;
+        let sign = f[m.planes][p0..p0 + len].to_vec();
+        let terms = vec![(Fr::one(), vec![0, 1])];
+        insts.push(ProductSum::new(vec![mle(sign)?, mle(f[m.cq].clone())?], terms)?.with_eq(rr)?);
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &proof.mask.pre);
+    let sums = proof.mask.pre.clone();
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.mask.sumcheck = sc;
+    for ((m, inst), r4) in set.masks.iter().zip(&insts).zip(points) {
+        let (s, c) = (final_eval(inst, 0), final_eval(inst, 1));
+        proof.mask.post.extend([s, c]);
+        let pv = set.tensors[m.planes].vars - r4.len();
+        claims.push(m.planes, m.sign_point(&r4, pv), s);
+        claims.push(m.cq, r4, c);
+    }
+    if !set.masks.is_empty() {
+        t.append_scalars(labels::RELATIONS_POST, &proof.mask.post);
+    }
+
+    // 5. Linear relations.
+    let mut points = Vec::with_capacity(set.linears.len());
+    for l in &set.linears {
+        let n = l.terms.first().map_or(0, |(i, _)| set.tensors[*i].vars);
+        points.push(t.challenge_scalars(labels::RELATIONS_POINT, n));
+    }
+    for (l, r) in set.linears.iter().zip(&points) {
+        for (i, _) in &l.terms {
+            let v = eval(&f[*i], r);
+            proof.linear.push(v);
+            claims.push(*i, r.clone(), v);
+        }
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &proof.linear);
+
+    // 6. Zero padding.
+    let mut insts = Vec::with_capacity(set.paddings.len());
+    for p in &set.paddings {
+        let n = set.tensors[p.tensor].vars;
+        let rho = t.challenge_scalars(labels::RELATIONS_POINT, n);
+        let local = padding_indicator(p.rows, p.cols, p.row_vars, p.col_vars);
+        let ind: Vec<Fr> = local.iter().copied().cycle().take(1usize << n).collect();
+        let terms = vec![(Fr::one(), vec![0, 1])];
+        insts.push(ProductSum::new(vec![mle(ind)?, mle(f[p.tensor].clone())?], terms)?.with_eq(&rho)?);
+    }
+    let zeros = vec![Fr::zero(); insts.len()];
+    let (sc, points) = run_phase(t, &mut insts, &zeros)?;
+    proof.padding.sumcheck = sc;
+    for ((p, inst), r) in set.paddings.iter().zip(&insts).zip(points) {
+        let v = final_eval(inst, 1);
+        proof.padding.post.push(v);
+        claims.push(p.tensor, r, v);
+    }
+    if !set.paddings.is_empty() {
+        t.append_scalars(labels::RELATIONS_POST, &proof.padding.post);
+    }
+
+    // 7. Claim reduction and openings.
+    proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng)?;
+    Ok(proof)
+}
+
+fn prove_claims<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    set: &RelationSet,
+    f: &[Vec<Fr>],
+    comms: &[&HyraxCommitment],
+    claims: &[(usize, Vec<Fr>, Fr)],
+    rng: &mut R,
+) -> Result<OpeningProof, ProveError> {
+    let tensors: Vec<usize> = claims.iter().map(|c| c.0).collect();
+    let claimed = claims_by_tensor(&tensors, set.tensors.len());
+    t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
+    let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
+    let mut insts = Vec::with_capacity(claimed.len());
+    let mut sums = Vec::with_capacity(claimed.len());
+    for (tensor, ks) in &claimed {
+        let n = set.tensors[*tensor].vars;
+        let mut e = vec![Fr::zero(); 1usize << n];
+        let mut sum = Fr::zero();
+        for &k in ks {
+            let (_, point, value) = &claims[k];
+            sum += alpha[k] * value;
+            let ek = eq_table(point);
+            e.par_iter_mut().zip(&ek).for_each(|(a, b)| *a += alpha[k] * b);
+        }
+        sums.push(sum);
+        insts.push(ProductSum::new(vec![mle(f[*tensor].clone())?, mle(e)?], vec![(Fr::one(), vec![0, 1])])?);
+    }
+    let mut proof = OpeningProof::default();
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.reduction.sumcheck = sc;
+    proof.reduction.post = insts.iter().map(|i| final_eval(i, 0)).collect();
+    if claimed.is_empty() {
+        return Ok(proof);
+    }
+    t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
+    for (decl, members) in opening_groups(set, &claimed) {
+        let beta = if members.len() == 1 {
+            vec![Fr::one()]
+        } else {
+            t.challenge_scalars(labels::RELATIONS_BETA, members.len())
+        };
+        let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
+        let point = &points[members[0]];
+        let tabs: Vec<&[Fr]> = ids.iter().map(|&i| f[i].as_slice()).collect();
+        let table = if let [single] = tabs.as_slice() { single.to_vec() } else { pcs::combine_tables(&tabs, &beta) };
+        let parts: Vec<(&HyraxCommitment, Fr)> = ids.iter().zip(&beta).map(|(&i, b)| (comms[i], *b)).collect();
+        let comm = pcs::CommitmentRef::Combination(&parts);
+        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, &table, None, comm, point, t, rng)?;
+        proof.openings.push(opening);
+    }
+    Ok(proof)
+}
