@@ -36,14 +36,16 @@ fn trace() -> StepTrace {
     train::train_traced(&spec, &w0, &[batch]).unwrap().1.remove(0)
 }
 
+/// (planes tensor, value tensor, bits, offset, explicit planes)
+type PlanesSpec = (usize, usize, u32, i64, Option<Vec<i64>>);
+
 /// A relation set with its tables; bit planes are derived from their value tables
 /// when the case runs (after a test has mutated the values) unless set explicitly.
 #[derive(Clone, Default)]
 struct Case {
     set: RelationSet,
     tables: Vec<Vec<i64>>,
-    /// (planes tensor, value tensor, bits, offset, explicit planes)
-    planes: Vec<(usize, usize, u32, i64, Option<Vec<i64>>)>,
+    planes: Vec<PlanesSpec>,
 }
 
 impl Case {
