@@ -6,4 +6,5 @@ pub use zkdl_core as core;
 pub use zkdl_prover as prover;
 pub use zkdl_verifier as verifier;
 
+pub mod cli;
 pub mod demo;

@@ -6,10 +6,12 @@
 //! exact circuit, the aggregated relation system ([`relations`]) and the layout of
 //! the training proof over it ([`proof::training_layout`]).
 
+pub mod file;
 pub mod gadgets;
 pub mod proof;
 pub mod relations;
 pub mod spec;
+mod toml_spec;
 
 pub use gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};

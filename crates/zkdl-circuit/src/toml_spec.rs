@@ -1,0 +1,178 @@
+//! Circuit files (`circuits/*.toml`): the user-editable form of a [`CircuitSpec`].
+//!
+//! ```toml
+//! name = "tiny"
+//! [model]
+//! input = 16
+//! layers = [
+//!   { width = 16, activation = "relu", bias = false },
+//!   { width = 4, activation = "identity", bias = false },
+//! ]
+//! [fixed]
+//! frac_bits = 16
+//! total_bits = 32
+//! [train]
+//! lr_mantissa = 1
+//! lr_shift = 8
+//! batch = 8
+//! steps = 2
+//! loss = "mse"
+//! ```
+//!
+//! Unknown keys and wrong types are errors naming the key (with line and column); the
+//! parsed spec is then validated ([`CircuitSpec::validate`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    name: String,
+    model: Model,
+    #[serde(default)]
+    fixed: Option<Fixed>,
+    train: Train,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Model {
+    input: usize,
+    layers: Vec<Layer>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layer {
+    width: usize,
+    activation: Act,
+    #[serde(default)]
+    bias: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Act {
+    Relu,
+    Identity,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixed {
+    frac_bits: u32,
+    total_bits: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Train {
+    lr_mantissa: u64,
+    lr_shift: u32,
+    batch: usize,
+    steps: usize,
+    #[serde(default = "mse")]
+    loss: LossName,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LossName {
+    Mse,
+}
+
+fn mse() -> LossName {
+    LossName::Mse
+}
+
+impl CircuitSpec {
+    /// Parse and validate a circuit file's text.
+    pub fn from_toml_str(text: &str) -> Result<CircuitSpec, SpecError> {
+        let f: File = toml::from_str(text)
+            .map_err(|e| SpecError::Invalid { field: "toml", reason: e.to_string().trim().replace('\n', " ") })?;
+        let fixed = f.fixed.unwrap_or(Fixed { frac_bits: 16, total_bits: 32 });
+        let spec = CircuitSpec {
+            name: f.name,
+            model: ModelSpec {
+                input_dim: f.model.input,
+                layers: f
+                    .model
+                    .layers
+                    .iter()
+                    .map(|l| LayerSpec {
+                        width: l.width,
+                        activation: match l.activation {
+                            Act::Relu => Activation::Relu,
+                            Act::Identity => Activation::Identity,
+                        },
+                        bias: l.bias,
+                    })
+                    .collect(),
+            },
+            fixed: FixedSpec { frac_bits: fixed.frac_bits, total_bits: fixed.total_bits },
+            train: TrainSpec {
+                lr_mantissa: f.train.lr_mantissa,
+                lr_shift: f.train.lr_shift,
+                batch: f.train.batch,
+                steps: f.train.steps,
+                loss: match f.train.loss {
+                    LossName::Mse => Loss::Mse,
+                },
+            },
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// The circuit as circuit-file text (parses back to an equal spec).
+    pub fn to_toml_string(&self) -> String {
+        let f = File {
+            name: self.name.clone(),
+            model: Model {
+                input: self.model.input_dim,
+                layers: self
+                    .model
+                    .layers
+                    .iter()
+                    .map(|l| Layer {
+                        width: l.width,
+                        activation: match l.activation {
+                            Activation::Relu => Act::Relu,
+                            Activation::Identity => Act::Identity,
+                        },
+                        bias: l.bias,
+                    })
+                    .collect(),
+            },
+            fixed: Some(Fixed { frac_bits: self.fixed.frac_bits, total_bits: self.fixed.total_bits }),
+            train: Train {
+                lr_mantissa: self.train.lr_mantissa,
+                lr_shift: self.train.lr_shift,
+                batch: self.train.batch,
+                steps: self.train.steps,
+                loss: LossName::Mse,
+            },
+        };
+        toml::to_string(&f).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn round_trip_and_errors() {
+        let spec = CircuitSpec::mlp("t", 16, &[16, 8], 4, true, 8, 3);
+        let text = spec.to_toml_string();
+        assert_eq!(CircuitSpec::from_toml_str(&text).unwrap(), spec);
+        let err = |t: &str| CircuitSpec::from_toml_str(t).unwrap_err().to_string();
+        assert!(err(&text.replace("lr_shift", "lr_shfit")).contains("lr_shfit"), "unknown key");
+        assert!(err(&text.replace("batch = 8", "batch = \"eight\"")).contains("batch"), "wrong type");
+        assert!(err(&text.replace("batch = 8", "batch = 0")).contains("batch"), "impossible shape");
+        assert!(err("").contains("missing field"));
+    }
+}
