@@ -1,6 +1,19 @@
 //! zkdl: zero-knowledge proofs of neural-network training.
 //!
 //! This facade re-exports the workspace crates; the `zkdl` binary is the CLI.
+//!
+//! Verifying a proof file from Rust takes three lines:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let bytes = std::fs::read("proof.zkdl")?;
+//! let f = zkdl::circuit::file::ProofFile::from_bytes(&bytes)?;
+//! zkdl::verifier::verify(&f.spec, &f.statement, &f.proof)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! (`examples/verify_file.rs` is the same as a program.)
 pub use zkdl_circuit as circuit;
 pub use zkdl_core as core;
 pub use zkdl_prover as prover;

@@ -8,8 +8,43 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "zkdl", version, about = "Zero-knowledge proofs of neural-network training")]
 struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Circuit and data options of `train` and `prove`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Circuit file (default: the built-in circuits/tiny.toml).
+    #[arg(long)]
+    circuit: Option<PathBuf>,
+    /// Data: `synthetic`, `mnist:DIR`, `uci:DIR` or `csv:FILE`.
+    #[arg(long, default_value = "synthetic")]
+    data: String,
+    /// Target column of `csv:` data.
+    #[arg(long)]
+    target: Option<String>,
+    /// Number of SGD steps (default: the circuit's).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    steps: Option<u64>,
+    /// Seed of the initial weights (and of synthetic data).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl RunArgs {
+    fn options(&self) -> zkdl::cli::RunOptions<'_> {
+        zkdl::cli::RunOptions {
+            circuit: self.circuit.as_deref(),
+            data: &self.data,
+            target: self.target.as_deref(),
+            steps: self.steps.map(|s| s as usize),
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -23,22 +58,21 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Plain fixed-point training: loss per step, test accuracy or RMSE at the end.
+    Train {
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Train in fixed point, prove the training, write the proof file.
     Prove {
-        /// Circuit file (default: the built-in circuits/tiny.toml).
-        #[arg(long)]
-        circuit: Option<PathBuf>,
-        /// Data: `synthetic` or `mnist:DIR`.
-        #[arg(long, default_value = "synthetic")]
-        data: String,
-        /// Number of SGD steps (default: the circuit's).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
-        steps: Option<u64>,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        run: RunArgs,
         /// Output file.
         #[arg(long, default_value = "proof.zkdl")]
         out: PathBuf,
+        /// Also write the trained weights (safetensors, float32).
+        #[arg(long)]
+        weights_out: Option<PathBuf>,
     },
     /// Verify a proof file: exit 0 accepted, 1 rejected, 2 bad input.
     Verify {
@@ -61,13 +95,22 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+            return fail(format!("--threads {n}: {e}"));
+        }
+    }
     match cli.command {
         Command::Demo { steps, seed } => {
             zkdl::demo::run(steps as usize, seed).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Prove { circuit, data, steps, seed, out } => {
-            zkdl::cli::prove(circuit.as_deref(), &data, steps.map(|s| s as usize), seed, &out)
-                .map_or_else(fail, |()| ExitCode::SUCCESS)
+        Command::Train { run } => zkdl::cli::train_cmd(&run.options()).map_or_else(fail, |()| ExitCode::SUCCESS),
+        Command::Prove { run, out, weights_out } => {
+            zkdl::cli::prove(&run.options(), &out, weights_out.as_deref()).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Verify { file, json } => match zkdl::cli::verify(&file, json) {
             Ok(true) => ExitCode::SUCCESS,

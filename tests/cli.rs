@@ -123,7 +123,7 @@ fn circuit_and_data_errors_are_clear() {
     let mnist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist");
     if mnist.exists() {
         let d = format!("mnist:{}", mnist.display());
-        assert_clear_error(&zkdl(&["prove", "--data", &d, "--out", os]), "784 inputs");
+        assert_clear_error(&zkdl(&["prove", "--data", &d, "--out", os]), "784 features");
     }
 }
 
@@ -141,4 +141,88 @@ fn prove_and_verify_on_mnist() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = zkdl(&["verify", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn data_errors_are_clear_before_proving() {
+    let write = |name: &str, text: &[u8]| {
+        let f = tmp(name);
+        std::fs::write(&f, text).unwrap();
+        f
+    };
+    let circuit = write(
+        "c2.toml",
+        b"name = \"c\"\n[model]\ninput = 2\nlayers = [ { width = 4, activation = \"relu\" }, { width = 1, activation = \"identity\" } ]\n[train]\nlr_mantissa = 1\nlr_shift = 4\nbatch = 2\nsteps = 3\n",
+    );
+    let c = circuit.to_str().unwrap();
+    let out = tmp("d.zkdl");
+    let os = out.to_str().unwrap();
+    let csv = |name: &str, text: &str| format!("csv:{}", write(name, text.as_bytes()).display());
+    let run = |data: &str, target: Option<&str>| {
+        let mut args = vec!["prove", "--circuit", c, "--data", data, "--out", os];
+        if let Some(t) = target {
+            args.extend(["--target", t]);
+        }
+        zkdl(&args)
+    };
+    let good = "a,b,y\n1,2,3\n2,3,5\n3,4,7\n4,5,9\n5,6,11\n";
+    assert!(run(&csv("good.csv", good), Some("y")).status.success());
+    assert_clear_error(&run(&csv("good.csv", good), None), "--target");
+    assert_clear_error(&run(&csv("good.csv", good), Some("z")), "no column named \"z\"");
+    assert_clear_error(&run(&csv("nan.csv", &good.replace("3,4,7", "3,NaN,7")), Some("y")), "not finite");
+    assert_clear_error(&run(&csv("word.csv", &good.replace("3,4,7", "3,four,7")), Some("y")), "not a number");
+    assert_clear_error(&run(&csv("ragged.csv", &good.replace("3,4,7", "3,4")), Some("y")), "2 fields");
+    assert_clear_error(&run(&csv("empty.csv", ""), Some("y")), "empty file");
+    assert_clear_error(&run(&csv("header.csv", "a,b,y\n"), Some("y")), "no data rows");
+    let wide = "a,b,c,y\n1,2,0,3\n2,3,0,5\n3,4,0,7\n4,5,0,9\n";
+    assert_clear_error(&run(&csv("wide.csv", wide), Some("y")), "3 features");
+    assert_clear_error(&run(&csv("big.csv", &good.replace("3,4,7", "3,4e9,7")), Some("y")), "fixed point");
+    // MNIST labels out of range
+    let dir = tmp("badmnist");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut img = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
+    img.extend(vec![0u8; 2 * 784]);
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), img).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 2, 3, 10]).unwrap();
+    let mnist_circuit = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/mnist-mlp.toml");
+    let d = format!("mnist:{}", dir.display());
+    let o = zkdl(&["prove", "--circuit", mnist_circuit.to_str().unwrap(), "--data", &d, "--out", os]);
+    assert_clear_error(&o, "label 10 out of range");
+    // UCI layout: a missing directory, a ragged row
+    assert_clear_error(&run("uci:/nonexistent", None), "index_features.txt");
+    let u = tmp("uci");
+    std::fs::create_dir_all(&u).unwrap();
+    std::fs::write(u.join("index_features.txt"), "0\n1\n").unwrap();
+    std::fs::write(u.join("index_target.txt"), "2\n").unwrap();
+    std::fs::write(u.join("data.txt"), "1 2 3\n2 3 5\n3 4\n").unwrap();
+    assert_clear_error(&run(&format!("uci:{}", u.display()), None), "row 3 has 2 columns");
+    std::fs::write(u.join("data.txt"), "1 2 3\n2 3 5\n3 4 7\n4 5 9\n5 6 11\n").unwrap();
+    assert!(run(&format!("uci:{}", u.display()), None).status.success());
+}
+
+#[test]
+fn train_and_weights_export() {
+    let o = zkdl(&["train"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("step 0: loss") && text.contains("test accuracy"), "{text}");
+    let out = tmp("w.zkdl");
+    let w = tmp("w.safetensors");
+    let o = zkdl(&["prove", "--out", out.to_str().unwrap(), "--weights-out", w.to_str().unwrap(), "--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&w).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let t = st.tensor("layers.0.weight").unwrap();
+    assert_eq!(t.shape(), &[16, 16]);
+    assert_eq!(st.tensor("layers.1.weight").unwrap().shape(), &[4, 16]);
+    let vals: Vec<f32> = t.data().chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    assert!(vals.iter().all(|v| v.is_finite() && v.abs() < 2.0) && vals.iter().any(|v| *v != 0.0));
+    let uci = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/uci/bostonHousing");
+    if uci.exists() {
+        let circuit = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/uci-boston.toml");
+        let d = format!("uci:{}", uci.display());
+        let o = zkdl(&["train", "--circuit", circuit.to_str().unwrap(), "--data", &d]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("test RMSE"));
+    }
 }

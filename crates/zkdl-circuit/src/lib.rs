@@ -14,4 +14,4 @@ pub mod spec;
 mod toml_spec;
 
 pub use gadgets::{MatmulForm, MatmulShape, RescaleSpec};
-pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};
+pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, Normalize, SpecError, TrainSpec};

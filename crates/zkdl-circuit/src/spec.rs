@@ -77,7 +77,19 @@ pub enum Loss {
     Mse,
 }
 
-/// Training parameters: learning rate `m 2^-e`, batch size, number of steps.
+/// How input data is prepared before it is encoded in fixed point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Normalize {
+    /// Values as loaded (MNIST pixels are already scaled to `[0, 1]`).
+    #[default]
+    None,
+    /// Every feature (and real-valued targets) to mean 0, standard deviation 1, with
+    /// statistics of the training rows.
+    Standardize,
+}
+
+/// Training parameters: learning rate `m 2^-e`, batch size, number of steps, loss,
+/// and the data normalisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TrainSpec {
     pub lr_mantissa: u64,
@@ -85,6 +97,7 @@ pub struct TrainSpec {
     pub batch: usize,
     pub steps: usize,
     pub loss: Loss,
+    pub normalize: Normalize,
 }
 
 /// Everything a proof is about, except the data and weights themselves.
@@ -197,6 +210,10 @@ impl CircuitSpec {
         put(match self.train.loss {
             Loss::Mse => 1,
         });
+        put(match self.train.normalize {
+            Normalize::None => 0,
+            Normalize::Standardize => 1,
+        });
         h.update(self.name.as_bytes());
         h.finalize().into()
     }
@@ -218,7 +235,7 @@ impl CircuitSpec {
             name: name.to_string(),
             model: ModelSpec { input_dim, layers },
             fixed: FixedSpec { frac_bits: 16, total_bits: 32 },
-            train: TrainSpec { lr_mantissa: 1, lr_shift: 8, batch, steps, loss: Loss::Mse },
+            train: TrainSpec { lr_mantissa: 1, lr_shift: 8, batch, steps, loss: Loss::Mse, normalize: Normalize::None },
         }
     }
 }

@@ -17,6 +17,7 @@
 //! batch = 8
 //! steps = 2
 //! loss = "mse"
+//! normalize = "none"   # or "standardize"
 //! ```
 //!
 //! Unknown keys and wrong types are errors naming the key (with line and column); the
@@ -24,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, SpecError, TrainSpec};
+use crate::spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, Normalize, SpecError, TrainSpec};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +76,16 @@ struct Train {
     steps: usize,
     #[serde(default = "mse")]
     loss: LossName,
+    #[serde(default)]
+    normalize: NormalizeName,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum NormalizeName {
+    #[default]
+    None,
+    Standardize,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -120,6 +131,10 @@ impl CircuitSpec {
                 loss: match f.train.loss {
                     LossName::Mse => Loss::Mse,
                 },
+                normalize: match f.train.normalize {
+                    NormalizeName::None => Normalize::None,
+                    NormalizeName::Standardize => Normalize::Standardize,
+                },
             },
         };
         spec.validate()?;
@@ -153,6 +168,10 @@ impl CircuitSpec {
                 batch: self.train.batch,
                 steps: self.train.steps,
                 loss: LossName::Mse,
+                normalize: match self.train.normalize {
+                    Normalize::None => NormalizeName::None,
+                    Normalize::Standardize => NormalizeName::Standardize,
+                },
             },
         };
         toml::to_string(&f).unwrap_or_default()

@@ -154,3 +154,139 @@ pub fn synthetic(n: usize, features: usize, classes: usize, seed: u64) -> Datase
     }
     Dataset { features, targets: classes, x, y, labels: Some(labels) }
 }
+
+fn parse_number(s: &str, path: &str, row: usize, col: usize) -> Result<f64, DataError> {
+    let v: f64 = s.trim().parse().map_err(|_| DataError::Format {
+        path: path.to_string(),
+        reason: format!("row {row}, column {col}: {s:?} is not a number"),
+    })?;
+    if !v.is_finite() {
+        return Err(DataError::Format {
+            path: path.to_string(),
+            reason: format!("row {row}, column {col}: {s} is not finite"),
+        });
+    }
+    Ok(v)
+}
+
+fn read_text(path: &Path) -> Result<String, DataError> {
+    std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.display().to_string(), source })
+}
+
+fn read_indices(path: &Path) -> Result<Vec<usize>, DataError> {
+    let p = path.display().to_string();
+    read_text(path)?
+        .split_whitespace()
+        .map(|s| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.fract() == 0.0 && *v >= 0.0)
+                .map(|v| v as usize)
+                .ok_or_else(|| DataError::Format { path: p.clone(), reason: format!("{s:?} is not a column index") })
+        })
+        .collect()
+}
+
+/// A UCI regression set in the layout of `../shared/data/uci/<name>`: `data.txt`
+/// (whitespace-separated numbers, one row per sample), `index_features.txt` and
+/// `index_target.txt` (0-based column indices). One real-valued target.
+pub fn load_uci_dir(dir: &Path) -> Result<Dataset, DataError> {
+    let data_path = dir.join("data.txt");
+    let p = data_path.display().to_string();
+    let feats = read_indices(&dir.join("index_features.txt"))?;
+    let target = read_indices(&dir.join("index_target.txt"))?;
+    let [target] = target.as_slice() else {
+        return Err(DataError::Format {
+            path: dir.join("index_target.txt").display().to_string(),
+            reason: format!("{} target columns, expected one", target.len()),
+        });
+    };
+    let text = read_text(&data_path)?;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    let mut width = None;
+    for (r, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let row: Vec<f64> = line
+            .split_whitespace()
+            .enumerate()
+            .map(|(c, s)| parse_number(s, &p, r + 1, c))
+            .collect::<Result<_, _>>()?;
+        if *width.get_or_insert(row.len()) != row.len() {
+            return Err(DataError::Format {
+                path: p.clone(),
+                reason: format!("row {} has {} columns, the first row {}", r + 1, row.len(), width.unwrap_or(0)),
+            });
+        }
+        for &c in feats.iter().chain(std::iter::once(target)) {
+            if c >= row.len() {
+                return Err(DataError::Format { path: p.clone(), reason: format!("column index {c} out of range") });
+            }
+        }
+        x.extend(feats.iter().map(|&c| row[c]));
+        y.push(row[*target]);
+    }
+    if y.is_empty() {
+        return Err(DataError::Format { path: p, reason: "no rows".into() });
+    }
+    Ok(Dataset { features: feats.len(), targets: 1, x, y, labels: None })
+}
+
+/// A CSV file with a header row; `target` names the target column, every other
+/// column is a feature. All values must be finite numbers.
+pub fn load_csv(path: &Path, target: &str) -> Result<Dataset, DataError> {
+    let p = path.display().to_string();
+    let fmt = |reason: String| DataError::Format { path: p.clone(), reason };
+    let text = read_text(path)?;
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or_else(|| fmt("empty file".into()))?;
+    let names: Vec<&str> = header.split(',').map(|s| s.trim().trim_matches('"')).collect();
+    let t = names
+        .iter()
+        .position(|n| *n == target)
+        .ok_or_else(|| fmt(format!("no column named {target:?} (columns: {})", names.join(", "))))?;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for (r, line) in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != names.len() {
+            return Err(fmt(format!("line {} has {} fields, the header {}", r + 1, cells.len(), names.len())));
+        }
+        for (c, s) in cells.iter().enumerate() {
+            let v = parse_number(s, &p, r + 1, c)?;
+            if c == t {
+                y.push(v);
+            } else {
+                x.push(v);
+            }
+        }
+    }
+    if y.is_empty() {
+        return Err(fmt("no data rows".into()));
+    }
+    Ok(Dataset { features: names.len() - 1, targets: 1, x, y, labels: None })
+}
+
+impl Dataset {
+    /// Standardise every feature (and real-valued targets: those without class
+    /// labels) to mean 0 and standard deviation 1, with statistics from the first
+    /// `train_rows` rows. Constant columns are centred only.
+    pub fn standardize(&mut self, train_rows: usize) {
+        fn cols(v: &mut [f64], width: usize, rows: usize) {
+            if width == 0 || rows == 0 {
+                return;
+            }
+            for c in 0..width {
+                let col = || v.iter().skip(c).step_by(width).take(rows);
+                let mean = col().sum::<f64>() / rows as f64;
+                let var = col().map(|x| (x - mean) * (x - mean)).sum::<f64>() / rows as f64;
+                let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+                for x in v.iter_mut().skip(c).step_by(width) {
+                    *x = (*x - mean) / sd;
+                }
+            }
+        }
+        let rows = train_rows.min(self.len());
+        cols(&mut self.x, self.features, rows);
+        if self.labels.is_none() {
+            cols(&mut self.y, self.targets, rows);
+        }
+    }
+}

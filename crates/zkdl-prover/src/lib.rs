@@ -8,8 +8,10 @@
 //! - [`prove`]: the proof of training.
 
 pub mod data;
+pub mod phases;
 pub mod prove;
 pub mod relations;
 pub mod train;
 
+pub use phases::Phases;
 pub use relations::ProveError;

@@ -13,6 +13,7 @@ use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
 
+use crate::phases::Phases;
 use crate::relations::{commit_tensor, prove_relations, truncated_planes, ProveError};
 use crate::train::{train_traced, Batch, LayerTrace, LayerWeights, StepTrace, Weights};
 
@@ -24,6 +25,18 @@ pub fn prove_training<R: RngCore + CryptoRng>(
     batches: &[Batch],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    prove_training_with(spec, w0, batches, rng, &mut Phases::default())
+}
+
+/// [`prove_training`], reporting and timing its phases in `phases`.
+pub fn prove_training_with<R: RngCore + CryptoRng>(
+    spec: &CircuitSpec,
+    w0: &Weights,
+    batches: &[Batch],
+    rng: &mut R,
+    phases: &mut Phases<'_>,
+) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    phases.start("witness");
     spec.validate().map_err(|_| ProveError::Params("invalid circuit"))?;
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
     if batches.len() != spec.train.steps {
@@ -36,8 +49,9 @@ pub fn prove_training<R: RngCore + CryptoRng>(
     let batches_p: Vec<Batch> = batches.iter().map(|b| pad_batch(b, &pd)).collect();
     let (w_final_p, traces) =
         train_traced(&padded_spec, &w0p, &batches_p).map_err(|_| ProveError::Params("training failed"))?;
+    phases.start("generators");
     let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(spec).map_err(|_| ProveError::Params("dims"))?)?;
-    let (statement, proof) = prove_traces(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng)?;
+    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng, phases)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
@@ -126,6 +140,21 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
+    prove_traces_with(gens, spec, w0, w_final, batches, traces, rng, &mut Phases::default())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prove_traces_with<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    spec: &CircuitSpec,
+    w0: &Weights,
+    w_final: &Weights,
+    batches: &[Batch],
+    traces: &[StepTrace],
+    rng: &mut R,
+    phases: &mut Phases<'_>,
+) -> Result<(Statement, TrainingProof), ProveError> {
+    phases.start("commitments");
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
     let layout = training_layout(spec).map_err(ProveError::Params)?;
     let (lb, d) = (pd.lb, &pd.log_dims);
@@ -175,6 +204,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     }
 
     // Dummy steps: all-zero weights and data, traced honestly.
+    phases.start("witness");
     let padded_steps = 1usize << layout.tau;
     let dummy = if padded_steps > steps {
         let zero_w = Weights {
@@ -259,6 +289,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
         };
         tables.push(table);
     }
+    phases.start("commitments");
     let mut comms = Vec::with_capacity(tables.len());
     let mut proof_tensors = Vec::new();
     for (i, (table, kind)) in tables.iter().zip(&layout.kinds).enumerate() {
@@ -272,6 +303,6 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     absorb_statement(&mut t, &statement);
     let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();
     let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
-    let relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng)?;
+    let relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng, phases)?;
     Ok((statement, TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations }))
 }

@@ -125,6 +125,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     tables: &[&[i64]],
     comms: &[&HyraxCommitment],
     rng: &mut R,
+    phases: &mut crate::Phases<'_>,
 ) -> Result<RelationProof, ProveError> {
     set.validate().map_err(ProveError::Params)?;
     if tables.len() != set.tensors.len() || comms.len() != set.tensors.len() {
@@ -141,6 +142,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     let mut proof = RelationProof::default();
 
     // 1. Range booleanity.
+    phases.start("range booleanity");
     let mut insts = Vec::with_capacity(set.ranges.len());
     for r in &set.ranges {
         let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[r.planes].vars);
@@ -160,6 +162,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 2. Range recomposition.
+    phases.start("range recomposition");
     let mut r2s = Vec::with_capacity(set.ranges.len());
     for r in &set.ranges {
         r2s.push(t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[r.value].vars));
@@ -194,6 +197,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 3. Rescaled matmuls.
+    phases.start("matmul");
     let mut rs = Vec::with_capacity(set.matmuls.len());
     for m in &set.matmuls {
         rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
@@ -256,6 +260,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 4. Masks.
+    phases.start("mask");
     let mut rrs = Vec::with_capacity(set.masks.len());
     for m in &set.masks {
         rrs.push(t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[m.cq].vars));
@@ -287,6 +292,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 5. Linear relations.
+    phases.start("linear");
     let mut points = Vec::with_capacity(set.linears.len());
     for l in &set.linears {
         let n = l.terms.first().map_or(0, |(i, _)| set.tensors[*i].vars);
@@ -302,6 +308,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     t.append_scalars(labels::RELATIONS_PRE, &proof.linear);
 
     // 6. Zero padding.
+    phases.start("padding");
     let mut insts = Vec::with_capacity(set.paddings.len());
     for p in &set.paddings {
         let n = set.tensors[p.tensor].vars;
@@ -324,7 +331,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 7. Claim reduction and openings.
+    phases.start("openings");
     proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng)?;
+    phases.finish();
     Ok(proof)
 }
 

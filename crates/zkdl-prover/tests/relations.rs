@@ -78,7 +78,8 @@ impl Case {
         let refs: Vec<&[i64]> = tables.iter().map(|t| t.as_slice()).collect();
         let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
         let mut t = Transcript::new(labels::TEST);
-        let p = prove_relations(g, &mut t, &self.set, &refs, &crefs, &mut StdRng::seed_from_u64(7)).unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        let p = prove_relations(g, &mut t, &self.set, &refs, &crefs, &mut rng, &mut Default::default()).unwrap();
         (comms, p)
     }
 
