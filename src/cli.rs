@@ -246,8 +246,16 @@ pub fn read_proof(path: &Path) -> Result<ProofFile, CliError> {
 }
 
 /// `zkdl verify`: `Ok(true)` accepted, `Ok(false)` rejected (reason printed).
-pub fn verify(path: &Path, json: bool) -> Result<bool, CliError> {
+/// With `expected`, the proof must be about that circuit file's circuit (a verifier
+/// that accepts whatever circuit a file names learns little).
+pub fn verify(path: &Path, expected: Option<&Path>, json: bool) -> Result<bool, CliError> {
     let f = read_proof(path)?;
+    if let Some(c) = expected {
+        let want = load_circuit(Some(c))?;
+        if want.digest() != f.spec.digest() {
+            return Err(CliError::File { path: path.to_path_buf(), source: FileError::OtherCircuit });
+        }
+    }
     let t0 = Instant::now();
     let res = zkdl_verifier::verify(&f.spec, &f.statement, &f.proof);
     let secs = t0.elapsed().as_secs_f64();

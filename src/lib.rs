@@ -19,5 +19,6 @@ pub use zkdl_core as core;
 pub use zkdl_prover as prover;
 pub use zkdl_verifier as verifier;
 
+pub mod bench;
 pub mod cli;
 pub mod demo;

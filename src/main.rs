@@ -74,9 +74,20 @@ enum Command {
         #[arg(long)]
         weights_out: Option<PathBuf>,
     },
+    /// Benchmark one circuit: plain f32 and fixed-point steps, proving per phase,
+    /// verifying, proof size, peak memory.
+    Bench {
+        #[command(flatten)]
+        run: RunArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a proof file: exit 0 accepted, 1 rejected, 2 bad input.
     Verify {
         file: PathBuf,
+        /// Refuse the proof unless it is about this circuit file's circuit.
+        #[arg(long)]
+        circuit: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -112,7 +123,10 @@ fn main() -> ExitCode {
         Command::Prove { run, out, weights_out } => {
             zkdl::cli::prove(&run.options(), &out, weights_out.as_deref()).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Verify { file, json } => match zkdl::cli::verify(&file, json) {
+        Command::Bench { run, json } => {
+            zkdl::bench::bench_cmd(&run.options(), json).map_or_else(fail, |()| ExitCode::SUCCESS)
+        }
+        Command::Verify { file, circuit, json } => match zkdl::cli::verify(&file, circuit.as_deref(), json) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => fail(e),

@@ -47,6 +47,12 @@ fn prove_verify_inspect_and_bad_files() {
     let o = zkdl(&["verify", ps, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["accepted"], true);
+    // against the circuit the verifier expects
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tiny = root.join("circuits/tiny.toml");
+    assert!(zkdl(&["verify", ps, "--circuit", tiny.to_str().unwrap()]).status.success());
+    let other = root.join("circuits/mnist-mlp.toml");
+    assert_clear_error(&zkdl(&["verify", ps, "--circuit", other.to_str().unwrap()]), "another circuit");
     let o = zkdl(&["inspect", ps, "--json"]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -225,4 +231,32 @@ fn train_and_weights_export() {
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(String::from_utf8_lossy(&o.stdout).contains("test RMSE"));
     }
+}
+
+#[test]
+fn readme_main_command_and_bench_json() {
+    let o = zkdl(&["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("proof: accepted") && text.contains("other W(0): rejected"), "{text}");
+    let o = zkdl(&["bench", "--json", "--steps", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "circuit",
+        "params",
+        "batch",
+        "steps",
+        "plain_f32_step_s",
+        "plain_fixed_step_s",
+        "prove_s_per_step",
+        "verify_s",
+        "proof_bytes",
+        "overhead",
+        "peak_memory_bytes",
+    ] {
+        assert!(v.get(key).is_some(), "{key} missing in {v}");
+    }
+    assert!(v["prove_s_per_step"].as_f64().unwrap() > 0.0 && v["plain_f32_step_s"].as_f64().unwrap() > 0.0);
+    assert!(v["prove_phases"].as_array().unwrap().iter().any(|p| p["phase"] == "openings"));
 }

@@ -34,7 +34,7 @@ pub enum FileError {
     Circuit(String),
     #[error("the proof file's circuit digest does not match its circuit")]
     Digest,
-    #[error("the proof was made for another circuit (digest mismatch with the statement)")]
+    #[error("the proof was made for another circuit (circuit digests differ)")]
     OtherCircuit,
     #[error("malformed {what}: {reason}")]
     Malformed { what: &'static str, reason: String },
