@@ -331,12 +331,13 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 7. Claim reduction and openings.
-    phases.start("openings");
-    proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng)?;
+    phases.start("claim reduction");
+    proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng, phases)?;
     phases.finish();
     Ok(proof)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn prove_claims<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
     t: &mut Transcript,
@@ -345,6 +346,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
     comms: &[&HyraxCommitment],
     claims: &[(usize, Vec<Fr>, Fr)],
     rng: &mut R,
+    phases: &mut crate::Phases<'_>,
 ) -> Result<OpeningProof, ProveError> {
     let tensors: Vec<usize> = claims.iter().map(|c| c.0).collect();
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
@@ -373,6 +375,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         return Ok(proof);
     }
     t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
+    phases.start("openings");
     for (decl, members) in opening_groups(set, &claimed) {
         let beta = if members.len() == 1 {
             vec![Fr::one()]
