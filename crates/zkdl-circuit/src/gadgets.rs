@@ -1,24 +1,15 @@
 //! Shapes and parameters of the gadgets, shared by prover and verifier (the relations
 //! themselves and their proofs: [`crate::relations`]).
 //!
-//! Range: every entry of a committed vector `v` satisfies `0 <= v[x] + offset < 2^k`,
-//! by bit decomposition (DESIGN §3, as zkDL's zkReLU does): the prover commits the bit
-//! planes as ONE stacked table `B(x, j) = bit j of (v[x] + offset)`,
-//! `j < 2^ceil(log2 k)` (planes `j >= k` are zero), the plane index as the LAST
-//! variables; booleanity `sum eq(rho, y) B(y)(B(y) - 1) = 0` and recomposition
-//! `v~(r2) + offset = sum_j w(j) B~(r2, j)` (`w(j) = 2^j`, `j < k`) are sumchecks.
-//! The sign bit of a signed `Q`-bit value `z` is plane `Q - 1` of `z + 2^(Q-1)`:
-//! `[z >= 0]`. zkReLU uses exactly that plane.
+//! Ranges (`0 <= v[x] + offset < 2^k`) are digits of at most 16 bits checked by LogUp
+//! lookups, tied to the value by a linear relation (`RelationSet::range`). The sign bit
+//! of a signed `Q`-bit value `z` is bit `Q - 1` of `z + 2^(Q-1)`: `[z >= 0]`, a
+//! separate boolean tensor that zkReLU uses as its mask.
 
 use zkdl_core::Fr;
 
 /// Largest bit width of the range gadget.
 pub const MAX_RANGE_BITS: u32 = 62;
-
-/// Number of plane-index variables for `k` planes: `ceil(log2 k)`.
-pub fn plane_vars(k: u32) -> usize {
-    (k.max(1) as usize).next_power_of_two().trailing_zeros() as usize
-}
 
 /// How the two operands of a matrix product are laid out (all tables row-major;
 /// `C` is `2^li x 2^lk`, the contraction runs over `2^lj`):

@@ -20,8 +20,8 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkdl_core::pcs::{split_vars, HyraxCommitment};
 use zkdl_core::transcript::{labels, Transcript};
 
-use crate::gadgets::{plane_vars, MatmulForm, MatmulShape, RescaleSpec};
-use crate::relations::{LinearRel, MaskRel, MatmulRel, PaddingRel, RangeRel, RelationProof, RelationSet};
+use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
+use crate::relations::{Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet};
 use crate::spec::CircuitSpec;
 
 /// What a proof is about: the circuit (by digest) and the public commitments.
@@ -128,13 +128,8 @@ pub enum TensorKind {
     DwRem(usize),
     Db(usize),
     DbRem(usize),
-    /// Bit planes of tensor `value` (an index into the layout) for a range of
-    /// `bits` bits with offset `offset`.
-    Planes {
-        value: usize,
-        bits: u32,
-        offset: i64,
-    },
+    /// Digits, sign bits and lookup multiplicities of the range relations.
+    Derived(Derivation),
 }
 
 impl TensorKind {
@@ -193,18 +188,17 @@ impl Builder {
         self.set.tensor(vars, split_vars(vars).1)
     }
 
-    /// A range relation on `value` with freshly declared planes.
-    fn range(&mut self, value: usize, bits: u32, offset: i64) -> Result<usize, &'static str> {
-        let n = self.set.vars(value)?;
-        let nb = n + plane_vars(bits);
-        self.kinds.push(TensorKind::Planes { value, bits, offset });
-        let planes = self.set.tensor(nb, split_vars(nb).1);
-        self.set.ranges.push(RangeRel { value, planes, bits, offset });
-        Ok(planes)
+    /// A range relation on `value`; returns the sign tensor when asked for.
+    fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<Option<usize>, &'static str> {
+        let r = self.set.range(value, bits, offset, sign)?;
+        for (_, d) in &r.derived {
+            self.kinds.push(TensorKind::Derived(*d));
+        }
+        Ok(r.sign)
     }
 
     /// A rescaled matmul with the range relations of its output and remainders;
-    /// returns the planes of `cq`.
+    /// returns the sign tensor of `cq` when asked for.
     #[allow(clippy::too_many_arguments)]
     fn matmul(
         &mut self,
@@ -215,12 +209,13 @@ impl Builder {
         cq: usize,
         rem: usize,
         bias: Option<usize>,
-    ) -> Result<usize, &'static str> {
-        self.range(rem, rescale.shift, 0)?;
+        sign: bool,
+    ) -> Result<Option<usize>, &'static str> {
+        self.range(rem, rescale.shift, 0, false)?;
         let q = rescale.total_bits;
-        let planes = self.range(cq, q, 1i64 << (q - 1))?;
+        let s = self.range(cq, q, 1i64 << (q - 1), sign)?;
         self.set.matmuls.push(MatmulRel { shape, tau: self.tau, rescale, x, y, cq, rem, bias });
-        Ok(planes)
+        Ok(s)
     }
 }
 
@@ -244,14 +239,13 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
     let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
     let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: q };
-    let sign_plane = q - 1;
 
     let x = b.stacked(TensorKind::Inputs, lb + dim(0)?);
     let y = b.stacked(TensorKind::Targets, lb + dim(nl)?);
     let has_bias = spec.model.layers.iter().any(|l| l.bias);
     let ones = if has_bias { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
     let mut input = x;
-    let mut zq_planes = Vec::with_capacity(nl);
+    let mut zq_signs = Vec::with_capacity(nl);
     let mut grads = Vec::with_capacity(nl);
     let mut inputs = Vec::with_capacity(nl);
     let mut weights = Vec::with_capacity(nl);
@@ -264,13 +258,13 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let zq = b.stacked(TensorKind::Zq(l), lb + dout);
         let rem = b.stacked(TensorKind::Rem(l), lb + dout);
         let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
-        let planes = b.matmul(shape, resc, input, wb, zq, rem, bb)?;
+        let sign = b.matmul(shape, resc, input, wb, zq, rem, bb, hidden)?;
         inputs.push(input);
         weights.push((wb, bb));
-        zq_planes.push(planes);
-        input = if hidden {
+        zq_signs.push(sign);
+        input = if let Some(s) = sign {
             let act = b.stacked(TensorKind::Act(l), lb + dout);
-            b.set.masks.push(MaskRel { cq: zq, out: act, planes, plane: sign_plane });
+            b.set.masks.push(MaskRel { cq: zq, out: act, planes: s, plane: 0 });
             act
         } else {
             zq
@@ -279,7 +273,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     }
     // Loss gradient: G_L = Z'_L - Y.
     let (g_last, zq_last) = (*grads.last().ok_or("layers")?, input);
-    b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)] });
+    b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)], constant: 0 });
     // Backward: G_{l-1} = s_{l-1} ⊙ rescale(G_l W_l^T).
     for l in (1..nl).rev() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
@@ -287,8 +281,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let gar = b.stacked(TensorKind::GaRem(l), lb + din);
         let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dout, lk: din };
         let (g, wb, g_prev) = (grads[l], weights[l].0, grads[l - 1]);
-        b.matmul(shape, resc, g, wb, gaq, gar, None)?;
-        b.set.masks.push(MaskRel { cq: gaq, out: g_prev, planes: zq_planes[l - 1], plane: sign_plane });
+        b.matmul(shape, resc, g, wb, gaq, gar, None, false)?;
+        let sign = zq_signs[l - 1].ok_or("hidden layer without a sign tensor")?;
+        b.set.masks.push(MaskRel { cq: gaq, out: g_prev, planes: sign, plane: 0 });
     }
     // Updates and chains.
     for (l, layer) in spec.model.layers.iter().enumerate() {
@@ -296,9 +291,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let dw = b.stacked(TensorKind::Dw(l), din + dout);
         let dwr = b.stacked(TensorKind::DwRem(l), din + dout);
         let shape = MatmulShape { form: MatmulForm::TN, li: din, lj: lb, lk: dout };
-        b.matmul(shape, upd, inputs[l], grads[l], dw, dwr, None)?;
+        b.matmul(shape, upd, inputs[l], grads[l], dw, dwr, None, false)?;
         let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
-        b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)] });
+        b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)], constant: 0 });
         if layer.bias {
             let (Some(ones), Some(bb)) = (ones, weights[l].1) else {
                 return Err("bias layout");
@@ -306,9 +301,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
             let db = b.stacked(TensorKind::Db(l), dout);
             let dbr = b.stacked(TensorKind::DbRem(l), dout);
             let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dout };
-            b.matmul(shape, bias_upd, ones, grads[l], db, dbr, None)?;
+            b.matmul(shape, bias_upd, ones, grads[l], db, dbr, None, false)?;
             let ba = b.stacked(TensorKind::BiasAfter(l), dout);
-            b.set.linears.push(LinearRel { terms: vec![(ba, 1), (bb, -1), (db, 1)] });
+            b.set.linears.push(LinearRel { terms: vec![(ba, 1), (bb, -1), (db, 1)], constant: 0 });
         }
     }
     // Zero padding of the statement's inputs.
@@ -325,6 +320,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     let (d0, dl) = (dim(0)?, dim(nl)?);
     b.set.paddings.push(PaddingRel { tensor: x, rows: pd.batch, cols: pd.dims[0], row_vars: lb, col_vars: d0 });
     b.set.paddings.push(PaddingRel { tensor: y, rows: pd.batch, cols: pd.dims[nl], row_vars: lb, col_vars: dl });
+    for (_, d) in b.set.declare_tables() {
+        b.kinds.push(TensorKind::Derived(d));
+    }
     b.set.validate()?;
     Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps })
 }
@@ -347,10 +345,14 @@ impl TrainingProof {
     /// The size of each section (compressed serialization).
     pub fn sizes(&self) -> ProofSizes {
         let r = &self.relations;
-        let phases = [&r.booleanity, &r.recomposition, &r.matmul, &r.mask, &r.padding, &r.openings.reduction];
-        let sumchecks = phases.iter().map(|p| p.sumcheck.compressed_size()).sum();
+        let phases = [&r.booleanity, &r.matmul, &r.mask, &r.padding, &r.openings.reduction];
+        let sumchecks = phases.iter().map(|p| p.sumcheck.compressed_size()).sum::<usize>()
+            + r.logup.rounds.iter().map(|p| p.sumcheck.compressed_size()).sum::<usize>();
         let values = phases.iter().map(|p| p.pre.compressed_size() + p.post.compressed_size()).sum::<usize>()
-            + r.linear.compressed_size();
+            + r.linear.compressed_size()
+            + r.logup.roots.compressed_size()
+            + r.logup.layer1.compressed_size()
+            + r.logup.rounds.iter().map(|p| p.post.compressed_size()).sum::<usize>();
         ProofSizes {
             commitments: self.w_mid.compressed_size() + self.b_mid.compressed_size() + self.tensors.compressed_size(),
             sumchecks,

@@ -12,10 +12,14 @@
 //! stacked multilinear extension).
 //!
 //! Phases, in transcript order (after every tensor commitment is absorbed):
-//! 1. range booleanity: per range relation `rho_i`; one batched degree-3 sumcheck of
+//! 1. booleanity: per boolean tensor `rho_i`; one batched degree-3 sumcheck of
 //!    `eq(rho_i, y) B_i(y) (B_i(y) - 1)`; post: `B_i(r1_i)`;
-//! 2. range recomposition: per relation `r2_i`; pre: `v_i(r2_i)`; one batched degree-2
-//!    sumcheck of `w_k(j) B_i(r2_i, j)` over the plane index; post: `B_i(r2_i, r3_i)`;
+//! 2. LogUp lookups (ranges of digits): challenge `alpha`; per lookup tensor and per
+//!    table a GKR tree of fraction sums, the roots checked to balance per table width,
+//!    every layer of every tree in one batched degree-3 sumcheck per depth; leaves end in
+//!    claims on the digits and multiplicities (the table side `alpha - t` the verifier
+//!    evaluates itself); a range `v + offset = sum 2^shift_i d_i (+ 2^(k-1) s)` is a
+//!    linear relation (phase 5);
 //! 3. rescaled matmuls: per relation `r_m` over the (stacked) product; pre:
 //!    `Cq(r_m)`, `R(r_m)` (and the bias); one batched degree-3 sumcheck of
 //!    `eq(r_t, t) X~(t, r_i, j) Y~(t, j, r_k)` over `(j, t)`; post: `X`, `Y` values;
@@ -31,12 +35,12 @@
 //!    per table shape `(vars, col_vars)` one Hyrax opening of a random combination.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use zkdl_core::field::{fr_from_i64, Fr};
+use zkdl_core::field::Fr;
 use zkdl_core::pcs::{HyraxCommitment, HyraxOpening};
 use zkdl_core::sumcheck::SumcheckProof;
 use zkdl_core::transcript::{labels, Transcript};
 
-use crate::gadgets::{index_bits, plane_vars, MatmulForm, MatmulShape, RescaleSpec, MAX_RANGE_BITS};
+use crate::gadgets::{index_bits, MatmulForm, MatmulShape, RescaleSpec, MAX_RANGE_BITS};
 
 /// Largest number of variables of one tensor.
 pub const MAX_TENSOR_VARS: usize = 40;
@@ -48,18 +52,52 @@ pub struct TensorDecl {
     pub col_vars: usize,
 }
 
-/// `0 <= value[x] + offset < 2^bits` for every entry, with the bit planes in the
-/// tensor `planes` (`vars(value) + plane_vars(bits)` variables, plane index last).
+/// Every entry of `tensor` is 0 or 1 (booleanity sumcheck).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RangeRel {
-    pub value: usize,
-    pub planes: usize,
-    pub bits: u32,
-    pub offset: i64,
+pub struct BoolRel {
+    pub tensor: usize,
+}
+
+/// Largest lookup table: `[0, 2^16)`.
+pub const MAX_LOOKUP_WIDTH: u32 = 16;
+
+/// Every entry of `tensor` lies in `[0, 2^width)`: a LogUp lookup into the table of
+/// that width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupRel {
+    pub tensor: usize,
+    pub width: u32,
+}
+
+/// The table `[0, 2^width)` of the lookups of that width, with the committed
+/// multiplicities `m(t)` (how often `t` occurs among all those lookups' entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableRel {
+    pub width: u32,
+    pub multiplicities: usize,
+}
+
+/// How the prover derives a tensor that the relations introduce (digits, sign bits,
+/// multiplicities) from the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derivation {
+    /// `((value[x] + offset) >> shift) & (2^width - 1)`.
+    Digit { value: usize, offset: i64, shift: u32, width: u32 },
+    /// The multiplicities of the table of this width over its lookups.
+    Multiplicities { width: u32 },
+}
+
+/// What [`RelationSet::range`] declared.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RangeTensors {
+    /// New tensors and how to derive them.
+    pub derived: Vec<(usize, Derivation)>,
+    /// The sign tensor (bit `bits - 1` of `value + offset`), when asked for.
+    pub sign: Option<usize>,
 }
 
 /// `mult * (X ⊛ Y + 2^shift b) + 2^(shift-1) = 2^shift Cq + R` for every one of the
-/// `2^tau` stacked instances (ranges of `Cq`, `R` are separate [`RangeRel`]s).
+/// `2^tau` stacked instances (ranges of `Cq`, `R` are separate relations, see [`RelationSet::range`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MatmulRel {
     pub shape: MatmulShape,
@@ -82,10 +120,11 @@ pub struct MaskRel {
     pub plane: u32,
 }
 
-/// `sum_k coeff_k T_k = 0` over tensors of one number of variables.
+/// `sum_k coeff_k T_k + constant = 0` over tensors of one number of variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinearRel {
     pub terms: Vec<(usize, i64)>,
+    pub constant: i64,
 }
 
 /// The tensor (a stack of row-major `2^row_vars x 2^col_vars` matrices) is zero
@@ -103,7 +142,9 @@ pub struct PaddingRel {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelationSet {
     pub tensors: Vec<TensorDecl>,
-    pub ranges: Vec<RangeRel>,
+    pub bools: Vec<BoolRel>,
+    pub lookups: Vec<LookupRel>,
+    pub tables: Vec<TableRel>,
     pub matmuls: Vec<MatmulRel>,
     pub masks: Vec<MaskRel>,
     pub linears: Vec<LinearRel>,
@@ -115,6 +156,65 @@ impl RelationSet {
     pub fn tensor(&mut self, vars: usize, col_vars: usize) -> usize {
         self.tensors.push(TensorDecl { vars, col_vars });
         self.tensors.len() - 1
+    }
+
+    /// `0 <= value[x] + offset < 2^bits` for every entry: digits of at most 16 bits
+    /// (lookups) or 1 bit (booleanity), tied to the value by a linear relation; with
+    /// `sign`, the top bit is a separate boolean tensor (the zkReLU sign `[z >= 0]`
+    /// for `offset = 2^(bits-1)`). A value of at most 16 bits with no offset and no
+    /// sign is looked up directly.
+    pub fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<RangeTensors, &'static str> {
+        if bits == 0 || bits > MAX_RANGE_BITS {
+            return Err("range bit width out of 1..=62");
+        }
+        let n = self.vars(value)?;
+        let col = self.tensors.get(value).map_or(0, |d| d.col_vars);
+        if !sign && offset == 0 && bits <= MAX_LOOKUP_WIDTH {
+            self.lookups.push(LookupRel { tensor: value, width: bits });
+            return Ok(RangeTensors::default());
+        }
+        let mut out = RangeTensors::default();
+        let mut terms = vec![(value, 1i64)];
+        let low = if sign { bits - 1 } else { bits };
+        let mut shift = 0;
+        while shift < low {
+            let width = (low - shift).min(MAX_LOOKUP_WIDTH);
+            let d = self.tensor(n, col);
+            if width == 1 {
+                self.bools.push(BoolRel { tensor: d });
+            } else {
+                self.lookups.push(LookupRel { tensor: d, width });
+            }
+            out.derived.push((d, Derivation::Digit { value, offset, shift, width }));
+            terms.push((d, -(1i64 << shift)));
+            shift += width;
+        }
+        if sign {
+            let s = self.tensor(n, col);
+            self.bools.push(BoolRel { tensor: s });
+            out.derived.push((s, Derivation::Digit { value, offset, shift: bits - 1, width: 1 }));
+            terms.push((s, -(1i64 << (bits - 1))));
+            out.sign = Some(s);
+        }
+        self.linears.push(LinearRel { terms, constant: offset });
+        Ok(out)
+    }
+
+    /// Declare the table (and its multiplicities tensor) of every lookup width in use,
+    /// ascending. Call once, after every range.
+    pub fn declare_tables(&mut self) -> Vec<(usize, Derivation)> {
+        let mut widths: Vec<u32> = self.lookups.iter().map(|l| l.width).collect();
+        widths.sort_unstable();
+        widths.dedup();
+        widths
+            .into_iter()
+            .map(|width| {
+                let w = width as usize;
+                let m = self.tensor(w, zkdl_core::pcs::split_vars(w).1);
+                self.tables.push(TableRel { width, multiplicities: m });
+                (m, Derivation::Multiplicities { width })
+            })
+            .collect()
     }
 
     /// Number of variables of tensor `i`.
@@ -129,12 +229,24 @@ impl RelationSet {
                 return Err("tensor size");
             }
         }
-        for r in &self.ranges {
-            if r.bits == 0 || r.bits > MAX_RANGE_BITS {
-                return Err("range bit width out of 1..=62");
+        for b in &self.bools {
+            self.vars(b.tensor)?;
+        }
+        for l in &self.lookups {
+            if l.width == 0 || l.width > MAX_LOOKUP_WIDTH {
+                return Err("lookup width out of 1..=16");
             }
-            if self.vars(r.planes)? != self.vars(r.value)? + plane_vars(r.bits) {
-                return Err("range planes size");
+            self.vars(l.tensor)?;
+            if !self.tables.iter().any(|t| t.width == l.width) {
+                return Err("a lookup width without a table");
+            }
+        }
+        for (i, t) in self.tables.iter().enumerate() {
+            if t.width == 0 || t.width > MAX_LOOKUP_WIDTH || self.vars(t.multiplicities)? != t.width as usize {
+                return Err("table width or multiplicities size");
+            }
+            if self.tables.iter().skip(i + 1).any(|u| u.width == t.width) {
+                return Err("two tables of one width");
             }
         }
         for m in &self.matmuls {
@@ -195,11 +307,17 @@ impl RelationSet {
         for d in &self.tensors {
             t.append_u64(l, ((d.vars as u64) << 8) | d.col_vars as u64);
         }
-        t.append_u64(l, self.ranges.len() as u64);
-        for r in &self.ranges {
-            for v in [r.value as u64, r.planes as u64, r.bits as u64, r.offset as u64] {
-                t.append_u64(l, v);
-            }
+        t.append_u64(l, self.bools.len() as u64);
+        for b in &self.bools {
+            t.append_u64(l, b.tensor as u64);
+        }
+        t.append_u64(l, self.lookups.len() as u64);
+        for k in &self.lookups {
+            t.append_u64(l, ((k.tensor as u64) << 8) | k.width as u64);
+        }
+        t.append_u64(l, self.tables.len() as u64);
+        for k in &self.tables {
+            t.append_u64(l, ((k.multiplicities as u64) << 8) | k.width as u64);
         }
         t.append_u64(l, self.matmuls.len() as u64);
         for m in &self.matmuls {
@@ -227,6 +345,7 @@ impl RelationSet {
         t.append_u64(l, self.linears.len() as u64);
         for r in &self.linears {
             t.append_u64(l, r.terms.len() as u64);
+            t.append_u64(l, r.constant as u64);
             for (i, c) in &r.terms {
                 t.append_u64(l, *i as u64);
                 t.append_u64(l, *c as u64);
@@ -300,39 +419,6 @@ impl MaskRel {
     }
 }
 
-/// `w~(r) = sum_{j < k} 2^j eq(r, j)`: the MLE of the recomposition weights.
-pub fn weights_mle(k: u32, r: &[Fr]) -> Fr {
-    let mut acc = Fr::from(0u64);
-    let mut pow = Fr::from(1u64);
-    for e in zkdl_core::mle::eq_table(r).iter().take(k as usize) {
-        acc += pow * e;
-        pow += pow;
-    }
-    acc
-}
-
-/// The recomposition weights `2^j` for `j < k`, 0 up to `2^plane_vars(k)`.
-pub fn weights_table(k: u32) -> Vec<Fr> {
-    let mut pow = Fr::from(1u64);
-    (0..1usize << plane_vars(k))
-        .map(|j| {
-            if j < k as usize {
-                let out = pow;
-                pow += pow;
-                out
-            } else {
-                Fr::from(0u64)
-            }
-        })
-        .collect()
-}
-
-impl RangeRel {
-    pub fn offset_fr(&self) -> Fr {
-        fr_from_i64(self.offset)
-    }
-}
-
 /// One phase of the proof: values sent before the batched sumcheck, the sumcheck
 /// (no rounds when the phase has no relation), values sent after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
@@ -350,11 +436,25 @@ pub struct OpeningProof {
     pub openings: Vec<HyraxOpening>,
 }
 
+/// The LogUp lookups as a GKR fractional sumcheck: one binary tree of fraction sums
+/// per lookup tensor (leaves `1 / (alpha - d(x))`) and per table (leaves
+/// `m(t) / (alpha - t)`), all trees' layers batched round by round.
+#[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct LogupProof {
+    /// Per tree (lookups, then tables): the root `(P, Q)`.
+    pub roots: Vec<Fr>,
+    /// Per tree: layer 1, `(p(0), p(1), q(0), q(1))`.
+    pub layer1: Vec<Fr>,
+    /// Rounds `k = 1, 2, ...`: the batched sumcheck of the trees deeper than `k`, post:
+    /// `(p_lo, p_hi, q_lo, q_hi)` at its point per such tree.
+    pub rounds: Vec<PhaseProof>,
+}
+
 /// The proof of a [`RelationSet`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct RelationProof {
     pub booleanity: PhaseProof,
-    pub recomposition: PhaseProof,
+    pub logup: LogupProof,
     pub matmul: PhaseProof,
     pub mask: PhaseProof,
     pub linear: Vec<Fr>,

@@ -14,7 +14,7 @@ use zkdl_core::transcript::{labels, Transcript};
 use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
 
 use crate::phases::Phases;
-use crate::relations::{commit_tensor, prove_relations, truncated_planes, ProveError};
+use crate::relations::{commit_tensor, derive_tables, prove_relations, ProveError};
 use crate::train::{train_traced, Batch, LayerTrace, LayerWeights, StepTrace, Weights};
 
 /// Trains `spec.train.steps` steps from `w0` on `batches` and proves it. Returns the
@@ -283,12 +283,17 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             TensorKind::DwRem(l) => stack(l, &|lt| &lt.dwr)?,
             TensorKind::Db(l) => stack(l, &|lt| &lt.db)?,
             TensorKind::DbRem(l) => stack(l, &|lt| &lt.dbr)?,
-            TensorKind::Planes { value, bits, offset } => {
-                truncated_planes(tables.get(value).ok_or(ProveError::Params("planes before value"))?, bits, offset)
-            }
+            TensorKind::Derived(_) => Vec::new(),
         };
         tables.push(table);
     }
+    let derived: Vec<_> = layout
+        .kinds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| if let TensorKind::Derived(d) = k { Some((i, *d)) } else { None })
+        .collect();
+    derive_tables(&layout.set, &mut tables, &derived)?;
     phases.start("commitments");
     let mut comms = Vec::with_capacity(tables.len());
     let mut proof_tensors = Vec::new();

@@ -5,9 +5,9 @@ use ark_ff::{One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use thiserror::Error;
-use zkdl_circuit::gadgets::{padding_indicator, plane_vars, MAX_RANGE_BITS};
+use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_tensor, opening_groups, weights_table, OpeningProof, RelationProof, RelationSet,
+    absorb_relations, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::{fr_from_i64, Fr};
 use zkdl_core::mle::{eq_table, DenseMle};
@@ -28,36 +28,6 @@ pub enum ProveError {
     Pcs(#[from] zkdl_core::PcsError),
     #[error("sumcheck: {0}")]
     Sumcheck(#[from] zkdl_core::SumcheckError),
-}
-
-/// Bit planes of `values[x] + offset`, stacked: entry `j * 2^n + x` is bit `j`,
-/// for `2^plane_vars(k)` planes (planes `>= k` zero). Refuses values out of range.
-pub fn bit_planes(values: &[i64], k: u32, offset: i64) -> Result<Vec<i64>, ProveError> {
-    if k == 0 || k > MAX_RANGE_BITS {
-        return Err(ProveError::Params("range bit width out of 1..=62"));
-    }
-    for (x, &v) in values.iter().enumerate() {
-        let u = v as i128 + offset as i128;
-        if u < 0 || u >= 1i128 << k {
-            return Err(ProveError::OutOfRange { index: x, value: v, bits: k });
-        }
-    }
-    Ok(truncated_planes(values, k, offset))
-}
-
-/// The low `k` bits of `values[x] + offset` as stacked planes, without a range check
-/// (for an honest witness the same as [`bit_planes`]; cheating-prover tests use it).
-#[doc(hidden)]
-pub fn truncated_planes(values: &[i64], k: u32, offset: i64) -> Vec<i64> {
-    let len = values.len();
-    let k = k.min(MAX_RANGE_BITS);
-    let mut out = vec![0i64; len << plane_vars(k)];
-    out.par_chunks_mut(len.max(1)).take(k as usize).enumerate().for_each(|(j, plane)| {
-        for (o, &v) in plane.iter_mut().zip(values) {
-            *o = (((v as i128 + offset as i128) >> j) & 1) as i64;
-        }
-    });
-    out
 }
 
 /// Commit to a tensor of `set` (its declared split); 0/1 tables take the bit path.
@@ -141,60 +111,29 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     let mut claims = Claims(Vec::new());
     let mut proof = RelationProof::default();
 
-    // 1. Range booleanity.
-    phases.start("range booleanity");
-    let mut insts = Vec::with_capacity(set.ranges.len());
-    for r in &set.ranges {
-        let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[r.planes].vars);
+    // 1. Booleanity.
+    phases.start("booleanity");
+    let mut insts = Vec::with_capacity(set.bools.len());
+    for b in &set.bools {
+        let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[b.tensor].vars);
         let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
-        insts.push(ProductSum::new(vec![mle(f[r.planes].clone())?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::new(vec![mle(f[b.tensor].clone())?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
     proof.booleanity.sumcheck = sc;
-    for ((r, inst), pt) in set.ranges.iter().zip(&insts).zip(points) {
-        let b = final_eval(inst, 0);
-        proof.booleanity.post.push(b);
-        claims.push(r.planes, pt, b);
+    for ((b, inst), pt) in set.bools.iter().zip(&insts).zip(points) {
+        let v = final_eval(inst, 0);
+        proof.booleanity.post.push(v);
+        claims.push(b.tensor, pt, v);
     }
-    if !set.ranges.is_empty() {
+    if !set.bools.is_empty() {
         t.append_scalars(labels::RELATIONS_POST, &proof.booleanity.post);
     }
 
-    // 2. Range recomposition.
-    phases.start("range recomposition");
-    let mut r2s = Vec::with_capacity(set.ranges.len());
-    for r in &set.ranges {
-        r2s.push(t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[r.value].vars));
-    }
-    let mut insts = Vec::with_capacity(set.ranges.len());
-    let mut sums = Vec::with_capacity(set.ranges.len());
-    for (r, r2) in set.ranges.iter().zip(&r2s) {
-        let v = eval(&f[r.value], r2);
-        proof.recomposition.pre.push(v);
-        claims.push(r.value, r2.clone(), v);
-        sums.push(v + r.offset_fr());
-        let e2 = eq_table(r2);
-        let len = e2.len();
-        let planes = &f[r.planes];
-        let fj: Vec<Fr> = (0..1usize << plane_vars(r.bits))
-            .into_par_iter()
-            .map(|j| planes[j * len..(j + 1) * len].iter().zip(&e2).map(|(b, e)| *b * e).sum())
-            .collect();
-        let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(weights_table(r.bits))?, mle(fj)?], terms)?);
-    }
-    t.append_scalars(labels::RELATIONS_PRE, &proof.recomposition.pre);
-    let (sc, points) = run_phase(t, &mut insts, &sums)?;
-    proof.recomposition.sumcheck = sc;
-    for (((r, r2), inst), pt) in set.ranges.iter().zip(&r2s).zip(&insts).zip(points) {
-        let b = final_eval(inst, 1);
-        proof.recomposition.post.push(b);
-        claims.push(r.planes, r2.iter().chain(&pt).copied().collect(), b);
-    }
-    if !set.ranges.is_empty() {
-        t.append_scalars(labels::RELATIONS_POST, &proof.recomposition.post);
-    }
+    // 2. LogUp lookups.
+    phases.start("lookups");
+    proof.logup = prove_logup(t, set, tables, &mut claims)?;
 
     // 3. Rescaled matmuls.
     phases.start("matmul");
@@ -335,6 +274,169 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng, phases)?;
     phases.finish();
     Ok(proof)
+}
+
+#[allow(clippy::too_many_arguments)]
+/// One fraction-sum tree: its layers from the root (layer 0, one entry) to the leaves,
+/// each as `(p, q)`.
+struct Tree {
+    layers: Vec<(Vec<Fr>, Vec<Fr>)>,
+    leaf: usize,
+    is_lookup: bool,
+}
+
+impl Tree {
+    fn new(leaf_p: Vec<Fr>, leaf_q: Vec<Fr>, leaf: usize, is_lookup: bool) -> Tree {
+        let mut layers = vec![(leaf_p, leaf_q)];
+        while layers.last().is_some_and(|(p, _)| p.len() > 1) {
+            let Some((p, q)) = layers.last() else { break };
+            let half = p.len() / 2;
+            let (np, nq): (Vec<Fr>, Vec<Fr>) = (0..half)
+                .into_par_iter()
+                .map(|i| (p[i] * q[i + half] + p[i + half] * q[i], q[i] * q[i + half]))
+                .unzip();
+            layers.push((np, nq));
+        }
+        layers.reverse();
+        Tree { layers, leaf, is_lookup }
+    }
+
+    fn depth(&self) -> usize {
+        self.layers.len() - 1
+    }
+}
+
+fn prove_logup(
+    t: &mut Transcript,
+    set: &RelationSet,
+    tables: &[&[i64]],
+    claims: &mut Claims,
+) -> Result<zkdl_circuit::relations::LogupProof, ProveError> {
+    let mut proof = zkdl_circuit::relations::LogupProof::default();
+    if set.lookups.is_empty() && set.tables.is_empty() {
+        return Ok(proof);
+    }
+    let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
+    let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
+    for l in &set.lookups {
+        let d = tables[l.tensor];
+        let q: Vec<Fr> = d.par_iter().map(|&v| alpha - fr_from_i64(v)).collect();
+        trees.push(Tree::new(vec![Fr::one(); d.len()], q, l.tensor, true));
+    }
+    for tb in &set.tables {
+        let m = tables[tb.multiplicities];
+        let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
+        trees.push(Tree::new(frs(m), q, tb.multiplicities, false));
+    }
+    for tr in &trees {
+        proof.roots.extend([tr.layers[0].0[0], tr.layers[0].1[0]]);
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &proof.roots);
+    let leaf_claim = |tr: &Tree, r: &[Fr], (p, q): (Fr, Fr), claims: &mut Claims| {
+        if tr.is_lookup {
+            claims.push(tr.leaf, r.to_vec(), alpha - q);
+        } else {
+            claims.push(tr.leaf, r.to_vec(), p);
+        }
+    };
+    let mut cur: Vec<(Fr, Fr)> = trees.iter().map(|tr| (tr.layers[0].0[0], tr.layers[0].1[0])).collect();
+    for (tr, c) in trees.iter().zip(&cur) {
+        if tr.depth() == 0 {
+            leaf_claim(tr, &[], *c, claims);
+        }
+    }
+    let max_depth = trees.iter().map(|tr| tr.depth()).max().unwrap_or(0);
+    if max_depth == 0 {
+        return Ok(proof);
+    }
+    for tr in trees.iter().filter(|tr| tr.depth() >= 1) {
+        let (p, q) = &tr.layers[1];
+        proof.layer1.extend([p[0], p[1], q[0], q[1]]);
+    }
+    t.append_scalars(labels::RELATIONS_POST, &proof.layer1);
+    let tau = t.challenge_scalar(labels::RELATIONS_POINT);
+    let mut r = vec![tau];
+    for (tr, c) in trees.iter().zip(cur.iter_mut()) {
+        if tr.depth() >= 1 {
+            let (p, q) = &tr.layers[1];
+            *c = (p[0] + tau * (p[1] - p[0]), q[0] + tau * (q[1] - q[0]));
+            if tr.depth() == 1 {
+                leaf_claim(tr, &r, *c, claims);
+            }
+        }
+    }
+    for k in 1..max_depth {
+        let active: Vec<usize> = (0..trees.len()).filter(|&i| trees[i].depth() > k).collect();
+        let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
+        let mut insts = Vec::with_capacity(active.len());
+        let mut sums = Vec::with_capacity(active.len());
+        for &i in &active {
+            let (p, q) = &trees[i].layers[k + 1];
+            let half = p.len() / 2;
+            let mles = vec![
+                mle(p[..half].to_vec())?,
+                mle(p[half..].to_vec())?,
+                mle(q[..half].to_vec())?,
+                mle(q[half..].to_vec())?,
+            ];
+            let terms = vec![(Fr::one(), vec![0, 3]), (Fr::one(), vec![1, 2]), (lambda, vec![2, 3])];
+            insts.push(ProductSum::new(mles, terms)?.with_eq(&r)?);
+            sums.push(cur[i].0 + lambda * cur[i].1);
+        }
+        let (sc, points) = run_phase(t, &mut insts, &sums)?;
+        let mut round = zkdl_circuit::relations::PhaseProof { sumcheck: sc, ..Default::default() };
+        for inst in &insts {
+            round.post.extend((0..4).map(|j| final_eval(inst, j)));
+        }
+        t.append_scalars(labels::RELATIONS_POST, &round.post);
+        let tau = t.challenge_scalar(labels::RELATIONS_POINT);
+        r = points.into_iter().next().unwrap_or_default();
+        r.push(tau);
+        for (a, &i) in active.iter().enumerate() {
+            let v = &round.post[4 * a..4 * a + 4];
+            cur[i] = (v[0] + tau * (v[1] - v[0]), v[2] + tau * (v[3] - v[2]));
+            if trees[i].depth() == k + 1 {
+                leaf_claim(&trees[i], &r, cur[i], claims);
+            }
+        }
+        proof.rounds.push(round);
+    }
+    Ok(proof)
+}
+
+/// The tables of derived tensors (digits, sign bits, multiplicities), in order:
+/// `derived` lists `(tensor, derivation)`; values of earlier tensors are read from
+/// `tables` (which must hold every non-derived tensor already).
+pub fn derive_tables(
+    set: &RelationSet,
+    tables: &mut [Vec<i64>],
+    derived: &[(usize, zkdl_circuit::relations::Derivation)],
+) -> Result<(), ProveError> {
+    use zkdl_circuit::relations::Derivation;
+    for &(i, d) in derived {
+        let v = match d {
+            Derivation::Digit { value, offset, shift, width } => {
+                let src = tables.get(value).ok_or(ProveError::Params("derived tensor index"))?;
+                let mask = (1i128 << width) - 1;
+                src.par_iter().map(|&x| (((x as i128 + offset as i128) >> shift) & mask) as i64).collect()
+            }
+            Derivation::Multiplicities { width } => {
+                let mut m = vec![0i64; 1usize << width];
+                for l in set.lookups.iter().filter(|l| l.width == width) {
+                    let src = tables.get(l.tensor).ok_or(ProveError::Params("lookup tensor index"))?;
+                    for &x in src.iter() {
+                        // out-of-range values have no slot: the proof will fail
+                        if let Some(slot) = usize::try_from(x).ok().and_then(|u| m.get_mut(u)) {
+                            *slot += 1;
+                        }
+                    }
+                }
+                m
+            }
+        };
+        *tables.get_mut(i).ok_or(ProveError::Params("derived tensor index"))? = v;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -7,13 +7,15 @@
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
-use zkdl_circuit::gadgets::{plane_vars, MatmulForm, MatmulShape, RescaleSpec};
-use zkdl_circuit::relations::{LinearRel, MaskRel, MatmulRel, PaddingRel, RangeRel, RelationProof, RelationSet};
+use zkdl_circuit::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
+use zkdl_circuit::relations::{
+    BoolRel, Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet,
+};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{split_vars, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_prover::data;
-use zkdl_prover::relations::{commit_tensor, prove_relations, truncated_planes};
+use zkdl_prover::relations::{commit_tensor, derive_tables, prove_relations};
 use zkdl_prover::train::{self, Batch, StepTrace};
 use zkdl_verifier::{verify_relations, VerifyError};
 
@@ -24,7 +26,7 @@ const LB: usize = 2;
 const D: [usize; 3] = [3, 3, 2];
 
 fn gens() -> HyraxGenerators {
-    HyraxGenerators::new(b"zkdl/test/relations", 14).unwrap()
+    HyraxGenerators::new(b"zkdl/test/relations", 16).unwrap()
 }
 
 fn trace() -> StepTrace {
@@ -36,16 +38,17 @@ fn trace() -> StepTrace {
     train::train_traced(&spec, &w0, &[batch]).unwrap().1.remove(0)
 }
 
-/// (planes tensor, value tensor, bits, offset, explicit planes)
-type PlanesSpec = (usize, usize, u32, i64, Option<Vec<i64>>);
-
-/// A relation set with its tables; bit planes are derived from their value tables
-/// when the case runs (after a test has mutated the values) unless set explicitly.
+/// A relation set with its tables. Derived tensors (digits, sign bits,
+/// multiplicities) are computed when the case runs, after a test has mutated the
+/// values; `overrides` replace derived digits (before the multiplicities are counted)
+/// and `late` replace anything at the very end.
 #[derive(Clone, Default)]
 struct Case {
     set: RelationSet,
     tables: Vec<Vec<i64>>,
-    planes: Vec<PlanesSpec>,
+    derived: Vec<(usize, Derivation)>,
+    overrides: Vec<(usize, Vec<i64>)>,
+    late: Vec<(usize, Vec<i64>)>,
 }
 
 impl Case {
@@ -55,22 +58,49 @@ impl Case {
         self.set.tensor(vars, split_vars(vars).1)
     }
 
-    fn range(&mut self, value: usize, bits: u32, offset: i64) -> usize {
-        let len = self.tables[value].len() << plane_vars(bits);
-        let planes = self.tensor(vec![0; len]);
-        self.set.ranges.push(RangeRel { value, planes, bits, offset });
-        self.planes.push((planes, value, bits, offset, None));
-        planes
+    /// A range relation; returns the sign tensor when asked for.
+    fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Option<usize> {
+        let r = self.set.range(value, bits, offset, sign).unwrap();
+        for d in &r.derived {
+            self.tables.push(Vec::new());
+            self.derived.push(*d);
+        }
+        r.sign
+    }
+
+    /// The case with its lookup tables declared.
+    fn finalized(&self) -> Case {
+        let mut c = self.clone();
+        if c.set.tables.is_empty() {
+            for d in c.set.declare_tables() {
+                c.tables.push(Vec::new());
+                c.derived.push(d);
+            }
+        }
+        c
+    }
+
+    /// Index of the multiplicities tensor of `width` (after [`Case::finalized`]).
+    fn multiplicities(&self, width: u32) -> usize {
+        self.set.tables.iter().find(|t| t.width == width).unwrap().multiplicities
     }
 
     fn materialize(&self) -> Vec<Vec<i64>> {
         let mut tables = self.tables.clone();
-        for (p, v, bits, offset, explicit) in &self.planes {
-            tables[*p] = explicit.clone().unwrap_or_else(|| truncated_planes(&tables[*v], *bits, *offset));
+        let (mults, digits): (Vec<_>, Vec<_>) =
+            self.derived.iter().partition(|(_, d)| matches!(d, Derivation::Multiplicities { .. }));
+        derive_tables(&self.set, &mut tables, &digits).unwrap();
+        for (i, v) in &self.overrides {
+            tables[*i] = v.clone();
+        }
+        derive_tables(&self.set, &mut tables, &mults).unwrap();
+        for (i, v) in &self.late {
+            tables[*i] = v.clone();
         }
         tables
     }
 
+    /// Prove a finalized case.
     fn prove(&self, g: &HyraxGenerators) -> (Vec<HyraxCommitment>, RelationProof) {
         let tables = self.materialize();
         let comms: Vec<HyraxCommitment> =
@@ -89,8 +119,9 @@ impl Case {
     }
 
     fn run(&self, g: &HyraxGenerators) -> Result<(), VerifyError> {
-        let (c, p) = self.prove(g);
-        self.verify(g, &c, &p)
+        let c = self.finalized();
+        let (comms, p) = c.prove(g);
+        c.verify(g, &comms, &p)
     }
 }
 
@@ -101,7 +132,7 @@ struct Fwd {
     zq: usize,
     rem: usize,
     act: usize,
-    zq_planes: usize,
+    zq_sign: usize,
 }
 
 fn forward(tr: &StepTrace) -> (Case, Fwd) {
@@ -112,13 +143,13 @@ fn forward(tr: &StepTrace) -> (Case, Fwd) {
     let zq = c.tensor(l.zq.clone());
     let rem = c.tensor(l.zr.clone());
     let act = c.tensor(l.a_out.clone());
-    c.range(rem, F, 0);
-    let zq_planes = c.range(zq, Q, 1 << (Q - 1));
+    c.range(rem, F, 0, false);
+    let zq_sign = c.range(zq, Q, 1 << (Q - 1), true).unwrap();
     let shape = MatmulShape { form: MatmulForm::NN, li: LB, lj: D[0], lk: D[1] };
     let rescale = RescaleSpec { mult: 1, shift: F, total_bits: Q };
     c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x, y: w, cq: zq, rem, bias: None });
-    c.set.masks.push(MaskRel { cq: zq, out: act, planes: zq_planes, plane: Q - 1 });
-    (c, Fwd { x, w, zq, rem, act, zq_planes })
+    c.set.masks.push(MaskRel { cq: zq, out: act, planes: zq_sign, plane: 0 });
+    (c, Fwd { x, w, zq, rem, act, zq_sign })
 }
 
 fn first(v: &[i64], pred: impl Fn(i64) -> bool) -> usize {
@@ -144,13 +175,12 @@ fn forward_with_zkrelu_honest_and_cheats() {
         let x = first(&c.tables[ix.zq], |v| v > 0);
         c.tables[ix.act][x] = 0;
     });
-    check("a flipped sign bit in the planes", &|c, ix| {
-        let mut planes = truncated_planes(&c.tables[ix.zq], Q, 1 << (Q - 1));
-        let len = c.tables[ix.zq].len();
+    check("a flipped sign bit", &|c, ix| {
         let x = first(&c.tables[ix.zq], |v| v < 0);
-        planes[(Q as usize - 1) * len + x] = 1;
+        let mut sign: Vec<i64> = c.tables[ix.zq].iter().map(|&v| (v >= 0) as i64).collect();
+        sign[x] = 1;
         c.tables[ix.act][x] = c.tables[ix.zq][x];
-        c.planes[1].4 = Some(planes);
+        c.overrides.push((ix.zq_sign, sign));
     });
     check("remainder out of range (R + 2^f with Z' - 1)", &|c, ix| {
         let x = first(&c.tables[ix.zq], |v| v > 1);
@@ -178,38 +208,35 @@ fn backward_mask_must_use_the_forward_sign_bits() {
         let gaq = c.tensor(l1.gaq.clone());
         let gar = c.tensor(l1.gar.clone());
         let g0 = c.tensor(out.unwrap_or_else(|| tr.layers[0].g.clone()));
-        c.range(gar, F, 0);
-        c.range(gaq, Q, 1 << (Q - 1));
+        c.range(gar, F, 0, false);
+        c.range(gaq, Q, 1 << (Q - 1), false);
         let shape = MatmulShape { form: MatmulForm::NT, li: LB, lj: D[2], lk: D[1] };
         let rescale = RescaleSpec { mult: 1, shift: F, total_bits: Q };
         c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x: gl, y: w1, cq: gaq, rem: gar, bias: None });
         let planes = if fake_signs {
-            // sign planes of the prover's choosing (all ones), committed separately
-            let mut fake = truncated_planes(&tr.layers[0].zq, Q, 1 << (Q - 1));
-            let len = tr.layers[0].zq.len();
-            fake[(Q as usize - 1) * len..Q as usize * len].iter_mut().for_each(|s| *s = 1);
-            c.tensor(fake)
+            // sign bits of the prover's choosing (all ones), committed separately
+            c.tensor(vec![1; tr.layers[0].zq.len()])
         } else {
-            ix.zq_planes
+            ix.zq_sign
         };
-        c.set.masks.push(MaskRel { cq: gaq, out: g0, planes, plane: Q - 1 });
-        c
+        c.set.masks.push(MaskRel { cq: gaq, out: g0, planes, plane: 0 });
+        (c, ix.zq_sign)
     };
-    build(None, false).run(&g).unwrap();
+    build(None, false).0.run(&g).unwrap();
     // a gradient that ignores the ReLU mask in one entry
     let sign: Vec<bool> = tr.layers[0].zq.iter().map(|&v| v >= 0).collect();
     let gaq = &tr.layers[1].gaq;
     let x = (0..sign.len()).find(|&x| !sign[x] && gaq[x] != 0).expect("a masked entry with a non-zero gradient");
     let mut out = tr.layers[0].g.clone();
     out[x] = gaq[x];
-    assert!(build(Some(out), false).run(&g).is_err(), "unmasked gradient accepted");
+    assert!(build(Some(out), false).0.run(&g).is_err(), "unmasked gradient accepted");
     // unmasked gradient with all-one sign planes: consistent with those planes, but
     // those are not the forward pass's committed sign bits
-    let c = build(Some(gaq.clone()), true);
+    let (c, forward_sign) = build(Some(gaq.clone()), true);
     c.run(&g).unwrap();
     let mut c2 = c.clone();
     let last = c2.set.masks.len() - 1;
-    c2.set.masks[last].planes = 6; // the forward planes
+    c2.set.masks[last].planes = forward_sign;
     assert!(c2.run(&g).is_err(), "unmasked gradient accepted against the forward sign bits");
 }
 
@@ -221,8 +248,8 @@ fn update(tr: &StepTrace) -> (Case, [usize; 4]) {
     let dw = c.tensor(l.dw.clone());
     let dwr = c.tensor(l.dwr.clone());
     let e = 8; // CircuitSpec::mlp's learning rate 2^-8
-    c.range(dwr, F + e, 0);
-    c.range(dw, Q, 1 << (Q - 1));
+    c.range(dwr, F + e, 0, false);
+    c.range(dw, Q, 1 << (Q - 1), false);
     let shape = MatmulShape { form: MatmulForm::TN, li: D[1], lj: LB, lk: D[2] };
     let rescale = RescaleSpec { mult: 1, shift: F + e, total_bits: Q };
     c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x: a, y: gr, cq: dw, rem: dwr, bias: None });
@@ -252,38 +279,65 @@ fn range_cheats_are_rejected() {
     let g = gens();
     let mut rng = StdRng::seed_from_u64(2);
     let len = 16usize;
-    let case = |values: Vec<i64>, bits: u32, planes: Option<Vec<i64>>| {
+    // (value table, bits, offset, sign)
+    let case = |values: Vec<i64>, bits: u32, offset: i64, sign: bool| {
         let mut c = Case::default();
         let v = c.tensor(values);
-        c.range(v, bits, 0);
-        c.planes[0].4 = planes;
-        c
+        let s = c.range(v, bits, offset, sign);
+        (c, v, s)
     };
-    let vals: Vec<i64> = (0..len).map(|_| rng.gen_range(0..256)).collect();
-    case(vals.clone(), 8, None).run(&g).unwrap();
-    // k = 7: plane 7 exists (padding, weight 0); 2^7 puts its top bit there
-    let mut v7: Vec<i64> = (0..len).map(|_| rng.gen_range(0..128)).collect();
-    v7[5] = 128;
-    let mut planes = vec![0i64; len << plane_vars(7)];
-    for (x, &v) in v7.iter().enumerate() {
-        for j in 0..8 {
-            planes[j * len + x] = (v >> j) & 1;
-        }
-    }
-    assert!(case(v7, 7, Some(planes)).run(&g).is_err(), "2^k accepted");
-    // 256 with a non-boolean plane (plane 7 holds 2)
-    let mut v = vals.clone();
-    v[5] = 256;
-    let mut planes = truncated_planes(&v.iter().map(|&x| x.min(128)).collect::<Vec<_>>(), 8, 0);
-    planes[7 * len + 5] = 2;
-    assert!(case(v.clone(), 8, Some(planes)).run(&g).is_err(), "non-boolean plane accepted");
-    // a negative value decomposed as if it were 255
+    let small: Vec<i64> = (0..len).map(|_| rng.gen_range(0..1 << 16)).collect();
+    let signed: Vec<i64> = (0..len).map(|_| rng.gen_range(-(1i64 << 31)..1 << 31)).collect();
+    let wide: Vec<i64> = (0..len).map(|_| rng.gen_range(0..1 << 24)).collect();
+    case(small.clone(), 16, 0, false).0.run(&g).unwrap();
+    case(signed.clone(), 32, 1 << 31, true).0.run(&g).unwrap();
+    case(signed.clone(), 32, 1 << 31, false).0.run(&g).unwrap();
+    case(wide.clone(), 24, 0, false).0.run(&g).unwrap();
+    case(small.iter().map(|v| v & 0x1ff).collect(), 9, 0, false).0.run(&g).unwrap();
+    // a value 2^16 in a 16-bit range (direct lookup), a negative one (wraps to p - 1)
+    let mut v = small.clone();
+    v[5] = 1 << 16;
+    assert!(case(v, 16, 0, false).0.run(&g).is_err(), "2^k accepted");
+    let mut v = small.clone();
     v[5] = -1;
-    let planes = truncated_planes(&v.iter().map(|&x| if x < 0 { 255 } else { x }).collect::<Vec<_>>(), 8, 0);
-    assert!(case(v, 8, Some(planes)).run(&g).is_err(), "negative value accepted");
-    // valid planes of other data
-    let planes = truncated_planes(&[3i64; 16], 8, 0);
-    assert!(case((0..16).collect(), 8, Some(planes)).run(&g).is_err(), "planes of other data accepted");
+    assert!(case(v, 16, 0, false).0.run(&g).is_err(), "negative value accepted");
+    // a 2^24 value split into in-range-looking digits: the top digit is 2^8
+    let mut v = wide.clone();
+    v[3] = 1 << 24;
+    assert!(case(v, 24, 0, false).0.run(&g).is_err(), "2^k in two digits accepted");
+    // a digit out of its table with the recomposition kept: d0 + 2^16, d1 - 1
+    let (mut c, _, _) = case(wide.clone(), 24, 0, false);
+    let x = first(&wide, |w| w >= 1 << 16);
+    let mut d0: Vec<i64> = wide.iter().map(|w| w & 0xffff).collect();
+    let mut d1: Vec<i64> = wide.iter().map(|w| w >> 16).collect();
+    d0[x] += 1 << 16;
+    d1[x] -= 1;
+    let (i0, i1) = (c.derived[0].0, c.derived[1].0);
+    c.overrides.push((i0, d0));
+    c.overrides.push((i1, d1));
+    assert!(c.run(&g).is_err(), "out-of-table digit accepted");
+    // a sign bit that does not match the value (recomposition breaks)
+    let (mut c, _, s) = case(signed.clone(), 32, 1 << 31, true);
+    let mut sign: Vec<i64> = signed.iter().map(|&v| (v >= 0) as i64).collect();
+    sign[0] = 1 - sign[0];
+    c.overrides.push((s.unwrap(), sign));
+    assert!(c.run(&g).is_err(), "wrong sign bit accepted");
+    // a non-boolean "bit"
+    let mut c = Case::default();
+    let b = c.tensor(vec![0, 1, 1, 0, 2, 1, 0, 0]);
+    c.set.bools.push(BoolRel { tensor: b });
+    assert!(c.run(&g).is_err(), "non-boolean bit accepted");
+    // wrong multiplicities
+    let c = case(small.clone(), 16, 0, false).0.finalized();
+    let m = c.multiplicities(16);
+    let mut bad = c.clone();
+    let mut mt = c.materialize()[m].clone();
+    let t = mt.iter().position(|&k| k > 0).unwrap();
+    mt[t] -= 1;
+    let n = mt.len();
+    mt[(t + 1) % n] += 1;
+    bad.late.push((m, mt));
+    assert!(bad.run(&g).is_err(), "wrong multiplicities accepted");
 }
 
 #[test]
@@ -295,11 +349,20 @@ fn linear_padding_and_stacks() {
         let a = c.tensor(vec![5, 7, -3, 2]);
         let b = c.tensor(vec![6, 9, -3, 0]);
         let cc = c.tensor(c_val);
-        c.set.linears.push(LinearRel { terms: vec![(a, 1), (b, -1), (cc, 1)] });
+        c.set.linears.push(LinearRel { terms: vec![(a, 1), (b, -1), (cc, 1)], constant: 0 });
         c
     };
     lin(vec![1, 2, 0, -2]).run(&g).unwrap();
     assert!(lin(vec![1, 2, 0, -1]).run(&g).is_err());
+    // with a constant: A - 5 = 0
+    let konst = |k: i64| {
+        let mut c = Case::default();
+        let a = c.tensor(vec![5; 4]);
+        c.set.linears.push(LinearRel { terms: vec![(a, 1)], constant: k });
+        c
+    };
+    konst(-5).run(&g).unwrap();
+    assert!(konst(-4).run(&g).is_err());
     // zero padding of a stack of two 4x4 matrices whose real block is 3x2
     let pad = |extra: Option<usize>| {
         let mut c = Case::default();
@@ -336,8 +399,8 @@ fn linear_padding_and_stacks() {
         }
         let dw = c.tensor(dwv);
         let dwr = c.tensor(twice(&l.dwr));
-        c.range(dwr, F + 8, 0);
-        c.range(dw, Q, 1 << (Q - 1));
+        c.range(dwr, F + 8, 0, false);
+        c.range(dw, Q, 1 << (Q - 1), false);
         let shape = MatmulShape { form: MatmulForm::TN, li: D[1], lj: LB, lk: D[2] };
         let rescale = RescaleSpec { mult: 1, shift: F + 8, total_bits: Q };
         c.set.matmuls.push(MatmulRel { shape, tau: 1, rescale, x: a, y: gr, cq: dw, rem: dwr, bias: None });
@@ -351,7 +414,7 @@ fn linear_padding_and_stacks() {
 fn malformed_inputs_are_errors() {
     let g = gens();
     let tr = trace();
-    let (c, _) = forward(&tr);
+    let c = forward(&tr).0.finalized();
     let (comms, p) = c.prove(&g);
     c.verify(&g, &comms, &p).unwrap();
     // wrong number of commitments, wrong row count
@@ -361,7 +424,7 @@ fn malformed_inputs_are_errors() {
     assert!(matches!(c.verify(&g, &bad, &p), Err(VerifyError::Shape(_))));
     // a relation set that does not fit the tensors
     let mut c2 = c.clone();
-    c2.set.masks[0].plane = 40;
+    c2.set.masks[0].plane = 1;
     assert!(matches!(c2.verify(&g, &comms, &p), Err(VerifyError::Params(_))));
     // byte flips and truncations of the proof
     let mut bytes = Vec::new();

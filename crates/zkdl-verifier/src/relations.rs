@@ -2,9 +2,8 @@
 //! phase's batched sumcheck, then the claim reduction and one Hyrax opening per table
 //! shape.
 
-use zkdl_circuit::gadgets::plane_vars;
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_tensor, opening_groups, weights_mle, PhaseProof, RelationProof, RelationSet,
+    absorb_relations, claims_by_tensor, opening_groups, PhaseProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::Fr;
 use zkdl_core::mle::eq_eval;
@@ -85,54 +84,29 @@ pub fn verify_relations(
     let mut claims: Vec<Claim> = Vec::new();
     let vars = |i: usize| set.vars(i).map_err(VerifyError::Params);
 
-    // 1. Range booleanity.
-    let mut rhos = Vec::with_capacity(set.ranges.len());
-    let mut sc = Vec::with_capacity(set.ranges.len());
-    for r in &set.ranges {
-        let nb = vars(r.planes)?;
-        rhos.push(t.challenge_scalars(labels::RELATIONS_POINT, nb));
-        sc.push((Fr::from(0u64), nb));
+    // 1. Booleanity.
+    let mut rhos = Vec::with_capacity(set.bools.len());
+    let mut sc = Vec::with_capacity(set.bools.len());
+    for b in &set.bools {
+        let n = vars(b.tensor)?;
+        rhos.push(t.challenge_scalars(labels::RELATIONS_POINT, n));
+        sc.push((Fr::from(0u64), n));
     }
-    let what = "range booleanity";
-    let bc = run_phase(t, what, &sc, 3, &p.booleanity, (0, set.ranges.len()))?;
-    if let Some(bc) = bc.as_ref() {
-        let mut evals = Vec::with_capacity(sc.len());
-        for (i, (r, rho)) in set.ranges.iter().zip(&rhos).enumerate() {
-            let pt = point_of(bc, i)?;
-            let b = get(&p.booleanity.post, i, what)?;
-            evals.push(eq(rho, &pt)? * b * (b - Fr::from(1u64)));
-            claims.push(Claim { tensor: r.planes, point: pt, value: b });
-        }
-        finish(Some(bc.clone()), &evals, what)?;
-    }
-
-    // 2. Range recomposition.
-    let what = "range recomposition";
-    let mut r2s = Vec::with_capacity(set.ranges.len());
-    for r in &set.ranges {
-        r2s.push(t.challenge_scalars(labels::RELATIONS_POINT, vars(r.value)?));
-    }
-    if p.recomposition.pre.len() != set.ranges.len() {
-        return Err(VerifyError::Shape(what));
-    }
-    t.append_scalars(labels::RELATIONS_PRE, &p.recomposition.pre);
-    let mut sc = Vec::with_capacity(set.ranges.len());
-    for (i, (r, r2)) in set.ranges.iter().zip(&r2s).enumerate() {
-        let v = get(&p.recomposition.pre, i, what)?;
-        claims.push(Claim { tensor: r.value, point: r2.clone(), value: v });
-        sc.push((v + r.offset_fr(), plane_vars(r.bits)));
-    }
-    let bc = run_phase(t, what, &sc, 2, &p.recomposition, (set.ranges.len(), set.ranges.len()))?;
+    let what = "booleanity";
+    let bc = run_phase(t, what, &sc, 3, &p.booleanity, (0, set.bools.len()))?;
     if let Some(bc) = bc {
         let mut evals = Vec::with_capacity(sc.len());
-        for (i, (r, r2)) in set.ranges.iter().zip(&r2s).enumerate() {
+        for (i, (b, rho)) in set.bools.iter().zip(&rhos).enumerate() {
             let pt = point_of(&bc, i)?;
-            let b = get(&p.recomposition.post, i, what)?;
-            evals.push(weights_mle(r.bits, &pt) * b);
-            claims.push(Claim { tensor: r.planes, point: r2.iter().chain(&pt).copied().collect(), value: b });
+            let v = get(&p.booleanity.post, i, what)?;
+            evals.push(eq(rho, &pt)? * v * (v - Fr::from(1u64)));
+            claims.push(Claim { tensor: b.tensor, point: pt, value: v });
         }
         finish(Some(bc), &evals, what)?;
     }
+
+    // 2. LogUp lookups.
+    verify_logup(t, set, &p.logup, &mut claims)?;
 
     // 3. Rescaled matmuls.
     let what = "matmul";
@@ -223,7 +197,7 @@ pub fn verify_relations(
     t.append_scalars(labels::RELATIONS_PRE, &p.linear);
     let mut vals = p.linear.iter().copied();
     for (l, r) in set.linears.iter().zip(&points) {
-        let mut sum = Fr::from(0u64);
+        let mut sum = zkdl_core::field::fr_from_i64(l.constant);
         for (tensor, coeff) in &l.terms {
             let v = vals.next().ok_or(VerifyError::Shape(what))?;
             sum += zkdl_core::field::fr_from_i64(*coeff) * v;
@@ -260,6 +234,174 @@ pub fn verify_relations(
 
     // 7. Claim reduction and openings.
     verify_claims(gens, t, set, comms, &claims, p)
+}
+
+/// One fraction-sum tree of the LogUp argument: a lookup tensor or a table.
+#[derive(Clone, Copy)]
+enum Leaf {
+    Lookup { tensor: usize },
+    Table { multiplicities: usize },
+}
+
+/// The trees (lookups, then tables) with their depths and widths.
+fn logup_trees(set: &RelationSet) -> Result<Vec<(Leaf, usize, u32)>, VerifyError> {
+    let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
+    for l in &set.lookups {
+        trees.push((Leaf::Lookup { tensor: l.tensor }, set.vars(l.tensor).map_err(VerifyError::Params)?, l.width));
+    }
+    for tb in &set.tables {
+        trees.push((Leaf::Table { multiplicities: tb.multiplicities }, tb.width as usize, tb.width));
+    }
+    Ok(trees)
+}
+
+/// `t~(r) = sum_i 2^i r_i`: the MLE of the table `[0, 2^n)`.
+pub fn identity_mle(r: &[Fr]) -> Fr {
+    let mut acc = Fr::from(0u64);
+    let mut pow = Fr::from(1u64);
+    for x in r {
+        acc += pow * x;
+        pow += pow;
+    }
+    acc
+}
+
+fn verify_logup(
+    t: &mut Transcript,
+    set: &RelationSet,
+    p: &zkdl_circuit::relations::LogupProof,
+    claims: &mut Vec<Claim>,
+) -> Result<(), VerifyError> {
+    let what = "lookup";
+    let trees = logup_trees(set)?;
+    if trees.is_empty() {
+        return if p.roots.is_empty() && p.layer1.is_empty() && p.rounds.is_empty() {
+            Ok(())
+        } else {
+            Err(VerifyError::Shape(what))
+        };
+    }
+    let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
+    if p.roots.len() != 2 * trees.len() {
+        return Err(VerifyError::Shape(what));
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &p.roots);
+    // Per table width: the lookups' fractions sum to the table's.
+    let zero = Fr::from(0u64);
+    for (i, (leaf, _, width)) in trees.iter().enumerate() {
+        let Leaf::Table { .. } = leaf else { continue };
+        let (mut num, mut den) = (zero, Fr::from(1u64));
+        for (j, (l, _, w)) in trees.iter().enumerate() {
+            if matches!(l, Leaf::Lookup { .. }) && w == width {
+                let (pj, qj) = (get(&p.roots, 2 * j, what)?, get(&p.roots, 2 * j + 1, what)?);
+                num = num * qj + pj * den;
+                den *= qj;
+            }
+        }
+        let (pt, qt) = (get(&p.roots, 2 * i, what)?, get(&p.roots, 2 * i + 1, what)?);
+        if den == zero || qt == zero || num * qt != pt * den {
+            return Err(VerifyError::FinalClaim { what: "lookup: multiset of a table" });
+        }
+    }
+    // Current claims (p, q) of every tree, at the shared point r.
+    let mut cur: Vec<(Fr, Fr)> = (0..trees.len())
+        .map(|i| Ok((get(&p.roots, 2 * i, what)?, get(&p.roots, 2 * i + 1, what)?)))
+        .collect::<Result<_, VerifyError>>()?;
+    let mut r: Vec<Fr> = Vec::new();
+    let max_depth = trees.iter().map(|x| x.1).max().unwrap_or(0);
+    let deep1 = trees.iter().filter(|x| x.1 >= 1).count();
+    if p.layer1.len() != 4 * deep1 || p.rounds.len() != max_depth.saturating_sub(1) {
+        return Err(VerifyError::Shape(what));
+    }
+    let leaf_claim = |i: usize, r: &[Fr], (pv, qv): (Fr, Fr), claims: &mut Vec<Claim>| -> Result<(), VerifyError> {
+        match trees.get(i).map(|x| x.0) {
+            Some(Leaf::Lookup { tensor }) => {
+                if pv != Fr::from(1u64) {
+                    return Err(VerifyError::FinalClaim { what: "lookup: numerators" });
+                }
+                claims.push(Claim { tensor, point: r.to_vec(), value: alpha - qv });
+            }
+            Some(Leaf::Table { multiplicities }) => {
+                if qv != alpha - identity_mle(r) {
+                    return Err(VerifyError::FinalClaim { what: "lookup: table" });
+                }
+                claims.push(Claim { tensor: multiplicities, point: r.to_vec(), value: pv });
+            }
+            None => return Err(VerifyError::Shape(what)),
+        }
+        Ok(())
+    };
+    for (i, tr) in trees.iter().enumerate() {
+        if tr.1 == 0 {
+            let c = *cur.get(i).ok_or(VerifyError::Shape(what))?;
+            leaf_claim(i, &[], c, claims)?;
+        }
+    }
+    if max_depth == 0 {
+        return Ok(());
+    }
+    // Layer 1.
+    t.append_scalars(labels::RELATIONS_POST, &p.layer1);
+    let mut vals = p.layer1.chunks_exact(4);
+    let mut layer1 = Vec::with_capacity(deep1);
+    for (i, tr) in trees.iter().enumerate() {
+        if tr.1 == 0 {
+            continue;
+        }
+        let (p0, q0) = *cur.get(i).ok_or(VerifyError::Shape(what))?;
+        let v = vals.next().ok_or(VerifyError::Shape(what))?;
+        let (pl, ph, ql, qh) = (get(v, 0, what)?, get(v, 1, what)?, get(v, 2, what)?, get(v, 3, what)?);
+        if p0 != pl * qh + ph * ql || q0 != ql * qh {
+            return Err(VerifyError::FinalClaim { what: "lookup: layer 1" });
+        }
+        layer1.push((i, pl, ph, ql, qh));
+    }
+    let tau = t.challenge_scalar(labels::RELATIONS_POINT);
+    r.push(tau);
+    for (i, pl, ph, ql, qh) in layer1 {
+        let c = (pl + tau * (ph - pl), ql + tau * (qh - ql));
+        if let Some(slot) = cur.get_mut(i) {
+            *slot = c;
+        }
+        if trees.get(i).map(|x| x.1) == Some(1) {
+            leaf_claim(i, &r, c, claims)?;
+        }
+    }
+    // Layers 2..: one batched sumcheck per depth over the trees that go deeper.
+    for (k, round) in (1..max_depth).zip(&p.rounds) {
+        let active: Vec<usize> = (0..trees.len()).filter(|&i| trees.get(i).is_some_and(|x| x.1 > k)).collect();
+        let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
+        let mut sc = Vec::with_capacity(active.len());
+        for &i in &active {
+            let (pv, qv) = *cur.get(i).ok_or(VerifyError::Shape(what))?;
+            sc.push((pv + lambda * qv, k));
+        }
+        let bc = run_phase(t, what, &sc, 3, round, (0, 4 * active.len()))?.ok_or(VerifyError::Shape(what))?;
+        let rho = point_of(&bc, 0)?;
+        let e = eq(&r, &rho)?;
+        let mut evals = Vec::with_capacity(active.len());
+        let mut next = Vec::with_capacity(active.len());
+        for (a, &i) in active.iter().enumerate() {
+            let g = |o: usize| get(&round.post, 4 * a + o, what);
+            let (pl, ph, ql, qh) = (g(0)?, g(1)?, g(2)?, g(3)?);
+            evals.push(e * (pl * qh + ph * ql + lambda * ql * qh));
+            next.push((i, pl, ph, ql, qh));
+        }
+        finish(Some(bc), &evals, what)?;
+        let tau = t.challenge_scalar(labels::RELATIONS_POINT);
+        r = rho;
+        r.push(tau);
+        for (i, pl, ph, ql, qh) in next {
+            let c = (pl + tau * (ph - pl), ql + tau * (qh - ql));
+            if let Some(slot) = cur.get_mut(i) {
+                *slot = c;
+            }
+            if trees.get(i).map(|x| x.1) == Some(k + 1) {
+                leaf_claim(i, &r, c, claims)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn verify_claims(
