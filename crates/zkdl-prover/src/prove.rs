@@ -295,19 +295,21 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         .collect();
     derive_tables(&layout.set, &mut tables, &derived)?;
     phases.start("commitments");
-    let mut comms = Vec::with_capacity(tables.len());
+    // The prover's own tensors; the stacks of statement and intermediate weights are
+    // assembled from commitments made above, exactly as the verifier assembles them.
     let mut proof_tensors = Vec::new();
     for (i, (table, kind)) in tables.iter().zip(&layout.kinds).enumerate() {
-        let c = commit_tensor(gens, &layout.set, i, table)?;
         if kind.is_proof_tensor() {
-            proof_tensors.push(c.clone());
+            proof_tensors.push(commit_tensor(gens, &layout.set, i, table)?);
         }
-        comms.push(c);
     }
+    let mut proof = TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations: Default::default() };
+    let comms = zkdl_verifier::training::tensor_commitments(gens, &layout, &statement, &proof)
+        .map_err(|_| ProveError::Params("assembling the stacked commitments"))?;
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, &statement);
     let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();
     let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
-    let relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng, phases)?;
-    Ok((statement, TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations }))
+    proof.relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng, phases)?;
+    Ok((statement, proof))
 }

@@ -2,7 +2,7 @@
 //! `zkdl_circuit::proof`): assembles the stacked commitments from the statement and
 //! the proof, then verifies the relation set of `zkdl_circuit::proof::training_layout`.
 
-use zkdl_circuit::proof::{absorb_statement, training_layout, Statement, TensorKind, TrainingProof};
+use zkdl_circuit::proof::{absorb_statement, training_layout, Statement, TensorKind, TrainingLayout, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
@@ -58,7 +58,7 @@ pub fn verify_with(
         return Err(VerifyError::DigestMismatch);
     }
     let layout = training_layout(spec).map_err(VerifyError::Params)?;
-    let (nl, steps, tau) = (spec.model.layers.len(), layout.steps, layout.tau);
+    let (nl, steps) = (spec.model.layers.len(), layout.steps);
     if statement.data.len() != steps {
         return Err(VerifyError::Shape("number of steps"));
     }
@@ -84,6 +84,24 @@ pub fn verify_with(
     if proof.tensors.len() != layout.num_proof_tensors() {
         return Err(VerifyError::Shape("number of tensor commitments"));
     }
+    let comms = tensor_commitments(gens, &layout, statement, proof)?;
+    let refs: Vec<&HyraxCommitment> = comms.iter().collect();
+    let mut t = Transcript::new(labels::TRAINING_DOMAIN);
+    absorb_statement(&mut t, statement);
+    verify_relations(gens, &mut t, &layout.set, &refs, &proof.relations)
+}
+
+/// The commitment of every tensor of `layout`, in order: the stacks assembled from the
+/// statement and the proof's intermediate weights (rows concatenated, zero rows for dummy
+/// steps), the public ones vector, and the proof's own tensors. The prover calls this
+/// too, so both sides assemble the same commitments.
+pub fn tensor_commitments(
+    gens: &HyraxGenerators,
+    layout: &TrainingLayout,
+    statement: &Statement,
+    proof: &TrainingProof,
+) -> Result<Vec<HyraxCommitment>, VerifyError> {
+    let tau = layout.tau;
     let decls = &layout.set.tensors;
     let local = |i: usize| decls.get(i).map(|d| d.vars - tau).ok_or(VerifyError::Shape("tensor"));
     let mut proof_tensors = proof.tensors.iter();
@@ -125,10 +143,7 @@ pub fn verify_with(
         };
         comms.push(c);
     }
-    let refs: Vec<&HyraxCommitment> = comms.iter().collect();
-    let mut t = Transcript::new(labels::TRAINING_DOMAIN);
-    absorb_statement(&mut t, statement);
-    verify_relations(gens, &mut t, &layout.set, &refs, &proof.relations)
+    Ok(comms)
 }
 
 fn need<T>(x: Option<&T>) -> Result<&T, VerifyError> {
