@@ -287,6 +287,13 @@ pub struct Term {
 
 /// `g(x) = sum_j coeff_j * prod_{k in factors_j} f_k(x)` over dense MLEs of equal
 /// size, optionally multiplied by `eq(r, x)`. The workhorse instance of zkdl.
+///
+/// The eq weight is never materialised as an MLE: round `j` factors it as
+/// `eq(r_<j, rho_<j) * eq(r_j, X) * eq(r_>j, x_>j)` (the split-eq technique), sums the
+/// unweighted products against the table of `eq(r_>j, .)` (which shrinks by pairwise
+/// sums from round to round), and multiplies the resulting degree-`d-1` polynomial by
+/// the linear factor `eq(r_j, X)`: one evaluation point and one multiplication per
+/// term fewer than an explicit eq factor.
 #[derive(Debug, Clone)]
 pub struct ProductSum {
     mles: Vec<Vec<Fr>>,
@@ -294,7 +301,22 @@ pub struct ProductSum {
     num_vars: usize,
     cur_vars: usize,
     degree: usize,
-    has_eq: bool,
+    eq: Option<EqWeight>,
+}
+
+/// The split eq weight of a [`ProductSum`].
+#[derive(Debug, Clone)]
+struct EqWeight {
+    point: Vec<Fr>,
+    /// `eq(r_>j, .)` over the variables after the current one.
+    rest: Vec<Fr>,
+    /// `prod_{i<j} eq(r_i, rho_i)`.
+    scale: Fr,
+}
+
+/// `eq(r, t) = r t + (1 - r)(1 - t)` for a field element `t`.
+fn eq1(r: Fr, t: Fr) -> Fr {
+    r * t + (Fr::one() - r) * (Fr::one() - t)
 }
 
 /// Pairs per parallel work item.
@@ -321,68 +343,66 @@ impl ProductSum {
             num_vars,
             cur_vars: num_vars,
             degree,
-            has_eq: false,
+            eq: None,
         })
     }
 
-    /// Multiply every term by `eq(point, x)` (the eq table becomes the last MLE).
+    /// Multiply every term by `eq(point, x)`.
     pub fn with_eq(mut self, point: &[Fr]) -> Result<Self, SumcheckError> {
-        if point.len() != self.num_vars || self.cur_vars != self.num_vars {
+        if point.len() != self.num_vars || self.cur_vars != self.num_vars || self.eq.is_some() {
             return Err(SumcheckError::BadInstance("eq point length differs from the number of variables"));
         }
-        if self.degree + 1 > MAX_DEGREE {
-            return Err(SumcheckError::DegreeTooHigh { degree: self.degree + 1, max: MAX_DEGREE });
+        let inner = self.terms.iter().map(|t| t.factors.len()).max().unwrap_or(0);
+        if inner + 1 > MAX_DEGREE {
+            return Err(SumcheckError::DegreeTooHigh { degree: inner + 1, max: MAX_DEGREE });
         }
-        let k = self.mles.len();
-        self.mles.push(eq_table(point));
-        for t in &mut self.terms {
-            t.factors.push(k);
-        }
-        self.degree = self.terms.iter().map(|t| t.factors.len()).max().unwrap_or(1).max(1);
-        self.has_eq = true;
+        let rest = eq_table(point.get(1..).unwrap_or(&[]));
+        self.eq = Some(EqWeight { point: point.to_vec(), rest, scale: Fr::one() });
+        self.degree = inner + 1;
         Ok(self)
     }
 
     /// The sum over the hypercube (the honest claim).
     pub fn sum(&self) -> Fr {
         let size = 1usize << self.cur_vars;
+        let weights: Option<Vec<Fr>> = self.eq.as_ref().map(|e| {
+            let j = self.num_vars - self.cur_vars;
+            eq_table(e.point.get(j..).unwrap_or(&[])).into_iter().map(|w| w * e.scale).collect()
+        });
         let term_sum = |t: &Term| -> Fr {
             let s: Fr = (0..size)
                 .into_par_iter()
-                .map(|x| t.factors.iter().fold(Fr::one(), |acc, &k| acc * self.mles[k][x]))
+                .map(|x| {
+                    let p = t.factors.iter().fold(Fr::one(), |acc, &k| acc * self.mles[k][x]);
+                    weights.as_ref().map_or(p, |w| p * w[x])
+                })
                 .sum();
             t.coeff * s
         };
         self.terms.iter().map(term_sum).sum()
     }
 
-    /// After all rounds: the value of every MLE at the challenge point (the eq
-    /// table, if any, last). Before the last round, the first entries.
+    /// After all rounds: the value of every MLE at the challenge point, then (with an
+    /// eq weight) `eq(r, point)` last. Before the last round, the first entries.
     pub fn final_evals(&self) -> Vec<Fr> {
-        self.mles.iter().map(|m| m.first().copied().unwrap_or_else(Fr::zero)).collect()
+        let mut out: Vec<Fr> = self.mles.iter().map(|m| m.first().copied().unwrap_or_else(Fr::zero)).collect();
+        if let Some(e) = &self.eq {
+            out.push(e.scale);
+        }
+        out
     }
 
     pub fn has_eq(&self) -> bool {
-        self.has_eq
-    }
-}
-
-impl SumcheckInstance for ProductSum {
-    fn num_vars(&self) -> usize {
-        self.num_vars
+        self.eq.is_some()
     }
 
-    fn degree(&self) -> usize {
-        self.degree
-    }
-
-    fn round_evals(&self, claim: Fr) -> Vec<Fr> {
-        let d = self.degree;
+    /// Per term, the sums over the current pairs of the unweighted products at the
+    /// points `pts` (small integers), weighted by `w[i]` per pair when given.
+    fn sums_at(&self, pts: &[u64], w: Option<&[Fr]>) -> Vec<Fr> {
         let half = (1usize << self.cur_vars) / 2;
         let nm = self.mles.len();
         let nt = self.terms.len();
-        // Evaluation points: 0, 2, 3, ..., d (g(1) = claim - g(0)).
-        let npts = d; // number of points evaluated: {0} + {2..=d}
+        let npts = pts.len();
         let work = |range: std::ops::Range<usize>| -> Vec<Fr> {
             let mut acc = vec![Fr::zero(); nt * npts];
             let mut vals = vec![Fr::zero(); nm * npts];
@@ -392,33 +412,35 @@ impl SumcheckInstance for ProductSum {
                     let hi = m[2 * i + 1];
                     let diff = hi - lo;
                     let v = &mut vals[k * npts..(k + 1) * npts];
-                    v[0] = lo;
-                    if npts > 1 {
-                        let mut cur = hi + diff;
-                        v[1] = cur;
-                        for slot in v.iter_mut().skip(2) {
+                    // pts ascend from 0; consecutive points step by adding `diff`
+                    let mut cur = lo;
+                    let mut at = 0u64;
+                    for (slot, &p) in v.iter_mut().zip(pts) {
+                        while at < p {
                             cur += diff;
-                            *slot = cur;
+                            at += 1;
                         }
+                        *slot = cur;
                     }
                 }
+                let wi = w.map(|w| w[i]);
                 for (ti, t) in self.terms.iter().enumerate() {
                     let a = &mut acc[ti * npts..(ti + 1) * npts];
-                    match t.factors.split_first() {
-                        None => {
-                            for slot in a.iter_mut() {
-                                *slot += Fr::one();
-                            }
-                        }
-                        Some((&f0, rest)) => {
-                            for (p, slot) in a.iter_mut().enumerate() {
+                    for (p, slot) in a.iter_mut().enumerate() {
+                        let mut prod = match t.factors.split_first() {
+                            None => Fr::one(),
+                            Some((&f0, rest)) => {
                                 let mut prod = vals[f0 * npts + p];
                                 for &k in rest {
                                     prod *= vals[k * npts + p];
                                 }
-                                *slot += prod;
+                                prod
                             }
+                        };
+                        if let Some(wi) = wi {
+                            prod *= wi;
                         }
+                        *slot += prod;
                     }
                 }
             }
@@ -445,11 +467,60 @@ impl SumcheckInstance for ProductSum {
                 at[p] += t.coeff * acc[ti * npts + p];
             }
         }
-        let mut out = Vec::with_capacity(d + 1);
-        out.push(at[0]);
-        out.push(claim - at[0]);
-        out.extend_from_slice(&at[1..]);
-        out
+        at
+    }
+}
+
+impl SumcheckInstance for ProductSum {
+    fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    fn degree(&self) -> usize {
+        self.degree
+    }
+
+    fn round_evals(&self, claim: Fr) -> Vec<Fr> {
+        let d = self.degree;
+        let Some(e) = &self.eq else {
+            // g(0), g(2..=d) directly; g(1) = claim - g(0).
+            let pts: Vec<u64> = std::iter::once(0).chain(2..=d as u64).collect();
+            let at = self.sums_at(&pts, None);
+            let mut out = Vec::with_capacity(d + 1);
+            out.push(at[0]);
+            out.push(claim - at[0]);
+            out.extend_from_slice(&at[1..]);
+            return out;
+        };
+        // Split eq: g(X) = scale * eq(r_j, X) * s(X), s of degree d - 1.
+        let j = self.num_vars - self.cur_vars;
+        let rj = e.point.get(j).copied().unwrap_or_else(Fr::zero);
+        let dh = d - 1;
+        let one_minus = Fr::one() - rj;
+        // s(1) from the claim when possible, else directly.
+        let derive = !rj.is_zero() && !e.scale.is_zero();
+        let pts: Vec<u64> =
+            if derive { std::iter::once(0).chain(2..=dh as u64).collect() } else { (0..=dh as u64).collect() };
+        let at = self.sums_at(&pts, Some(&e.rest));
+        let mut s_vals = Vec::with_capacity(dh + 1);
+        if derive {
+            let s0 = at[0];
+            let inv = (e.scale * rj).inverse().unwrap_or_else(Fr::zero);
+            let s1 = (claim - e.scale * one_minus * s0) * inv;
+            s_vals.push(s0);
+            s_vals.push(s1);
+            s_vals.extend_from_slice(&at[1..]);
+        } else {
+            s_vals = at;
+        }
+        s_vals.truncate(dh + 1);
+        (0..=d as u64)
+            .map(|t| {
+                let tf = Fr::from(t);
+                let st = if (t as usize) <= dh { s_vals[t as usize] } else { interpolate(&s_vals, tf) };
+                e.scale * eq1(rj, tf) * st
+            })
+            .collect()
     }
 
     fn bind(&mut self, r: Fr) {
@@ -471,6 +542,12 @@ impl SumcheckInstance for ProductSum {
                 }
                 m.truncate(half);
             }
+        }
+        if let Some(e) = &mut self.eq {
+            let j = self.num_vars - self.cur_vars;
+            e.scale *= eq1(e.point.get(j).copied().unwrap_or_else(Fr::zero), r);
+            // eq(r_>j+1, .) from eq(r_>j, .): sum over the next variable.
+            e.rest = e.rest.chunks(2).map(|p| p.iter().copied().sum()).collect();
         }
         self.cur_vars -= 1;
     }

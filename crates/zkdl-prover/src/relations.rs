@@ -133,7 +133,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
 
     // 2. LogUp lookups.
     phases.start("lookups");
-    proof.logup = prove_logup(t, set, tables, &mut claims)?;
+    proof.logup = prove_logup(t, set, tables, &mut claims, phases)?;
 
     // 3. Rescaled matmuls.
     phases.start("matmul");
@@ -311,12 +311,14 @@ fn prove_logup(
     set: &RelationSet,
     tables: &[&[i64]],
     claims: &mut Claims,
+    phases: &mut crate::Phases<'_>,
 ) -> Result<zkdl_circuit::relations::LogupProof, ProveError> {
     let mut proof = zkdl_circuit::relations::LogupProof::default();
     if set.lookups.is_empty() && set.tables.is_empty() {
         return Ok(proof);
     }
     let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
+    phases.start("lookup trees");
     let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
     for l in &set.lookups {
         let d = tables[l.tensor];
@@ -328,6 +330,7 @@ fn prove_logup(
         let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
         trees.push(Tree::new(frs(m), q, tb.multiplicities, false));
     }
+    phases.start("lookup sumchecks");
     for tr in &trees {
         proof.roots.extend([tr.layers[0].0[0], tr.layers[0].1[0]]);
     }
