@@ -95,8 +95,8 @@ pub struct TrainingProof {
     pub w_mid: Vec<Vec<HyraxCommitment>>,
     /// Per layer: `b^(1)..b^(T-1)` (empty without a bias).
     pub b_mid: Vec<Vec<HyraxCommitment>>,
-    /// The stacked tensors the prover commits ([`TensorKind::is_proof_tensor`]), in
-    /// layout order.
+    /// The stacked tensors the prover commits ([`TrainingLayout::is_committed_in_proof`]),
+    /// in layout order.
     pub tensors: Vec<HyraxCommitment>,
     pub relations: RelationProof,
 }
@@ -161,9 +161,15 @@ pub struct TrainingLayout {
 }
 
 impl TrainingLayout {
+    /// Whether the proof carries tensor `i`'s commitment (a proof tensor that is not
+    /// virtual).
+    pub fn is_committed_in_proof(&self, i: usize) -> bool {
+        self.kinds.get(i).is_some_and(|k| k.is_proof_tensor()) && !self.set.is_virtual(i)
+    }
+
     /// Number of tensors the proof commits.
     pub fn num_proof_tensors(&self) -> usize {
-        self.kinds.iter().filter(|k| k.is_proof_tensor()).count()
+        (0..self.kinds.len()).filter(|&i| self.is_committed_in_proof(i)).count()
     }
 }
 
@@ -190,7 +196,8 @@ impl Builder {
 
     /// A range relation on `value`; returns the sign tensor when asked for.
     fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<Option<usize>, &'static str> {
-        let r = self.set.range(value, bits, offset, sign)?;
+        // values split into digits are virtual: only the digits are committed
+        let r = self.set.range_with(value, bits, offset, sign, true)?;
         for (_, d) in &r.derived {
             self.kinds.push(TensorKind::Derived(*d));
         }

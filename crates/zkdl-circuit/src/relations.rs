@@ -29,7 +29,9 @@
 //!    sum must vanish;
 //! 6. zero padding: per relation `rho`; one batched degree-3 sumcheck of
 //!    `eq(rho, x) P(x) T(x)` (claim 0); post: `T(r)`;
-//! 7. claim reduction: every evaluation claim above (tensor, point, value) with a
+//! 7. virtual tensors: every claim on a virtual tensor is replaced by claims on its
+//!    terms (their values sent, the combination checked);
+//! 8. claim reduction: every evaluation claim above (tensor, point, value) with a
 //!    random weight `alpha`; one batched degree-2 sumcheck of
 //!    `T_m(x) sum_k alpha_k eq(p_k, x)` per claimed tensor; post: `T_m(rho_m)`; then
 //!    per table shape `(vars, col_vars)` one Hyrax opening of a random combination.
@@ -138,10 +140,21 @@ pub struct PaddingRel {
     pub col_vars: usize,
 }
 
+/// A VIRTUAL tensor: never committed, defined as `sum_k coeff_k T_k + constant` of
+/// committed tensors of its size (a value and its range digits). A claim on it is
+/// answered by claims on the terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualRel {
+    pub tensor: usize,
+    pub terms: Vec<(usize, i64)>,
+    pub constant: i64,
+}
+
 /// Tensors and relations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelationSet {
     pub tensors: Vec<TensorDecl>,
+    pub virtuals: Vec<VirtualRel>,
     pub bools: Vec<BoolRel>,
     pub lookups: Vec<LookupRel>,
     pub tables: Vec<TableRel>,
@@ -164,6 +177,20 @@ impl RelationSet {
     /// for `offset = 2^(bits-1)`). A value of at most 16 bits with no offset and no
     /// sign is looked up directly.
     pub fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<RangeTensors, &'static str> {
+        self.range_with(value, bits, offset, sign, false)
+    }
+
+    /// [`RelationSet::range`]; with `make_virtual`, a value that gets digits is not
+    /// committed at all but becomes the virtual tensor `sum 2^shift_i d_i
+    /// (+ 2^(k-1) s) - offset` (a [`VirtualRel`] instead of the linear relation).
+    pub fn range_with(
+        &mut self,
+        value: usize,
+        bits: u32,
+        offset: i64,
+        sign: bool,
+        make_virtual: bool,
+    ) -> Result<RangeTensors, &'static str> {
         if bits == 0 || bits > MAX_RANGE_BITS {
             return Err("range bit width out of 1..=62");
         }
@@ -196,7 +223,15 @@ impl RelationSet {
             terms.push((s, -(1i64 << (bits - 1))));
             out.sign = Some(s);
         }
-        self.linears.push(LinearRel { terms, constant: offset });
+        if make_virtual {
+            if self.is_virtual(value) {
+                return Err("a tensor is virtual twice");
+            }
+            let terms = terms.into_iter().skip(1).map(|(t, c)| (t, -c)).collect();
+            self.virtuals.push(VirtualRel { tensor: value, terms, constant: -offset });
+        } else {
+            self.linears.push(LinearRel { terms, constant: offset });
+        }
         Ok(out)
     }
 
@@ -217,6 +252,11 @@ impl RelationSet {
             .collect()
     }
 
+    /// Whether tensor `i` is virtual (never committed).
+    pub fn is_virtual(&self, i: usize) -> bool {
+        self.virtuals.iter().any(|v| v.tensor == i)
+    }
+
     /// Number of variables of tensor `i`.
     pub fn vars(&self, i: usize) -> Result<usize, &'static str> {
         self.tensors.get(i).map(|t| t.vars).ok_or("tensor index out of range")
@@ -227,6 +267,17 @@ impl RelationSet {
         for t in &self.tensors {
             if t.vars > MAX_TENSOR_VARS || t.col_vars > t.vars {
                 return Err("tensor size");
+            }
+        }
+        for (i, v) in self.virtuals.iter().enumerate() {
+            let n = self.vars(v.tensor)?;
+            if self.virtuals.iter().skip(i + 1).any(|w| w.tensor == v.tensor) {
+                return Err("a tensor is virtual twice");
+            }
+            for (t, _) in &v.terms {
+                if self.vars(*t)? != n || self.is_virtual(*t) {
+                    return Err("virtual tensor terms");
+                }
             }
         }
         for b in &self.bools {
@@ -307,6 +358,16 @@ impl RelationSet {
         for d in &self.tensors {
             t.append_u64(l, ((d.vars as u64) << 8) | d.col_vars as u64);
         }
+        t.append_u64(l, self.virtuals.len() as u64);
+        for v in &self.virtuals {
+            t.append_u64(l, v.tensor as u64);
+            t.append_u64(l, v.constant as u64);
+            t.append_u64(l, v.terms.len() as u64);
+            for (i, c) in &v.terms {
+                t.append_u64(l, *i as u64);
+                t.append_u64(l, *c as u64);
+            }
+        }
         t.append_u64(l, self.bools.len() as u64);
         for b in &self.bools {
             t.append_u64(l, b.tensor as u64);
@@ -360,11 +421,14 @@ impl RelationSet {
     }
 }
 
-/// Absorb the description and every tensor commitment (in tensor order).
+/// Absorb the description and every committed (non-virtual) tensor's commitment, in
+/// tensor order.
 pub fn absorb_relations(t: &mut Transcript, set: &RelationSet, comms: &[&HyraxCommitment]) {
     set.absorb(t);
-    for c in comms {
-        t.append_points(labels::RELATIONS_COMMITMENT, &c.rows);
+    for (i, c) in comms.iter().enumerate() {
+        if !set.is_virtual(i) {
+            t.append_points(labels::RELATIONS_COMMITMENT, &c.rows);
+        }
     }
 }
 
@@ -459,6 +523,8 @@ pub struct RelationProof {
     pub mask: PhaseProof,
     pub linear: Vec<Fr>,
     pub padding: PhaseProof,
+    /// Per claim on a virtual tensor (in claim order), its terms' values at the point.
+    pub virtuals: Vec<Fr>,
     pub openings: OpeningProof,
 }
 

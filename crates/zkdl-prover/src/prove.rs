@@ -298,8 +298,8 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     // The prover's own tensors; the stacks of statement and intermediate weights are
     // assembled from commitments made above, exactly as the verifier assembles them.
     let mut proof_tensors = Vec::new();
-    for (i, (table, kind)) in tables.iter().zip(&layout.kinds).enumerate() {
-        if kind.is_proof_tensor() {
+    for (i, table) in tables.iter().enumerate() {
+        if layout.is_committed_in_proof(i) {
             proof_tensors.push(commit_tensor(gens, &layout.set, i, table)?);
         }
     }

@@ -269,6 +269,23 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         t.append_scalars(labels::RELATIONS_POST, &proof.padding.post);
     }
 
+    // 6b. Claims on virtual tensors become claims on their terms.
+    let mut expanded = Claims(Vec::with_capacity(claims.0.len()));
+    for (tensor, point, value) in claims.0 {
+        match set.virtuals.iter().find(|v| v.tensor == tensor) {
+            Some(v) => {
+                for (term, _) in &v.terms {
+                    let x = eval(&f[*term], &point);
+                    proof.virtuals.push(x);
+                    expanded.push(*term, point.clone(), x);
+                }
+            }
+            None => expanded.push(tensor, point, value),
+        }
+    }
+    let claims = expanded;
+    t.append_scalars(labels::RELATIONS_PRE, &proof.virtuals);
+
     // 7. Claim reduction and openings.
     phases.start("claim reduction");
     proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng, phases)?;

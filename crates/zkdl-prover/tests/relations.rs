@@ -60,7 +60,12 @@ impl Case {
 
     /// A range relation; returns the sign tensor when asked for.
     fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Option<usize> {
-        let r = self.set.range(value, bits, offset, sign).unwrap();
+        self.range_v(value, bits, offset, sign, false)
+    }
+
+    /// A range relation, the value made virtual when `virt`.
+    fn range_v(&mut self, value: usize, bits: u32, offset: i64, sign: bool, virt: bool) -> Option<usize> {
+        let r = self.set.range_with(value, bits, offset, sign, virt).unwrap();
         for d in &r.derived {
             self.tables.push(Vec::new());
             self.derived.push(*d);
@@ -240,7 +245,7 @@ fn backward_mask_must_use_the_forward_sign_bits() {
     assert!(c2.run(&g).is_err(), "unmasked gradient accepted against the forward sign bits");
 }
 
-fn update(tr: &StepTrace) -> (Case, [usize; 4]) {
+fn update_v(tr: &StepTrace, virt: bool) -> (Case, [usize; 4]) {
     let l = &tr.layers[1];
     let mut c = Case::default();
     let a = c.tensor(l.a_in.clone());
@@ -248,8 +253,8 @@ fn update(tr: &StepTrace) -> (Case, [usize; 4]) {
     let dw = c.tensor(l.dw.clone());
     let dwr = c.tensor(l.dwr.clone());
     let e = 8; // CircuitSpec::mlp's learning rate 2^-8
-    c.range(dwr, F + e, 0, false);
-    c.range(dw, Q, 1 << (Q - 1), false);
+    c.range_v(dwr, F + e, 0, false, virt);
+    c.range_v(dw, Q, 1 << (Q - 1), false, virt);
     let shape = MatmulShape { form: MatmulForm::TN, li: D[1], lj: LB, lk: D[2] };
     let rescale = RescaleSpec { mult: 1, shift: F + e, total_bits: Q };
     c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x: a, y: gr, cq: dw, rem: dwr, bias: None });
@@ -260,11 +265,17 @@ fn update(tr: &StepTrace) -> (Case, [usize; 4]) {
 fn sgd_update_honest_and_cheats() {
     let g = gens();
     let tr = trace();
-    update(&tr).0.run(&g).unwrap();
+    for virt in [false, true] {
+        let (c, [_, _, dw, dwr]) = update_v(&tr, virt);
+        assert_eq!(c.set.is_virtual(dw) && c.set.is_virtual(dwr), virt);
+        c.run(&g).unwrap();
+    }
     let check = |what: &str, mutate: &dyn Fn(&mut Case, [usize; 4])| {
-        let (mut c, ix) = update(&tr);
-        mutate(&mut c, ix);
-        assert!(c.run(&g).is_err(), "{what} accepted");
+        for virt in [false, true] {
+            let (mut c, ix) = update_v(&tr, virt);
+            mutate(&mut c, ix);
+            assert!(c.run(&g).is_err(), "{what} accepted (virtual: {virt})");
+        }
     };
     check("an update off by one", &|c, [_, _, dw, _]| c.tables[dw][5] += 1);
     check("rounding remainder out of range", &|c, [_, _, dw, dwr]| {

@@ -75,8 +75,8 @@ pub fn verify_relations(
     if comms.len() != set.tensors.len() {
         return Err(VerifyError::Shape("number of tensor commitments"));
     }
-    for (c, d) in comms.iter().zip(&set.tensors) {
-        if c.rows.len() != 1usize << (d.vars - d.col_vars) {
+    for (i, (c, d)) in comms.iter().zip(&set.tensors).enumerate() {
+        if !set.is_virtual(i) && c.rows.len() != 1usize << (d.vars - d.col_vars) {
             return Err(VerifyError::Shape("rows of a tensor commitment"));
         }
     }
@@ -231,6 +231,9 @@ pub fn verify_relations(
         }
         finish(Some(bc), &evals, what)?;
     }
+
+    // 6b. Claims on virtual tensors become claims on their terms.
+    let claims = expand_virtual_claims(t, set, claims, &p.virtuals)?;
 
     // 7. Claim reduction and openings.
     verify_claims(gens, t, set, comms, &claims, p)
@@ -402,6 +405,39 @@ fn verify_logup(
         }
     }
     Ok(())
+}
+
+fn expand_virtual_claims(
+    t: &mut Transcript,
+    set: &RelationSet,
+    claims: Vec<Claim>,
+    values: &[Fr],
+) -> Result<Vec<Claim>, VerifyError> {
+    let what = "virtual tensor";
+    let needed: usize =
+        claims.iter().filter_map(|c| set.virtuals.iter().find(|v| v.tensor == c.tensor)).map(|v| v.terms.len()).sum();
+    if values.len() != needed {
+        return Err(VerifyError::Shape(what));
+    }
+    t.append_scalars(labels::RELATIONS_PRE, values);
+    let mut vals = values.iter().copied();
+    let mut out = Vec::with_capacity(claims.len() + needed);
+    for c in claims {
+        let Some(v) = set.virtuals.iter().find(|v| v.tensor == c.tensor) else {
+            out.push(c);
+            continue;
+        };
+        let mut sum = zkdl_core::field::fr_from_i64(v.constant);
+        for (tensor, coeff) in &v.terms {
+            let x = vals.next().ok_or(VerifyError::Shape(what))?;
+            sum += zkdl_core::field::fr_from_i64(*coeff) * x;
+            out.push(Claim { tensor: *tensor, point: c.point.clone(), value: x });
+        }
+        if sum != c.value {
+            return Err(VerifyError::FinalClaim { what });
+        }
+    }
+    Ok(out)
 }
 
 fn verify_claims(

@@ -139,6 +139,7 @@ pub fn tensor_commitments(
             }
             TensorKind::InitialWeights(l) => need(statement.w_initial.get(l))?.clone(),
             TensorKind::InitialBias(l) => need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?.clone(),
+            _ if layout.set.is_virtual(i) => HyraxCommitment { rows: Vec::new() },
             _ => proof_tensors.next().ok_or(VerifyError::Shape("tensor commitments"))?.clone(),
         };
         comms.push(c);
