@@ -132,7 +132,6 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 2. LogUp lookups.
-    phases.start("lookups");
     proof.logup = prove_logup(t, set, tables, &mut claims, phases)?;
 
     // 3. Rescaled matmuls.
