@@ -7,10 +7,9 @@ use std::time::Instant;
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use ndarray::{Array2, Axis};
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::pcs::HyraxGenerators;
 use zkdl_prover::prove::prove_training_with;
 use zkdl_prover::train::{self, Batch, Weights};
-use zkdl_verifier::training::{generator_vars, verify_with, GENERATORS_LABEL};
+use zkdl_verifier::training::verify_with;
 
 use crate::cli::{load_data, CliError, RunOptions};
 
@@ -187,8 +186,7 @@ pub fn run(o: &RunOptions<'_>) -> Result<BenchReport, CliError> {
     let t0 = Instant::now();
     zkdl_verifier::verify(&spec, &statement, &proof).map_err(verr)?;
     let verify_s = t0.elapsed().as_secs_f64();
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).map_err(verr)?)
-        .map_err(|e| CliError::Data { spec: "generators".into(), reason: e.to_string() })?;
+    let gens = zkdl_verifier::training::training_generators(&spec).map_err(verr)?;
     let verify_warm_s = median_time(0.5, || verify_with(&gens, &spec, &statement, &proof).map_err(verr))?;
 
     let steps = spec.train.steps;

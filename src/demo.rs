@@ -8,11 +8,10 @@ use std::time::Instant;
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::msm::CpuMsm;
-use zkdl_core::pcs::{self, HyraxGenerators, Table};
+use zkdl_core::pcs::{self, Table};
 use zkdl_prover::data;
 use zkdl_prover::prove::prove_training;
 use zkdl_prover::train::{self, Batch};
-use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
 
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +53,7 @@ pub fn run(steps: usize, seed: u64) -> Result<(), DemoError> {
     let verify_s = t0.elapsed().as_secs_f64();
 
     // The same proof against other initial weights must be rejected.
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec)?)?;
+    let gens = zkdl_verifier::training::training_generators(&spec)?;
     let mut other = w0.clone();
     if let Some(w) = other.layers.first_mut().and_then(|l| l.w.first_mut()) {
         *w += 1;

@@ -83,6 +83,24 @@ fn hash_generator(hasher: &H2C, label: &[u8], kind: &[u8], index: usize) -> Resu
     hasher.hash(&msg).map_err(|_| PcsError::HashToCurve { index })
 }
 
+/// Generators derived ahead of time for one label (see
+/// [`HyraxGenerators::with_precomputed`]): column generators `0..gens.len()`, `H`, `U`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecomputedGenerators {
+    pub label: Vec<u8>,
+    pub gens: Vec<G1Affine>,
+    pub h: G1Affine,
+    pub u: G1Affine,
+}
+
+impl PrecomputedGenerators {
+    /// Derive `count` column generators (and `H`, `U`) for `label` by hash-to-curve.
+    pub fn derive(label: &[u8], count: usize) -> Result<Self, PcsError> {
+        let g = HyraxGenerators::derive(label, count, None)?;
+        Ok(Self { label: label.to_vec(), gens: g.gens, h: g.h, u: g.u })
+    }
+}
+
 impl HyraxGenerators {
     /// Derive generators for tables of up to `max_num_vars` variables. Column
     /// generator `j` depends only on `(label, j)`, so smaller tables use a prefix.
@@ -90,12 +108,35 @@ impl HyraxGenerators {
         if max_num_vars > MAX_VARS {
             return Err(PcsError::TooManyVars { num_vars: max_num_vars, max: MAX_VARS });
         }
-        let (_, col_vars) = split_vars(max_num_vars);
+        Self::derive(label, 1usize << split_vars(max_num_vars).1, None)
+    }
+
+    /// [`HyraxGenerators::new`], taking the generators `pre` holds (when its label is
+    /// `label`) instead of hashing them again; the rest are derived. The result is
+    /// the same as `new`'s as long as `pre` was derived for `label` (its producer's
+    /// tests must check that).
+    pub fn with_precomputed(label: &[u8], max_num_vars: usize, pre: &PrecomputedGenerators) -> Result<Self, PcsError> {
+        if max_num_vars > MAX_VARS {
+            return Err(PcsError::TooManyVars { num_vars: max_num_vars, max: MAX_VARS });
+        }
+        let count = 1usize << split_vars(max_num_vars).1;
+        Self::derive(label, count, (pre.label == label).then_some(pre))
+    }
+
+    fn derive(label: &[u8], count: usize, pre: Option<&PrecomputedGenerators>) -> Result<Self, PcsError> {
         let hasher = H2C::new(HASH_TO_CURVE_DST).map_err(|_| PcsError::HashToCurve { index: 0 })?;
-        let gens: Vec<G1Affine> = (0..1usize << col_vars)
-            .into_par_iter()
-            .map(|j| hash_generator(&hasher, label, b"G", j))
-            .collect::<Result<_, _>>()?;
+        let known = pre.map_or(0, |p| p.gens.len().min(count));
+        if let Some(p) = pre {
+            let mut gens: Vec<G1Affine> = p.gens.iter().take(known).copied().collect();
+            let rest: Vec<G1Affine> = (known..count)
+                .into_par_iter()
+                .map(|j| hash_generator(&hasher, label, b"G", j))
+                .collect::<Result<_, _>>()?;
+            gens.extend(rest);
+            return Ok(Self { gens, h: p.h, u: p.u, pairs: std::sync::OnceLock::new() });
+        }
+        let gens: Vec<G1Affine> =
+            (0..count).into_par_iter().map(|j| hash_generator(&hasher, label, b"G", j)).collect::<Result<_, _>>()?;
         let h = hash_generator(&hasher, label, b"H", 0)?;
         let u = hash_generator(&hasher, label, b"U", 0)?;
         Ok(Self { gens, h, u, pairs: std::sync::OnceLock::new() })

@@ -5,11 +5,10 @@ use std::time::Instant;
 
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::pcs::HyraxGenerators;
 use zkdl_prover::data;
 use zkdl_prover::prove::prove_training;
 use zkdl_prover::train::{self, Batch};
-use zkdl_verifier::training::{generator_vars, verify_with, GENERATORS_LABEL};
+use zkdl_verifier::training::verify_with;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -27,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let w0 = train::init_weights(&spec, 1)?;
     let (st, proof, _) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1))?;
     let t0 = Instant::now();
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec)?)?;
+    let gens = zkdl_verifier::training::training_generators(&spec)?;
     println!("generators: {:.4} s", t0.elapsed().as_secs_f64());
     let t0 = Instant::now();
     for _ in 0..reps {

@@ -11,7 +11,7 @@ use zkdl_circuit::CircuitSpec;
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
-use zkdl_verifier::training::{generator_vars, GENERATORS_LABEL};
+use zkdl_verifier::training::training_generators;
 
 use crate::phases::Phases;
 use crate::relations::{commit_tensor, derive_tables, prove_relations, ProveError};
@@ -50,7 +50,7 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     let (w_final_p, traces) =
         train_traced(&padded_spec, &w0p, &batches_p).map_err(|_| ProveError::Params("training failed"))?;
     phases.start("generators");
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(spec).map_err(|_| ProveError::Params("dims"))?)?;
+    let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng, phases)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }

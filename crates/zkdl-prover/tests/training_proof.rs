@@ -9,11 +9,11 @@ use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::proof::{proof_dims, Statement, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::msm::CpuMsm;
-use zkdl_core::pcs::{self, HyraxGenerators, Table};
+use zkdl_core::pcs::{self, Table};
 use zkdl_prover::data;
 use zkdl_prover::prove::{prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
-use zkdl_verifier::training::{generator_vars, verify, verify_with, GENERATORS_LABEL};
+use zkdl_verifier::training::{training_generators, verify, verify_with};
 use zkdl_verifier::VerifyError;
 
 fn setup(hidden: &[usize], steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
@@ -86,7 +86,7 @@ fn honest_proofs_with_bias_verify() {
 #[test]
 fn bias_update_cheat_is_rejected() {
     let (spec, w0, batches) = setup_bias(&[8], 1, true);
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let gens = training_generators(&spec).unwrap();
     let (wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
     // Δb off by one, final bias consistent with it
     let mut tr = traces.clone();
@@ -132,7 +132,7 @@ fn non_zero_padding_is_rejected() {
     use zkdl_prover::prove::{pad_batch, pad_spec, pad_weights};
     let (spec, w0, batches) = setup_odd(1);
     let pd = proof_dims(&spec).unwrap();
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let gens = training_generators(&spec).unwrap();
     let pspec = pad_spec(&spec, &pd);
     let bp: Vec<Batch> = batches.iter().map(|b| pad_batch(b, &pd)).collect();
     // A hidden unit that exists only in the padding: W^(0) column 5 of layer 0 and
@@ -167,7 +167,7 @@ fn non_zero_padding_is_rejected() {
 fn statement_cheats_are_rejected() {
     let (spec, w0, batches) = setup(&[8], 2);
     let (st, proof, _) = prove(&spec, &w0, &batches);
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let gens = training_generators(&spec).unwrap();
     assert!(verify_with(&gens, &spec, &st, &proof).is_ok());
     // a proof made for other data X
     let mut other_x = batches[1].x.clone();
@@ -210,7 +210,7 @@ fn statement_cheats_are_rejected() {
 #[test]
 fn witness_cheats_are_rejected() {
     let (spec, w0, batches) = setup(&[8], 2);
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let gens = training_generators(&spec).unwrap();
     let (wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
     // An SGD update off by one in one weight, with the weight chain kept consistent.
     let mut tr = traces.clone();
@@ -243,7 +243,7 @@ fn witness_cheats_are_rejected() {
 fn tampered_or_truncated_proof_bytes_are_errors() {
     let (spec, w0, batches) = setup(&[8], 1);
     let (st, proof, _) = prove(&spec, &w0, &batches);
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let gens = training_generators(&spec).unwrap();
     let mut bytes = Vec::new();
     proof.serialize_compressed(&mut bytes).unwrap();
     let step = (bytes.len() / 150).max(1);
@@ -274,7 +274,7 @@ fn two_thousand_byte_flips_all_rejected() {
     let batches = vec![Batch { x: fp.encode_slice(&d.x).unwrap(), y: fp.encode_slice(&d.y).unwrap() }];
     let w0 = train::init_weights(&spec, 6).unwrap();
     let (st, proof, _) = prove(&spec, &w0, &batches);
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(&spec).unwrap()).unwrap();
+    let gens = training_generators(&spec).unwrap();
     verify_with(&gens, &spec, &st, &proof).unwrap();
     let mut bytes = Vec::new();
     proof.serialize_compressed(&mut bytes).unwrap();

@@ -2,9 +2,11 @@
 //! `zkdl_circuit::proof`): assembles the stacked commitments from the statement and
 //! the proof, then verifies the relation set of `zkdl_circuit::proof::training_layout`.
 
+use std::sync::OnceLock;
 use zkdl_circuit::proof::{absorb_statement, training_layout, Statement, TensorKind, TrainingLayout, TrainingProof};
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators};
+
+use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::relations::verify_relations;
@@ -12,6 +14,43 @@ use crate::VerifyError;
 
 /// Label from which the training proof's generators are derived.
 pub const GENERATORS_LABEL: &[u8] = b"zkdl/v1/training-generators";
+
+/// The training generators `0..4096` (and `H`, `U`), derived ahead of time by
+/// `cargo run --release -p zkdl-verifier --example derive_generators` and stored
+/// uncompressed; `tests/generators.rs` re-derives them by hash-to-curve and compares.
+const PRECOMPUTED: &[u8] = include_bytes!("../data/training-generators.bin");
+
+fn precomputed() -> Option<&'static PrecomputedGenerators> {
+    static PRE: OnceLock<Option<PrecomputedGenerators>> = OnceLock::new();
+    PRE.get_or_init(|| {
+        use ark_serialize::CanonicalDeserialize;
+        let (gens, h, u) =
+            <(Vec<zkdl_core::G1Affine>, zkdl_core::G1Affine, zkdl_core::G1Affine)>::deserialize_uncompressed_unchecked(
+                PRECOMPUTED,
+            )
+            .ok()?;
+        Some(PrecomputedGenerators { label: GENERATORS_LABEL.to_vec(), gens, h, u })
+    })
+    .as_ref()
+}
+
+/// The stored generators (see [`training_generators`]), for the tool that writes them
+/// and the test that checks them.
+#[doc(hidden)]
+pub fn stored_generators() -> Option<&'static PrecomputedGenerators> {
+    precomputed()
+}
+
+/// The generators of `spec`'s training proofs: the stored prefix, the rest derived
+/// (the same points [`HyraxGenerators::new`] derives, without hashing them again).
+pub fn training_generators(spec: &CircuitSpec) -> Result<HyraxGenerators, VerifyError> {
+    let vars = generator_vars(spec)?;
+    let g = match precomputed() {
+        Some(p) => HyraxGenerators::with_precomputed(GENERATORS_LABEL, vars, p),
+        None => HyraxGenerators::new(GENERATORS_LABEL, vars),
+    };
+    g.map_err(|source| VerifyError::Opening { what: "generators", source })
+}
 
 /// The number of variables the generators must cover for `spec` (twice the widest
 /// column split of its tensors).
@@ -27,8 +66,7 @@ pub fn verify(spec: &CircuitSpec, statement: &Statement, proof: &TrainingProof) 
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
     }
-    let gens = HyraxGenerators::new(GENERATORS_LABEL, generator_vars(spec)?)
-        .map_err(|source| VerifyError::Opening { what: "generators", source })?;
+    let gens = training_generators(spec)?;
     verify_with(&gens, spec, statement, proof)
 }
 
