@@ -173,6 +173,20 @@ impl TrainingLayout {
     }
 }
 
+/// Largest column split of the prover's own tensors: `2^12` columns, the generators the
+/// verifier ships (`zkdl_verifier::training::training_generators`).
+pub const MAX_PROOF_COL_VARS: usize = 12;
+
+/// Column variables of a proof tensor of `vars` variables: two more than the balanced
+/// split (capped at [`MAX_PROOF_COL_VARS`]). Tensors of one shape are opened together, so
+/// the verifier's work and the commitments' size go with the number of ROWS times the
+/// number of such tensors, plus the columns once: wide rows shrink both.
+pub fn proof_col_vars(vars: usize) -> usize {
+    (split_vars(vars).1 + COL_SKEW).min(MAX_PROOF_COL_VARS).max(split_vars(vars).1).min(vars)
+}
+
+const COL_SKEW: usize = 1;
+
 struct Builder {
     set: RelationSet,
     kinds: Vec<TensorKind>,
@@ -183,8 +197,8 @@ impl Builder {
     /// A stacked tensor of `local` variables per step.
     fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
         // Tensors assembled from per-step commitments keep the per-step column split;
-        // the prover's own stacks use the balanced split of their full size.
-        let col = if kind.is_proof_tensor() { split_vars(local + self.tau).1 } else { split_vars(local).1 };
+        // the prover's own stacks use a wide split (see [`proof_col_vars`]).
+        let col = if kind.is_proof_tensor() { proof_col_vars(local + self.tau) } else { split_vars(local).1 };
         self.kinds.push(kind);
         self.set.tensor(local + self.tau, col)
     }
