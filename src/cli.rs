@@ -109,11 +109,6 @@ pub fn load_data(spec: &CircuitSpec, data_spec: &str, target: Option<&str>, seed
     Ok(RunData { batches, test: set.slice(train_rows, n), train_rows })
 }
 
-/// The batches of a run (see [`load_data`]).
-pub fn load_batches(spec: &CircuitSpec, data_spec: &str, seed: u64) -> Result<Vec<Batch>, CliError> {
-    Ok(load_data(spec, data_spec, None, seed)?.batches)
-}
-
 /// Options shared by `train` and `prove`.
 pub struct RunOptions<'a> {
     pub circuit: Option<&'a Path>,

@@ -40,9 +40,4 @@ impl<'a> Phases<'a> {
             }
         }
     }
-
-    /// Seconds spent in `name` so far.
-    pub fn seconds(&self, name: &str) -> f64 {
-        self.times.iter().filter(|(n, _)| *n == name).map(|(_, s)| s).sum()
-    }
 }
