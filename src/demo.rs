@@ -7,8 +7,6 @@ use std::time::Instant;
 
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::msm::CpuMsm;
-use zkdl_core::pcs::{self, Table};
 use zkdl_prover::data;
 use zkdl_prover::prove::prove_training;
 use zkdl_prover::train::{self, Batch};
@@ -61,7 +59,7 @@ pub fn run(steps: usize, seed: u64) -> Result<(), DemoError> {
     let mut cheat = statement.clone();
     let n = (input * hidden).trailing_zeros() as usize;
     if let (Some(slot), Some(layer)) = (cheat.w_initial.first_mut(), other.layers.first()) {
-        *slot = pcs::commit(&gens, n, Table::Small(&layer.w), None, &CpuMsm)?;
+        *slot = zkdl_circuit::proof::commit_statement(&gens, n, &layer.w)?;
     }
     let rejected = zkdl_verifier::training::verify_with(&gens, &spec, &cheat, &proof);
     // Verification with the generators already derived (what a verifier that checks

@@ -73,9 +73,9 @@ fn prove_verify_inspect_and_bad_files() {
         let o = zkdl(&["verify", write("cut.zkdl", &bytes[..cut]).to_str().unwrap()]);
         assert_clear_error(&o, "cut.zkdl");
     }
-    let mut v2 = bytes.clone();
-    v2[8] = 2;
-    assert_clear_error(&zkdl(&["verify", write("v2.zkdl", &v2).to_str().unwrap()]), "version 2");
+    let mut v9 = bytes.clone();
+    v9[8] = 9;
+    assert_clear_error(&zkdl(&["verify", write("v9.zkdl", &v9).to_str().unwrap()]), "version 9");
     let mut extra = bytes.clone();
     extra.push(0);
     assert_clear_error(&zkdl(&["verify", write("extra.zkdl", &extra).to_str().unwrap()]), "trailing");

@@ -17,7 +17,8 @@
 //! bias); the bias vector's padding is proven zero like the weights'.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use zkdl_core::pcs::{split_vars, HyraxCommitment};
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
@@ -187,6 +188,29 @@ pub fn proof_col_vars(vars: usize) -> usize {
 
 const COL_SKEW: usize = 1;
 
+/// Column variables of a per-step statement tensor (a data batch, weights, a bias) and of
+/// the intermediate weights: the wide split of [`proof_col_vars`], so that for one step
+/// they fall in the same opening group as the proof's tensors of their size, with half
+/// the rows of the balanced split.
+pub fn statement_col_vars(vars: usize) -> usize {
+    proof_col_vars(vars)
+}
+
+/// Commit to a per-step statement tensor of `vars` variables (split
+/// [`statement_col_vars`], no blinding).
+pub fn commit_statement(
+    gens: &HyraxGenerators,
+    vars: usize,
+    table: &[i64],
+) -> Result<HyraxCommitment, zkdl_core::PcsError> {
+    pcs::commit_split(gens, vars, statement_col_vars(vars), Table::Small(table), None, &CpuMsm)
+}
+
+/// Rows of a per-step statement commitment of `vars` variables.
+pub fn statement_rows(vars: usize) -> usize {
+    1usize << (vars - statement_col_vars(vars))
+}
+
 struct Builder {
     set: RelationSet,
     kinds: Vec<TensorKind>,
@@ -196,16 +220,16 @@ struct Builder {
 impl Builder {
     /// A stacked tensor of `local` variables per step.
     fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
-        // Tensors assembled from per-step commitments keep the per-step column split;
-        // the prover's own stacks use a wide split (see [`proof_col_vars`]).
-        let col = if kind.is_proof_tensor() { proof_col_vars(local + self.tau) } else { split_vars(local).1 };
+        // Tensors assembled from per-step commitments keep the per-step column split
+        // ([`statement_col_vars`]); the prover's own stacks are split by their full size.
+        let col = if kind.is_proof_tensor() { proof_col_vars(local + self.tau) } else { statement_col_vars(local) };
         self.kinds.push(kind);
         self.set.tensor(local + self.tau, col)
     }
 
     fn single(&mut self, kind: TensorKind, vars: usize) -> usize {
         self.kinds.push(kind);
-        self.set.tensor(vars, split_vars(vars).1)
+        self.set.tensor(vars, statement_col_vars(vars))
     }
 
     /// A range relation on `value`; returns the sign tensor when asked for.

@@ -334,11 +334,27 @@ impl MsmCheck {
         if checks.len() != weights.len() {
             return Err(PcsError::CombineMismatch { commitments: checks.len(), coefficients: weights.len() });
         }
-        let mut bases = Vec::new();
-        let mut scalars = Vec::new();
+        // Equal bases (the column generators every opening uses, a commitment opened in
+        // two groups) are merged and the identity (zero rows of dummy steps) dropped:
+        // `s P + t P = (s + t) P`, so the sum is the same with fewer points.
+        let total: usize = checks.iter().map(|c| c.bases.len()).sum();
+        let mut slot: std::collections::HashMap<G1Affine, usize> = std::collections::HashMap::with_capacity(total);
+        let mut bases = Vec::with_capacity(total);
+        let mut scalars: Vec<Fr> = Vec::with_capacity(total);
         for (c, w) in checks.iter().zip(weights) {
-            bases.extend_from_slice(&c.bases);
-            scalars.extend(c.scalars.iter().map(|s| *s * w));
+            for (b, s) in c.bases.iter().zip(&c.scalars) {
+                if b.is_zero() {
+                    continue;
+                }
+                let k = *slot.entry(*b).or_insert_with(|| {
+                    bases.push(*b);
+                    scalars.push(Fr::zero());
+                    bases.len() - 1
+                });
+                if let Some(acc) = scalars.get_mut(k) {
+                    *acc += *s * w;
+                }
+            }
         }
         let sum = CpuMsm.msm_fr(&bases, &scalars).map_err(|_| PcsError::OpeningRejected)?;
         if sum.is_zero() {

@@ -34,7 +34,7 @@ use crate::transcript::{labels, Transcript};
 pub const MAX_DEGREE: usize = 8;
 
 /// Prover side of one sumcheck claim.
-pub trait SumcheckInstance: Send {
+pub trait SumcheckInstance: Send + Sync {
     /// Number of variables before any binding.
     fn num_vars(&self) -> usize;
     /// Individual degree of the summed polynomial in each variable.
@@ -143,33 +143,39 @@ pub fn prove_batched(
     let mut rounds = Vec::with_capacity(n);
     let mut point = Vec::with_capacity(n);
     for j in 0..n {
-        let mut combined = vec![Fr::zero(); degree + 1];
-        let mut per_instance: Vec<Vec<Fr>> = Vec::with_capacity(instances.len());
-        for (idx, inst) in instances.iter().enumerate() {
-            let dummy = n - inst.num_vars();
-            let evals = if j < dummy {
-                // The instance does not depend on this variable: constant claim / 2.
-                vec![running[idx] * two_inv; degree + 1]
-            } else {
-                let e = inst.round_evals(running[idx]);
+        // Instances are independent: their round polynomials (and below, their binds)
+        // run in parallel, so many small instances keep every core busy.
+        let per_instance: Vec<Vec<Fr>> = instances
+            .par_iter()
+            .zip(running.par_iter())
+            .map(|(inst, run)| {
+                if j < n - inst.num_vars() {
+                    // The instance does not depend on this variable: constant claim / 2.
+                    return Ok(vec![*run * two_inv; degree + 1]);
+                }
+                let e = inst.round_evals(*run);
                 if e.len() != inst.degree() + 1 {
                     return Err(SumcheckError::BadInstance("round_evals returned the wrong number of evaluations"));
                 }
-                extend_evals(&e, degree)
-            };
-            for (c, e) in combined.iter_mut().zip(&evals) {
-                *c += coeffs[idx] * e;
+                Ok(extend_evals(&e, degree))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut combined = vec![Fr::zero(); degree + 1];
+        for (evals, c) in per_instance.iter().zip(&coeffs) {
+            for (acc, e) in combined.iter_mut().zip(evals) {
+                *acc += *c * e;
             }
-            per_instance.push(evals);
         }
         transcript.append_scalars(labels::SUMCHECK_ROUND_POLY, &combined);
         let r = transcript.challenge_scalar(labels::SUMCHECK_CHALLENGE);
-        for (idx, inst) in instances.iter_mut().enumerate() {
-            running[idx] = interpolate(&per_instance[idx], r);
-            if j >= n - inst.num_vars() {
-                inst.bind(r);
-            }
-        }
+        instances.par_iter_mut().zip(running.par_iter_mut()).zip(per_instance.par_iter()).for_each(
+            |((inst, run), evals)| {
+                *run = interpolate(evals, r);
+                if j >= n - inst.num_vars() {
+                    inst.bind(r);
+                }
+            },
+        );
         rounds.push(combined);
         point.push(r);
     }

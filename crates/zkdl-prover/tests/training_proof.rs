@@ -6,10 +6,8 @@
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
-use zkdl_circuit::proof::{proof_dims, Statement, TrainingProof};
+use zkdl_circuit::proof::{commit_statement, proof_dims, Statement, TrainingProof};
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::msm::CpuMsm;
-use zkdl_core::pcs::{self, Table};
 use zkdl_prover::data;
 use zkdl_prover::prove::{prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
@@ -173,13 +171,13 @@ fn statement_cheats_are_rejected() {
     let mut other_x = batches[1].x.clone();
     other_x[0] += 1;
     let mut s2 = st.clone();
-    s2.data[1].0 = pcs::commit(&gens, 5, Table::Small(&other_x), None, &CpuMsm).unwrap();
+    s2.data[1].0 = commit_statement(&gens, 5, &other_x).unwrap();
     assert!(verify_with(&gens, &spec, &s2, &proof).is_err());
     // W^(T) claimed against a different W^(0)
     let mut w_other = w0.clone();
     w_other.layers[1].w[0] += 1;
     let mut s3 = st.clone();
-    s3.w_initial[1] = pcs::commit(&gens, 5, Table::Small(&w_other.layers[1].w), None, &CpuMsm).unwrap();
+    s3.w_initial[1] = commit_statement(&gens, 5, &w_other.layers[1].w).unwrap();
     assert!(verify_with(&gens, &spec, &s3, &proof).is_err());
     // a statement with a different circuit digest, and a different circuit
     let mut s4 = st.clone();

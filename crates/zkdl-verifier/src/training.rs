@@ -3,10 +3,13 @@
 //! the proof, then verifies the relation set of `zkdl_circuit::proof::training_layout`.
 
 use std::sync::OnceLock;
-use zkdl_circuit::proof::{absorb_statement, training_layout, Statement, TensorKind, TrainingLayout, TrainingProof};
+use zkdl_circuit::proof::{
+    absorb_statement, commit_statement, statement_rows, training_layout, Statement, TensorKind, TrainingLayout,
+    TrainingProof,
+};
 use zkdl_circuit::CircuitSpec;
 
-use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
+use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::relations::verify_relations;
@@ -70,9 +73,9 @@ pub fn verify(spec: &CircuitSpec, statement: &Statement, proof: &TrainingProof) 
     verify_with(&gens, spec, statement, proof)
 }
 
-/// A per-step commitment of a table of `vars` variables (default split): its rows.
+/// A per-step commitment of a table of `vars` variables (statement split): its rows.
 fn part<'a>(c: &'a HyraxCommitment, vars: usize, what: &'static str) -> Result<&'a HyraxCommitment, VerifyError> {
-    if c.rows.len() != 1usize << split_vars(vars).0 {
+    if c.rows.len() != statement_rows(vars) {
         return Err(VerifyError::Shape(what));
     }
     Ok(c)
@@ -80,7 +83,7 @@ fn part<'a>(c: &'a HyraxCommitment, vars: usize, what: &'static str) -> Result<&
 
 /// `parts` followed by zero commitments up to `2^tau` parts.
 fn stack(parts: &[&HyraxCommitment], vars: usize, tau: usize) -> HyraxCommitment {
-    let zero = HyraxCommitment::zero(1usize << split_vars(vars).0);
+    let zero = HyraxCommitment::zero(statement_rows(vars));
     let dummies = (1usize << tau).saturating_sub(parts.len());
     HyraxCommitment::concat(parts.iter().copied().chain(std::iter::repeat(&zero).take(dummies)))
 }
@@ -157,9 +160,8 @@ pub fn tensor_commitments(
             }
             TensorKind::Ones => {
                 let n = local(i)?;
-                let ones =
-                    pcs::commit(gens, n, pcs::Table::Small(&vec![1i64; 1usize << n]), None, &zkdl_core::msm::CpuMsm)
-                        .map_err(|source| VerifyError::Opening { what: "ones vector", source })?;
+                let ones = commit_statement(gens, n, &vec![1i64; 1usize << n])
+                    .map_err(|source| VerifyError::Opening { what: "ones vector", source })?;
                 stack(&vec![&ones; 1usize << tau], n, tau)
             }
             TensorKind::WeightsBefore(l) | TensorKind::WeightsAfter(l) => {
