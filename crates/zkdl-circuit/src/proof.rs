@@ -282,8 +282,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     let dim = |i: usize| d.get(i).copied().ok_or("layer index");
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
     let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
-    let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: q };
-    let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: q };
+    let u = spec.train.update_bits;
+    let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: u };
+    let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: u };
 
     let x = b.stacked(TensorKind::Inputs, lb + dim(0)?);
     let y = b.stacked(TensorKind::Targets, lb + dim(nl)?);

@@ -98,6 +98,11 @@ pub struct TrainSpec {
     pub steps: usize,
     pub loss: Loss,
     pub normalize: Normalize,
+    /// Signed bit width of every weight and bias update (`ΔW`, `Δb` at scale `2^f`), at
+    /// most `fixed.total_bits`. The proof range-checks each update to this width, so
+    /// 16 bits (updates below 0.5 at `f = 16`) commit one digit instead of two;
+    /// training refuses, with a clear error, an update that does not fit.
+    pub update_bits: u32,
 }
 
 /// Everything a proof is about, except the data and weights themselves.
@@ -159,6 +164,12 @@ impl CircuitSpec {
         if t.lr_shift == 0 || t.lr_shift > 32 {
             return Err(invalid("train.lr_shift", format!("must be in 1..=32, got {}", t.lr_shift)));
         }
+        if t.update_bits < 2 || t.update_bits > f.total_bits {
+            return Err(invalid(
+                "train.update_bits",
+                format!("must be in 2..={} (fixed.total_bits), got {}", f.total_bits, t.update_bits),
+            ));
+        }
         if t.batch == 0 || t.batch > MAX_DIM {
             return Err(invalid("train.batch", format!("must be in 1..={MAX_DIM}, got {}", t.batch)));
         }
@@ -214,6 +225,7 @@ impl CircuitSpec {
             Normalize::None => 0,
             Normalize::Standardize => 1,
         });
+        put(self.train.update_bits as u64);
         h.update(self.name.as_bytes());
         h.finalize().into()
     }
@@ -235,7 +247,15 @@ impl CircuitSpec {
             name: name.to_string(),
             model: ModelSpec { input_dim, layers },
             fixed: FixedSpec { frac_bits: 16, total_bits: 32 },
-            train: TrainSpec { lr_mantissa: 1, lr_shift: 8, batch, steps, loss: Loss::Mse, normalize: Normalize::None },
+            train: TrainSpec {
+                lr_mantissa: 1,
+                lr_shift: 8,
+                batch,
+                steps,
+                loss: Loss::Mse,
+                normalize: Normalize::None,
+                update_bits: 16,
+            },
         }
     }
 }
@@ -263,6 +283,12 @@ mod tests {
         assert!(bad.validate().is_err());
         let mut bad = s.clone();
         bad.train.batch = 0;
+        assert!(bad.validate().is_err());
+        let mut s4 = s.clone();
+        s4.train.update_bits = 20;
+        assert_ne!(s4.digest(), d);
+        let mut bad = s.clone();
+        bad.train.update_bits = 33;
         assert!(bad.validate().is_err());
         let mut bad = s;
         bad.fixed.total_bits = 64;

@@ -18,6 +18,7 @@
 //! steps = 2
 //! loss = "mse"
 //! normalize = "none"   # or "standardize"
+//! update_bits = 16      # signed width of weight/bias updates; default fixed.total_bits
 //! ```
 //!
 //! Unknown keys and wrong types are errors naming the key (with line and column); the
@@ -78,6 +79,9 @@ struct Train {
     loss: LossName,
     #[serde(default)]
     normalize: NormalizeName,
+    /// Default: `fixed.total_bits`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    update_bits: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -131,6 +135,7 @@ impl CircuitSpec {
                 loss: match f.train.loss {
                     LossName::Mse => Loss::Mse,
                 },
+                update_bits: f.train.update_bits.unwrap_or(fixed.total_bits),
                 normalize: match f.train.normalize {
                     NormalizeName::None => Normalize::None,
                     NormalizeName::Standardize => Normalize::Standardize,
@@ -172,6 +177,7 @@ impl CircuitSpec {
                     Normalize::None => NormalizeName::None,
                     Normalize::Standardize => NormalizeName::Standardize,
                 },
+                update_bits: Some(self.train.update_bits),
             },
         };
         toml::to_string(&f).unwrap_or_default()
@@ -193,5 +199,8 @@ mod tests {
         assert!(err(&text.replace("batch = 8", "batch = \"eight\"")).contains("batch"), "wrong type");
         assert!(err(&text.replace("batch = 8", "batch = 0")).contains("batch"), "impossible shape");
         assert!(err("").contains("missing field"));
+        assert!(err(&text.replace("update_bits = 16", "update_bits = 40")).contains("update_bits"));
+        let no_bits = text.replace("update_bits = 16\n", "");
+        assert_eq!(CircuitSpec::from_toml_str(&no_bits).unwrap().train.update_bits, 32, "default: total_bits");
     }
 }

@@ -1,3 +1,5 @@
+//! Times Hyrax openings of 2^9, 2^13, 2^17-entry tables: `cargo run --release -p zkdl-core --example open_profile`.
+
 use ark_ff::UniformRand;
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use std::time::Instant;

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::{CircuitSpec, SpecError};
-use zkdl_core::field::{rescale_round, FixedPoint};
+use zkdl_core::field::{check_signed_bits, rescale_round, FixedPoint};
 use zkdl_core::FixedPointError;
 
 /// Errors of fixed-point training.
@@ -233,7 +233,7 @@ pub fn train_step(
         g.push(d);
     }
     // Backward.
-    let (m, e) = (spec.train.lr_mantissa, spec.train.lr_shift);
+    let (m, e, ub) = (spec.train.lr_mantissa, spec.train.lr_shift, spec.train.update_bits);
     for l in (0..nl).rev() {
         let (din, dout) = (dims[l], dims[l + 1]);
         let t = &mut traces[l];
@@ -244,10 +244,10 @@ pub fn train_step(
         let mut dwr = Vec::with_capacity(t.gw.len());
         for &v in &t.gw {
             let (d, r) = sgd_round(v, m, f + e);
-            let d = fp.check_range(d).map_err(|source| TrainError::Overflow {
+            let d = check_signed_bits(d, ub).map_err(|source| TrainError::Overflow {
                 step,
                 layer: l,
-                what: "weight update",
+                what: "weight update (wider than train.update_bits)",
                 source,
             })?;
             dw.push(d);
@@ -264,10 +264,10 @@ pub fn train_step(
             let mut dbr = Vec::with_capacity(dout);
             for &v in &gb {
                 let (d, r) = sgd_round(v as i128, m, e);
-                let d = fp.check_range(d).map_err(|source| TrainError::Overflow {
+                let d = check_signed_bits(d, ub).map_err(|source| TrainError::Overflow {
                     step,
                     layer: l,
-                    what: "bias update",
+                    what: "bias update (wider than train.update_bits)",
                     source,
                 })?;
                 db.push(d);

@@ -67,6 +67,20 @@ fn bad_shapes_are_errors() {
     assert!(train::train_plain(&spec, &w0, &[bad]).is_err());
 }
 
+#[test]
+fn updates_wider_than_update_bits_are_refused() {
+    let mut spec = CircuitSpec::mlp("t", 12, &[8], 3, true, 4, 2);
+    spec.train.lr_shift = 1;
+    spec.train.update_bits = 3;
+    let fp = spec.fixed_point().unwrap();
+    let bs = batches(&fp, &data::synthetic(16, 12, 3, 7), 4, 2);
+    let w0 = train::init_weights(&spec, 1).unwrap();
+    let err = train::train_plain(&spec, &w0, &bs).unwrap_err().to_string();
+    assert!(err.contains("update_bits") && err.contains("3 signed bits"), "{err}");
+    spec.train.update_bits = 32;
+    assert!(train::train_plain(&spec, &w0, &bs).is_ok());
+}
+
 fn mnist_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
     dir.join("t10k-images-idx3-ubyte.gz").exists().then_some(dir)
