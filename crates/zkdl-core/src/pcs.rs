@@ -171,16 +171,24 @@ pub struct HyraxCommitment {
     pub rows: Vec<G1Affine>,
 }
 
-/// The log-size opening argument.
+/// An opening: `k` inner-product folding rounds (`l`, `r`), then the folded vector of
+/// `2^(col_vars - k)` entries in the clear (`tail`). Without blinding the prover folds
+/// nothing while the row vector has at most `2^OPENING_TAIL_VARS` entries: sending it
+/// costs `32 * 2^col_vars` bytes and saves the rounds' generator folding (one scalar
+/// multiplication per pair), the prover's largest opening cost. With blinding it folds to
+/// one entry (the clear vector would not hide the rows).
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct HyraxOpening {
     pub l: Vec<G1Affine>,
     pub r: Vec<G1Affine>,
-    /// The folded scalar.
-    pub a: Fr,
+    /// The folded row combination.
+    pub tail: Vec<Fr>,
     /// The folded blinding factor.
     pub blind: Fr,
 }
+
+/// Largest row vector an unblinded opening sends in the clear (log2 of its length).
+pub const OPENING_TAIL_VARS: usize = 12;
 
 /// The scalars of a table to commit: field elements or small signed integers
 /// (quantized tensors, which take the fast MSM path).
@@ -428,6 +436,26 @@ pub fn open_split<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<(Fr, HyraxOpening), PcsError> {
+    let tail_vars = if blinds.is_some() { 0 } else { col_vars.min(OPENING_TAIL_VARS) };
+    open_split_folded(gens, num_vars, col_vars, table, blinds, comm, point, transcript, rng, tail_vars)
+}
+
+/// [`open_split`] folding down to a tail of `2^tail_vars` entries (any
+/// `tail_vars <= col_vars` verifies; for tests of the folding).
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn open_split_folded<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    table: &[Fr],
+    blinds: Option<&[Fr]>,
+    comm: CommitmentRef<'_>,
+    point: &[Fr],
+    transcript: &mut Transcript,
+    rng: &mut R,
+    tail_vars: usize,
+) -> Result<(Fr, HyraxOpening), PcsError> {
     let row_vars = checked_rows(num_vars, col_vars)?;
     if point.len() != num_vars {
         return Err(PcsError::PointLength { expected: num_vars, got: point.len() });
@@ -456,11 +484,12 @@ pub fn open_split<R: RngCore + CryptoRng>(
     let q = (gens.u * w).into_affine();
 
     let mut b = bvec;
-    let mut gcur: Vec<G1Affine> = g.to_vec();
+    let tail_len = 1usize << tail_vars.min(col_vars);
+    let mut gcur: Vec<G1Affine> = if v.len() > tail_len { g.to_vec() } else { Vec::new() };
     let mut ls = Vec::with_capacity(col_vars);
     let mut rs = Vec::with_capacity(col_vars);
     let msm = CpuMsm;
-    while v.len() > 1 {
+    while v.len() > tail_len {
         let h = v.len() / 2;
         let (v_lo, v_hi) = v.split_at(h);
         let (b_lo, b_hi) = b.split_at(h);
@@ -489,8 +518,15 @@ pub fn open_split<R: RngCore + CryptoRng>(
         ls.push(la);
         rs.push(ra);
     }
-    let a = v.first().copied().unwrap_or_else(Fr::zero);
-    Ok((value, HyraxOpening { l: ls, r: rs, a, blind }))
+    absorb_tail(transcript, &v, &blind);
+    Ok((value, HyraxOpening { l: ls, r: rs, tail: v, blind }))
+}
+
+/// The opening's last messages go into the transcript too, so that challenges drawn
+/// later (the weights of [`MsmCheck::check_all`]) depend on them.
+fn absorb_tail(transcript: &mut Transcript, tail: &[Fr], blind: &Fr) {
+    transcript.append_scalars(labels::HYRAX_TAIL, tail);
+    transcript.append_scalar(labels::HYRAX_TAIL, blind);
 }
 
 /// Verify that the table committed in `comm` (with `num_vars` variables) evaluates
@@ -533,8 +569,11 @@ pub fn verify_terms(
             return Err(PcsError::WrongRowCount { expected: rows, got: c.rows.len() });
         }
     }
-    if proof.l.len() != col_vars || proof.r.len() != col_vars {
-        return Err(PcsError::WrongRoundCount { expected: col_vars, got: proof.l.len().min(proof.r.len()) });
+    // k folding rounds leave 2^(col_vars - k) entries: rounds and tail must agree.
+    let rounds = proof.l.len();
+    let tail_ok = col_vars.checked_sub(rounds).is_some_and(|tv| proof.tail.len() == 1usize << tv);
+    if proof.r.len() != rounds || !tail_ok {
+        return Err(PcsError::WrongRoundCount { expected: col_vars, got: rounds.min(proof.r.len()) });
     }
     let g = gens.cols(col_vars)?;
     let (r_col, r_row) = point.split_at(col_vars);
@@ -552,7 +591,10 @@ pub fn verify_terms(
         let xinv = x.inverse().ok_or(PcsError::ZeroChallenge)?;
         xs.push((x, xinv));
     }
-    // s_i = prod_j (x_j^-1)^{bit of round j in i}; round 0 is the most significant bit.
+    absorb_tail(transcript, &proof.tail, &proof.blind);
+    // Column i folds into tail entry i mod 2^tail_vars with the weight
+    // s_(i >> tail_vars) = prod_j (x_j^-1)^{bit j of i >> tail_vars}, round 0 the most
+    // significant bit.
     let mut s = vec![Fr::one()];
     for (_, xinv) in &xs {
         let mut next = Vec::with_capacity(2 * s.len());
@@ -562,10 +604,17 @@ pub fn verify_terms(
         }
         s = next;
     }
-    let b_final = inner_product(&s, &bvec);
+    let m = proof.tail.len();
+    // b folded like the generators: b'_t = sum_h s_h b_(h m + t)
+    let mut b_fold = vec![Fr::zero(); m];
+    for (bh, sh) in bvec.chunks(m).zip(&s) {
+        for (acc, bi) in b_fold.iter_mut().zip(bh) {
+            *acc += *sh * bi;
+        }
+    }
+    let tail_b = inner_product(&proof.tail, &b_fold);
     // Check: sum_i L_i C_i + value*Q + sum_j (x_j^-1 L_j + x_j R_j)
-    //        - a*sum_i s_i G_i - a*b_final*Q - blind*H == 0     with Q = w U
-    let a = proof.a;
+    //        - sum_i tail_(i mod m) s_(i / m) G_i - <tail, b'> Q - blind*H == 0   with Q = w U
     let cap = parts.len() * rows + 2 * col_vars + 2 + g.len();
     let mut check = MsmCheck { bases: Vec::with_capacity(cap), scalars: Vec::with_capacity(cap) };
     for (c, coeff) in &parts {
@@ -579,11 +628,13 @@ pub fn verify_terms(
         check.scalars.push(*x);
     }
     check.bases.push(gens.u);
-    check.scalars.push(w * (value - a * b_final));
+    check.scalars.push(w * (value - tail_b));
     check.bases.push(gens.h);
     check.scalars.push(-proof.blind);
     check.bases.extend_from_slice(g);
-    check.scalars.extend(s.iter().map(|si| -(a * si)));
+    for sh in &s {
+        check.scalars.extend(proof.tail.iter().map(|t| -(*t * sh)));
+    }
     Ok(check)
 }
 
@@ -614,6 +665,8 @@ pub fn sizes(num_vars: usize) -> (usize, usize) {
     let point = G1Affine::generator().compressed_size();
     let scalar = Fr::one().compressed_size();
     let comm = 8 + (1usize << row_vars) * point;
-    let open = 8 + 8 + 2 * col_vars * point + 2 * scalar;
+    // unblinded: folding rounds down to the clear tail (see [`HyraxOpening`])
+    let tail = col_vars.min(OPENING_TAIL_VARS);
+    let open = 8 + 8 + 2 * (col_vars - tail) * point + 8 + (1usize << tail) * scalar + scalar;
     (comm, open)
 }

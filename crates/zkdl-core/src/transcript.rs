@@ -35,6 +35,7 @@ pub mod labels {
     pub const HYRAX_IPA_L: &[u8] = b"hyrax/ipa_l";
     pub const HYRAX_IPA_R: &[u8] = b"hyrax/ipa_r";
     pub const HYRAX_IPA_CHALLENGE: &[u8] = b"hyrax/ipa_challenge";
+    pub const HYRAX_TAIL: &[u8] = b"hyrax/tail";
 
     pub const RANGE_BEGIN: &[u8] = b"range/begin";
     pub const RANGE_OFFSET: &[u8] = b"range/offset";

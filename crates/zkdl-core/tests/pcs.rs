@@ -118,15 +118,24 @@ fn rejects_wrong_value_point_commitment_and_proof() {
                 p.r[j] = (p.r[j].into_group() + zkdl_core::G1Affine::generator()).into_affine();
                 assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
             }
-            let mut p = c.proof.clone();
-            p.a += Fr::one();
-            assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
+            // the clear tail (one entry after full folding with blinding; the whole row
+            // combination without): every entry
+            for k in 0..c.proof.tail.len() {
+                let mut p = c.proof.clone();
+                p.tail[k] += Fr::one();
+                assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
+            }
             let mut p = c.proof.clone();
             p.blind += Fr::one();
             assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err());
             // structurally wrong proofs
             let mut p = c.proof.clone();
-            p.l.pop();
+            if p.l.pop().is_none() {
+                p.tail.pop();
+            }
+            assert!(matches!(check(&g, &c, &c.comm, &c.point, c.value, &p), Err(PcsError::WrongRoundCount { .. })));
+            let mut p = c.proof.clone();
+            p.tail.push(Fr::one());
             assert!(matches!(check(&g, &c, &c.comm, &c.point, c.value, &p), Err(PcsError::WrongRoundCount { .. })));
             let mut p = c.proof.clone();
             p.r.push(zkdl_core::G1Affine::generator());
@@ -138,6 +147,34 @@ fn rejects_wrong_value_point_commitment_and_proof() {
                 check(&g, &c, &c.comm, &c.point[1..], c.value, &c.proof),
                 Err(PcsError::PointLength { .. })
             ));
+        }
+    }
+}
+
+#[test]
+fn every_folding_depth_verifies_and_tails_are_bound() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(25);
+    let (n, col) = (9, 5);
+    let table: Vec<Fr> = (0..1u64 << n).map(|i| Fr::from(i * 7 + 3)).collect();
+    let comm = pcs::commit_split(&g, n, col, Table::Field(&table), None, &CpuMsm).unwrap();
+    let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    for tail_vars in 0..=col {
+        let mut tp = Transcript::new(labels::TEST);
+        let cref = pcs::CommitmentRef::Single(&comm);
+        let (value, proof) =
+            pcs::open_split_folded(&g, n, col, &table, None, cref, &point, &mut tp, &mut rng, tail_vars).unwrap();
+        assert_eq!((proof.l.len(), proof.tail.len()), (col - tail_vars, 1 << tail_vars));
+        let verify = |value: Fr, proof: &HyraxOpening| {
+            let mut tv = Transcript::new(labels::TEST);
+            pcs::verify_split(&g, n, col, &comm, &point, value, proof, &mut tv)
+        };
+        verify(value, &proof).unwrap();
+        assert!(verify(value + Fr::one(), &proof).is_err());
+        for k in 0..proof.tail.len() {
+            let mut p = proof.clone();
+            p.tail[k] += Fr::one();
+            assert!(verify(value, &p).is_err(), "tail_vars {tail_vars}, entry {k}");
         }
     }
 }
