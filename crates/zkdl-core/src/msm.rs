@@ -29,6 +29,14 @@ pub trait MsmBackend: Send + Sync {
     fn msm_i64(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<G1Projective, MsmError>;
     /// 0/1 scalars.
     fn msm_bits(&self, bases: &[G1Affine], bits: &[bool]) -> Result<G1Projective, MsmError>;
+    /// One MSM per row: `scalars` holds rows of `bases.len()` signed scalars each (a
+    /// Hyrax commitment's rows). The default runs [`Self::msm_i64`] per row.
+    fn msm_i64_rows(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
+        if bases.is_empty() || scalars.len() % bases.len() != 0 {
+            return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
+        }
+        scalars.chunks(bases.len()).map(|row| self.msm_i64(bases, row)).collect()
+    }
 }
 
 /// The CPU backend (rayon).
@@ -76,6 +84,118 @@ impl MsmBackend for CpuMsm {
         check_len(bases.len(), bits.len())?;
         Ok(msm_bits_affine(bases, bits))
     }
+
+    fn msm_i64_rows(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
+        if bases.is_empty() || scalars.len() % bases.len() != 0 {
+            return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
+        }
+        Ok(msm_small_rows(bases, scalars))
+    }
+}
+
+/// Entries per group of rows in [`msm_small_rows`]: rows are bucketed together so that
+/// one batch inversion serves all of a group's bucket additions.
+const ROW_GROUP_ENTRIES: usize = 1 << 14;
+
+/// Balanced signed digits of `s` in `windows` windows of `c` bits, written to `out`.
+#[inline]
+fn signed_digits(s: i64, c: u32, out: &mut [i32]) {
+    let half = 1i64 << (c - 1);
+    let mask: u128 = (1u128 << c) - 1;
+    let neg = s < 0;
+    let m = s.unsigned_abs() as u128;
+    let mut carry = 0i64;
+    for (w, slot) in out.iter_mut().enumerate() {
+        let shift = w as u32 * c;
+        let raw = if shift >= 128 { 0 } else { ((m >> shift) & mask) as i64 } + carry;
+        let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
+        carry = cy;
+        *slot = if neg { -d as i32 } else { d as i32 };
+    }
+}
+
+/// Row-wise MSMs over the same bases (the rows of a Hyrax commitment). Rows are
+/// processed in groups: every (row, window, bucket) of a group is one segment of a
+/// single [`reduce_segments`] call, so the batch inversions of the bucket additions
+/// are shared by the whole group instead of paid per short row; then each row's
+/// windows are reduced by running sums and doublings.
+fn msm_small_rows(bases: &[G1Affine], scalars: &[i64]) -> Vec<G1Projective> {
+    let m = bases.len();
+    let rows = scalars.len() / m;
+    let max_mag = scalars.par_iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+    if max_mag == 0 || m == 0 {
+        return vec![G1Projective::zero(); rows];
+    }
+    let (c, windows) = choose_window(m, max_mag);
+    let nb = 1usize << (c - 1);
+    let group = (ROW_GROUP_ENTRIES / m).clamp(1, rows.div_ceil(rayon::current_num_threads().max(1)).max(1));
+    scalars
+        .par_chunks(group * m)
+        .flat_map_iter(|chunk| {
+            let g_rows = chunk.len() / m;
+            // digits[(r * windows + w) * m + i]
+            let mut digits = vec![0i32; g_rows * windows * m];
+            let mut tmp = vec![0i32; windows];
+            for r in 0..g_rows {
+                for i in 0..m {
+                    signed_digits(chunk[r * m + i], c, &mut tmp);
+                    for (w, d) in tmp.iter().enumerate() {
+                        digits[(r * windows + w) * m + i] = *d;
+                    }
+                }
+            }
+            // Counting sort per (row, window) by bucket |d| - 1.
+            let nseg = g_rows * windows;
+            let mut counts = vec![0u32; nseg * nb];
+            for (sw, dig) in digits.chunks(m).enumerate() {
+                for &d in dig {
+                    if d != 0 {
+                        counts[sw * nb + (d.unsigned_abs() - 1) as usize] += 1;
+                    }
+                }
+            }
+            let mut starts = Vec::with_capacity(counts.len());
+            let mut acc = 0usize;
+            for &cnt in &counts {
+                starts.push(acc);
+                acc += cnt as usize;
+            }
+            let mut pts = vec![G1Affine::identity(); acc];
+            for (sw, dig) in digits.chunks(m).enumerate() {
+                for (i, &d) in dig.iter().enumerate() {
+                    if d != 0 {
+                        let slot = &mut starts[sw * nb + (d.unsigned_abs() - 1) as usize];
+                        pts[*slot] = if d < 0 { -bases[i] } else { bases[i] };
+                        *slot += 1;
+                    }
+                }
+            }
+            let mut segs: Vec<(u32, u32)> =
+                counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(k, &n)| (k as u32, n)).collect();
+            reduce_segments(&mut pts, &mut segs);
+            // pts[k] is now the sum of bucket segs[k]; split by (row, window).
+            let mut out = vec![G1Projective::zero(); g_rows];
+            let mut k = 0usize;
+            for sw in 0..nseg {
+                let lo = (sw * nb) as u32;
+                let hi = lo + nb as u32;
+                let start = k;
+                while k < segs.len() && segs[k].0 < hi {
+                    k += 1;
+                }
+                let local: Vec<(u32, u32)> = segs[start..k].iter().map(|&(b, n)| (b - lo, n)).collect();
+                let ws = weighted_bucket_sum(&local, &pts[start..k]);
+                let (r, w) = (sw / windows, sw % windows);
+                // windows combine as sum_w 2^(c w) ws_w
+                let mut v = ws;
+                for _ in 0..(c as usize * w) {
+                    v.double_in_place();
+                }
+                out[r] += v;
+            }
+            out.into_iter()
+        })
+        .collect()
 }
 
 /// Sum of the selected bases: one chunk per thread, each summed with

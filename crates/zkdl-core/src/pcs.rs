@@ -248,20 +248,21 @@ pub fn commit_split(
     }
     let g = gens.cols(col_vars)?;
     let m = g.len();
-    let row_commit = |i: usize| -> G1Projective {
-        let c = match table {
-            Table::Field(v) => msm.msm_fr(g, &v[i * m..(i + 1) * m]),
-            Table::Small(v) => msm.msm_i64(g, &v[i * m..(i + 1) * m]),
-            Table::Bits(v) => gens.pair_table().msm_bits(&v[i * m..(i + 1) * m]),
-        };
-        // Lengths are equal by construction.
-        let mut c = c.unwrap_or_else(|_| G1Projective::zero());
-        if let Some(b) = blinds {
-            c += gens.h * b[i];
+    // Lengths are equal by construction, so the MSMs cannot fail.
+    let mut proj: Vec<G1Projective> = match table {
+        Table::Field(v) => {
+            (0..rows).into_par_iter().map(|i| msm.msm_fr(g, &v[i * m..(i + 1) * m]).unwrap_or_default()).collect()
         }
-        c
+        // all rows at once: the backend shares work between rows
+        Table::Small(v) => msm.msm_i64_rows(g, v).unwrap_or_else(|_| vec![G1Projective::zero(); rows]),
+        Table::Bits(v) => (0..rows)
+            .into_par_iter()
+            .map(|i| gens.pair_table().msm_bits(&v[i * m..(i + 1) * m]).unwrap_or_default())
+            .collect(),
     };
-    let proj: Vec<G1Projective> = (0..rows).into_par_iter().map(row_commit).collect();
+    if let Some(b) = blinds {
+        proj.par_iter_mut().zip(b).for_each(|(c, bi)| *c += gens.h * bi);
+    }
     Ok(HyraxCommitment { rows: G1Projective::normalize_batch(&proj) })
 }
 

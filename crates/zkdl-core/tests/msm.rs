@@ -132,3 +132,34 @@ fn pair_table_bits() {
     let t = PairTable::new(&pm);
     assert_eq!(t.msm_bits(&[true; 4]).unwrap(), G1Projective::zero());
 }
+
+#[test]
+fn row_wise_msms_match_one_msm_per_row() {
+    let mut rng = StdRng::seed_from_u64(12);
+    for &(m, rows) in &[(1usize, 5usize), (4, 1), (16, 33), (256, 9), (1024, 3)] {
+        let b = bases(&mut rng, m);
+        for bits in [1u32, 9, 16, 33, 63] {
+            let mut s: Vec<i64> =
+                (0..m * rows).map(|_| rng.gen_range(-(1i64 << (bits - 1))..(1i64 << (bits - 1)))).collect();
+            // a zero row, repeated values (doublings inside buckets), an extreme value
+            for x in s.iter_mut().take(m) {
+                *x = 0;
+            }
+            if rows > 2 {
+                for x in s.iter_mut().skip(2 * m).take(m) {
+                    *x = 7;
+                }
+            }
+            if let Some(last) = s.last_mut() {
+                *last = if bits == 63 { i64::MIN } else { -1 };
+            }
+            let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
+            assert_eq!(got.len(), rows);
+            for (r, row) in s.chunks(m).enumerate() {
+                let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
+                assert_eq!(got[r], naive_msm(&b, &fr), "m={m} rows={rows} bits={bits} row={r}");
+            }
+        }
+    }
+    assert!(matches!(CpuMsm.msm_i64_rows(&bases(&mut rng, 3), &[1, 2]), Err(MsmError::LengthMismatch { .. })));
+}
