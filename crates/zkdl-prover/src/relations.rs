@@ -292,9 +292,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     Ok(proof)
 }
 
-#[allow(clippy::too_many_arguments)]
 /// One fraction-sum tree: its layers from the root (layer 0, one entry) to the leaves,
-/// each as `(p, q)`.
+/// each as `(p, q)`. A lookup tree's leaf numerators are all 1 and not stored (its leaf
+/// layer's `p` is empty).
 struct Tree {
     layers: Vec<(Vec<Fr>, Vec<Fr>)>,
     leaf: usize,
@@ -302,19 +302,28 @@ struct Tree {
 }
 
 impl Tree {
-    fn new(leaf_p: Vec<Fr>, leaf_q: Vec<Fr>, leaf: usize, is_lookup: bool) -> Tree {
-        let mut layers = vec![(leaf_p, leaf_q)];
-        while layers.last().is_some_and(|(p, _)| p.len() > 1) {
+    /// `leaf_p = None`: unit numerators (a lookup).
+    fn new(leaf_p: Option<Vec<Fr>>, leaf_q: Vec<Fr>, leaf: usize) -> Tree {
+        let is_lookup = leaf_p.is_none();
+        let mut layers = vec![(leaf_p.unwrap_or_default(), leaf_q)];
+        while layers.last().is_some_and(|(_, q)| q.len() > 1) {
             let Some((p, q)) = layers.last() else { break };
-            let half = p.len() / 2;
-            let (np, nq): (Vec<Fr>, Vec<Fr>) = (0..half)
-                .into_par_iter()
-                .map(|i| (p[i] * q[i + half] + p[i + half] * q[i], q[i] * q[i + half]))
-                .unzip();
+            let half = q.len() / 2;
+            let (np, nq): (Vec<Fr>, Vec<Fr>) = if p.is_empty() {
+                (0..half).into_par_iter().map(|i| (q[i + half] + q[i], q[i] * q[i + half])).unzip()
+            } else {
+                (0..half).into_par_iter().map(|i| (p[i] * q[i + half] + p[i + half] * q[i], q[i] * q[i + half])).unzip()
+            };
             layers.push((np, nq));
         }
         layers.reverse();
         Tree { layers, leaf, is_lookup }
+    }
+
+    /// `(p, q)` at the root (a single unit-numerator leaf has `p = 1`).
+    fn root(&self) -> (Fr, Fr) {
+        let (p, q) = &self.layers[0];
+        (p.first().copied().unwrap_or_else(Fr::one), q.first().copied().unwrap_or_else(Fr::zero))
     }
 
     fn depth(&self) -> usize {
@@ -339,16 +348,16 @@ fn prove_logup(
     for l in &set.lookups {
         let d = tables[l.tensor];
         let q: Vec<Fr> = d.par_iter().map(|&v| alpha - fr_from_i64(v)).collect();
-        trees.push(Tree::new(vec![Fr::one(); d.len()], q, l.tensor, true));
+        trees.push(Tree::new(None, q, l.tensor));
     }
     for tb in &set.tables {
         let m = tables[tb.multiplicities];
         let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
-        trees.push(Tree::new(frs(m), q, tb.multiplicities, false));
+        trees.push(Tree::new(Some(frs(m)), q, tb.multiplicities));
     }
     phases.start("lookup sumchecks");
     for tr in &trees {
-        proof.roots.extend([tr.layers[0].0[0], tr.layers[0].1[0]]);
+        proof.roots.extend([tr.root().0, tr.root().1]);
     }
     t.append_scalars(labels::RELATIONS_PRE, &proof.roots);
     let leaf_claim = |tr: &Tree, r: &[Fr], (p, q): (Fr, Fr), claims: &mut Claims| {
@@ -358,7 +367,7 @@ fn prove_logup(
             claims.push(tr.leaf, r.to_vec(), p);
         }
     };
-    let mut cur: Vec<(Fr, Fr)> = trees.iter().map(|tr| (tr.layers[0].0[0], tr.layers[0].1[0])).collect();
+    let mut cur: Vec<(Fr, Fr)> = trees.iter().map(Tree::root).collect();
     for (tr, c) in trees.iter().zip(&cur) {
         if tr.depth() == 0 {
             leaf_claim(tr, &[], *c, claims);
@@ -368,9 +377,11 @@ fn prove_logup(
     if max_depth == 0 {
         return Ok(proof);
     }
+    let one = Fr::one();
     for tr in trees.iter().filter(|tr| tr.depth() >= 1) {
         let (p, q) = &tr.layers[1];
-        proof.layer1.extend([p[0], p[1], q[0], q[1]]);
+        let (p0, p1) = (p.first().copied().unwrap_or(one), p.get(1).copied().unwrap_or(one));
+        proof.layer1.extend([p0, p1, q[0], q[1]]);
     }
     t.append_scalars(labels::RELATIONS_POST, &proof.layer1);
     let tau = t.challenge_scalar(labels::RELATIONS_POINT);
@@ -378,7 +389,8 @@ fn prove_logup(
     for (tr, c) in trees.iter().zip(cur.iter_mut()) {
         if tr.depth() >= 1 {
             let (p, q) = &tr.layers[1];
-            *c = (p[0] + tau * (p[1] - p[0]), q[0] + tau * (q[1] - q[0]));
+            let (p0, p1) = (p.first().copied().unwrap_or(one), p.get(1).copied().unwrap_or(one));
+            *c = (p0 + tau * (p1 - p0), q[0] + tau * (q[1] - q[0]));
             if tr.depth() == 1 {
                 leaf_claim(tr, &r, *c, claims);
             }
@@ -391,28 +403,40 @@ fn prove_logup(
         let mut sums = Vec::with_capacity(active.len());
         for &i in &active {
             let (p, q) = &trees[i].layers[k + 1];
-            let half = p.len() / 2;
-            let mles = vec![
-                mle(p[..half].to_vec())?,
-                mle(p[half..].to_vec())?,
-                mle(q[..half].to_vec())?,
-                mle(q[half..].to_vec())?,
-            ];
-            let terms = vec![(Fr::one(), vec![0, 3]), (Fr::one(), vec![1, 2]), (lambda, vec![2, 3])];
-            insts.push(ProductSum::new(mles, terms)?.with_eq(&r)?);
+            let half = q.len() / 2;
+            let (q_lo, q_hi) = (mle(q[..half].to_vec())?, mle(q[half..].to_vec())?);
+            let inst = if p.is_empty() {
+                // unit numerators: q_hi + q_lo + lambda q_lo q_hi
+                let terms = vec![(Fr::one(), vec![0]), (Fr::one(), vec![1]), (lambda, vec![0, 1])];
+                ProductSum::new(vec![q_lo, q_hi], terms)?
+            } else {
+                let mles = vec![mle(p[..half].to_vec())?, mle(p[half..].to_vec())?, q_lo, q_hi];
+                let terms = vec![(Fr::one(), vec![0, 3]), (Fr::one(), vec![1, 2]), (lambda, vec![2, 3])];
+                ProductSum::new(mles, terms)?
+            };
+            insts.push(inst.with_eq(&r)?);
             sums.push(cur[i].0 + lambda * cur[i].1);
         }
         let (sc, points) = run_phase(t, &mut insts, &sums)?;
         let mut round = zkdl_circuit::relations::PhaseProof { sumcheck: sc, ..Default::default() };
-        for inst in &insts {
-            round.post.extend((0..4).map(|j| final_eval(inst, j)));
+        // per tree (p_lo, p_hi, q_lo, q_hi); a lookup's leaf layer sends only q_lo, q_hi
+        let mut vals = Vec::with_capacity(active.len());
+        for (inst, &i) in insts.iter().zip(&active) {
+            let v = if trees[i].layers[k + 1].0.is_empty() {
+                round.post.extend([final_eval(inst, 0), final_eval(inst, 1)]);
+                [one, one, final_eval(inst, 0), final_eval(inst, 1)]
+            } else {
+                let v = [0, 1, 2, 3].map(|j| final_eval(inst, j));
+                round.post.extend(v);
+                v
+            };
+            vals.push(v);
         }
         t.append_scalars(labels::RELATIONS_POST, &round.post);
         let tau = t.challenge_scalar(labels::RELATIONS_POINT);
         r = points.into_iter().next().unwrap_or_default();
         r.push(tau);
-        for (a, &i) in active.iter().enumerate() {
-            let v = &round.post[4 * a..4 * a + 4];
+        for (v, &i) in vals.iter().zip(&active) {
             cur[i] = (v[0] + tau * (v[1] - v[0]), v[2] + tau * (v[3] - v[2]));
             if trees[i].depth() == k + 1 {
                 leaf_claim(&trees[i], &r, cur[i], claims);

@@ -379,14 +379,22 @@ fn verify_logup(
             let (pv, qv) = *cur.get(i).ok_or(VerifyError::Shape(what))?;
             sc.push((pv + lambda * qv, k));
         }
-        let bc = run_phase(t, what, &sc, 3, round, (0, 4 * active.len()))?.ok_or(VerifyError::Shape(what))?;
+        // A lookup tree's leaf layer has unit numerators: the proof carries only its
+        // (q_lo, q_hi); every other tree sends (p_lo, p_hi, q_lo, q_hi).
+        let unit = |i: usize| trees.get(i).is_some_and(|x| matches!(x.0, Leaf::Lookup { .. }) && x.1 == k + 1);
+        let n_post: usize = active.iter().map(|&i| if unit(i) { 2 } else { 4 }).sum();
+        let bc = run_phase(t, what, &sc, 3, round, (0, n_post))?.ok_or(VerifyError::Shape(what))?;
         let rho = point_of(&bc, 0)?;
         let e = eq(&r, &rho)?;
         let mut evals = Vec::with_capacity(active.len());
         let mut next = Vec::with_capacity(active.len());
-        for (a, &i) in active.iter().enumerate() {
-            let g = |o: usize| get(&round.post, 4 * a + o, what);
-            let (pl, ph, ql, qh) = (g(0)?, g(1)?, g(2)?, g(3)?);
+        let mut off = 0usize;
+        for &i in &active {
+            let base = off;
+            let g = |o: usize| get(&round.post, base + o, what);
+            let (pl, ph, ql, qh) =
+                if unit(i) { (Fr::from(1u64), Fr::from(1u64), g(0)?, g(1)?) } else { (g(0)?, g(1)?, g(2)?, g(3)?) };
+            off += if unit(i) { 2 } else { 4 };
             evals.push(e * (pl * qh + ph * ql + lambda * ql * qh));
             next.push((i, pl, ph, ql, qh));
         }
