@@ -540,6 +540,24 @@ pub fn claims_by_tensor(claim_tensors: &[usize], num_tensors: usize) -> Vec<(usi
     by.into_iter().enumerate().filter(|(_, v)| !v.is_empty()).collect()
 }
 
+/// Claims grouped by evaluation point (equal points have equal lengths), groups in order
+/// of first appearance, claims in order within a group. The claim reduction runs one
+/// sumcheck instance per group: `sum_x eq(point, x) sum_k alpha_k T_k(x)`.
+pub fn claims_by_point(points: &[&[Fr]]) -> Vec<Vec<usize>> {
+    let mut index: std::collections::HashMap<&[Fr], usize> = std::collections::HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (k, p) in points.iter().enumerate() {
+        let g = *index.entry(p).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        if let Some(v) = groups.get_mut(g) {
+            v.push(k);
+        }
+    }
+    groups
+}
+
 /// Opening groups of the claimed tensors: tensors of equal `(vars, col_vars)`,
 /// ordered by that key; each entry lists positions into `claimed` (the output of
 /// [`claims_by_tensor`]).

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
+    absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::{fr_from_i64, Fr};
 use zkdl_core::mle::{eq_table, DenseMle};
@@ -497,28 +497,49 @@ fn prove_claims<R: RngCore + CryptoRng>(
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
     t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
     let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
-    let mut insts = Vec::with_capacity(claimed.len());
-    let mut sums = Vec::with_capacity(claimed.len());
-    for (tensor, ks) in &claimed {
-        let n = set.tensors[*tensor].vars;
-        let mut e = vec![Fr::zero(); 1usize << n];
+    // One instance per distinct point: sum_x eq(point, x) sum_k alpha_k T_k(x), the
+    // tensors combined first (one pass each), the eq weight never materialised.
+    let by_point = claims_by_point(&claims.iter().map(|c| c.1.as_slice()).collect::<Vec<_>>());
+    let mut insts = Vec::with_capacity(by_point.len());
+    let mut sums = Vec::with_capacity(by_point.len());
+    for ks in &by_point {
+        let point = ks.first().map(|&k| claims[k].1.as_slice()).unwrap_or(&[]);
+        let mut c = vec![Fr::zero(); 1usize << point.len()];
         let mut sum = Fr::zero();
         for &k in ks {
-            let (_, point, value) = &claims[k];
-            sum += alpha[k] * value;
-            let ek = eq_table(point);
-            e.par_iter_mut().zip(&ek).for_each(|(a, b)| *a += alpha[k] * b);
+            let (tensor, _, value) = &claims[k];
+            let a = alpha[k];
+            sum += a * value;
+            let tab = f.get(*tensor).ok_or(ProveError::Params("claim tensor"))?;
+            if tab.len() != c.len() {
+                return Err(ProveError::Params("claim point length"));
+            }
+            c.par_iter_mut().zip(tab).for_each(|(acc, x)| *acc += a * x);
         }
         sums.push(sum);
-        insts.push(ProductSum::new(vec![mle(f[*tensor].clone())?, mle(e)?], vec![(Fr::one(), vec![0, 1])])?);
+        insts.push(ProductSum::new(vec![mle(c)?], vec![(Fr::one(), vec![0])])?.with_eq(point)?);
     }
     let mut proof = OpeningProof::default();
     let (sc, points) = run_phase(t, &mut insts, &sums)?;
     proof.reduction.sumcheck = sc;
-    proof.reduction.post = insts.iter().map(|i| final_eval(i, 0)).collect();
     if claimed.is_empty() {
         return Ok(proof);
     }
+    // Every claimed tensor at the batch point's suffix of its size (one eq table per size).
+    let full = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
+    let rho = |vars: usize| full.get(full.len().saturating_sub(vars)..).unwrap_or(&[]);
+    let mut eqs: std::collections::BTreeMap<usize, Vec<Fr>> = std::collections::BTreeMap::new();
+    for (tensor, _) in &claimed {
+        let vars = set.tensors[*tensor].vars;
+        eqs.entry(vars).or_insert_with(|| eq_table(rho(vars)));
+    }
+    proof.reduction.post = claimed
+        .par_iter()
+        .map(|(tensor, _)| {
+            let e = eqs.get(&set.tensors[*tensor].vars).map_or(&[][..], |v| v.as_slice());
+            zkdl_core::mle::inner_product(&f[*tensor], e)
+        })
+        .collect();
     t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
     phases.start("openings");
     for (decl, members) in opening_groups(set, &claimed) {
@@ -528,7 +549,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
             t.challenge_scalars(labels::RELATIONS_BETA, members.len())
         };
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
-        let point = &points[members[0]];
+        let point = rho(decl.vars);
         let tabs: Vec<&[Fr]> = ids.iter().map(|&i| f[i].as_slice()).collect();
         let table = if let [single] = tabs.as_slice() { single.to_vec() } else { pcs::combine_tables(&tabs, &beta) };
         let parts: Vec<(&HyraxCommitment, Fr)> = ids.iter().zip(&beta).map(|(&i, b)| (comms[i], *b)).collect();

@@ -3,7 +3,7 @@
 //! shape.
 
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_tensor, opening_groups, PhaseProof, RelationProof, RelationSet,
+    absorb_relations, claims_by_point, claims_by_tensor, opening_groups, PhaseProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::Fr;
 use zkdl_core::mle::eq_eval;
@@ -461,32 +461,49 @@ fn verify_claims(
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
     t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
     let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
-    let mut sc = Vec::with_capacity(claimed.len());
-    for (tensor, ks) in &claimed {
+    for c in claims {
+        if set.vars(c.tensor).map_err(VerifyError::Params)? != c.point.len() {
+            return Err(VerifyError::Shape(what));
+        }
+    }
+    // One instance per distinct point: sum_x eq(point, x) sum_k alpha_k T_k(x).
+    let by_point = claims_by_point(&claims.iter().map(|c| c.point.as_slice()).collect::<Vec<_>>());
+    let mut sc = Vec::with_capacity(by_point.len());
+    for ks in &by_point {
         let mut sum = Fr::from(0u64);
         for &k in ks {
             sum += get(&alpha, k, what)? * claims.get(k).ok_or(VerifyError::Shape(what))?.value;
         }
-        sc.push((sum, set.vars(*tensor).map_err(VerifyError::Params)?));
+        let first = ks.first().and_then(|&k| claims.get(k)).ok_or(VerifyError::Shape(what))?;
+        sc.push((sum, first.point.len()));
     }
     let red = &p.openings.reduction;
     let bc = run_phase(t, what, &sc, 2, red, (0, claimed.len()))?;
     let Some(bc) = bc else {
         return if p.openings.openings.is_empty() { Ok(()) } else { Err(VerifyError::Shape(what)) };
     };
-    let mut evals = Vec::with_capacity(claimed.len());
-    let mut points = Vec::with_capacity(claimed.len());
-    for (i, (_, ks)) in claimed.iter().enumerate() {
-        let rho = point_of(&bc, i)?;
-        let mut e = Fr::from(0u64);
+    // post[i]: claimed tensor i at the batch point's suffix of its size.
+    let mut post_of = vec![None; set.tensors.len()];
+    for (i, (tensor, _)) in claimed.iter().enumerate() {
+        if let Some(slot) = post_of.get_mut(*tensor) {
+            *slot = Some(get(&red.post, i, what)?);
+        }
+    }
+    let rho =
+        |vars: usize| bc.point.len().checked_sub(vars).and_then(|s| bc.point.get(s..)).ok_or(VerifyError::Shape(what));
+    let mut evals = Vec::with_capacity(by_point.len());
+    for (g, ks) in by_point.iter().enumerate() {
+        let r = point_of(&bc, g)?;
+        let mut combined = Fr::from(0u64);
         for &k in ks {
             let c = claims.get(k).ok_or(VerifyError::Shape(what))?;
-            e += get(&alpha, k, what)? * eq(&c.point, &rho)?;
+            let v = post_of.get(c.tensor).copied().flatten().ok_or(VerifyError::Shape(what))?;
+            combined += get(&alpha, k, what)? * v;
         }
-        evals.push(e * get(&red.post, i, what)?);
-        points.push(rho);
+        let point = &ks.first().and_then(|&k| claims.get(k)).ok_or(VerifyError::Shape(what))?.point;
+        evals.push(eq(point, &r)? * combined);
     }
-    finish(Some(bc), &evals, what)?;
+    bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
     let groups = opening_groups(set, &claimed);
     if groups.len() != p.openings.openings.len() {
         return Err(VerifyError::Shape("number of openings"));
@@ -505,8 +522,7 @@ fn verify_claims(
             parts.push((*comms.get(*tensor).ok_or(VerifyError::Shape(what))?, *b));
             value += *b * get(&red.post, pos, what)?;
         }
-        let first = members.first().ok_or(VerifyError::Shape(what))?;
-        let point = points.get(*first).ok_or(VerifyError::Shape(what))?;
+        let point = rho(decl.vars)?;
         let comm = pcs::CommitmentRef::Combination(&parts);
         let check = pcs::verify_terms(gens, decl.vars, decl.col_vars, comm, point, value, opening, t)
             .map_err(|source| VerifyError::Opening { what: "combined opening", source })?;
