@@ -159,6 +159,9 @@ pub struct TrainingLayout {
     /// `ceil(log2 T)`: the stack variables.
     pub tau: usize,
     pub steps: usize,
+    /// Column split of the per-step statement commitments, by their size (see
+    /// [`TrainingLayout::statement_col_vars`]).
+    pub statement_cols: std::collections::BTreeMap<usize, usize>,
 }
 
 impl TrainingLayout {
@@ -172,43 +175,75 @@ impl TrainingLayout {
     pub fn num_proof_tensors(&self) -> usize {
         (0..self.kinds.len()).filter(|&i| self.is_committed_in_proof(i)).count()
     }
+
+    /// Column variables of a per-step statement commitment (data batch, weights, bias,
+    /// intermediate weights) of `vars` variables: for one step, the split of the proof's
+    /// tensors of that size, so that they are opened together.
+    pub fn statement_col_vars(&self, vars: usize) -> usize {
+        self.statement_cols.get(&vars).copied().unwrap_or_else(|| split_vars(vars).1)
+    }
+
+    /// Rows of a per-step statement commitment of `vars` variables.
+    pub fn statement_rows(&self, vars: usize) -> usize {
+        1usize << (vars - self.statement_col_vars(vars).min(vars))
+    }
+
+    /// Commit to a per-step statement tensor of `vars` variables (no blinding).
+    pub fn commit_statement(
+        &self,
+        gens: &HyraxGenerators,
+        vars: usize,
+        table: &[i64],
+    ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
+        pcs::commit_split(gens, vars, self.statement_col_vars(vars), Table::Small(table), None, &CpuMsm)
+    }
 }
 
 /// Largest column split of the prover's own tensors: `2^12` columns, the generators the
 /// verifier ships (`zkdl_verifier::training::training_generators`).
 pub const MAX_PROOF_COL_VARS: usize = 12;
 
-/// Column variables of a proof tensor of `vars` variables: two more than the balanced
-/// split (capped at [`MAX_PROOF_COL_VARS`]). Tensors of one shape are opened together, so
-/// the verifier's work and the commitments' size go with the number of ROWS times the
-/// number of such tensors, plus the columns once: wide rows shrink both.
-pub fn proof_col_vars(vars: usize) -> usize {
-    (split_vars(vars).1 + COL_SKEW).min(MAX_PROOF_COL_VARS).max(split_vars(vars).1).min(vars)
+/// Column variables of `count` committed tensors of `vars` variables, which are opened
+/// together: the split that minimises their bytes in the proof (`count` commitments of
+/// `2^(vars - col)` rows of 48 bytes, one clear opening tail of `2^col` scalars of 32
+/// bytes), at least the balanced split, at most [`MAX_PROOF_COL_VARS`]. Fewer rows are
+/// also fewer terms in the verifier's MSM and longer, cheaper row MSMs for the prover.
+pub fn group_col_vars(vars: usize, count: usize) -> usize {
+    let lo = split_vars(vars).1;
+    let hi = MAX_PROOF_COL_VARS.min(vars).max(lo);
+    let cost = |c: usize| (count.max(1) as u128) * 48 * (1u128 << (vars - c)) + 32 * (1u128 << c);
+    (lo..=hi).min_by_key(|&c| (cost(c), c)).unwrap_or(lo)
 }
 
-const COL_SKEW: usize = 1;
-
-/// Column variables of a per-step statement tensor (a data batch, weights, a bias) and of
-/// the intermediate weights: the wide split of [`proof_col_vars`], so that for one step
-/// they fall in the same opening group as the proof's tensors of their size, with half
-/// the rows of the balanced split.
-pub fn statement_col_vars(vars: usize) -> usize {
-    proof_col_vars(vars)
-}
-
-/// Commit to a per-step statement tensor of `vars` variables (split
-/// [`statement_col_vars`], no blinding).
-pub fn commit_statement(
-    gens: &HyraxGenerators,
-    vars: usize,
-    table: &[i64],
-) -> Result<HyraxCommitment, zkdl_core::PcsError> {
-    pcs::commit_split(gens, vars, statement_col_vars(vars), Table::Small(table), None, &CpuMsm)
-}
-
-/// Rows of a per-step statement commitment of `vars` variables.
-pub fn statement_rows(vars: usize) -> usize {
-    1usize << (vars - statement_col_vars(vars))
+/// Sets every tensor's column split once the layout is complete: tensors of one size
+/// share [`group_col_vars`] of their number; tensors assembled from per-step statement
+/// commitments take, per step, the split of the proof's tensors of the stacked size.
+fn assign_column_splits(b: &mut Builder) -> std::collections::BTreeMap<usize, usize> {
+    let mut count: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    for (i, d) in b.set.tensors.iter().enumerate() {
+        if !b.set.is_virtual(i) {
+            *count.entry(d.vars).or_insert(0) += 1;
+        }
+    }
+    let col_of = |vars: usize| group_col_vars(vars, count.get(&vars).copied().unwrap_or(1));
+    let tau = b.tau;
+    let mut statement_cols = std::collections::BTreeMap::new();
+    for (d, kind) in b.set.tensors.iter_mut().zip(&b.kinds) {
+        let local = match kind {
+            _ if kind.is_proof_tensor() => None,
+            TensorKind::InitialWeights(_) | TensorKind::InitialBias(_) => Some(d.vars),
+            _ => Some(d.vars.saturating_sub(tau)),
+        };
+        d.col_vars = match local {
+            None => col_of(d.vars),
+            Some(local) => {
+                let c = col_of(local + tau).min(local);
+                statement_cols.insert(local, c);
+                c
+            }
+        };
+    }
+    statement_cols
 }
 
 struct Builder {
@@ -220,16 +255,14 @@ struct Builder {
 impl Builder {
     /// A stacked tensor of `local` variables per step.
     fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
-        // Tensors assembled from per-step commitments keep the per-step column split
-        // ([`statement_col_vars`]); the prover's own stacks are split by their full size.
-        let col = if kind.is_proof_tensor() { proof_col_vars(local + self.tau) } else { statement_col_vars(local) };
+        // column splits are set at the end ([`assign_column_splits`])
         self.kinds.push(kind);
-        self.set.tensor(local + self.tau, col)
+        self.set.tensor(local + self.tau, 0)
     }
 
     fn single(&mut self, kind: TensorKind, vars: usize) -> usize {
         self.kinds.push(kind);
-        self.set.tensor(vars, statement_col_vars(vars))
+        self.set.tensor(vars, 0)
     }
 
     /// A range relation on `value`; returns the sign tensor when asked for.
@@ -369,8 +402,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     for (_, d) in b.set.declare_tables() {
         b.kinds.push(TensorKind::Derived(d));
     }
+    let statement_cols = assign_column_splits(&mut b);
     b.set.validate()?;
-    Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps })
+    Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps, statement_cols })
 }
 
 /// Compressed sizes in bytes of a proof's sections.
@@ -405,6 +439,24 @@ impl TrainingProof {
             values,
             openings: r.openings.openings.compressed_size(),
             total: self.compressed_size(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_split_widens_with_the_group() {
+        assert_eq!(group_col_vars(20, 1), 10, "one tensor: balanced");
+        assert_eq!(group_col_vars(20, 40), 12, "many tensors: wide rows, capped");
+        assert_eq!(group_col_vars(3, 100), 3);
+        assert_eq!(group_col_vars(0, 5), 0);
+        for vars in 0..24 {
+            let cols: Vec<usize> = (1..200).map(|n| group_col_vars(vars, n)).collect();
+            assert!(cols.windows(2).all(|w| w[0] <= w[1]), "monotone in the count");
+            assert!(cols.iter().all(|&c| c >= split_vars(vars).1 && c <= vars.max(split_vars(vars).1)));
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use ark_std::rand::{CryptoRng, RngCore};
 use zkdl_circuit::proof::{
-    absorb_statement, commit_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
+    absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators};
@@ -162,7 +162,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     if traces.len() != steps || batches.len() != steps || w0.layers.len() != nl || w_final.layers.len() != nl {
         return Err(ProveError::Params("one trace and batch per step, weights per layer"));
     }
-    let commit = |n: usize, v: &[i64]| commit_statement(gens, n, v);
+    let commit = |n: usize, v: &[i64]| layout.commit_statement(gens, n, v);
     let dim = |i: usize| d.get(i).copied().ok_or(ProveError::Params("layer index"));
     let w_vars = |l: usize| -> Result<usize, ProveError> { Ok(dim(l)? + dim(l + 1)?) };
     let mut data = Vec::with_capacity(steps);

@@ -6,7 +6,7 @@
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
-use zkdl_circuit::proof::{commit_statement, proof_dims, Statement, TrainingProof};
+use zkdl_circuit::proof::{proof_dims, training_layout, Statement, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
 use zkdl_prover::prove::{prove_traces, prove_training};
@@ -166,18 +166,21 @@ fn statement_cheats_are_rejected() {
     let (spec, w0, batches) = setup(&[8], 2);
     let (st, proof, _) = prove(&spec, &w0, &batches);
     let gens = training_generators(&spec).unwrap();
+    let layout = training_layout(&spec).unwrap();
     assert!(verify_with(&gens, &spec, &st, &proof).is_ok());
     // a proof made for other data X
     let mut other_x = batches[1].x.clone();
     other_x[0] += 1;
     let mut s2 = st.clone();
-    s2.data[1].0 = commit_statement(&gens, 5, &other_x).unwrap();
+    s2.data[1].0 = layout.commit_statement(&gens, 5, &other_x).unwrap();
+    assert_eq!(s2.data[1].0.rows.len(), st.data[1].0.rows.len());
     assert!(verify_with(&gens, &spec, &s2, &proof).is_err());
     // W^(T) claimed against a different W^(0)
     let mut w_other = w0.clone();
     w_other.layers[1].w[0] += 1;
     let mut s3 = st.clone();
-    s3.w_initial[1] = commit_statement(&gens, 5, &w_other.layers[1].w).unwrap();
+    s3.w_initial[1] = layout.commit_statement(&gens, 5, &w_other.layers[1].w).unwrap();
+    assert_eq!(s3.w_initial[1].rows.len(), st.w_initial[1].rows.len());
     assert!(verify_with(&gens, &spec, &s3, &proof).is_err());
     // a statement with a different circuit digest, and a different circuit
     let mut s4 = st.clone();

@@ -3,10 +3,7 @@
 //! the proof, then verifies the relation set of `zkdl_circuit::proof::training_layout`.
 
 use std::sync::OnceLock;
-use zkdl_circuit::proof::{
-    absorb_statement, commit_statement, statement_rows, training_layout, Statement, TensorKind, TrainingLayout,
-    TrainingProof,
-};
+use zkdl_circuit::proof::{absorb_statement, training_layout, Statement, TensorKind, TrainingLayout, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
@@ -73,17 +70,17 @@ pub fn verify(spec: &CircuitSpec, statement: &Statement, proof: &TrainingProof) 
     verify_with(&gens, spec, statement, proof)
 }
 
-/// A per-step commitment of a table of `vars` variables (statement split): its rows.
-fn part<'a>(c: &'a HyraxCommitment, vars: usize, what: &'static str) -> Result<&'a HyraxCommitment, VerifyError> {
-    if c.rows.len() != statement_rows(vars) {
+/// A per-step statement commitment, checked to have `rows` rows.
+fn part<'a>(c: &'a HyraxCommitment, rows: usize, what: &'static str) -> Result<&'a HyraxCommitment, VerifyError> {
+    if c.rows.len() != rows {
         return Err(VerifyError::Shape(what));
     }
     Ok(c)
 }
 
-/// `parts` followed by zero commitments up to `2^tau` parts.
-fn stack(parts: &[&HyraxCommitment], vars: usize, tau: usize) -> HyraxCommitment {
-    let zero = HyraxCommitment::zero(statement_rows(vars));
+/// `parts` (of `rows` rows each) followed by zero commitments up to `2^tau` parts.
+fn stack(parts: &[&HyraxCommitment], rows: usize, tau: usize) -> HyraxCommitment {
+    let zero = HyraxCommitment::zero(rows);
     let dummies = (1usize << tau).saturating_sub(parts.len());
     HyraxCommitment::concat(parts.iter().copied().chain(std::iter::repeat(&zero).take(dummies)))
 }
@@ -150,32 +147,33 @@ pub fn tensor_commitments(
     for (i, kind) in layout.kinds.iter().enumerate() {
         let c = match *kind {
             TensorKind::Inputs | TensorKind::Targets => {
-                let n = local(i)?;
+                let rows = layout.statement_rows(local(i)?);
                 let inputs = *kind == TensorKind::Inputs;
                 let mut parts = Vec::with_capacity(statement.data.len());
                 for (x, y) in &statement.data {
-                    parts.push(part(if inputs { x } else { y }, n, "data commitment")?);
+                    parts.push(part(if inputs { x } else { y }, rows, "data commitment")?);
                 }
-                stack(&parts, n, tau)
+                stack(&parts, rows, tau)
             }
             TensorKind::Ones => {
                 let n = local(i)?;
-                let ones = commit_statement(gens, n, &vec![1i64; 1usize << n])
+                let ones = layout
+                    .commit_statement(gens, n, &vec![1i64; 1usize << n])
                     .map_err(|source| VerifyError::Opening { what: "ones vector", source })?;
-                stack(&vec![&ones; 1usize << tau], n, tau)
+                stack(&vec![&ones; 1usize << tau], layout.statement_rows(n), tau)
             }
             TensorKind::WeightsBefore(l) | TensorKind::WeightsAfter(l) => {
                 let n = local(i)?;
                 let (w0, wt) = (need(statement.w_initial.get(l))?, need(statement.w_final.get(l))?);
                 let mid = need(proof.w_mid.get(l))?;
-                chain(*kind == TensorKind::WeightsAfter(l), w0, mid, wt, n, tau)?
+                chain(*kind == TensorKind::WeightsAfter(l), w0, mid, wt, layout.statement_rows(n), tau)?
             }
             TensorKind::BiasBefore(l) | TensorKind::BiasAfter(l) => {
                 let n = local(i)?;
                 let b0 = need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?;
                 let bt = need(statement.b_final.get(l).and_then(|b| b.as_ref()))?;
                 let mid = need(proof.b_mid.get(l))?;
-                chain(*kind == TensorKind::BiasAfter(l), b0, mid, bt, n, tau)?
+                chain(*kind == TensorKind::BiasAfter(l), b0, mid, bt, layout.statement_rows(n), tau)?
             }
             TensorKind::InitialWeights(l) => need(statement.w_initial.get(l))?.clone(),
             TensorKind::InitialBias(l) => need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?.clone(),
@@ -197,18 +195,18 @@ fn chain(
     first: &HyraxCommitment,
     mid: &[HyraxCommitment],
     last: &HyraxCommitment,
-    vars: usize,
+    rows: usize,
     tau: usize,
 ) -> Result<HyraxCommitment, VerifyError> {
     let mut parts = Vec::with_capacity(mid.len() + 1);
     if !after {
-        parts.push(part(first, vars, "weight commitment")?);
+        parts.push(part(first, rows, "weight commitment")?);
     }
     for m in mid {
-        parts.push(part(m, vars, "weight commitment")?);
+        parts.push(part(m, rows, "weight commitment")?);
     }
     if after {
-        parts.push(part(last, vars, "weight commitment")?);
+        parts.push(part(last, rows, "weight commitment")?);
     }
-    Ok(stack(&parts, vars, tau))
+    Ok(stack(&parts, rows, tau))
 }
