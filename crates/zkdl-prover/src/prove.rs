@@ -153,7 +153,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    phases.start("commitments");
+    phases.start("statement commitments");
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
     let layout = training_layout(spec).map_err(ProveError::Params)?;
     let (lb, d) = (pd.lb, &pd.log_dims);
