@@ -244,33 +244,46 @@ pub fn verify(
     Ok((b.point, b.value))
 }
 
+/// `1 / prod_{j != i} (i - j)` for the nodes `0..d` (the Lagrange denominators).
+fn lagrange_weights(d: usize) -> Vec<Fr> {
+    (0..d)
+        .map(|i| {
+            let denom: Fr = (0..d).filter(|&j| j != i).map(|j| Fr::from(i as u64) - Fr::from(j as u64)).product();
+            denom.inverse().unwrap_or_else(Fr::zero)
+        })
+        .collect()
+}
+
 /// Evaluate at `r` the polynomial of degree `evals.len() - 1` given by its values
-/// at `0, 1, ..., evals.len() - 1` (Lagrange interpolation).
+/// at `0, 1, ..., evals.len() - 1` (Lagrange interpolation). No inversion for up to
+/// `MAX_DEGREE + 1` nodes: `L_i(r) = w_i prod_{j != i} (r - j)` with the constant
+/// weights `w_i` cached and the products from prefix and suffix products.
 pub fn interpolate(evals: &[Fr], r: Fr) -> Fr {
+    static WEIGHTS: std::sync::OnceLock<Vec<Vec<Fr>>> = std::sync::OnceLock::new();
     let d = evals.len();
     if d == 0 {
         return Fr::zero();
     }
-    // r equal to a node: return that node's value.
-    for (i, e) in evals.iter().enumerate() {
-        if r == Fr::from(i as u64) {
-            return *e;
+    let cached = WEIGHTS.get_or_init(|| (0..=MAX_DEGREE + 1).map(lagrange_weights).collect());
+    let computed;
+    let w: &[Fr] = match cached.get(d) {
+        Some(w) => w,
+        None => {
+            computed = lagrange_weights(d);
+            &computed
         }
-    }
-    // L_i(r) = prod_{j != i} (r - j) / (i - j)
+    };
     let diffs: Vec<Fr> = (0..d).map(|j| r - Fr::from(j as u64)).collect();
-    let full: Fr = diffs.iter().product();
+    // suffix[i] = prod_{j > i} diffs[j]
+    let mut suffix = vec![Fr::one(); d];
+    for i in (0..d - 1).rev() {
+        suffix[i] = suffix[i + 1] * diffs[i + 1];
+    }
+    let mut prefix = Fr::one();
     let mut acc = Fr::zero();
-    for (i, e) in evals.iter().enumerate() {
-        // denom = prod_{j != i} (i - j) = i! * (-1)^(d-1-i) * (d-1-i)!
-        let mut denom = Fr::one();
-        for j in 0..d {
-            if j != i {
-                denom *= Fr::from(i as u64) - Fr::from(j as u64);
-            }
-        }
-        let term = full * (diffs[i] * denom).inverse().unwrap_or_else(Fr::zero);
-        acc += *e * term;
+    for i in 0..d {
+        acc += evals[i] * w[i] * prefix * suffix[i];
+        prefix *= diffs[i];
     }
     acc
 }

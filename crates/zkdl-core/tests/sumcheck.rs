@@ -240,4 +240,14 @@ fn interpolation_is_exact() {
         assert_eq!(sumcheck::interpolate(&evals, r), g(r));
     }
     assert_eq!(sumcheck::interpolate(&evals, Fr::from(2u64)), g(Fr::from(2u64)));
+    // every degree, cached weights and beyond: random coefficients, random points and nodes
+    for d in 1..=14usize {
+        let coeffs: Vec<Fr> = (0..d).map(|_| Fr::rand(&mut rng)).collect();
+        let p = |x: Fr| coeffs.iter().rev().fold(Fr::zero(), |acc, c| acc * x + c);
+        let evals: Vec<Fr> = (0..d as u64).map(|t| p(Fr::from(t))).collect();
+        for x in [Fr::rand(&mut rng), Fr::zero(), Fr::from(d as u64 - 1), Fr::from(d as u64 + 3)] {
+            assert_eq!(sumcheck::interpolate(&evals, x), p(x), "{d} nodes");
+        }
+    }
+    assert_eq!(sumcheck::interpolate(&[], Fr::one()), Fr::zero());
 }
