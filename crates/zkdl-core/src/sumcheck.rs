@@ -415,15 +415,16 @@ impl ProductSum {
         self.eq.is_some()
     }
 
-    /// Per term, the sums over the current pairs of the unweighted products at the
-    /// points `pts` (small integers), weighted by `w[i]` per pair when given.
+    /// The sums over the current pairs of `sum_t coeff_t prod_t` at the points `pts`
+    /// (small integers), weighted by `w[i]` per pair when given (once per pair and
+    /// point, after the terms are combined; unit coefficients cost no multiplication).
     fn sums_at(&self, pts: &[u64], w: Option<&[Fr]>) -> Vec<Fr> {
         let half = (1usize << self.cur_vars) / 2;
         let nm = self.mles.len();
-        let nt = self.terms.len();
         let npts = pts.len();
+        let unit: Vec<bool> = self.terms.iter().map(|t| t.coeff.is_one()).collect();
         let work = |range: std::ops::Range<usize>| -> Vec<Fr> {
-            let mut acc = vec![Fr::zero(); nt * npts];
+            let mut acc = vec![Fr::zero(); npts];
             let mut vals = vec![Fr::zero(); nm * npts];
             for i in range {
                 for (k, m) in self.mles.iter().enumerate() {
@@ -443,9 +444,9 @@ impl ProductSum {
                     }
                 }
                 let wi = w.map(|w| w[i]);
-                for (ti, t) in self.terms.iter().enumerate() {
-                    let a = &mut acc[ti * npts..(ti + 1) * npts];
-                    for (p, slot) in a.iter_mut().enumerate() {
+                for (p, slot) in acc.iter_mut().enumerate() {
+                    let mut inner = Fr::zero();
+                    for (t, &one) in self.terms.iter().zip(&unit) {
                         let mut prod = match t.factors.split_first() {
                             None => Fr::one(),
                             Some((&f0, rest)) => {
@@ -456,10 +457,14 @@ impl ProductSum {
                                 prod
                             }
                         };
-                        if let Some(wi) = wi {
-                            prod *= wi;
+                        if !one {
+                            prod *= t.coeff;
                         }
-                        *slot += prod;
+                        inner += prod;
+                    }
+                    match wi {
+                        Some(wi) => *slot += inner * wi,
+                        None => *slot += inner,
                     }
                 }
             }
@@ -469,7 +474,7 @@ impl ProductSum {
             let chunks: Vec<std::ops::Range<usize>> =
                 (0..half).step_by(PAR_CHUNK).map(|s| s..(s + PAR_CHUNK).min(half)).collect();
             chunks.into_par_iter().map(work).reduce(
-                || vec![Fr::zero(); nt * npts],
+                || vec![Fr::zero(); npts],
                 |mut a, b| {
                     for (x, y) in a.iter_mut().zip(b) {
                         *x += y;
@@ -480,13 +485,7 @@ impl ProductSum {
         } else {
             work(0..half)
         };
-        let mut at = vec![Fr::zero(); npts];
-        for (ti, t) in self.terms.iter().enumerate() {
-            for p in 0..npts {
-                at[p] += t.coeff * acc[ti * npts + p];
-            }
-        }
-        at
+        acc
     }
 }
 
