@@ -385,20 +385,28 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
             b.set.linears.push(LinearRel { terms: vec![(ba, 1), (bb, -1), (db, 1)], constant: 0 });
         }
     }
-    // Zero padding of the statement's inputs.
+    // Zero padding of the statement's inputs (only where a shape is padded: an unpadded
+    // tensor has no entry outside its block).
+    let padded = |rows: usize, cols: usize, rv: usize, cv: usize| rows < (1usize << rv) || cols < (1usize << cv);
     for (l, layer) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
         let (rows, cols) = (pd.dims[l], pd.dims[l + 1]);
-        let w0 = b.single(TensorKind::InitialWeights(l), din + dout);
-        b.set.paddings.push(PaddingRel { tensor: w0, rows, cols, row_vars: din, col_vars: dout });
-        if layer.bias {
+        if padded(rows, cols, din, dout) {
+            let w0 = b.single(TensorKind::InitialWeights(l), din + dout);
+            b.set.paddings.push(PaddingRel { tensor: w0, rows, cols, row_vars: din, col_vars: dout });
+        }
+        if layer.bias && padded(1, cols, 0, dout) {
             let b0 = b.single(TensorKind::InitialBias(l), dout);
             b.set.paddings.push(PaddingRel { tensor: b0, rows: 1, cols, row_vars: 0, col_vars: dout });
         }
     }
     let (d0, dl) = (dim(0)?, dim(nl)?);
-    b.set.paddings.push(PaddingRel { tensor: x, rows: pd.batch, cols: pd.dims[0], row_vars: lb, col_vars: d0 });
-    b.set.paddings.push(PaddingRel { tensor: y, rows: pd.batch, cols: pd.dims[nl], row_vars: lb, col_vars: dl });
+    if padded(pd.batch, pd.dims[0], lb, d0) {
+        b.set.paddings.push(PaddingRel { tensor: x, rows: pd.batch, cols: pd.dims[0], row_vars: lb, col_vars: d0 });
+    }
+    if padded(pd.batch, pd.dims[nl], lb, dl) {
+        b.set.paddings.push(PaddingRel { tensor: y, rows: pd.batch, cols: pd.dims[nl], row_vars: lb, col_vars: dl });
+    }
     for (_, d) in b.set.declare_tables() {
         b.kinds.push(TensorKind::Derived(d));
     }
