@@ -15,7 +15,7 @@ use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
 use crate::error::MsmError;
-use crate::field::{small_signed, Fr};
+use crate::field::{fr_from_i64, small_signed, Fr};
 use crate::{Fq, G1Affine, G1Projective};
 
 /// A multi-scalar-multiplication backend. Implementations must agree exactly with
@@ -121,9 +121,42 @@ fn signed_digits(s: i64, c: u32, out: &mut [i32]) {
 /// windows are reduced by running sums and doublings.
 fn msm_small_rows(bases: &[G1Affine], scalars: &[i64]) -> Vec<G1Projective> {
     let m = bases.len();
+    if m == 0 {
+        return Vec::new();
+    }
     let rows = scalars.len() / m;
+    let (lo, hi) = scalars
+        .par_iter()
+        .fold(|| (i64::MAX, i64::MIN), |(a, b), &s| (a.min(s), b.max(s)))
+        .reduce(|| (i64::MAX, i64::MIN), |(a, b), (c, d)| (a.min(c), b.max(d)));
+    if rows == 0 || (lo == 0 && hi == 0) {
+        return vec![G1Projective::zero(); rows];
+    }
+    // Unsigned digits in [0, 2^16) need more windows than signed ones in [-2^15, 2^15):
+    // shift by the centre of the range, `sum_i s_i G_i = sum_i (s_i - k) G_i + k sum_i G_i`.
+    let centre = ((lo as i128 + hi as i128) / 2) as i64;
+    let centred_mag = (hi as i128 - centre as i128).max(centre as i128 - lo as i128) as u64;
     let max_mag = scalars.par_iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
-    if max_mag == 0 || m == 0 {
+    let cost = |mag: u64| {
+        let (c, w) = choose_window(m, mag);
+        w as f64 * (m as f64 + 3.0 * (1u64 << (c - 1)) as f64)
+    };
+    if centre != 0 && cost(centred_mag) < cost(max_mag) {
+        let shifted: Vec<i64> = scalars.par_iter().map(|&s| s - centre).collect();
+        let sum: G1Projective = bases.iter().map(|b| b.into_group()).sum();
+        let offset = sum * fr_from_i64(centre);
+        let mut out = msm_small_rows_uncentred(bases, &shifted, centred_mag);
+        out.par_iter_mut().for_each(|r| *r += offset);
+        return out;
+    }
+    msm_small_rows_uncentred(bases, scalars, max_mag)
+}
+
+/// [`msm_small_rows`] without centring, for scalars of magnitude at most `max_mag`.
+fn msm_small_rows_uncentred(bases: &[G1Affine], scalars: &[i64], max_mag: u64) -> Vec<G1Projective> {
+    let m = bases.len();
+    let rows = scalars.len() / m;
+    if max_mag == 0 {
         return vec![G1Projective::zero(); rows];
     }
     let (c, windows) = choose_window(m, max_mag);

@@ -138,9 +138,12 @@ fn row_wise_msms_match_one_msm_per_row() {
     let mut rng = StdRng::seed_from_u64(12);
     for &(m, rows) in &[(1usize, 5usize), (4, 1), (16, 33), (256, 9), (1024, 3)] {
         let b = bases(&mut rng, m);
-        for bits in [1u32, 9, 16, 33, 63] {
-            let mut s: Vec<i64> =
-                (0..m * rows).map(|_| rng.gen_range(-(1i64 << (bits - 1))..(1i64 << (bits - 1)))).collect();
+        // signed ranges, and unsigned ones (digits: the MSM centres them)
+        for (bits, unsigned) in
+            [(1u32, false), (9, false), (16, false), (33, false), (63, false), (9, true), (16, true)]
+        {
+            let range = if unsigned { 0..(1i64 << bits) } else { -(1i64 << (bits - 1))..(1i64 << (bits - 1)) };
+            let mut s: Vec<i64> = (0..m * rows).map(|_| rng.gen_range(range.clone())).collect();
             // a zero row, repeated values (doublings inside buckets), an extreme value
             for x in s.iter_mut().take(m) {
                 *x = 0;
@@ -151,14 +154,29 @@ fn row_wise_msms_match_one_msm_per_row() {
                 }
             }
             if let Some(last) = s.last_mut() {
-                *last = if bits == 63 { i64::MIN } else { -1 };
+                *last = if unsigned {
+                    (1i64 << bits) - 1
+                } else if bits == 63 {
+                    i64::MIN
+                } else {
+                    -1
+                };
             }
             let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
             assert_eq!(got.len(), rows);
             for (r, row) in s.chunks(m).enumerate() {
                 let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
-                assert_eq!(got[r], naive_msm(&b, &fr), "m={m} rows={rows} bits={bits} row={r}");
+                assert_eq!(got[r], naive_msm(&b, &fr), "m={m} rows={rows} bits={bits} unsigned={unsigned} row={r}");
             }
+        }
+    }
+    // a constant non-zero table (centred to all zeros) and the extremes of i64
+    let b = bases(&mut rng, 8);
+    for s in [vec![5i64; 16], [i64::MIN, i64::MAX].repeat(8)] {
+        let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
+        for (r, row) in s.chunks(8).enumerate() {
+            let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
+            assert_eq!(got[r], naive_msm(&b, &fr));
         }
     }
     assert!(matches!(CpuMsm.msm_i64_rows(&bases(&mut rng, 3), &[1, 2]), Err(MsmError::LengthMismatch { .. })));
