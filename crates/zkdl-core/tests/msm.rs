@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkdl_core::field::fr_from_i64;
@@ -103,6 +103,14 @@ fn bits_and_full_scalars() {
         // full-size scalars
         let full: Vec<Fr> = (0..n.min(300)).map(|_| Fr::rand(&mut rng)).collect();
         assert_eq!(CpuMsm.msm_fr(&b[..full.len()], &full).unwrap(), naive_msm(&b[..full.len()], &full));
+        // our full-scalar Pippenger against ark_ec's over all n, with extreme scalars
+        let mut full: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        for (k, x) in [Fr::zero(), -Fr::from(1u64), Fr::from(u64::MAX), -Fr::from(u64::MAX)].into_iter().enumerate() {
+            if let Some(slot) = full.get_mut(k * 3) {
+                *slot = x;
+            }
+        }
+        assert_eq!(CpuMsm.msm_fr(&b, &full).unwrap(), <G1Projective as VariableBaseMSM>::msm(&b, &full).unwrap());
     }
 }
 
