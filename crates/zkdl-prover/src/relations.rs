@@ -269,6 +269,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
 
     // 6b. Claims on virtual tensors become claims on their terms.
+    phases.start("virtual claims");
     let mut expanded = Claims(Vec::with_capacity(claims.0.len()));
     for (tensor, point, value) in claims.0 {
         match set.virtuals.iter().find(|v| v.tensor == tensor) {
