@@ -1,4 +1,7 @@
-//! Times Hyrax commits of small-integer tables: `cargo run --release -p zkdl-core --example commit_profile`.
+//! Times Hyrax commits of small-integer tables:
+//! `cargo run --release -p zkdl-core --example commit_profile`.
+//! Part 1: 2^17 signed entries of 1..32 bits, balanced split. Part 2: 2^18 unsigned
+//! 16-bit entries (range digits) at 256-, 1024- and 4096-wide rows, per entry.
 
 use std::time::Instant;
 
@@ -8,7 +11,7 @@ use zkdl_core::pcs::{self, HyraxGenerators, Table};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = 17;
-    let gens = HyraxGenerators::new(b"zkdl/example/commit", n)?;
+    let gens = HyraxGenerators::new(b"zkdl/example/commit", 24)?;
     let mut rng = StdRng::seed_from_u64(1);
     for bits in [1u32, 8, 16, 32] {
         let v: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-(1i64 << (bits - 1))..1i64 << (bits - 1))).collect();
@@ -17,6 +20,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             pcs::commit(&gens, n, Table::Small(&v), None, &CpuMsm)?;
         }
         println!("2^{n} entries, {bits}-bit signed: {:.4} s per commit", t0.elapsed().as_secs_f64() / 3.0);
+    }
+    let n = 18;
+    let v: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(0..1i64 << 16)).collect();
+    for col in [8usize, 10, 12] {
+        pcs::commit_split(&gens, n, col, Table::Small(&v), None, &CpuMsm)?;
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            pcs::commit_split(&gens, n, col, Table::Small(&v), None, &CpuMsm)?;
+        }
+        let ns = t0.elapsed().as_secs_f64() / 5.0 / (1u64 << n) as f64 * 1e9;
+        println!("2^{n} unsigned 16-bit entries, rows of 2^{col}: {ns:.0} ns per entry");
     }
     Ok(())
 }
