@@ -165,10 +165,45 @@ impl HyraxGenerators {
     }
 }
 
-/// A commitment: one G1 point per row.
-#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+/// A commitment: one G1 point per row. Serialized as a `Vec` of points; deserialized
+/// with the points decompressed and checked (on the curve, in the subgroup) in
+/// parallel, which is most of the time of parsing a proof file.
+#[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize)]
 pub struct HyraxCommitment {
     pub rows: Vec<G1Affine>,
+}
+
+impl ark_serialize::Valid for HyraxCommitment {
+    fn check(&self) -> Result<(), ark_serialize::SerializationError> {
+        G1Affine::batch_check(self.rows.iter())
+    }
+}
+
+impl CanonicalDeserialize for HyraxCommitment {
+    fn deserialize_with_mode<R: ark_serialize::Read>(
+        mut reader: R,
+        compress: ark_serialize::Compress,
+        validate: ark_serialize::Validate,
+    ) -> Result<Self, ark_serialize::SerializationError> {
+        let len = u64::deserialize_with_mode(&mut reader, compress, validate)?;
+        let size = G1Affine::zero().serialized_size(compress);
+        // Read in bounded chunks: a forged length fails on the missing bytes, not on
+        // an allocation of its size.
+        let mut bytes = Vec::new();
+        let mut left = len;
+        while left > 0 {
+            let take = left.min(1 << 14);
+            let start = bytes.len();
+            bytes.resize(start + take as usize * size, 0u8);
+            reader.read_exact(bytes.get_mut(start..).unwrap_or_default())?;
+            left -= take;
+        }
+        let rows = bytes
+            .par_chunks(size)
+            .map(|b| G1Affine::deserialize_with_mode(b, compress, validate))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(HyraxCommitment { rows })
+    }
 }
 
 /// An opening: `k` inner-product folding rounds (`l`, `r`), then the folded vector of

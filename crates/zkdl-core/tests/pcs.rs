@@ -245,3 +245,28 @@ fn generators_are_deterministic_and_distinct() {
         }
     }
 }
+
+#[test]
+fn commitment_bytes_round_trip_and_reject_garbage() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(26);
+    let c = make_case(&g, 9, &mut rng, false);
+    for compress in [ark_serialize::Compress::Yes, ark_serialize::Compress::No] {
+        let mut bytes = Vec::new();
+        c.comm.serialize_with_mode(&mut bytes, compress).unwrap();
+        let back = HyraxCommitment::deserialize_with_mode(&bytes[..], compress, ark_serialize::Validate::Yes).unwrap();
+        assert_eq!(back, c.comm);
+        for cut in [0, 7, 8, 9, bytes.len() - 1] {
+            let r = HyraxCommitment::deserialize_with_mode(&bytes[..cut], compress, ark_serialize::Validate::Yes);
+            assert!(r.is_err(), "cut at {cut}");
+        }
+        // a forged length: an error on the missing bytes, no huge allocation
+        let mut forged = bytes.clone();
+        forged[..8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        assert!(HyraxCommitment::deserialize_with_mode(&forged[..], compress, ark_serialize::Validate::Yes).is_err());
+        // a corrupted point
+        let mut bad = bytes.clone();
+        bad[8 + 5] ^= 0x40;
+        assert!(HyraxCommitment::deserialize_with_mode(&bad[..], compress, ark_serialize::Validate::Yes).is_err());
+    }
+}
