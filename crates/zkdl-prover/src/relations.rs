@@ -10,7 +10,7 @@ use zkdl_circuit::relations::{
     absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::{fr_from_i64, Fr};
-use zkdl_core::mle::{eq_table, DenseMle};
+use zkdl_core::mle::{eq_table, inner_product, DenseMle};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, ProductSum, SumcheckInstance};
@@ -143,7 +143,8 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     let mut insts = Vec::with_capacity(set.matmuls.len());
     let mut sums = Vec::with_capacity(set.matmuls.len());
     for (m, r) in set.matmuls.iter().zip(&rs) {
-        let (cq, rem) = (eval(&f[m.cq], r), eval(&f[m.rem], r));
+        let e = eq_table(r);
+        let (cq, rem) = (inner_product(&f[m.cq], &e), inner_product(&f[m.rem], &e));
         proof.matmul.pre.extend([cq, rem]);
         claims.push(m.cq, r.clone(), cq);
         claims.push(m.rem, r.clone(), rem);
@@ -237,8 +238,10 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         points.push(t.challenge_scalars(labels::RELATIONS_POINT, n));
     }
     for (l, r) in set.linears.iter().zip(&points) {
+        // the terms share the point: one eq table
+        let e = eq_table(r);
         for (i, _) in &l.terms {
-            let v = eval(&f[*i], r);
+            let v = inner_product(&f[*i], &e);
             proof.linear.push(v);
             claims.push(*i, r.clone(), v);
         }
@@ -274,8 +277,10 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     for (tensor, point, value) in claims.0 {
         match set.virtuals.iter().find(|v| v.tensor == tensor) {
             Some(v) => {
+                // the terms share the point: one eq table
+                let e = eq_table(&point);
                 for (term, _) in &v.terms {
-                    let x = eval(&f[*term], &point);
+                    let x = inner_product(&f[*term], &e);
                     proof.virtuals.push(x);
                     expanded.push(*term, point.clone(), x);
                 }
