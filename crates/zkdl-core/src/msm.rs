@@ -98,21 +98,64 @@ impl MsmBackend for CpuMsm {
 /// one batch inversion serves all of a group's bucket additions.
 const ROW_GROUP_ENTRIES: usize = 1 << 14;
 
-/// Balanced signed digits of `s` in `windows` windows of `c` bits, written to `out`.
+/// Balanced signed digits (`|d| <= 2^(c-1)`) of a non-negative integer whose `c`-bit
+/// window at bit `shift` is `window(shift)`, one per slot of `out`, low window first.
 #[inline]
-fn signed_digits(s: i64, c: u32, out: &mut [i32]) {
+fn balanced_digits(c: u32, out: &mut [i32], window: impl Fn(u32) -> i64) {
     let half = 1i64 << (c - 1);
-    let mask: u128 = (1u128 << c) - 1;
-    let neg = s < 0;
-    let m = s.unsigned_abs() as u128;
     let mut carry = 0i64;
     for (w, slot) in out.iter_mut().enumerate() {
-        let shift = w as u32 * c;
-        let raw = if shift >= 128 { 0 } else { ((m >> shift) & mask) as i64 } + carry;
+        let raw = window(w as u32 * c) + carry;
         let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
         carry = cy;
-        *slot = if neg { -d as i32 } else { d as i32 };
+        *slot = d as i32;
     }
+}
+
+/// Balanced signed digits of `s` in `out.len()` windows of `c` bits.
+#[inline]
+fn signed_digits(s: i64, c: u32, out: &mut [i32]) {
+    let mask: u128 = (1u128 << c) - 1;
+    let m = s.unsigned_abs() as u128;
+    balanced_digits(c, out, |shift| if shift >= 128 { 0 } else { ((m >> shift) & mask) as i64 });
+    if s < 0 {
+        out.iter_mut().for_each(|d| *d = -*d);
+    }
+}
+
+/// `digits[w][i]`: scalar `i`'s digit in window `w`, `fill(i, out)` writing scalar `i`'s
+/// `windows` digits; computed in parallel chunks.
+fn digits_by_window(n: usize, windows: usize, fill: impl Fn(usize, &mut [i32]) + Sync) -> Vec<Vec<i32>> {
+    const CH: usize = 1 << 12;
+    let cols: Vec<Vec<i32>> = (0..n.div_ceil(CH))
+        .into_par_iter()
+        .map(|ci| {
+            let len = CH.min(n - ci * CH);
+            let mut out = vec![0i32; windows * len];
+            let mut tmp = vec![0i32; windows];
+            for i in 0..len {
+                fill(ci * CH + i, &mut tmp);
+                for (w, d) in tmp.iter().enumerate() {
+                    out[w * len + i] = *d;
+                }
+            }
+            out
+        })
+        .collect();
+    let mut digits = vec![vec![0i32; n]; windows];
+    for (ci, col) in cols.iter().enumerate() {
+        let len = col.len() / windows.max(1);
+        for (w, dw) in digits.iter_mut().enumerate() {
+            dw[ci * CH..ci * CH + len].copy_from_slice(&col[w * len..(w + 1) * len]);
+        }
+    }
+    digits
+}
+
+/// The cost model of a window choice: one batch-affine addition per point and window
+/// plus about three additions' worth per bucket for the running-sum reduction.
+fn window_cost(n: usize, c: usize, windows: usize) -> f64 {
+    windows as f64 * (n as f64 + 3.0 * (1u64 << (c - 1)) as f64)
 }
 
 /// Row-wise MSMs over the same bases (the rows of a Hyrax commitment). Rows are
@@ -137,10 +180,10 @@ fn msm_small_rows(bases: &[G1Affine], scalars: &[i64]) -> Vec<G1Projective> {
     // shift by the centre of the range, `sum_i s_i G_i = sum_i (s_i - k) G_i + k sum_i G_i`.
     let centre = ((lo as i128 + hi as i128) / 2) as i64;
     let centred_mag = (hi as i128 - centre as i128).max(centre as i128 - lo as i128) as u64;
-    let max_mag = scalars.par_iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+    let max_mag = lo.unsigned_abs().max(hi.unsigned_abs());
     let cost = |mag: u64| {
         let (c, w) = choose_window(m, mag);
-        w as f64 * (m as f64 + 3.0 * (1u64 << (c - 1)) as f64)
+        window_cost(m, c as usize, w)
     };
     if centre != 0 && cost(centred_mag) < cost(max_mag) {
         let shifted: Vec<i64> = scalars.par_iter().map(|&s| s - centre).collect();
@@ -391,8 +434,7 @@ fn choose_window(n: usize, max_mag: u64) -> (u32, usize) {
     let mut best = (f64::INFINITY, 1u32, 1usize);
     for c in 1..=20u32 {
         let windows = windows_needed(max_mag, c);
-        let buckets = (1u64 << (c - 1)) as f64;
-        let cost = windows as f64 * (n as f64 + 3.0 * buckets);
+        let cost = window_cost(n, c as usize, windows);
         if cost < best.0 {
             best = (cost, c, windows);
         }
@@ -411,40 +453,7 @@ fn msm_small_signed(bases: &[G1Affine], scalars: &[i64]) -> G1Projective {
         return G1Projective::zero();
     }
     let (c, windows) = choose_window(n, max_mag);
-    let half = 1i64 << (c - 1);
-    let mask: u128 = (1u128 << c) - 1;
-
-    // digits[w][i] = balanced digit of scalar i in window w (|d| <= 2^(c-1)).
-    let mut digits = vec![vec![0i32; n]; windows];
-    {
-        const CH: usize = 1 << 12;
-        let cols: Vec<Vec<i32>> = scalars
-            .par_chunks(CH)
-            .map(|chunk| {
-                let mut out = vec![0i32; windows * chunk.len()];
-                for (i, &s) in chunk.iter().enumerate() {
-                    let neg = s < 0;
-                    let m = s.unsigned_abs() as u128;
-                    let mut carry = 0i64;
-                    for w in 0..windows {
-                        let shift = w as u32 * c;
-                        let raw = if shift >= 128 { 0 } else { ((m >> shift) & mask) as i64 } + carry;
-                        let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
-                        carry = cy;
-                        out[w * chunk.len() + i] = if neg { -d as i32 } else { d as i32 };
-                    }
-                }
-                out
-            })
-            .collect();
-        for (ci, col) in cols.iter().enumerate() {
-            let len = col.len() / windows;
-            for (w, dw) in digits.iter_mut().enumerate() {
-                dw[ci * CH..ci * CH + len].copy_from_slice(&col[w * len..(w + 1) * len]);
-            }
-        }
-    }
-
+    let digits = digits_by_window(n, windows, |i, out| signed_digits(scalars[i], c, out));
     pippenger_from_digits(bases, &digits, c)
 }
 
@@ -475,37 +484,12 @@ fn msm_full_signed(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
     // windows of c bits plus one for the final carry; ~3 additions' worth per bucket
     let (c, windows) = (4..=20usize)
         .map(|c| (c, bits.div_ceil(c) + 1))
-        .min_by(|&(c1, w1), &(c2, w2)| {
-            let cost = |c: usize, w: usize| w as f64 * (n as f64 + 3.0 * (1u64 << (c - 1)) as f64);
-            cost(c1, w1).total_cmp(&cost(c2, w2))
-        })
+        .min_by(|&(c1, w1), &(c2, w2)| window_cost(n, c1, w1).total_cmp(&window_cost(n, c2, w2)))
         .unwrap_or((12, bits.div_ceil(12) + 1));
-    let half = 1i64 << (c - 1);
-    const CH: usize = 1 << 12;
-    let cols: Vec<Vec<i32>> = scalars[..n]
-        .par_chunks(CH)
-        .map(|chunk| {
-            let mut out = vec![0i32; windows * chunk.len()];
-            for (i, s) in chunk.iter().enumerate() {
-                let limbs = s.into_bigint().0;
-                let mut carry = 0i64;
-                for w in 0..windows {
-                    let raw = window_bits(&limbs, w * c, c) as i64 + carry;
-                    let (d, cy) = if raw > half { (raw - (1i64 << c), 1) } else { (raw, 0) };
-                    carry = cy;
-                    out[w * chunk.len() + i] = d as i32;
-                }
-            }
-            out
-        })
-        .collect();
-    let mut digits = vec![vec![0i32; n]; windows];
-    for (ci, col) in cols.iter().enumerate() {
-        let len = col.len() / windows;
-        for (w, dw) in digits.iter_mut().enumerate() {
-            dw[ci * CH..ci * CH + len].copy_from_slice(&col[w * len..(w + 1) * len]);
-        }
-    }
+    let digits = digits_by_window(n, windows, |i, out| {
+        let limbs = scalars[i].into_bigint().0;
+        balanced_digits(c as u32, out, |shift| window_bits(&limbs, shift as usize, c) as i64);
+    });
     pippenger_from_digits(&bases[..n], &digits, c as u32)
 }
 

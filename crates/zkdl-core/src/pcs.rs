@@ -125,20 +125,17 @@ impl HyraxGenerators {
 
     fn derive(label: &[u8], count: usize, pre: Option<&PrecomputedGenerators>) -> Result<Self, PcsError> {
         let hasher = H2C::new(HASH_TO_CURVE_DST).map_err(|_| PcsError::HashToCurve { index: 0 })?;
-        let known = pre.map_or(0, |p| p.gens.len().min(count));
-        if let Some(p) = pre {
-            let mut gens: Vec<G1Affine> = p.gens.iter().take(known).copied().collect();
-            let rest: Vec<G1Affine> = (known..count)
-                .into_par_iter()
-                .map(|j| hash_generator(&hasher, label, b"G", j))
-                .collect::<Result<_, _>>()?;
-            gens.extend(rest);
-            return Ok(Self { gens, h: p.h, u: p.u, pairs: std::sync::OnceLock::new() });
-        }
-        let gens: Vec<G1Affine> =
-            (0..count).into_par_iter().map(|j| hash_generator(&hasher, label, b"G", j)).collect::<Result<_, _>>()?;
-        let h = hash_generator(&hasher, label, b"H", 0)?;
-        let u = hash_generator(&hasher, label, b"U", 0)?;
+        // the stored prefix, then the rest hashed
+        let mut gens: Vec<G1Affine> = pre.map_or(Vec::new(), |p| p.gens.iter().take(count).copied().collect());
+        let rest: Vec<G1Affine> = (gens.len()..count)
+            .into_par_iter()
+            .map(|j| hash_generator(&hasher, label, b"G", j))
+            .collect::<Result<_, _>>()?;
+        gens.extend(rest);
+        let (h, u) = match pre {
+            Some(p) => (p.h, p.u),
+            None => (hash_generator(&hasher, label, b"H", 0)?, hash_generator(&hasher, label, b"U", 0)?),
+        };
         Ok(Self { gens, h, u, pairs: std::sync::OnceLock::new() })
     }
 

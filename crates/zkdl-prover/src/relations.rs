@@ -543,7 +543,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         .par_iter()
         .map(|(tensor, _)| {
             let e = eqs.get(&set.tensors[*tensor].vars).map_or(&[][..], |v| v.as_slice());
-            zkdl_core::mle::inner_product(&f[*tensor], e)
+            inner_product(&f[*tensor], e)
         })
         .collect();
     t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
@@ -557,10 +557,18 @@ fn prove_claims<R: RngCore + CryptoRng>(
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
         let point = rho(decl.vars);
         let tabs: Vec<&[Fr]> = ids.iter().map(|&i| f[i].as_slice()).collect();
-        let table = if let [single] = tabs.as_slice() { single.to_vec() } else { pcs::combine_tables(&tabs, &beta) };
+        // a single table is opened in place, not copied
+        let combined;
+        let table: &[Fr] = match tabs.as_slice() {
+            [single] => single,
+            _ => {
+                combined = pcs::combine_tables(&tabs, &beta);
+                &combined
+            }
+        };
         let parts: Vec<(&HyraxCommitment, Fr)> = ids.iter().zip(&beta).map(|(&i, b)| (comms[i], *b)).collect();
         let comm = pcs::CommitmentRef::Combination(&parts);
-        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, &table, None, comm, point, t, rng)?;
+        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, table, None, comm, point, t, rng)?;
         proof.openings.push(opening);
     }
     Ok(proof)
