@@ -341,6 +341,47 @@ impl HyraxCommitment {
     }
 }
 
+/// The commitment of `sum_k c_k T_k + constant` (every entry) from the (unblinded)
+/// commitments of the `T_k`, all under the column split `col_vars`: row by row,
+/// `sum_k c_k C_k[row] + constant * sum_{j < 2^col_vars} G_j`. The result is exactly
+/// what [`commit_split`] gives for the combined table, at the cost of a few group
+/// operations per row instead of an MSM: the prover derives the commitments of
+/// tables that are linear in tables it has committed (weights after an update).
+pub fn commit_affine_combination(
+    gens: &HyraxGenerators,
+    col_vars: usize,
+    terms: &[(&HyraxCommitment, i64)],
+    constant: i64,
+) -> Result<HyraxCommitment, PcsError> {
+    let mismatch = || PcsError::CombineMismatch { commitments: terms.len(), coefficients: terms.len() };
+    let rows = terms.first().map(|(c, _)| c.rows.len()).ok_or_else(mismatch)?;
+    if terms.iter().any(|(c, _)| c.rows.len() != rows) {
+        return Err(mismatch());
+    }
+    let offset = if constant == 0 {
+        G1Projective::zero()
+    } else {
+        let sum: G1Projective = gens.cols(col_vars)?.iter().map(|g| g.into_group()).sum();
+        sum * crate::field::fr_from_i64(constant)
+    };
+    let coeffs: Vec<Fr> = terms.iter().map(|&(_, c)| crate::field::fr_from_i64(c)).collect();
+    let proj: Vec<G1Projective> = (0..rows)
+        .into_par_iter()
+        .map(|i| {
+            let mut acc = offset;
+            for ((c, k), f) in terms.iter().zip(&coeffs) {
+                match *k {
+                    1 => acc += c.rows[i],
+                    -1 => acc -= c.rows[i],
+                    _ => acc += c.rows[i] * f,
+                }
+            }
+            acc
+        })
+        .collect();
+    Ok(HyraxCommitment { rows: G1Projective::normalize_batch(&proj) })
+}
+
 /// Linear combination of tables (the prover's side of [`HyraxCommitment::combine`]).
 pub fn combine_tables(tables: &[&[Fr]], coeffs: &[Fr]) -> Vec<Fr> {
     let len = tables.iter().map(|t| t.len()).max().unwrap_or(0);

@@ -8,7 +8,7 @@ use zkdl_circuit::proof::{
     absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators};
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_verifier::training::training_generators;
 
@@ -50,7 +50,7 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
         train_traced(&padded_spec, &w0p, &batches_p).map_err(|_| ProveError::Params("training failed"))?;
     phases.start("generators");
     let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
-    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng, phases)?;
+    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng, phases, true)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
@@ -123,12 +123,59 @@ pub fn pad_batch(b: &Batch, pd: &ProofDims) -> Batch {
     }
 }
 
+/// The commitments of `W(1), ..., W(T)` from that of `W(0)` (`first`) and the
+/// committed update tensor `update` (`dW` stacked over the steps, committed or virtual
+/// over committed digits): `W(t+1) = W(t) - dW(t)` row block by row block. `None`
+/// when the update's column split differs from the statement's for tensors of
+/// `local` variables (the caller then commits directly).
+fn weight_chain(
+    gens: &HyraxGenerators,
+    layout: &zkdl_circuit::proof::TrainingLayout,
+    committed: &[Option<HyraxCommitment>],
+    update: Option<usize>,
+    first: &HyraxCommitment,
+    local: usize,
+) -> Result<Option<Vec<HyraxCommitment>>, ProveError> {
+    let Some(u) = update else { return Ok(None) };
+    let decl = layout.set.tensors.get(u).ok_or(ProveError::Params("update tensor"))?;
+    let c = decl.col_vars;
+    if c != layout.statement_col_vars(local) || c > local {
+        return Ok(None);
+    }
+    let stacked = match (committed.get(u).and_then(|x| x.as_ref()), layout.set.virtuals.iter().find(|v| v.tensor == u))
+    {
+        (Some(comm), _) => comm.clone(),
+        (None, Some(v)) => {
+            let mut terms = Vec::with_capacity(v.terms.len());
+            for &(t, k) in &v.terms {
+                let Some(comm) = committed.get(t).and_then(|x| x.as_ref()) else { return Ok(None) };
+                terms.push((comm, k));
+            }
+            pcs::commit_affine_combination(gens, c, &terms, v.constant)?
+        }
+        (None, None) => return Ok(None),
+    };
+    let per_step = 1usize << (local - c);
+    let mut out: Vec<HyraxCommitment> = Vec::with_capacity(layout.steps);
+    for t in 0..layout.steps {
+        let rows = stacked.rows.get(t * per_step..(t + 1) * per_step).ok_or(ProveError::Params("update rows"))?;
+        let prev = out.last().unwrap_or(first);
+        let delta = HyraxCommitment { rows: rows.to_vec() };
+        out.push(pcs::commit_affine_combination(gens, c, &[(prev, 1), (&delta, -1)], 0)?);
+    }
+    Ok(Some(out))
+}
+
 fn layer_of(t: &StepTrace, l: usize) -> Result<&LayerTrace, ProveError> {
     t.layers.get(l).ok_or(ProveError::Params("trace layers"))
 }
 
 /// Proves given traces of the zero-padded network (exposed so that tests can play a
-/// cheating prover). `w0`, `w_final`, `batches` and `traces` are all padded.
+/// cheating prover). `w0`, `w_final`, `batches` and `traces` are all padded. Every
+/// weight after a step is committed from the given tables (a cheating prover's
+/// `w_final` need not follow from the updates); [`prove_training`] instead derives
+/// those commitments from `W(0)` and the committed updates, which gives the same
+/// bytes for an honest witness.
 #[doc(hidden)]
 pub fn prove_traces<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
@@ -139,7 +186,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    prove_traces_with(gens, spec, w0, w_final, batches, traces, rng, &mut Phases::default())
+    prove_traces_with(gens, spec, w0, w_final, batches, traces, rng, &mut Phases::default(), false)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -152,6 +199,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
     phases: &mut Phases<'_>,
+    derive_weights: bool,
 ) -> Result<(Statement, TrainingProof), ProveError> {
     phases.start("statement commitments");
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
@@ -169,12 +217,8 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     for b in batches {
         data.push((commit(lb + dim(0)?, &b.x)?, commit(lb + dim(nl)?, &b.y)?));
     }
-    let mut w_initial = Vec::with_capacity(nl);
-    let mut w_fin = Vec::with_capacity(nl);
-    for l in 0..nl {
-        w_initial.push(commit(w_vars(l)?, &w0.layers[l].w)?);
-        w_fin.push(commit(w_vars(l)?, &w_final.layers[l].w)?);
-    }
+    let w_initial =
+        (0..nl).map(|l| Ok(commit(w_vars(l)?, &w0.layers[l].w)?)).collect::<Result<Vec<_>, ProveError>>()?;
     let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {
         match w.layers.get(l).and_then(|lw| lw.b.as_ref()) {
             Some(b) => Ok(Some(commit(dim(l + 1)?, b)?)),
@@ -182,25 +226,6 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         }
     };
     let b_initial = (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?;
-    let b_final = (0..nl).map(|l| commit_bias(w_final, l)).collect::<Result<Vec<_>, _>>()?;
-    let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin, b_initial, b_final };
-
-    // Intermediate weights W^(1..T-1), b^(1..T-1).
-    let mut w_mid = Vec::with_capacity(nl);
-    let mut b_mid = Vec::with_capacity(nl);
-    for l in 0..nl {
-        let mut wm = Vec::with_capacity(steps.saturating_sub(1));
-        let mut bm = Vec::new();
-        for tr in traces.iter().skip(1) {
-            let lw = &tr.layers.get(l).ok_or(ProveError::Params("trace layers"))?.w_before;
-            wm.push(commit(w_vars(l)?, &lw.w)?);
-            if let Some(b) = lw.b.as_ref() {
-                bm.push(commit(dim(l + 1)?, b)?);
-            }
-        }
-        w_mid.push(wm);
-        b_mid.push(bm);
-    }
 
     // Dummy steps: all-zero weights and data, traced honestly.
     phases.start("witness");
@@ -296,12 +321,73 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     phases.start("commitments");
     // The prover's own tensors; the stacks of statement and intermediate weights are
     // assembled from commitments made above, exactly as the verifier assembles them.
-    let mut proof_tensors = Vec::new();
+    let mut committed: Vec<Option<HyraxCommitment>> = vec![None; tables.len()];
     for (i, table) in tables.iter().enumerate() {
         if layout.is_committed_in_proof(i) {
-            proof_tensors.push(commit_tensor(gens, &layout.set, i, table)?);
+            committed[i] = Some(commit_tensor(gens, &layout.set, i, table)?);
         }
     }
+
+    // The weights after every step: W(t+1) = W(t) - dW(t) (a proven linear relation),
+    // so their commitments follow from those of W(0) and of dW's digits by a few group
+    // operations per row; recommitted only where the column splits differ.
+    phases.start("statement commitments");
+    let mut w_chain = Vec::with_capacity(nl);
+    let mut b_chain = Vec::with_capacity(nl);
+    for l in 0..nl {
+        let find = |k: TensorKind| layout.kinds.iter().position(|&x| x == k);
+        let wc = match derive_weights {
+            true => weight_chain(gens, &layout, &committed, find(TensorKind::Dw(l)), &w_initial[l], w_vars(l)?)?,
+            false => None,
+        };
+        let wc = match wc {
+            Some(c) => c,
+            None => {
+                let mut c = Vec::with_capacity(steps);
+                for tr in traces.iter().skip(1) {
+                    c.push(commit(w_vars(l)?, &layer_of(tr, l)?.w_before.w)?);
+                }
+                c.push(commit(w_vars(l)?, &w_final.layers[l].w)?);
+                c
+            }
+        };
+        w_chain.push(wc);
+        let bc = match &b_initial[l] {
+            None => Vec::new(),
+            Some(b0) => match match derive_weights {
+                true => weight_chain(gens, &layout, &committed, find(TensorKind::Db(l)), b0, dim(l + 1)?)?,
+                false => None,
+            } {
+                Some(c) => c,
+                None => {
+                    let mut c = Vec::with_capacity(steps);
+                    for tr in traces.iter().skip(1) {
+                        let b = layer_of(tr, l)?.w_before.b.as_deref().ok_or(ProveError::Params("bias"))?;
+                        c.push(commit(dim(l + 1)?, b)?);
+                    }
+                    let b = w_final.layers.get(l).and_then(|lw| lw.b.as_deref()).ok_or(ProveError::Params("bias"))?;
+                    c.push(commit(dim(l + 1)?, b)?);
+                    c
+                }
+            },
+        };
+        b_chain.push(bc);
+    }
+    // W(T) and b(T) are the statement's; W(1..T-1), b(1..T-1) go into the proof.
+    let mut w_fin = Vec::with_capacity(nl);
+    let mut w_mid = Vec::with_capacity(nl);
+    for mut c in w_chain {
+        w_fin.push(c.pop().ok_or(ProveError::Params("weight chain"))?);
+        w_mid.push(c);
+    }
+    let mut b_final = Vec::with_capacity(nl);
+    let mut b_mid = Vec::with_capacity(nl);
+    for mut c in b_chain {
+        b_final.push(c.pop());
+        b_mid.push(c);
+    }
+    let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin, b_initial, b_final };
+    let proof_tensors = committed.into_iter().flatten().collect();
     let mut proof = TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations: Default::default() };
     let comms = zkdl_verifier::training::tensor_commitments(gens, &layout, &statement, &proof)
         .map_err(|_| ProveError::Params("assembling the stacked commitments"))?;
@@ -311,4 +397,54 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
     proof.relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng, phases)?;
     Ok((statement, proof))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use ark_std::rand::{rngs::StdRng, SeedableRng};
+
+    /// With `derive_weights`, the statement's final weights and the intermediate ones
+    /// come from `W(0)` and the committed updates, not from the `w_final` tables (here
+    /// all zero), and equal the commitments of the honest tables.
+    #[test]
+    fn weight_chain_is_derived_from_the_updates() {
+        for (bias, steps) in [(true, 1), (false, 3)] {
+            let spec = CircuitSpec::mlp("chain", 16, &[16], 16, bias, 4, steps);
+            let fp = spec.fixed_point().unwrap();
+            let d = crate::data::synthetic(4 * steps, 16, 16, 3);
+            let batches: Vec<Batch> = (0..steps)
+                .map(|t| {
+                    let s = d.slice(4 * t, 4 * t + 4);
+                    Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+                })
+                .collect();
+            let w0 = crate::train::init_weights(&spec, 5).unwrap();
+            let (wt, traces) = train_traced(&spec, &w0, &batches).unwrap();
+            let gens = training_generators(&spec).unwrap();
+            let zero = Weights {
+                layers: wt
+                    .layers
+                    .iter()
+                    .map(|l| LayerWeights {
+                        d_in: l.d_in,
+                        d_out: l.d_out,
+                        w: vec![0; l.w.len()],
+                        b: l.b.as_ref().map(|b| vec![0; b.len()]),
+                    })
+                    .collect(),
+            };
+            let rng = &mut StdRng::seed_from_u64(1);
+            let mut run = |w: &Weights, derive: bool| {
+                prove_traces_with(&gens, &spec, &w0, w, &batches, &traces, rng, &mut Phases::default(), derive).unwrap()
+            };
+            let (derived, _) = run(&zero, true);
+            let (direct, _) = run(&wt, false);
+            let (wrong, _) = run(&zero, false);
+            assert_eq!(derived.w_final, direct.w_final);
+            assert_eq!(derived.b_final, direct.b_final);
+            assert_ne!(wrong.w_final, direct.w_final, "the zero weights commit differently");
+        }
+    }
 }

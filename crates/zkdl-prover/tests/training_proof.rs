@@ -307,3 +307,25 @@ fn two_thousand_byte_flips_all_rejected() {
     // trailing bytes are accepted by the deserializer (it reads what it needs); the
     // proof file format of the CLI rejects them.
 }
+
+/// `prove_training` derives the commitments of the weights after every step from
+/// `W(0)` and the committed updates; `prove_traces` commits them from the tables. For
+/// an honest witness both give the same statement and the same proof, byte for byte
+/// (bias, several steps, padded shapes).
+#[test]
+fn derived_weight_commitments_equal_direct_ones() {
+    use zkdl_prover::prove::{pad_batch, pad_spec, pad_weights};
+    let cases = [setup_bias(&[8], 3, true), setup(&[8, 8], 2), setup_odd(3)];
+    for (spec, w0, batches) in cases {
+        let (st, proof, _) = prove(&spec, &w0, &batches);
+        let pd = proof_dims(&spec).unwrap();
+        let ps = pad_spec(&spec, &pd);
+        let (w0p, bp) = (pad_weights(&w0, &pd), batches.iter().map(|b| pad_batch(b, &pd)).collect::<Vec<_>>());
+        let (wt, traces) = train::train_traced(&ps, &w0p, &bp).unwrap();
+        let gens = training_generators(&spec).unwrap();
+        let (st2, proof2) = prove_traces(&gens, &spec, &w0p, &wt, &bp, &traces, &mut StdRng::seed_from_u64(1)).unwrap();
+        assert_eq!(st, st2, "{}: statements differ", spec.name);
+        assert_eq!(proof, proof2, "{}: proofs differ", spec.name);
+        verify(&spec, &st, &proof).unwrap();
+    }
+}
