@@ -270,3 +270,27 @@ fn commitment_bytes_round_trip_and_reject_garbage() {
         assert!(HyraxCommitment::deserialize_with_mode(&bad[..], compress, ark_serialize::Validate::Yes).is_err());
     }
 }
+
+/// `commit_affine_combination` gives exactly the commitment of the combined table
+/// (coefficients 1, -1 and others, a constant, several column splits); mismatched
+/// row counts and a missing term are errors.
+#[test]
+fn affine_combination_of_commitments_is_the_commitment_of_the_combination() {
+    let g = gens();
+    let rng = &mut StdRng::seed_from_u64(41);
+    for (n, col) in [(6, 3), (8, 5), (7, 7), (4, 0)] {
+        let a: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-40_000..40_000)).collect();
+        let b: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(0..65_536)).collect();
+        let commit = |t: &[i64]| pcs::commit_split(&g, n, col, Table::Small(t), None, &CpuMsm).unwrap();
+        let (ca, cb) = (commit(&a), commit(&b));
+        for (ka, kb, k0) in [(1i64, -1i64, 0i64), (1, 65_536, -32_768), (-3, 1, 7)] {
+            let combined: Vec<i64> = a.iter().zip(&b).map(|(x, y)| ka * x + kb * y + k0).collect();
+            let derived = pcs::commit_affine_combination(&g, col, &[(&ca, ka), (&cb, kb)], k0).unwrap();
+            assert_eq!(derived, commit(&combined), "n {n} col {col} coefficients {ka} {kb} {k0}");
+        }
+    }
+    let small = pcs::commit_split(&g, 4, 2, Table::Small(&[1; 16]), None, &CpuMsm).unwrap();
+    let large = pcs::commit_split(&g, 5, 2, Table::Small(&[1; 32]), None, &CpuMsm).unwrap();
+    assert!(pcs::commit_affine_combination(&g, 2, &[(&small, 1), (&large, 1)], 0).is_err());
+    assert!(pcs::commit_affine_combination(&g, 2, &[], 0).is_err());
+}
