@@ -11,7 +11,7 @@
 //! Full-size field scalars take the same bucket phase over signed digits of their
 //! canonical representatives (`msm_full_signed`: about 1.3x `ark_ec`'s MSM at 2^14-2^15).
 
-use ark_ec::{AffineRepr, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
 use rayon::prelude::*;
 
@@ -38,6 +38,38 @@ pub trait MsmBackend: Send + Sync {
         }
         scalars.chunks(bases.len()).map(|row| self.msm_i64(bases, row)).collect()
     }
+    /// [`Self::msm_i64_rows`] over fixed bases whose multiples `shifted[i] =
+    /// 2^ROW_SHIFT_BITS * bases[i]` are known (precomputed once per generator set): a
+    /// backend may use them to halve the windows of 16-bit scalars. The default ignores
+    /// them.
+    fn msm_i64_rows_fixed(
+        &self,
+        bases: &[G1Affine],
+        shifted: &[G1Affine],
+        scalars: &[i64],
+    ) -> Result<Vec<G1Projective>, MsmError> {
+        let _ = shifted;
+        self.msm_i64_rows(bases, scalars)
+    }
+}
+
+/// The shift of the precomputed bases of [`MsmBackend::msm_i64_rows_fixed`].
+pub const ROW_SHIFT_BITS: u32 = 8;
+
+/// `2^ROW_SHIFT_BITS * b` for every base (the `shifted` bases of
+/// [`MsmBackend::msm_i64_rows_fixed`]).
+pub fn shifted_bases(bases: &[G1Affine]) -> Vec<G1Affine> {
+    let proj: Vec<G1Projective> = bases
+        .par_iter()
+        .map(|b| {
+            let mut p = b.into_group();
+            for _ in 0..ROW_SHIFT_BITS {
+                p.double_in_place();
+            }
+            p
+        })
+        .collect();
+    G1Projective::normalize_batch(&proj)
 }
 
 /// The CPU backend (rayon).
@@ -90,7 +122,19 @@ impl MsmBackend for CpuMsm {
         if bases.is_empty() || scalars.len() % bases.len() != 0 {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
-        Ok(msm_small_rows(bases, scalars))
+        Ok(msm_small_rows(bases, None, scalars))
+    }
+
+    fn msm_i64_rows_fixed(
+        &self,
+        bases: &[G1Affine],
+        shifted: &[G1Affine],
+        scalars: &[i64],
+    ) -> Result<Vec<G1Projective>, MsmError> {
+        if bases.is_empty() || scalars.len() % bases.len() != 0 || shifted.len() != bases.len() {
+            return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
+        }
+        Ok(msm_small_rows(bases, Some(shifted), scalars))
     }
 }
 
@@ -163,7 +207,11 @@ fn window_cost(n: usize, c: usize, windows: usize) -> f64 {
 /// single [`reduce_segments`] call, so the batch inversions of the bucket additions
 /// are shared by the whole group instead of paid per short row; then each row's
 /// windows are reduced by running sums and doublings.
-fn msm_small_rows(bases: &[G1Affine], scalars: &[i64]) -> Vec<G1Projective> {
+///
+/// With `shifted` bases (`2^8 G_i`), scalars of two 8-bit windows are split into their
+/// two balanced digits on `G_i` and `2^8 G_i`: ONE window over twice the points, so
+/// each row pays one bucket reduction instead of two (and no doublings).
+fn msm_small_rows(bases: &[G1Affine], shifted: Option<&[G1Affine]>, scalars: &[i64]) -> Vec<G1Projective> {
     let m = bases.len();
     if m == 0 {
         return Vec::new();
@@ -185,15 +233,38 @@ fn msm_small_rows(bases: &[G1Affine], scalars: &[i64]) -> Vec<G1Projective> {
         let (c, w) = choose_window(m, mag);
         window_cost(m, c as usize, w)
     };
-    if centre != 0 && cost(centred_mag) < cost(max_mag) {
-        let shifted: Vec<i64> = scalars.par_iter().map(|&s| s - centre).collect();
+    let (centre, mag) =
+        if centre != 0 && cost(centred_mag) < cost(max_mag) { (centre, centred_mag) } else { (0, max_mag) };
+    let half = 1u64 << (ROW_SHIFT_BITS - 1);
+    let two_windows = mag > half && windows_needed(mag, ROW_SHIFT_BITS) == 2;
+    let mut out = match shifted {
+        Some(sh) if two_windows => {
+            // Row r of the doubled problem: the low digits on the bases, then the
+            // high digits on the shifted bases.
+            let ext: Vec<G1Affine> = bases.iter().chain(sh).copied().collect();
+            let mut digits = vec![0i64; 2 * scalars.len()];
+            digits.par_chunks_mut(2 * m).zip(scalars.par_chunks(m)).for_each(|(d, row)| {
+                let mut two = [0i32; 2];
+                for (i, &s) in row.iter().enumerate() {
+                    signed_digits(s - centre, ROW_SHIFT_BITS, &mut two);
+                    d[i] = two[0] as i64;
+                    d[m + i] = two[1] as i64;
+                }
+            });
+            msm_small_rows_uncentred(&ext, &digits, half)
+        }
+        _ if centre != 0 => {
+            let centred: Vec<i64> = scalars.par_iter().map(|&s| s - centre).collect();
+            msm_small_rows_uncentred(bases, &centred, mag)
+        }
+        _ => msm_small_rows_uncentred(bases, scalars, mag),
+    };
+    if centre != 0 {
         let sum: G1Projective = bases.iter().map(|b| b.into_group()).sum();
         let offset = sum * fr_from_i64(centre);
-        let mut out = msm_small_rows_uncentred(bases, &shifted, centred_mag);
         out.par_iter_mut().for_each(|r| *r += offset);
-        return out;
     }
-    msm_small_rows_uncentred(bases, scalars, max_mag)
+    out
 }
 
 /// [`msm_small_rows`] without centring, for scalars of magnitude at most `max_mag`.

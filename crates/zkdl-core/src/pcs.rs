@@ -61,6 +61,9 @@ pub struct HyraxGenerators {
     u: G1Affine,
     /// Fixed-base table for committing bit planes, built on first use.
     pairs: std::sync::OnceLock<PairTable>,
+    /// `2^8 G_j` for every column generator (committing small integers), built on
+    /// first use.
+    shifted: std::sync::OnceLock<Vec<G1Affine>>,
 }
 
 impl PartialEq for HyraxGenerators {
@@ -136,12 +139,17 @@ impl HyraxGenerators {
             Some(p) => (p.h, p.u),
             None => (hash_generator(&hasher, label, b"H", 0)?, hash_generator(&hasher, label, b"U", 0)?),
         };
-        Ok(Self { gens, h, u, pairs: std::sync::OnceLock::new() })
+        Ok(Self { gens, h, u, pairs: std::sync::OnceLock::new(), shifted: std::sync::OnceLock::new() })
     }
 
     /// The fixed-base pair table of the column generators (built once, on first use).
     pub fn pair_table(&self) -> &PairTable {
         self.pairs.get_or_init(|| PairTable::new(&self.gens))
+    }
+
+    /// `2^ROW_SHIFT_BITS G_j` for the column generators (built once, on first use).
+    fn shifted_generators(&self) -> &[G1Affine] {
+        self.shifted.get_or_init(|| crate::msm::shifted_bases(&self.gens))
     }
 
     pub fn max_num_vars(&self) -> usize {
@@ -286,7 +294,10 @@ pub fn commit_split(
             (0..rows).into_par_iter().map(|i| msm.msm_fr(g, &v[i * m..(i + 1) * m]).unwrap_or_default()).collect()
         }
         // all rows at once: the backend shares work between rows
-        Table::Small(v) => msm.msm_i64_rows(g, v).unwrap_or_else(|_| vec![G1Projective::zero(); rows]),
+        Table::Small(v) => {
+            let sh = gens.shifted_generators().get(..m).unwrap_or(&[]);
+            msm.msm_i64_rows_fixed(g, sh, v).unwrap_or_else(|_| vec![G1Projective::zero(); rows])
+        }
         Table::Bits(v) => (0..rows)
             .into_par_iter()
             .map(|i| gens.pair_table().msm_bits(&v[i * m..(i + 1) * m]).unwrap_or_default())

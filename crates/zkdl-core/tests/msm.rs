@@ -6,7 +6,7 @@ use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkdl_core::field::fr_from_i64;
-use zkdl_core::msm::{naive_msm, CpuMsm, MsmBackend};
+use zkdl_core::msm::{naive_msm, shifted_bases, CpuMsm, MsmBackend};
 use zkdl_core::{Fr, G1Affine, G1Projective, MsmError};
 
 fn bases(rng: &mut StdRng, n: usize) -> Vec<G1Affine> {
@@ -172,6 +172,8 @@ fn row_wise_msms_match_one_msm_per_row() {
             }
             let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
             assert_eq!(got.len(), rows);
+            let fixed = CpuMsm.msm_i64_rows_fixed(&b, &shifted_bases(&b), &s).unwrap();
+            assert_eq!(fixed, got, "with shifted bases: m={m} rows={rows} bits={bits} unsigned={unsigned}");
             for (r, row) in s.chunks(m).enumerate() {
                 let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
                 assert_eq!(got[r], naive_msm(&b, &fr), "m={m} rows={rows} bits={bits} unsigned={unsigned} row={r}");
@@ -188,4 +190,20 @@ fn row_wise_msms_match_one_msm_per_row() {
         }
     }
     assert!(matches!(CpuMsm.msm_i64_rows(&bases(&mut rng, 3), &[1, 2]), Err(MsmError::LengthMismatch { .. })));
+    // the edges of the two-window split on shifted bases: magnitudes up to
+    // 128 + 128 * 256 = 32896 take it, one more does not; an unsigned 16-bit range
+    // with its top value 2^16 (fixed point 1.0) is centred into it
+    let b = bases(&mut rng, 64);
+    let sh = shifted_bases(&b);
+    for (lo, hi) in [(-32_896i64, 32_896i64), (-32_897, 32_897), (0, 65_536), (-129, 129), (-128, 128)] {
+        let mut s: Vec<i64> = (0..64 * 3).map(|_| rng.gen_range(lo..=hi)).collect();
+        s[0] = lo;
+        s[1] = hi;
+        let fixed = CpuMsm.msm_i64_rows_fixed(&b, &sh, &s).unwrap();
+        for (r, row) in s.chunks(64).enumerate() {
+            let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
+            assert_eq!(fixed[r], naive_msm(&b, &fr), "range {lo}..={hi} row {r}");
+        }
+    }
+    assert!(CpuMsm.msm_i64_rows_fixed(&b, &sh[..63], &[0; 64]).is_err(), "shifted bases of another length");
 }
