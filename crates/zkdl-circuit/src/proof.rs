@@ -411,6 +411,12 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         b.kinds.push(TensorKind::Derived(d));
     }
     let statement_cols = assign_column_splits(&mut b);
+    // Linear relations over tensors of one column split (the gradient of the loss, the
+    // weight and bias updates) are checked on the commitments: no claims, no openings.
+    let linears = std::mem::take(&mut b.set.linears);
+    let (homomorphic, linears): (Vec<_>, Vec<_>) = linears.into_iter().partition(|l| b.set.checkable_on_commitments(l));
+    b.set.linears = linears;
+    b.set.homomorphic = homomorphic;
     b.set.validate()?;
     Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps, statement_cols })
 }

@@ -140,6 +140,9 @@ pub struct PaddingRel {
     pub col_vars: usize,
 }
 
+/// `(terms, constant)` of an affine function `sum_k c_k T_k + constant` of tensors.
+pub type AffineTerms = (Vec<(usize, i64)>, i64);
+
 /// A VIRTUAL tensor: never committed, defined as `sum_k coeff_k T_k + constant` of
 /// committed tensors of its size (a value and its range digits). A claim on it is
 /// answered by claims on the terms.
@@ -161,6 +164,10 @@ pub struct RelationSet {
     pub matmuls: Vec<MatmulRel>,
     pub masks: Vec<MaskRel>,
     pub linears: Vec<LinearRel>,
+    /// Linear relations the verifier checks on the commitments themselves, row by row
+    /// (`sum_k c_k Com(T_k) + constant Com(1) = 0`, virtual terms expanded into their
+    /// digits): every tensor of one size and one column split. No sumcheck, no claims.
+    pub homomorphic: Vec<LinearRel>,
     pub paddings: Vec<PaddingRel>,
 }
 
@@ -250,6 +257,44 @@ impl RelationSet {
                 (m, Derivation::Multiplicities { width })
             })
             .collect()
+    }
+
+    /// `sum_k c_k T_k + constant` with every virtual `T_k` replaced by its definition:
+    /// the same affine function over committed tensors only.
+    pub fn expand_virtual(
+        &self,
+        terms: &[(usize, i64)],
+        constant: i64,
+    ) -> Result<(Vec<(usize, i64)>, i64), &'static str> {
+        const OVERFLOW: &str = "linear relation coefficients overflow";
+        let mut out = Vec::with_capacity(terms.len());
+        let mut k = constant;
+        for &(t, c) in terms {
+            match self.virtuals.iter().find(|v| v.tensor == t) {
+                Some(v) => {
+                    for &(d, e) in &v.terms {
+                        out.push((d, c.checked_mul(e).ok_or(OVERFLOW)?));
+                    }
+                    k = k.checked_add(c.checked_mul(v.constant).ok_or(OVERFLOW)?).ok_or(OVERFLOW)?;
+                }
+                None => out.push((t, c)),
+            }
+        }
+        Ok((out, k))
+    }
+
+    /// Whether the verifier can check `l` on the commitments (see
+    /// [`RelationSet::homomorphic`]): after expanding virtual terms, every tensor has
+    /// the same number of variables and the same column split.
+    pub fn checkable_on_commitments(&self, l: &LinearRel) -> bool {
+        let Ok((terms, _)) = self.expand_virtual(&l.terms, l.constant) else {
+            return false;
+        };
+        let decl = |t: usize| self.tensors.get(t).map(|d| (d.vars, d.col_vars));
+        match terms.first().and_then(|&(t, _)| decl(t)) {
+            Some(first) => terms.iter().all(|&(t, _)| decl(t) == Some(first) && !self.is_virtual(t)),
+            None => false,
+        }
     }
 
     /// Whether tensor `i` is virtual (never committed).
@@ -343,6 +388,11 @@ impl RelationSet {
                 }
             }
         }
+        for l in &self.homomorphic {
+            if !self.checkable_on_commitments(l) {
+                return Err("a linear relation on commitments over tensors of different shapes");
+            }
+        }
         for p in &self.paddings {
             if self.vars(p.tensor)? < p.row_vars + p.col_vars {
                 return Err("padding shape");
@@ -403,13 +453,15 @@ impl RelationSet {
                 t.append_u64(l, v);
             }
         }
-        t.append_u64(l, self.linears.len() as u64);
-        for r in &self.linears {
-            t.append_u64(l, r.terms.len() as u64);
-            t.append_u64(l, r.constant as u64);
-            for (i, c) in &r.terms {
-                t.append_u64(l, *i as u64);
-                t.append_u64(l, *c as u64);
+        for rels in [&self.linears, &self.homomorphic] {
+            t.append_u64(l, rels.len() as u64);
+            for r in rels {
+                t.append_u64(l, r.terms.len() as u64);
+                t.append_u64(l, r.constant as u64);
+                for (i, c) in &r.terms {
+                    t.append_u64(l, *i as u64);
+                    t.append_u64(l, *c as u64);
+                }
             }
         }
         t.append_u64(l, self.paddings.len() as u64);

@@ -324,6 +324,11 @@ impl HyraxCommitment {
         HyraxCommitment { rows: parts.into_iter().flat_map(|p| p.rows.iter().copied()).collect() }
     }
 
+    /// Whether every row is the identity (the unblinded commitment of zero).
+    pub fn is_zero(&self) -> bool {
+        self.rows.iter().all(|p| p.is_zero())
+    }
+
     /// The commitment of the all-zero table with `rows` rows (no blinding).
     pub fn zero(rows: usize) -> HyraxCommitment {
         HyraxCommitment { rows: vec![G1Affine::zero(); rows] }

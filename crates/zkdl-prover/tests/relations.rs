@@ -374,6 +374,34 @@ fn linear_padding_and_stacks() {
     };
     konst(-5).run(&g).unwrap();
     assert!(konst(-4).run(&g).is_err());
+    // the same relations checked on the commitments, with a virtual term (digits and
+    // an offset): A - B + C + 3 = 0, C virtual over its 16-bit digits
+    let homo = |c_val: Vec<i64>, k: i64| {
+        let mut c = Case::default();
+        let a = c.tensor(vec![5, 7, -3, 2]);
+        let b = c.tensor(vec![6, 9, -3, 0]);
+        let cc = c.tensor(c_val);
+        c.range_v(cc, 32, 1 << 31, false, true);
+        c.set.homomorphic.push(LinearRel { terms: vec![(a, 1), (b, -1), (cc, 1)], constant: k });
+        assert!(c.set.checkable_on_commitments(&c.set.homomorphic[0]));
+        c
+    };
+    homo(vec![-2, -1, -3, -5], 3).run(&g).unwrap();
+    for bad in [homo(vec![-2, -1, -3, -4], 3), homo(vec![-2, -1, -3, -5], 2)] {
+        match bad.run(&g) {
+            Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "linear relation on commitments"),
+            other => panic!("a broken relation on commitments: {other:?}"),
+        }
+    }
+    // tensors of different column splits cannot be checked on commitments
+    let mut c = Case::default();
+    let a = c.tensor(vec![1; 16]);
+    let b = c.tensor(vec![1; 16]);
+    c.set.tensors[b].col_vars = 4;
+    let l = LinearRel { terms: vec![(a, 1), (b, -1)], constant: 0 };
+    assert!(!c.set.checkable_on_commitments(&l));
+    c.set.homomorphic.push(l);
+    assert!(c.set.validate().is_err(), "a set with it is invalid (prover and verifier refuse it)");
     // zero padding of a stack of two 4x4 matrices whose real block is 3x2
     let pad = |extra: Option<usize>| {
         let mut c = Case::default();

@@ -208,6 +208,27 @@ pub fn verify_relations(
         }
     }
 
+    // 5b. Linear relations on the commitments: sum_k c_k Com(T_k) + constant Com(1)
+    // must be the commitment of zero, row by row (binding of Pedersen commitments).
+    let what = "linear relation on commitments";
+    for h in &set.homomorphic {
+        let (terms, constant) = set.expand_virtual(&h.terms, h.constant).map_err(VerifyError::Params)?;
+        let col_vars = terms
+            .first()
+            .and_then(|&(tensor, _)| set.tensors.get(tensor))
+            .map(|d| d.col_vars)
+            .ok_or(VerifyError::Params(what))?;
+        let mut refs = Vec::with_capacity(terms.len());
+        for &(tensor, c) in &terms {
+            refs.push((*comms.get(tensor).ok_or(VerifyError::Shape(what))?, c));
+        }
+        let sum = pcs::commit_affine_combination(gens, col_vars, &refs, constant)
+            .map_err(|source| VerifyError::Opening { what, source })?;
+        if !sum.is_zero() {
+            return Err(VerifyError::FinalClaim { what });
+        }
+    }
+
     // 6. Zero padding.
     let what = "zero padding";
     let mut rhos = Vec::with_capacity(set.paddings.len());
