@@ -261,11 +261,7 @@ impl RelationSet {
 
     /// `sum_k c_k T_k + constant` with every virtual `T_k` replaced by its definition:
     /// the same affine function over committed tensors only.
-    pub fn expand_virtual(
-        &self,
-        terms: &[(usize, i64)],
-        constant: i64,
-    ) -> Result<(Vec<(usize, i64)>, i64), &'static str> {
+    pub fn expand_virtual(&self, terms: &[(usize, i64)], constant: i64) -> Result<AffineTerms, &'static str> {
         const OVERFLOW: &str = "linear relation coefficients overflow";
         let mut out = Vec::with_capacity(terms.len());
         let mut k = constant;
