@@ -38,14 +38,14 @@ pub trait MsmBackend: Send + Sync {
         }
         scalars.chunks(bases.len()).map(|row| self.msm_i64(bases, row)).collect()
     }
-    /// [`Self::msm_i64_rows`] over fixed bases whose multiples `shifted[i] =
-    /// 2^ROW_SHIFT_BITS * bases[i]` are known (precomputed once per generator set): a
-    /// backend may use them to halve the windows of 16-bit scalars. The default ignores
-    /// them.
+    /// [`Self::msm_i64_rows`] over fixed bases whose multiples `shifted[k-1][i] =
+    /// 2^(ROW_SHIFT_BITS k) * bases[i]` are known (precomputed once per generator set,
+    /// [`shifted_bases`]): a backend may use them to put every digit of a scalar in one
+    /// window. The default ignores them.
     fn msm_i64_rows_fixed(
         &self,
         bases: &[G1Affine],
-        shifted: &[G1Affine],
+        shifted: &[&[G1Affine]],
         scalars: &[i64],
     ) -> Result<Vec<G1Projective>, MsmError> {
         let _ = shifted;
@@ -53,23 +53,31 @@ pub trait MsmBackend: Send + Sync {
     }
 }
 
-/// The shift of the precomputed bases of [`MsmBackend::msm_i64_rows_fixed`].
+/// The digit width of the precomputed bases of [`MsmBackend::msm_i64_rows_fixed`].
 pub const ROW_SHIFT_BITS: u32 = 8;
+/// How many shifted base sets [`shifted_bases`] makes: with the bases themselves they
+/// reach scalars of four 8-bit digits (magnitudes up to about `2^31`).
+pub const ROW_SHIFTS: usize = 3;
 
-/// `2^ROW_SHIFT_BITS * b` for every base (the `shifted` bases of
+/// `[2^8 b, 2^16 b, 2^24 b]` for the bases `b` (the `shifted` sets of
 /// [`MsmBackend::msm_i64_rows_fixed`]).
-pub fn shifted_bases(bases: &[G1Affine]) -> Vec<G1Affine> {
-    let proj: Vec<G1Projective> = bases
-        .par_iter()
-        .map(|b| {
-            let mut p = b.into_group();
-            for _ in 0..ROW_SHIFT_BITS {
-                p.double_in_place();
-            }
-            p
-        })
-        .collect();
-    G1Projective::normalize_batch(&proj)
+pub fn shifted_bases(bases: &[G1Affine]) -> Vec<Vec<G1Affine>> {
+    let mut sets: Vec<Vec<G1Affine>> = Vec::with_capacity(ROW_SHIFTS);
+    for _ in 0..ROW_SHIFTS {
+        let prev = sets.last().map_or(bases, |v| v.as_slice());
+        let proj: Vec<G1Projective> = prev
+            .par_iter()
+            .map(|b| {
+                let mut p = b.into_group();
+                for _ in 0..ROW_SHIFT_BITS {
+                    p.double_in_place();
+                }
+                p
+            })
+            .collect();
+        sets.push(G1Projective::normalize_batch(&proj));
+    }
+    sets
 }
 
 /// The CPU backend (rayon).
@@ -122,19 +130,19 @@ impl MsmBackend for CpuMsm {
         if bases.is_empty() || scalars.len() % bases.len() != 0 {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
-        Ok(msm_small_rows(bases, None, scalars))
+        Ok(msm_small_rows(bases, &[], scalars))
     }
 
     fn msm_i64_rows_fixed(
         &self,
         bases: &[G1Affine],
-        shifted: &[G1Affine],
+        shifted: &[&[G1Affine]],
         scalars: &[i64],
     ) -> Result<Vec<G1Projective>, MsmError> {
-        if bases.is_empty() || scalars.len() % bases.len() != 0 || shifted.len() != bases.len() {
+        if bases.is_empty() || scalars.len() % bases.len() != 0 || shifted.iter().any(|s| s.len() != bases.len()) {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
-        Ok(msm_small_rows(bases, Some(shifted), scalars))
+        Ok(msm_small_rows(bases, shifted, scalars))
     }
 }
 
@@ -208,50 +216,76 @@ fn window_cost(n: usize, c: usize, windows: usize) -> f64 {
 /// are shared by the whole group instead of paid per short row; then each row's
 /// windows are reduced by running sums and doublings.
 ///
-/// With `shifted` bases (`2^8 G_i`), scalars of two 8-bit windows are split into their
-/// two balanced digits on `G_i` and `2^8 G_i`: ONE window over twice the points, so
-/// each row pays one bucket reduction instead of two (and no doublings).
-fn msm_small_rows(bases: &[G1Affine], shifted: Option<&[G1Affine]>, scalars: &[i64]) -> Vec<G1Projective> {
+/// With `shifted` bases (`shifted[k-1][i] = 2^(8k) G_i`), a scalar of `w <= 1 +
+/// shifted.len()` balanced 8-bit digits puts digit `k` on `2^(8k) G_i`: ONE window of
+/// 128 buckets over `w` times the points, so each row pays one bucket reduction and no
+/// doublings, and a zero scalar costs nothing. The scalars are centred (`sum_i s_i G_i =
+/// sum_i (s_i - k) G_i + k sum_i G_i`) when that saves digits: unsigned 16-bit digits
+/// take two windows instead of three, but the zeros of a sparse table (padding, ReLU
+/// outputs, MNIST pixels) would no longer be free, so the cheaper of the two is taken.
+fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) -> Vec<G1Projective> {
     let m = bases.len();
     if m == 0 {
         return Vec::new();
     }
     let rows = scalars.len() / m;
-    let (lo, hi) = scalars
+    let (lo, hi, nnz) = scalars
         .par_iter()
-        .fold(|| (i64::MAX, i64::MIN), |(a, b), &s| (a.min(s), b.max(s)))
-        .reduce(|| (i64::MAX, i64::MIN), |(a, b), (c, d)| (a.min(c), b.max(d)));
-    if rows == 0 || (lo == 0 && hi == 0) {
+        .fold(|| (i64::MAX, i64::MIN, 0usize), |(a, b, n), &s| (a.min(s), b.max(s), n + (s != 0) as usize))
+        .reduce(|| (i64::MAX, i64::MIN, 0), |(a, b, n), (c, d, k)| (a.min(c), b.max(d), n + k));
+    if rows == 0 || nnz == 0 {
         return vec![G1Projective::zero(); rows];
     }
-    // Unsigned digits in [0, 2^16) need more windows than signed ones in [-2^15, 2^15):
-    // shift by the centre of the range, `sum_i s_i G_i = sum_i (s_i - k) G_i + k sum_i G_i`.
     let centre = ((lo as i128 + hi as i128) / 2) as i64;
     let centred_mag = (hi as i128 - centre as i128).max(centre as i128 - lo as i128) as u64;
     let max_mag = lo.unsigned_abs().max(hi.unsigned_abs());
-    let cost = |mag: u64| {
-        let (c, w) = choose_window(m, mag);
-        window_cost(m, c as usize, w)
+    let windows = |mag: u64| windows_needed(mag, ROW_SHIFT_BITS);
+    let fits = |mag: u64| windows(mag) <= 1 + shifted.len();
+    let (centre, mag, digit_windows) = if fits(max_mag) || fits(centred_mag) {
+        // Cost: one bucket addition per non-zero digit.
+        let plain = if fits(max_mag) { nnz.saturating_mul(windows(max_mag)) } else { usize::MAX };
+        let centred = if centre != 0 && fits(centred_mag) {
+            scalars.par_iter().filter(|&&s| s != centre).count().saturating_mul(windows(centred_mag))
+        } else {
+            usize::MAX
+        };
+        if centred < plain {
+            (centre, centred_mag, Some(windows(centred_mag)))
+        } else {
+            (0, max_mag, Some(windows(max_mag)))
+        }
+    } else {
+        // Wider than the shifted bases reach: windows of any size on the bases alone.
+        let cost = |mag: u64| {
+            let (c, w) = choose_window(m, mag);
+            window_cost(m, c as usize, w)
+        };
+        if centre != 0 && cost(centred_mag) < cost(max_mag) {
+            (centre, centred_mag, None)
+        } else {
+            (0, max_mag, None)
+        }
     };
-    let (centre, mag) =
-        if centre != 0 && cost(centred_mag) < cost(max_mag) { (centre, centred_mag) } else { (0, max_mag) };
-    let half = 1u64 << (ROW_SHIFT_BITS - 1);
-    let two_windows = mag > half && windows_needed(mag, ROW_SHIFT_BITS) == 2;
-    let mut out = match shifted {
-        Some(sh) if two_windows => {
-            // Row r of the doubled problem: the low digits on the bases, then the
-            // high digits on the shifted bases.
-            let ext: Vec<G1Affine> = bases.iter().chain(sh).copied().collect();
-            let mut digits = vec![0i64; 2 * scalars.len()];
-            digits.par_chunks_mut(2 * m).zip(scalars.par_chunks(m)).for_each(|(d, row)| {
-                let mut two = [0i32; 2];
+    let mut out = match digit_windows {
+        Some(w) if w > 1 => {
+            // Row r of the widened problem: digit k of every scalar on 2^(8k) G.
+            let mut ext: Vec<G1Affine> = Vec::with_capacity(w * m);
+            ext.extend_from_slice(bases);
+            for sh in shifted.iter().take(w - 1) {
+                ext.extend_from_slice(sh);
+            }
+            let mut digits = vec![0i64; w * scalars.len()];
+            digits.par_chunks_mut(w * m).zip(scalars.par_chunks(m)).for_each(|(d, row)| {
+                let mut tmp = [0i32; 8];
                 for (i, &s) in row.iter().enumerate() {
-                    signed_digits(s - centre, ROW_SHIFT_BITS, &mut two);
-                    d[i] = two[0] as i64;
-                    d[m + i] = two[1] as i64;
+                    let ds = &mut tmp[..w];
+                    signed_digits(s - centre, ROW_SHIFT_BITS, ds);
+                    for (k, &dk) in ds.iter().enumerate() {
+                        d[k * m + i] = dk as i64;
+                    }
                 }
             });
-            msm_small_rows_uncentred(&ext, &digits, half)
+            msm_small_rows_uncentred(&ext, &digits, 1u64 << (ROW_SHIFT_BITS - 1))
         }
         _ if centre != 0 => {
             let centred: Vec<i64> = scalars.par_iter().map(|&s| s - centre).collect();

@@ -61,9 +61,9 @@ pub struct HyraxGenerators {
     u: G1Affine,
     /// Fixed-base table for committing bit planes, built on first use.
     pairs: std::sync::OnceLock<PairTable>,
-    /// `2^8 G_j` for every column generator (committing small integers), built on
-    /// first use.
-    shifted: std::sync::OnceLock<Vec<G1Affine>>,
+    /// `2^8 G_j`, `2^16 G_j`, `2^24 G_j` for every column generator (committing small
+    /// integers), built on first use.
+    shifted: std::sync::OnceLock<Vec<Vec<G1Affine>>>,
 }
 
 impl PartialEq for HyraxGenerators {
@@ -147,8 +147,9 @@ impl HyraxGenerators {
         self.pairs.get_or_init(|| PairTable::new(&self.gens))
     }
 
-    /// `2^ROW_SHIFT_BITS G_j` for the column generators (built once, on first use).
-    fn shifted_generators(&self) -> &[G1Affine] {
+    /// The shifted column generators of [`crate::msm::shifted_bases`] (built once, on
+    /// first use).
+    fn shifted_generators(&self) -> &[Vec<G1Affine>] {
         self.shifted.get_or_init(|| crate::msm::shifted_bases(&self.gens))
     }
 
@@ -295,8 +296,8 @@ pub fn commit_split(
         }
         // all rows at once: the backend shares work between rows
         Table::Small(v) => {
-            let sh = gens.shifted_generators().get(..m).unwrap_or(&[]);
-            msm.msm_i64_rows_fixed(g, sh, v).unwrap_or_else(|_| vec![G1Projective::zero(); rows])
+            let sh: Vec<&[G1Affine]> = gens.shifted_generators().iter().filter_map(|s| s.get(..m)).collect();
+            msm.msm_i64_rows_fixed(g, &sh, v).unwrap_or_else(|_| vec![G1Projective::zero(); rows])
         }
         Table::Bits(v) => (0..rows)
             .into_par_iter()

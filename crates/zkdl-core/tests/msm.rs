@@ -172,8 +172,12 @@ fn row_wise_msms_match_one_msm_per_row() {
             }
             let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
             assert_eq!(got.len(), rows);
-            let fixed = CpuMsm.msm_i64_rows_fixed(&b, &shifted_bases(&b), &s).unwrap();
-            assert_eq!(fixed, got, "with shifted bases: m={m} rows={rows} bits={bits} unsigned={unsigned}");
+            let sets = shifted_bases(&b);
+            for k in 0..=sets.len() {
+                let sh: Vec<&[G1Affine]> = sets.iter().take(k).map(|v| v.as_slice()).collect();
+                let fixed = CpuMsm.msm_i64_rows_fixed(&b, &sh, &s).unwrap();
+                assert_eq!(fixed, got, "{k} shifted sets: m={m} rows={rows} bits={bits} unsigned={unsigned}");
+            }
             for (r, row) in s.chunks(m).enumerate() {
                 let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
                 assert_eq!(got[r], naive_msm(&b, &fr), "m={m} rows={rows} bits={bits} unsigned={unsigned} row={r}");
@@ -190,20 +194,39 @@ fn row_wise_msms_match_one_msm_per_row() {
         }
     }
     assert!(matches!(CpuMsm.msm_i64_rows(&bases(&mut rng, 3), &[1, 2]), Err(MsmError::LengthMismatch { .. })));
-    // the edges of the two-window split on shifted bases: magnitudes up to
-    // 128 + 128 * 256 = 32896 take it, one more does not; an unsigned 16-bit range
-    // with its top value 2^16 (fixed point 1.0) is centred into it
+    // the edges of the digit counts on shifted bases: magnitudes up to
+    // 128 + 128 * 256 = 32896 take two digits, one more takes three; an unsigned
+    // 16-bit range with its top value 2^16 (fixed point 1.0), centred or not; a sparse
+    // table (zeros are free uncentred); four digits, and wider than four
     let b = bases(&mut rng, 64);
-    let sh = shifted_bases(&b);
-    for (lo, hi) in [(-32_896i64, 32_896i64), (-32_897, 32_897), (0, 65_536), (-129, 129), (-128, 128)] {
-        let mut s: Vec<i64> = (0..64 * 3).map(|_| rng.gen_range(lo..=hi)).collect();
-        s[0] = lo;
-        s[1] = hi;
-        let fixed = CpuMsm.msm_i64_rows_fixed(&b, &sh, &s).unwrap();
-        for (r, row) in s.chunks(64).enumerate() {
-            let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
-            assert_eq!(fixed[r], naive_msm(&b, &fr), "range {lo}..={hi} row {r}");
+    let sets = shifted_bases(&b);
+    let sh: Vec<&[G1Affine]> = sets.iter().map(|v| v.as_slice()).collect();
+    let ranges = [
+        (-32_896i64, 32_896i64),
+        (-32_897, 32_897),
+        (0, 65_536),
+        (-129, 129),
+        (-128, 128),
+        (-(1 << 31), 1 << 31),
+        (-(1 << 40), 1 << 40),
+        (60_000, 65_535),
+    ];
+    for (lo, hi) in ranges {
+        for sparse in [false, true] {
+            let mut s: Vec<i64> = (0..64 * 3).map(|_| rng.gen_range(lo..=hi)).collect();
+            if sparse {
+                s.iter_mut().skip(2).step_by(2).for_each(|x| *x = 0);
+            }
+            s[0] = lo;
+            s[1] = hi;
+            for k in [1, sh.len()] {
+                let fixed = CpuMsm.msm_i64_rows_fixed(&b, &sh[..k], &s).unwrap();
+                for (r, row) in s.chunks(64).enumerate() {
+                    let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
+                    assert_eq!(fixed[r], naive_msm(&b, &fr), "range {lo}..={hi} sparse {sparse} sets {k} row {r}");
+                }
+            }
         }
     }
-    assert!(CpuMsm.msm_i64_rows_fixed(&b, &sh[..63], &[0; 64]).is_err(), "shifted bases of another length");
+    assert!(CpuMsm.msm_i64_rows_fixed(&b, &[&sh[0][..63]], &[0; 64]).is_err(), "shifted bases of another length");
 }
