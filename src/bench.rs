@@ -23,9 +23,13 @@ pub struct BenchReport {
     pub threads: usize,
     pub plain_f32_step_s: f64,
     pub plain_fixed_step_s: f64,
+    /// The median of `prove_runs` proofs (all steps).
     pub prove_s: f64,
     pub prove_s_per_step: f64,
-    /// Seconds per prover phase (all steps together), in order.
+    /// How many times the training was proven (`--prove-runs`); every run's time.
+    pub prove_runs: usize,
+    pub prove_s_runs: Vec<f64>,
+    /// Seconds per prover phase (all steps together), in order, of the median run.
     pub prove_phases: Vec<PhaseTime>,
     /// Verification including generator derivation, and with derived generators.
     pub verify_s: f64,
@@ -149,8 +153,9 @@ fn f32_batch(spec: &CircuitSpec, b: &Batch) -> Result<(Array2<f32>, Array2<f32>)
     ))
 }
 
-/// Run the benchmark.
-pub fn run(o: &RunOptions<'_>) -> Result<BenchReport, CliError> {
+/// Run the benchmark, proving `prove_runs` times (at least once) and reporting the
+/// median run (machines shared with others drift by tens of percent).
+pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliError> {
     let mut spec = crate::cli::load_circuit(o.circuit)?;
     if let Some(s) = o.steps {
         spec.train.steps = s;
@@ -174,12 +179,19 @@ pub fn run(o: &RunOptions<'_>) -> Result<BenchReport, CliError> {
         Ok(())
     })?;
 
-    // Prove, with phase times.
-    let mut phases = zkdl_prover::Phases::default();
-    let t0 = Instant::now();
-    let (statement, proof, _) =
-        prove_training_with(&spec, &w0, &run.batches, &mut StdRng::seed_from_u64(o.seed), &mut phases)?;
-    let prove_s = t0.elapsed().as_secs_f64();
+    // Prove, with phase times; the median of `prove_runs` runs.
+    let mut runs = Vec::with_capacity(prove_runs.max(1));
+    for _ in 0..prove_runs.max(1) {
+        let mut phases = zkdl_prover::Phases::default();
+        let t0 = Instant::now();
+        let (statement, proof, _) =
+            prove_training_with(&spec, &w0, &run.batches, &mut StdRng::seed_from_u64(o.seed), &mut phases)?;
+        runs.push((t0.elapsed().as_secs_f64(), phases.times, statement, proof));
+    }
+    let prove_s_runs: Vec<f64> = runs.iter().map(|r| r.0).collect();
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mid = runs.len() / 2;
+    let (prove_s, phase_times, statement, proof) = runs.swap_remove(mid);
 
     // Verify: cold (deriving the generators) and warm.
     let verr = |e: zkdl_verifier::VerifyError| CliError::Data { spec: "verification".into(), reason: e.to_string() };
@@ -201,7 +213,9 @@ pub fn run(o: &RunOptions<'_>) -> Result<BenchReport, CliError> {
         plain_fixed_step_s,
         prove_s,
         prove_s_per_step,
-        prove_phases: phases.times.iter().map(|(n, s)| PhaseTime { phase: n.to_string(), seconds: *s }).collect(),
+        prove_runs: prove_s_runs.len(),
+        prove_s_runs,
+        prove_phases: phase_times.iter().map(|(n, s)| PhaseTime { phase: n.to_string(), seconds: *s }).collect(),
         verify_s,
         verify_warm_s,
         proof_bytes: proof.sizes().total,
@@ -219,6 +233,10 @@ pub fn print_table(r: &BenchReport) {
     let row = |k: &str, v: String| println!("  {k:<28} {v}");
     row("plain f32 step", format!("{:.6} s", r.plain_f32_step_s));
     row("plain fixed-point step", format!("{:.6} s", r.plain_fixed_step_s));
+    if r.prove_runs > 1 {
+        let all: Vec<String> = r.prove_s_runs.iter().map(|t| format!("{t:.3}")).collect();
+        row("prove runs", format!("{} ({} s); the median below", r.prove_runs, all.join(", ")));
+    }
     row("prove (all steps)", format!("{:.3} s", r.prove_s));
     for p in &r.prove_phases {
         row(
@@ -237,8 +255,8 @@ pub fn print_table(r: &BenchReport) {
 }
 
 /// `zkdl bench` entry point.
-pub fn bench_cmd(o: &RunOptions<'_>, json: bool) -> Result<(), CliError> {
-    let r = run(o)?;
+pub fn bench_cmd(o: &RunOptions<'_>, prove_runs: usize, json: bool) -> Result<(), CliError> {
+    let r = run(o, prove_runs)?;
     if json {
         println!("{}", serde_json::to_string(&r).unwrap_or_default());
     } else {

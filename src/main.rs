@@ -79,6 +79,9 @@ enum Command {
     Bench {
         #[command(flatten)]
         run: RunArgs,
+        /// Prove this many times and report the median run.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        prove_runs: u64,
         #[arg(long)]
         json: bool,
     },
@@ -123,8 +126,8 @@ fn main() -> ExitCode {
         Command::Prove { run, out, weights_out } => {
             zkdl::cli::prove(&run.options(), &out, weights_out.as_deref()).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Bench { run, json } => {
-            zkdl::bench::bench_cmd(&run.options(), json).map_or_else(fail, |()| ExitCode::SUCCESS)
+        Command::Bench { run, prove_runs, json } => {
+            zkdl::bench::bench_cmd(&run.options(), prove_runs as usize, json).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Verify { file, circuit, json } => match zkdl::cli::verify(&file, circuit.as_deref(), json) {
             Ok(true) => ExitCode::SUCCESS,

@@ -259,4 +259,15 @@ fn readme_main_command_and_bench_json() {
     }
     assert!(v["prove_s_per_step"].as_f64().unwrap() > 0.0 && v["plain_f32_step_s"].as_f64().unwrap() > 0.0);
     assert!(v["prove_phases"].as_array().unwrap().iter().any(|p| p["phase"] == "openings"));
+    assert_eq!(v["prove_runs"], 1);
+    // several proving runs: every run's time, the median reported
+    let o = zkdl(&["bench", "--json", "--prove-runs", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut runs: Vec<f64> = v["prove_s_runs"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
+    assert_eq!((v["prove_runs"].as_u64(), runs.len()), (Some(3), 3));
+    runs.sort_by(|a, b| a.total_cmp(b));
+    assert_eq!(v["prove_s"].as_f64().unwrap(), runs[1]);
+    let o = zkdl(&["bench", "--prove-runs", "0"]);
+    assert_eq!(o.status.code(), Some(2), "zero runs is a usage error");
 }

@@ -118,13 +118,36 @@ pub fn check_signed_bits(v: i128, bits: u32) -> Result<i64, FixedPointError> {
     Ok(v as i64)
 }
 
-/// `i64 -> Fr`, negatives as `p - |v|`.
+/// Magnitudes below this convert by table lookup in [`fr_from_i64`].
+const SMALL_FR: usize = 1 << 16;
+
+/// `0, 1, ..., SMALL_FR - 1` as field elements (built once, by additions).
+fn small_frs() -> &'static [Fr] {
+    static TABLE: std::sync::OnceLock<Vec<Fr>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Vec::with_capacity(SMALL_FR);
+        let mut x = Fr::from(0u64);
+        for _ in 0..SMALL_FR {
+            t.push(x);
+            x += Fr::from(1u64);
+        }
+        t
+    })
+}
+
+/// `i64 -> Fr`, negatives as `p - |v|`. Magnitudes below `2^16` (digits, most
+/// quantized values) are looked up instead of converted to Montgomery form.
 #[inline]
 pub fn fr_from_i64(v: i64) -> Fr {
+    let m = v.unsigned_abs();
+    let x = match usize::try_from(m).ok().and_then(|i| small_frs().get(i)) {
+        Some(x) => *x,
+        None => Fr::from(m),
+    };
     if v >= 0 {
-        Fr::from(v as u64)
+        x
     } else {
-        -Fr::from(v.unsigned_abs())
+        -x
     }
 }
 
@@ -182,6 +205,17 @@ pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_integers_convert_like_large_ones() {
+        let big = |v: i64| if v >= 0 { Fr::from(v as u64) } else { -Fr::from(v.unsigned_abs()) };
+        for v in [0, 1, 2, 65_534, 65_535, 65_536, 65_537, -1, -65_535, -65_536, -65_537, i64::MIN, i64::MAX] {
+            assert_eq!(fr_from_i64(v), big(v), "{v}");
+        }
+        for v in (-70_000i64..70_000).step_by(97) {
+            assert_eq!(fr_from_i64(v), big(v), "{v}");
+        }
+    }
 
     #[test]
     fn encode_decode_roundtrip() {

@@ -338,6 +338,10 @@ fn eq1(r: Fr, t: Fr) -> Fr {
     r * t + (Fr::one() - r) * (Fr::one() - t)
 }
 
+/// From this many pairs on, a round with an eq weight derives `s(1)` from the claim
+/// (one field inversion) instead of summing it (a few multiplications per pair).
+const DERIVE_MIN_PAIRS: usize = 64;
+
 /// Pairs per parallel work item.
 const PAR_CHUNK: usize = 1 << 11;
 
@@ -515,8 +519,10 @@ impl SumcheckInstance for ProductSum {
         let rj = e.point.get(j).copied().unwrap_or_else(Fr::zero);
         let dh = d - 1;
         let one_minus = Fr::one() - rj;
-        // s(1) from the claim when possible, else directly.
-        let derive = !rj.is_zero() && !e.scale.is_zero();
+        // s(1) from the claim when possible (one inversion), else directly; short
+        // rounds evaluate it directly, which is cheaper than the inversion.
+        let half = (1usize << self.cur_vars) / 2;
+        let derive = half >= DERIVE_MIN_PAIRS && !rj.is_zero() && !e.scale.is_zero();
         let pts: Vec<u64> =
             if derive { std::iter::once(0).chain(2..=dh as u64).collect() } else { (0..=dh as u64).collect() };
         let at = self.sums_at(&pts, Some(&e.rest));
