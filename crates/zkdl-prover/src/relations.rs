@@ -1,7 +1,7 @@
 //! Prover of the aggregated relation system (`zkdl_circuit::relations`): the same
 //! phases as `zkdl_verifier::relations`, in the same transcript order.
 
-use ark_ff::{One, Zero};
+use ark_ff::{Field, One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use thiserror::Error;
@@ -405,23 +405,33 @@ fn prove_logup(
     for k in 1..max_depth {
         let active: Vec<usize> = (0..trees.len()).filter(|&i| trees[i].depth() > k).collect();
         let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
+        let mu = lambda.inverse().ok_or(ProveError::Params("lookup batching challenge is zero"))?;
         let mut insts = Vec::with_capacity(active.len());
         let mut sums = Vec::with_capacity(active.len());
         for &i in &active {
             let (p, q) = &trees[i].layers[k + 1];
             let half = q.len() / 2;
-            let (q_lo, q_hi) = (mle(q[..half].to_vec())?, mle(q[half..].to_vec())?);
             let inst = if p.is_empty() {
-                // unit numerators: q_hi + q_lo + lambda q_lo q_hi
-                let terms = vec![(Fr::one(), vec![0]), (Fr::one(), vec![1]), (lambda, vec![0, 1])];
-                ProductSum::new(vec![q_lo, q_hi], terms)?
+                // unit numerators: q_hi + q_lo + lambda q_lo q_hi = lambda (q_lo + mu)(q_hi + mu) - mu
+                // with mu = 1 / lambda, so the instance is the single product
+                // (q_lo + mu)(q_hi + mu) with the claim (p + lambda q + mu) mu.
+                let shift = |v: &[Fr]| mle(v.par_iter().map(|x| *x + mu).collect());
+                ProductSum::new(vec![shift(&q[..half])?, shift(&q[half..])?], vec![(Fr::one(), vec![0, 1])])?
             } else {
-                let mles = vec![mle(p[..half].to_vec())?, mle(p[half..].to_vec())?, q_lo, q_hi];
-                let terms = vec![(Fr::one(), vec![0, 3]), (Fr::one(), vec![1, 2]), (lambda, vec![2, 3])];
+                // p_lo q_hi + p_hi q_lo + lambda q_lo q_hi = p_lo q_hi + q_lo (p_hi + lambda q_hi):
+                // with r_hi = p_hi + lambda q_hi formed once, two products per point
+                // instead of three plus the lambda multiplication.
+                let r_hi: Vec<Fr> = p[half..].par_iter().zip(&q[half..]).map(|(ph, qh)| *ph + lambda * qh).collect();
+                let (q_lo, q_hi) = (mle(q[..half].to_vec())?, mle(q[half..].to_vec())?);
+                let mles = vec![mle(p[..half].to_vec())?, q_lo, q_hi, mle(r_hi)?];
+                let terms = vec![(Fr::one(), vec![0, 2]), (Fr::one(), vec![1, 3])];
                 ProductSum::new(mles, terms)?
             };
             insts.push(inst.with_eq(&r)?);
-            sums.push(cur[i].0 + lambda * cur[i].1);
+            sums.push(match p.is_empty() {
+                true => (cur[i].0 + lambda * cur[i].1 + mu) * mu,
+                false => cur[i].0 + lambda * cur[i].1,
+            });
         }
         let (sc, points) = run_phase(t, &mut insts, &sums)?;
         let mut round = zkdl_circuit::relations::PhaseProof { sumcheck: sc, ..Default::default() };
@@ -429,10 +439,14 @@ fn prove_logup(
         let mut vals = Vec::with_capacity(active.len());
         for (inst, &i) in insts.iter().zip(&active) {
             let v = if trees[i].layers[k + 1].0.is_empty() {
-                round.post.extend([final_eval(inst, 0), final_eval(inst, 1)]);
-                [one, one, final_eval(inst, 0), final_eval(inst, 1)]
+                let (q_lo, q_hi) = (final_eval(inst, 0) - mu, final_eval(inst, 1) - mu);
+                round.post.extend([q_lo, q_hi]);
+                [one, one, q_lo, q_hi]
             } else {
-                let v = [0, 1, 2, 3].map(|j| final_eval(inst, j));
+                // (p_lo, p_hi, q_lo, q_hi), p_hi recovered from r_hi = p_hi + lambda q_hi
+                let (p_lo, q_lo, q_hi, r_hi) =
+                    (final_eval(inst, 0), final_eval(inst, 1), final_eval(inst, 2), final_eval(inst, 3));
+                let v = [p_lo, r_hi - lambda * q_hi, q_lo, q_hi];
                 round.post.extend(v);
                 v
             };

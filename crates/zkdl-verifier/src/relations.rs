@@ -2,6 +2,7 @@
 //! phase's batched sumcheck, then the claim reduction and one Hyrax opening per table
 //! shape.
 
+use ark_ff::Field;
 use zkdl_circuit::relations::{
     absorb_relations, claims_by_point, claims_by_tensor, opening_groups, PhaseProof, RelationProof, RelationSet,
 };
@@ -395,14 +396,17 @@ fn verify_logup(
     for (k, round) in (1..max_depth).zip(&p.rounds) {
         let active: Vec<usize> = (0..trees.len()).filter(|&i| trees.get(i).is_some_and(|x| x.1 > k)).collect();
         let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
+        let mu = lambda.inverse().ok_or(VerifyError::Params("lookup batching challenge is zero"))?;
+        // A lookup tree's leaf layer has unit numerators: the proof carries only its
+        // (q_lo, q_hi); every other tree sends (p_lo, p_hi, q_lo, q_hi). Its instance is
+        // eq (q_lo + mu)(q_hi + mu) = eq (q_lo + q_hi + lambda q_lo q_hi + mu) mu, with
+        // mu = 1 / lambda, of sum (p + lambda q + mu) mu (the eq weights sum to 1).
+        let unit = |i: usize| trees.get(i).is_some_and(|x| matches!(x.0, Leaf::Lookup { .. }) && x.1 == k + 1);
         let mut sc = Vec::with_capacity(active.len());
         for &i in &active {
             let (pv, qv) = *cur.get(i).ok_or(VerifyError::Shape(what))?;
-            sc.push((pv + lambda * qv, k));
+            sc.push((if unit(i) { (pv + lambda * qv + mu) * mu } else { pv + lambda * qv }, k));
         }
-        // A lookup tree's leaf layer has unit numerators: the proof carries only its
-        // (q_lo, q_hi); every other tree sends (p_lo, p_hi, q_lo, q_hi).
-        let unit = |i: usize| trees.get(i).is_some_and(|x| matches!(x.0, Leaf::Lookup { .. }) && x.1 == k + 1);
         let n_post: usize = active.iter().map(|&i| if unit(i) { 2 } else { 4 }).sum();
         let bc = run_phase(t, what, &sc, 3, round, (0, n_post))?.ok_or(VerifyError::Shape(what))?;
         let rho = point_of(&bc, 0)?;
@@ -416,7 +420,10 @@ fn verify_logup(
             let (pl, ph, ql, qh) =
                 if unit(i) { (Fr::from(1u64), Fr::from(1u64), g(0)?, g(1)?) } else { (g(0)?, g(1)?, g(2)?, g(3)?) };
             off += if unit(i) { 2 } else { 4 };
-            evals.push(e * (pl * qh + ph * ql + lambda * ql * qh));
+            evals.push(match unit(i) {
+                true => e * (ql + mu) * (qh + mu),
+                false => e * (pl * qh + ph * ql + lambda * ql * qh),
+            });
             next.push((i, pl, ph, ql, qh));
         }
         finish(Some(bc), &evals, what)?;
