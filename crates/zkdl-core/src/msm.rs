@@ -241,31 +241,26 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
     let max_mag = lo.unsigned_abs().max(hi.unsigned_abs());
     let windows = |mag: u64| windows_needed(mag, ROW_SHIFT_BITS);
     let fits = |mag: u64| windows(mag) <= 1 + shifted.len();
-    let (centre, mag, digit_windows) = if fits(max_mag) || fits(centred_mag) {
-        // Cost: one bucket addition per non-zero digit.
-        let plain = if fits(max_mag) { nnz.saturating_mul(windows(max_mag)) } else { usize::MAX };
-        let centred = if centre != 0 && fits(centred_mag) {
-            scalars.par_iter().filter(|&&s| s != centre).count().saturating_mul(windows(centred_mag))
-        } else {
-            usize::MAX
-        };
-        if centred < plain {
-            (centre, centred_mag, Some(windows(centred_mag)))
-        } else {
-            (0, max_mag, Some(windows(max_mag)))
-        }
-    } else {
-        // Wider than the shifted bases reach: windows of any size on the bases alone.
-        let cost = |mag: u64| {
-            let (c, w) = choose_window(m, mag);
-            window_cost(m, c as usize, w)
-        };
-        if centre != 0 && cost(centred_mag) < cost(max_mag) {
-            (centre, centred_mag, None)
-        } else {
-            (0, max_mag, None)
-        }
+    // Costs in bucket additions: one per non-zero digit, plus the reductions (about
+    // three additions per bucket and row, see `window_cost`).
+    let nnz_centred = if centre != 0 { scalars.par_iter().filter(|&&s| s != centre).count() } else { nnz };
+    let reduce = |c: u32, w: usize| (rows * w * 3) << (c - 1);
+    let one_window = |n: usize, mag: u64| n.saturating_mul(windows(mag)).saturating_add(reduce(ROW_SHIFT_BITS, 1));
+    let any_window = |n: usize, mag: u64| {
+        let (c, w) = choose_window(m, mag);
+        (n.saturating_mul(w).saturating_add(reduce(c, w)), c)
     };
+    let mut options = vec![(any_window(nnz, max_mag).0, 0, max_mag, None)];
+    if centre != 0 {
+        options.push((any_window(nnz_centred, centred_mag).0, centre, centred_mag, None));
+    }
+    if fits(max_mag) {
+        options.push((one_window(nnz, max_mag), 0, max_mag, Some(windows(max_mag))));
+    }
+    if centre != 0 && fits(centred_mag) {
+        options.push((one_window(nnz_centred, centred_mag), centre, centred_mag, Some(windows(centred_mag))));
+    }
+    let (_, centre, mag, digit_windows) = options.into_iter().min_by_key(|o| o.0).unwrap_or((0, 0, max_mag, None));
     let mut out = match digit_windows {
         Some(w) if w > 1 => {
             // Row r of the widened problem: digit k of every scalar on 2^(8k) G.
