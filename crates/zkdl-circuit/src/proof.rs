@@ -417,6 +417,14 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     let (homomorphic, linears): (Vec<_>, Vec<_>) = linears.into_iter().partition(|l| b.set.checkable_on_commitments(l));
     b.set.linears = linears;
     b.set.homomorphic = homomorphic;
+    // Zero paddings that are whole Hyrax rows (W(0) of 784 input rows) are checked on
+    // the commitment's rows.
+    let paddings = std::mem::take(&mut b.set.paddings);
+    let (zero_rows, paddings): (Vec<_>, Vec<_>) = paddings
+        .into_iter()
+        .partition(|p| b.set.tensors.get(p.tensor).is_some_and(|d| p.zero_rows(d.vars, d.col_vars).is_some()));
+    b.set.paddings = paddings;
+    b.set.zero_rows = zero_rows;
     b.set.validate()?;
     Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps, statement_cols })
 }
@@ -460,6 +468,21 @@ impl TrainingProof {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On the MNIST shapes every linear relation (loss gradient, three weight chains) is
+    /// checked on the commitments, and so is the padding of W(0) of layer 0 (784 of 1024
+    /// input rows, whole Hyrax rows); the paddings that cut rows keep their sumcheck.
+    #[test]
+    fn mnist_layout_checks_linears_and_row_padding_on_commitments() {
+        let spec = CircuitSpec::mlp("m", 784, &[128, 128], 10, false, 64, 1);
+        let layout = training_layout(&spec).unwrap();
+        assert!(layout.set.linears.is_empty());
+        assert_eq!(layout.set.homomorphic.len(), 4);
+        let w0 = layout.kinds.iter().position(|k| *k == TensorKind::InitialWeights(0)).unwrap();
+        assert!(layout.set.zero_rows.iter().any(|p| p.tensor == w0 && p.rows == 784));
+        assert!(layout.set.paddings.iter().all(|p| p.tensor != w0));
+        assert!(!layout.set.paddings.is_empty(), "X (784 of 1024 columns) keeps its sumcheck");
+    }
 
     #[test]
     fn column_split_widens_with_the_group() {

@@ -169,6 +169,10 @@ pub struct RelationSet {
     /// digits): every tensor of one size and one column split. No sumcheck, no claims.
     pub homomorphic: Vec<LinearRel>,
     pub paddings: Vec<PaddingRel>,
+    /// Zero paddings the verifier checks on the commitment: every padded entry lies in
+    /// a Hyrax row of padding only ([`PaddingRel::zero_rows`]), whose commitment must
+    /// be the identity. No sumcheck, no claims.
+    pub zero_rows: Vec<PaddingRel>,
 }
 
 impl RelationSet {
@@ -389,6 +393,12 @@ impl RelationSet {
                 return Err("a linear relation on commitments over tensors of different shapes");
             }
         }
+        for p in &self.zero_rows {
+            let d = self.tensors.get(p.tensor).ok_or("tensor index out of range")?;
+            if p.zero_rows(d.vars, d.col_vars).is_none() {
+                return Err("a padding checked on commitments that is not whole rows");
+            }
+        }
         for p in &self.paddings {
             if self.vars(p.tensor)? < p.row_vars + p.col_vars {
                 return Err("padding shape");
@@ -460,10 +470,12 @@ impl RelationSet {
                 }
             }
         }
-        t.append_u64(l, self.paddings.len() as u64);
-        for p in &self.paddings {
-            for v in [p.tensor, p.rows, p.cols, p.row_vars, p.col_vars] {
-                t.append_u64(l, v as u64);
+        for rels in [&self.paddings, &self.zero_rows] {
+            t.append_u64(l, rels.len() as u64);
+            for p in rels {
+                for v in [p.tensor, p.rows, p.cols, p.row_vars, p.col_vars] {
+                    t.append_u64(l, v as u64);
+                }
             }
         }
     }
@@ -477,6 +489,44 @@ pub fn absorb_relations(t: &mut Transcript, set: &RelationSet, comms: &[&HyraxCo
         if !set.is_virtual(i) {
             t.append_points(labels::RELATIONS_COMMITMENT, &c.rows);
         }
+    }
+}
+
+impl PaddingRel {
+    /// The rows of the tensor's Hyrax commitment (`vars` variables, `col_split` column
+    /// variables) that hold padding only, in every stacked instance, when they hold
+    /// EVERY padded entry: then the padding is zero exactly when those row commitments
+    /// are the identity (Pedersen binding). `None` when some Hyrax row mixes real and
+    /// padded entries (the relation then needs its sumcheck).
+    pub fn zero_rows(&self, vars: usize, col_split: usize) -> Option<Vec<usize>> {
+        let (rv, cv) = (self.row_vars, self.col_vars);
+        let local = rv.checked_add(cv)?;
+        if vars < local || col_split > local || self.rows > (1usize << rv) || self.cols > (1usize << cv) {
+            return None;
+        }
+        let per_instance = 1usize << (local - col_split);
+        let mut zero = Vec::new();
+        if col_split >= cv {
+            // a Hyrax row is `k` whole matrix rows
+            let k = 1usize << (col_split - cv);
+            if self.cols != (1usize << cv) || self.rows % k != 0 {
+                return None;
+            }
+            zero.extend(self.rows / k..per_instance);
+        } else {
+            // a Hyrax row is `seg` consecutive entries of one matrix row
+            let seg = 1usize << col_split;
+            if self.cols % seg != 0 {
+                return None;
+            }
+            let per_row = 1usize << (cv - col_split);
+            for i in 0..(1usize << rv) {
+                let first = if i < self.rows { self.cols / seg } else { 0 };
+                zero.extend((first..per_row).map(|j| i * per_row + j));
+            }
+        }
+        let instances = 1usize << (vars - local);
+        Some((0..instances).flat_map(|t| zero.iter().map(move |z| t * per_instance + z)).collect())
     }
 }
 
@@ -629,4 +679,43 @@ pub fn opening_groups(set: &RelationSet, claimed: &[(usize, Vec<usize>)]) -> Vec
             (TensorDecl { vars, col_vars }, members)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `zero_rows` against a brute-force check: the listed Hyrax rows hold exactly
+    /// padded entries, and every padded entry lies in a listed row; `None` exactly when
+    /// some row mixes real and padded entries.
+    #[test]
+    fn zero_rows_are_exactly_the_padded_hyrax_rows() {
+        for (rows, cols, rv, cv) in
+            [(784usize, 128usize, 10usize, 7usize), (5, 8, 3, 3), (3, 2, 2, 2), (6, 4, 3, 3), (2, 4, 1, 3)]
+        {
+            let p = PaddingRel { tensor: 0, rows, cols, row_vars: rv, col_vars: cv };
+            for stack in 0..2 {
+                let vars = rv + cv + stack;
+                for split in 0..=(rv + cv) {
+                    let seg = 1usize << split;
+                    let padded = |e: usize| {
+                        let local = e % (1usize << (rv + cv));
+                        local >> cv >= rows || local % (1usize << cv) >= cols
+                    };
+                    let hyrax_rows = 1usize << (vars - split);
+                    let all = |r: usize| (r * seg..(r + 1) * seg).all(padded);
+                    let any = |r: usize| (r * seg..(r + 1) * seg).any(padded);
+                    let exact = (0..hyrax_rows).all(|r| all(r) || !any(r));
+                    match p.zero_rows(vars, split) {
+                        Some(z) => {
+                            assert!(exact, "{rows}x{cols} split {split}: listed but not exact");
+                            let want: Vec<usize> = (0..hyrax_rows).filter(|&r| all(r)).collect();
+                            assert_eq!(z, want, "{rows}x{cols} in 2^{rv}x2^{cv}, stack {stack}, split {split}");
+                        }
+                        None => assert!(!exact, "{rows}x{cols} split {split}: exact but refused"),
+                    }
+                }
+            }
+        }
+    }
 }

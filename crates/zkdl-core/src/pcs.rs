@@ -330,6 +330,11 @@ impl HyraxCommitment {
         self.rows.iter().all(|p| p.is_zero())
     }
 
+    /// Whether row `r` is the identity (`None`: no such row).
+    pub fn row_is_zero(&self, r: usize) -> Option<bool> {
+        self.rows.get(r).map(|p| p.is_zero())
+    }
+
     /// The commitment of the all-zero table with `rows` rows (no blinding).
     pub fn zero(rows: usize) -> HyraxCommitment {
         HyraxCommitment { rows: vec![G1Affine::zero(); rows] }

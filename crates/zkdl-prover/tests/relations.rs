@@ -423,6 +423,37 @@ fn linear_padding_and_stacks() {
     pad(None).run(&g).unwrap();
     assert!(pad(Some(16 + 3 * 4 + 1)).run(&g).is_err(), "non-zero padding in the second instance accepted");
     assert!(pad(Some(2)).run(&g).is_err(), "non-zero padding column accepted");
+    // the same on the commitment: two stacked 8x4 matrices, real block 6x4, Hyrax rows of
+    // two matrix rows (split 3): rows 3 and 7 of the commitment must be the identity
+    let zero_rows = |extra: Option<usize>| {
+        let mut c = Case::default();
+        let mut table = vec![0i64; 64];
+        for s in 0..2 {
+            for e in 0..24 {
+                table[s * 32 + e] = (s * 5 + e) as i64 + 1;
+            }
+        }
+        if let Some(x) = extra {
+            table[x] = -4;
+        }
+        let t = c.tensor(table);
+        assert_eq!(c.set.tensors[t].col_vars, 3);
+        let p = PaddingRel { tensor: t, rows: 6, cols: 4, row_vars: 3, col_vars: 2 };
+        assert_eq!(p.zero_rows(6, 3), Some(vec![3, 7]));
+        c.set.zero_rows.push(p);
+        c
+    };
+    zero_rows(None).run(&g).unwrap();
+    for x in [24, 31, 32 + 27] {
+        match zero_rows(Some(x)).run(&g) {
+            Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "zero padding on commitments"),
+            other => panic!("non-zero padding entry {x} on commitments: {other:?}"),
+        }
+    }
+    // a padding that cuts Hyrax rows cannot be checked on commitments
+    let mut c = zero_rows(None);
+    c.set.zero_rows[0].rows = 5;
+    assert!(c.set.validate().is_err());
     // a stacked matmul (two instances): a wrong value in the second instance only
     let tr = trace();
     let stacked = |bump: bool| {

@@ -230,6 +230,19 @@ pub fn verify_relations(
         }
     }
 
+    // 6a. Zero padding on commitments: the rows of padding only are the identity.
+    let what = "zero padding on commitments";
+    for z in &set.zero_rows {
+        let d = set.tensors.get(z.tensor).ok_or(VerifyError::Shape(what))?;
+        let rows = z.zero_rows(d.vars, d.col_vars).ok_or(VerifyError::Params(what))?;
+        let c = comms.get(z.tensor).ok_or(VerifyError::Shape(what))?;
+        for r in rows {
+            if !c.row_is_zero(r).ok_or(VerifyError::Shape(what))? {
+                return Err(VerifyError::FinalClaim { what });
+            }
+        }
+    }
+
     // 6. Zero padding.
     let what = "zero padding";
     let mut rhos = Vec::with_capacity(set.paddings.len());
