@@ -151,6 +151,75 @@ pub fn fr_from_i64(v: i64) -> Fr {
     }
 }
 
+/// `sum_j w_j t_j` for field elements `w_j` and small signed integers `t_j` with ONE
+/// modular reduction at the end: the Montgomery limbs of each `w_j` (`w_j 2^256 mod p`)
+/// times `|t_j|` are added into a 384-bit integer per sign, which stays congruent to
+/// `2^256 sum w_j t_j`; [`LazySum::finish`] reduces it. A term costs four 64x64-bit
+/// multiplications instead of a Montgomery multiplication (and a conversion of `t_j`).
+/// Up to `2^64` terms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LazySum {
+    pos: [u64; 6],
+    neg: [u64; 6],
+}
+
+impl LazySum {
+    /// Add `w t`.
+    #[inline(always)]
+    pub fn add(&mut self, w: &Fr, t: i64) {
+        let m = t.unsigned_abs() as u128;
+        if m == 0 {
+            return;
+        }
+        let acc = if t > 0 { &mut self.pos } else { &mut self.neg };
+        let limbs = &(w.0).0;
+        let mut carry: u128 = 0;
+        for (a, &l) in acc.iter_mut().zip(limbs.iter()) {
+            let v = (l as u128) * m + (*a as u128) + carry;
+            *a = v as u64;
+            carry = v >> 64;
+        }
+        let v = (acc[4] as u128) + carry;
+        acc[4] = v as u64;
+        acc[5] = acc[5].wrapping_add((v >> 64) as u64);
+    }
+
+    /// Add another partial sum.
+    pub fn merge(&mut self, other: &LazySum) {
+        for (acc, o) in [(&mut self.pos, &other.pos), (&mut self.neg, &other.neg)] {
+            let mut carry = 0u128;
+            for (a, b) in acc.iter_mut().zip(o.iter()) {
+                let v = (*a as u128) + (*b as u128) + carry;
+                *a = v as u64;
+                carry = v >> 64;
+            }
+        }
+    }
+
+    /// The sum as a field element.
+    pub fn finish(&self) -> Fr {
+        wide_montgomery(&self.pos) - wide_montgomery(&self.neg)
+    }
+}
+
+/// The field element whose Montgomery form is congruent to the 384-bit `a`: with
+/// `a = lo + 2^256 hi`, that is `lo 2^-256 + hi` (`2^256` is the Montgomery radix).
+fn wide_montgomery(a: &[u64; 6]) -> Fr {
+    use ark_ff::BigInteger;
+    let modulus = <Fr as PrimeField>::MODULUS;
+    let mut lo = ark_ff::BigInt::<4>([a[0], a[1], a[2], a[3]]);
+    // 2^256 < 3p: at most two subtractions
+    while lo >= modulus {
+        lo.sub_with_borrow(&modulus);
+    }
+    let hi = (a[4] as u128) | ((a[5] as u128) << 64);
+    let high = match i64::try_from(hi) {
+        Ok(h) => fr_from_i64(h),
+        Err(_) => Fr::from(hi),
+    };
+    Fr::new_unchecked(lo) + high
+}
+
 /// `i128 -> Fr`, negatives as `p - |v|`.
 #[inline]
 pub fn fr_from_i128(v: i128) -> Fr {
@@ -205,6 +274,44 @@ pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazy_sums_equal_field_sums() {
+        use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+        use ark_std::UniformRand;
+        let mut rng = StdRng::seed_from_u64(5);
+        for n in [0usize, 1, 2, 17, 1000] {
+            for range in [1i64 << 16, 1 << 40, i64::MAX] {
+                let w: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+                let mut t: Vec<i64> = (0..n).map(|_| rng.gen_range(-range..range)).collect();
+                if let Some(x) = t.first_mut() {
+                    *x = i64::MIN;
+                }
+                let want: Fr = w.iter().zip(&t).map(|(a, &b)| *a * fr_from_i64(b)).sum();
+                let mut lazy = LazySum::default();
+                w.iter().zip(&t).for_each(|(a, &b)| lazy.add(a, b));
+                assert_eq!(lazy.finish(), want, "n {n} range {range}");
+                // split in two and merged
+                let (mut a, mut b) = (LazySum::default(), LazySum::default());
+                for (i, (x, &y)) in w.iter().zip(&t).enumerate() {
+                    if i % 2 == 0 {
+                        a.add(x, y)
+                    } else {
+                        b.add(x, y)
+                    }
+                }
+                a.merge(&b);
+                assert_eq!(a.finish(), want);
+            }
+        }
+        // the largest Montgomery limbs times the largest magnitude, many times
+        let w = -Fr::from(1u64);
+        let mut lazy = LazySum::default();
+        for _ in 0..1000 {
+            lazy.add(&w, i64::MAX);
+        }
+        assert_eq!(lazy.finish(), w * fr_from_i64(i64::MAX) * Fr::from(1000u64));
+    }
 
     #[test]
     fn small_integers_convert_like_large_ones() {

@@ -165,11 +165,88 @@ pub fn inner_product(a: &[Fr], b: &[Fr]) -> Fr {
     }
 }
 
+/// `sum_i a[i] w[i]` for small signed integers `a` (a committed quantized table
+/// evaluated against an eq table): [`crate::field::LazySum`], one reduction per chunk.
+pub fn inner_product_i64(a: &[i64], w: &[Fr]) -> Fr {
+    let chunk = |(a, w): (&[i64], &[Fr])| {
+        let mut acc = crate::field::LazySum::default();
+        for (x, y) in a.iter().zip(w) {
+            acc.add(y, *x);
+        }
+        acc
+    };
+    let n = a.len().min(w.len());
+    let (a, w) = (&a[..n], &w[..n]);
+    let acc = if n >= PAR_THRESHOLD {
+        a.par_chunks(1 << 12).zip(w.par_chunks(1 << 12)).map(chunk).reduce(
+            crate::field::LazySum::default,
+            |mut x, y| {
+                x.merge(&y);
+                x
+            },
+        )
+    } else {
+        chunk((a, w))
+    };
+    acc.finish()
+}
+
+/// `sum_k coeffs[k] tables[k][x]` for every `x`, the tables small signed integers (of
+/// the length of the first): one [`crate::field::LazySum`] per entry.
+pub fn combine_i64(tables: &[&[i64]], coeffs: &[Fr]) -> Vec<Fr> {
+    let n = tables.first().map_or(0, |t| t.len());
+    let one = |x: usize| {
+        let mut acc = crate::field::LazySum::default();
+        for (t, c) in tables.iter().zip(coeffs) {
+            if let Some(v) = t.get(x) {
+                acc.add(c, *v);
+            }
+        }
+        acc.finish()
+    };
+    if n >= PAR_THRESHOLD {
+        (0..n).into_par_iter().map(one).collect()
+    } else {
+        (0..n).map(one).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ark_std::UniformRand;
     use proptest::prelude::*;
+
+    /// The integer paths agree with the field ones (signed values, extremes, lengths
+    /// below and above the parallel threshold).
+    #[test]
+    fn integer_inner_products_and_combinations_match_field_ones() {
+        use crate::field::fr_from_i64;
+        use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(9);
+        for n in [0usize, 1, 5, PAR_THRESHOLD + 3] {
+            let tabs: Vec<Vec<i64>> = (0..3)
+                .map(|k| {
+                    (0..n)
+                        .map(|i| match (k, i % 7) {
+                            (0, 0) => i64::MIN,
+                            (1, 0) => i64::MAX,
+                            _ => rng.gen_range(-70_000..70_000),
+                        })
+                        .collect()
+                })
+                .collect();
+            let w: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let coeffs: Vec<Fr> = (0..3).map(|_| Fr::rand(&mut rng)).collect();
+            let fr = |t: &[i64]| t.iter().map(|&x| fr_from_i64(x)).collect::<Vec<Fr>>();
+            for t in &tabs {
+                assert_eq!(inner_product_i64(t, &w), inner_product(&fr(t), &w), "n {n}");
+            }
+            let refs: Vec<&[i64]> = tabs.iter().map(|t| t.as_slice()).collect();
+            let want: Vec<Fr> = (0..n).map(|i| (0..3).map(|k| coeffs[k] * fr_from_i64(tabs[k][i])).sum()).collect();
+            assert_eq!(combine_i64(&refs, &coeffs), want, "n {n}");
+        }
+    }
 
     fn naive(evals: &[Fr], r: &[Fr]) -> Fr {
         let mut acc = Fr::zero();

@@ -9,8 +9,8 @@ use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
     absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
-use zkdl_core::field::{fr_from_i64, Fr};
-use zkdl_core::mle::{eq_table, inner_product, DenseMle};
+use zkdl_core::field::{fr_from_i64, Fr, LazySum};
+use zkdl_core::mle::{combine_i64, eq_table, inner_product_i64, DenseMle};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, ProductSum, SumcheckInstance};
@@ -54,8 +54,29 @@ fn mle(v: Vec<Fr>) -> Result<DenseMle, ProveError> {
     DenseMle::new(v).map_err(|_| ProveError::Params("table size"))
 }
 
-fn eval(table: &[Fr], point: &[Fr]) -> Fr {
-    pcs::evaluate_table(table, point)
+/// A committed table's MLE at `point` (small integers against the eq table).
+fn eval(table: &[i64], point: &[Fr]) -> Fr {
+    inner_product_i64(table, &eq_table(point))
+}
+
+/// The tables as field elements, converted on first use (most tables, the digits, are
+/// only ever evaluated or combined, which works on the integers).
+struct FrTables<'a> {
+    tables: &'a [&'a [i64]],
+    cache: Vec<std::sync::OnceLock<Vec<Fr>>>,
+}
+
+impl<'a> FrTables<'a> {
+    fn new(tables: &'a [&'a [i64]]) -> Self {
+        FrTables { tables, cache: (0..tables.len()).map(|_| std::sync::OnceLock::new()).collect() }
+    }
+
+    fn get(&self, i: usize) -> &[Fr] {
+        match (self.cache.get(i), self.tables.get(i)) {
+            (Some(c), Some(t)) => c.get_or_init(|| frs(t)),
+            _ => &[],
+        }
+    }
 }
 
 /// Runs one phase's batched sumcheck (nothing when `insts` is empty); returns the
@@ -107,7 +128,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         }
     }
     absorb_relations(t, set, comms);
-    let f: Vec<Vec<Fr>> = tables.iter().map(|tab| frs(tab)).collect();
+    let f = FrTables::new(tables);
     let mut claims = Claims(Vec::new());
     let mut proof = RelationProof::default();
 
@@ -117,7 +138,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     for b in &set.bools {
         let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[b.tensor].vars);
         let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
-        insts.push(ProductSum::new(vec![mle(f[b.tensor].clone())?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::new(vec![mle(f.get(b.tensor).to_vec())?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
@@ -144,14 +165,14 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     let mut sums = Vec::with_capacity(set.matmuls.len());
     for (m, r) in set.matmuls.iter().zip(&rs) {
         let e = eq_table(r);
-        let (cq, rem) = (inner_product(&f[m.cq], &e), inner_product(&f[m.rem], &e));
+        let (cq, rem) = (inner_product_i64(tables[m.cq], &e), inner_product_i64(tables[m.rem], &e));
         proof.matmul.pre.extend([cq, rem]);
         claims.push(m.cq, r.clone(), cq);
         claims.push(m.rem, r.clone(), rem);
         let bias = match m.bias {
             Some(b) => {
                 let bp = m.bias_point(r).ok_or(ProveError::Params("matmul point"))?;
-                let v = eval(&f[b], &bp);
+                let v = eval(tables[b], &bp);
                 proof.matmul.pre.push(v);
                 claims.push(b, bp, v);
                 Some(v)
@@ -170,7 +191,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
             .map(|tj| {
                 let (ti, j) = (tj / nj, tj % nj);
                 let base = &x[ti * xs..(ti + 1) * xs];
-                (0..ni).map(|i| e_i[i] * fr_from_i64(base[s.x_index(i, j)])).sum()
+                let mut acc = LazySum::default();
+                (0..ni).for_each(|i| acc.add(&e_i[i], base[s.x_index(i, j)]));
+                acc.finish()
             })
             .collect();
         let fy: Vec<Fr> = (0..nj << m.tau)
@@ -178,7 +201,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
             .map(|tj| {
                 let (ti, j) = (tj / nj, tj % nj);
                 let base = &y[ti * ys..(ti + 1) * ys];
-                (0..nk).map(|k| e_k[k] * fr_from_i64(base[s.y_index(j, k)])).sum()
+                let mut acc = LazySum::default();
+                (0..nk).for_each(|k| acc.add(&e_k[k], base[s.y_index(j, k)]));
+                acc.finish()
             })
             .collect();
         let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
@@ -206,14 +231,14 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
     let mut insts = Vec::with_capacity(set.masks.len());
     for (m, rr) in set.masks.iter().zip(&rrs) {
-        let out = eval(&f[m.out], rr);
+        let out = eval(tables[m.out], rr);
         proof.mask.pre.push(out);
         claims.push(m.out, rr.clone(), out);
         let len = 1usize << rr.len();
         let p0 = m.plane as usize * len;
-        let sign = f[m.planes][p0..p0 + len].to_vec();
+        let sign = f.get(m.planes).get(p0..p0 + len).ok_or(ProveError::Params("mask plane"))?.to_vec();
         let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(sign)?, mle(f[m.cq].clone())?], terms)?.with_eq(rr)?);
+        insts.push(ProductSum::new(vec![mle(sign)?, mle(f.get(m.cq).to_vec())?], terms)?.with_eq(rr)?);
     }
     t.append_scalars(labels::RELATIONS_PRE, &proof.mask.pre);
     let sums = proof.mask.pre.clone();
@@ -241,7 +266,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         // the terms share the point: one eq table
         let e = eq_table(r);
         for (i, _) in &l.terms {
-            let v = inner_product(&f[*i], &e);
+            let v = inner_product_i64(tables[*i], &e);
             proof.linear.push(v);
             claims.push(*i, r.clone(), v);
         }
@@ -257,7 +282,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         let local = padding_indicator(p.rows, p.cols, p.row_vars, p.col_vars);
         let ind: Vec<Fr> = local.iter().copied().cycle().take(1usize << n).collect();
         let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(ind)?, mle(f[p.tensor].clone())?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::new(vec![mle(ind)?, mle(f.get(p.tensor).to_vec())?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
@@ -280,7 +305,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
                 // the terms share the point: one eq table
                 let e = eq_table(&point);
                 for (term, _) in &v.terms {
-                    let x = inner_product(&f[*term], &e);
+                    let x = inner_product_i64(tables[*term], &e);
                     proof.virtuals.push(x);
                     expanded.push(*term, point.clone(), x);
                 }
@@ -293,7 +318,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
 
     // 7. Claim reduction and openings.
     phases.start("claim reduction");
-    proof.openings = prove_claims(gens, t, set, &f, comms, &claims.0, rng, phases)?;
+    proof.openings = prove_claims(gens, t, set, tables, &f, comms, &claims.0, rng, phases)?;
     phases.finish();
     Ok(proof)
 }
@@ -507,7 +532,8 @@ fn prove_claims<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
     t: &mut Transcript,
     set: &RelationSet,
-    f: &[Vec<Fr>],
+    tables: &[&[i64]],
+    f: &FrTables<'_>,
     comms: &[&HyraxCommitment],
     claims: &[(usize, Vec<Fr>, Fr)],
     rng: &mut R,
@@ -524,18 +550,20 @@ fn prove_claims<R: RngCore + CryptoRng>(
     let mut sums = Vec::with_capacity(by_point.len());
     for ks in &by_point {
         let point = ks.first().map(|&k| claims[k].1.as_slice()).unwrap_or(&[]);
-        let mut c = vec![Fr::zero(); 1usize << point.len()];
         let mut sum = Fr::zero();
+        let mut tabs = Vec::with_capacity(ks.len());
+        let mut coeffs = Vec::with_capacity(ks.len());
         for &k in ks {
             let (tensor, _, value) = &claims[k];
-            let a = alpha[k];
-            sum += a * value;
-            let tab = f.get(*tensor).ok_or(ProveError::Params("claim tensor"))?;
-            if tab.len() != c.len() {
+            sum += alpha[k] * value;
+            let tab = *tables.get(*tensor).ok_or(ProveError::Params("claim tensor"))?;
+            if tab.len() != 1usize << point.len() {
                 return Err(ProveError::Params("claim point length"));
             }
-            c.par_iter_mut().zip(tab).for_each(|(acc, x)| *acc += a * x);
+            tabs.push(tab);
+            coeffs.push(alpha[k]);
         }
+        let c = combine_i64(&tabs, &coeffs);
         sums.push(sum);
         insts.push(ProductSum::new(vec![mle(c)?], vec![(Fr::one(), vec![0])])?.with_eq(point)?);
     }
@@ -557,7 +585,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         .par_iter()
         .map(|(tensor, _)| {
             let e = eqs.get(&set.tensors[*tensor].vars).map_or(&[][..], |v| v.as_slice());
-            inner_product(&f[*tensor], e)
+            inner_product_i64(tables[*tensor], e)
         })
         .collect();
     t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
@@ -570,13 +598,13 @@ fn prove_claims<R: RngCore + CryptoRng>(
         };
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
         let point = rho(decl.vars);
-        let tabs: Vec<&[Fr]> = ids.iter().map(|&i| f[i].as_slice()).collect();
-        // a single table is opened in place, not copied
+        // a single table is opened as it is, several combined from their integers
         let combined;
-        let table: &[Fr] = match tabs.as_slice() {
-            [single] => single,
+        let table: &[Fr] = match ids.as_slice() {
+            [single] => f.get(*single),
             _ => {
-                combined = pcs::combine_tables(&tabs, &beta);
+                let tabs: Vec<&[i64]> = ids.iter().map(|&i| tables[i]).collect();
+                combined = combine_i64(&tabs, &beta);
                 &combined
             }
         };
