@@ -25,7 +25,7 @@
 use ark_ec::hashing::curve_maps::wb::WBMap;
 use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
 use ark_ec::hashing::HashToCurve;
-use ark_ec::{AffineRepr, CurveGroup};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use ark_ff::field_hashers::DefaultFieldHasher;
 use ark_ff::{Field, One, UniformRand, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -380,22 +380,31 @@ pub fn commit_affine_combination(
     if terms.iter().any(|(c, _)| c.rows.len() != rows) {
         return Err(mismatch());
     }
+    // Small integer multiples by double-and-add over the magnitude's bits (a negative
+    // coefficient as a field element would take all 255 bits).
+    let times = |p: G1Projective, k: i64| {
+        let m = p.mul_bigint([k.unsigned_abs()]);
+        if k < 0 {
+            -m
+        } else {
+            m
+        }
+    };
     let offset = if constant == 0 {
         G1Projective::zero()
     } else {
         let sum: G1Projective = gens.cols(col_vars)?.iter().map(|g| g.into_group()).sum();
-        sum * crate::field::fr_from_i64(constant)
+        times(sum, constant)
     };
-    let coeffs: Vec<Fr> = terms.iter().map(|&(_, c)| crate::field::fr_from_i64(c)).collect();
     let proj: Vec<G1Projective> = (0..rows)
         .into_par_iter()
         .map(|i| {
             let mut acc = offset;
-            for ((c, k), f) in terms.iter().zip(&coeffs) {
+            for (c, k) in terms {
                 match *k {
                     1 => acc += c.rows[i],
                     -1 => acc -= c.rows[i],
-                    _ => acc += c.rows[i] * f,
+                    k => acc += times(c.rows[i].into_group(), k),
                 }
             }
             acc
