@@ -64,6 +64,9 @@ pub struct HyraxGenerators {
     /// `2^8 G_j`, `2^16 G_j`, `2^24 G_j` for every column generator (committing small
     /// integers), built on first use.
     shifted: std::sync::OnceLock<Vec<Vec<G1Affine>>>,
+    /// `sum_{j < 2^c} G_j` for every `c` (the commitment of an all-ones row), built on
+    /// first use.
+    column_sums: std::sync::OnceLock<Vec<G1Projective>>,
 }
 
 impl PartialEq for HyraxGenerators {
@@ -139,7 +142,14 @@ impl HyraxGenerators {
             Some(p) => (p.h, p.u),
             None => (hash_generator(&hasher, label, b"H", 0)?, hash_generator(&hasher, label, b"U", 0)?),
         };
-        Ok(Self { gens, h, u, pairs: std::sync::OnceLock::new(), shifted: std::sync::OnceLock::new() })
+        Ok(Self {
+            gens,
+            h,
+            u,
+            pairs: std::sync::OnceLock::new(),
+            shifted: std::sync::OnceLock::new(),
+            column_sums: std::sync::OnceLock::new(),
+        })
     }
 
     /// The fixed-base pair table of the column generators (built once, on first use).
@@ -151,6 +161,23 @@ impl HyraxGenerators {
     /// first use).
     fn shifted_generators(&self) -> &[Vec<G1Affine>] {
         self.shifted.get_or_init(|| crate::msm::shifted_bases(&self.gens))
+    }
+
+    /// `sum_{j < 2^col_vars} G_j`: the commitment of a row of ones (cached).
+    pub fn column_sum(&self, col_vars: usize) -> Result<G1Projective, PcsError> {
+        let sums = self.column_sums.get_or_init(|| {
+            let mut out = Vec::new();
+            let mut acc = G1Projective::zero();
+            for (j, g) in self.gens.iter().enumerate() {
+                acc += g;
+                if (j + 1).is_power_of_two() {
+                    out.push(acc);
+                }
+            }
+            out
+        });
+        let m = 1usize << col_vars;
+        sums.get(col_vars).copied().ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.gens.len() })
     }
 
     pub fn max_num_vars(&self) -> usize {
@@ -390,12 +417,7 @@ pub fn commit_affine_combination(
             m
         }
     };
-    let offset = if constant == 0 {
-        G1Projective::zero()
-    } else {
-        let sum: G1Projective = gens.cols(col_vars)?.iter().map(|g| g.into_group()).sum();
-        times(sum, constant)
-    };
+    let offset = if constant == 0 { G1Projective::zero() } else { times(gens.column_sum(col_vars)?, constant) };
     let proj: Vec<G1Projective> = (0..rows)
         .into_par_iter()
         .map(|i| {
