@@ -92,9 +92,10 @@ pub fn proof_dims(spec: &CircuitSpec) -> Result<ProofDims, &'static str> {
 /// The proof of training.
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct TrainingProof {
-    /// Per layer: `W^(1)..W^(T-1)`.
+    /// Per layer: `W^(1)..W^(T-1)`, empty where the verifier derives them from `W^(0)`
+    /// and the committed updates (`zkdl_verifier::training::chain_is_derived`).
     pub w_mid: Vec<Vec<HyraxCommitment>>,
-    /// Per layer: `b^(1)..b^(T-1)` (empty without a bias).
+    /// Per layer: `b^(1)..b^(T-1)` (empty without a bias or where derived).
     pub b_mid: Vec<Vec<HyraxCommitment>>,
     /// The stacked tensors the prover commits ([`TrainingLayout::is_committed_in_proof`]),
     /// in layout order.

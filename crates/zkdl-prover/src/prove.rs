@@ -8,9 +8,9 @@ use zkdl_circuit::proof::{
     absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
+use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
-use zkdl_verifier::training::training_generators;
+use zkdl_verifier::training::{chain_is_derived, training_generators, weight_chain};
 
 use crate::phases::Phases;
 use crate::relations::{commit_tensor, derive_tables, prove_relations, ProveError};
@@ -121,49 +121,6 @@ pub fn pad_batch(b: &Batch, pd: &ProofDims) -> Batch {
         x: pad_matrix(&b.x, pd.batch, pd.dims[0], pd.lb, pd.log_dims[0]),
         y: pad_matrix(&b.y, pd.batch, pd.dims[nl], pd.lb, pd.log_dims[nl]),
     }
-}
-
-/// The commitments of `W(1), ..., W(T)` from that of `W(0)` (`first`) and the
-/// committed update tensor `update` (`dW` stacked over the steps, committed or virtual
-/// over committed digits): `W(t+1) = W(t) - dW(t)` row block by row block. `None`
-/// when the update's column split differs from the statement's for tensors of
-/// `local` variables (the caller then commits directly).
-fn weight_chain(
-    gens: &HyraxGenerators,
-    layout: &zkdl_circuit::proof::TrainingLayout,
-    committed: &[Option<HyraxCommitment>],
-    update: Option<usize>,
-    first: &HyraxCommitment,
-    local: usize,
-) -> Result<Option<Vec<HyraxCommitment>>, ProveError> {
-    let Some(u) = update else { return Ok(None) };
-    let decl = layout.set.tensors.get(u).ok_or(ProveError::Params("update tensor"))?;
-    let c = decl.col_vars;
-    if c != layout.statement_col_vars(local) || c > local {
-        return Ok(None);
-    }
-    let stacked = match (committed.get(u).and_then(|x| x.as_ref()), layout.set.virtuals.iter().find(|v| v.tensor == u))
-    {
-        (Some(comm), _) => comm.clone(),
-        (None, Some(v)) => {
-            let mut terms = Vec::with_capacity(v.terms.len());
-            for &(t, k) in &v.terms {
-                let Some(comm) = committed.get(t).and_then(|x| x.as_ref()) else { return Ok(None) };
-                terms.push((comm, k));
-            }
-            pcs::commit_affine_combination(gens, c, &terms, v.constant)?
-        }
-        (None, None) => return Ok(None),
-    };
-    let per_step = 1usize << (local - c);
-    let mut out: Vec<HyraxCommitment> = Vec::with_capacity(layout.steps);
-    for t in 0..layout.steps {
-        let rows = stacked.rows.get(t * per_step..(t + 1) * per_step).ok_or(ProveError::Params("update rows"))?;
-        let prev = out.last().unwrap_or(first);
-        let delta = HyraxCommitment { rows: rows.to_vec() };
-        out.push(pcs::commit_affine_combination(gens, c, &[(prev, 1), (&delta, -1)], 0)?);
-    }
-    Ok(Some(out))
 }
 
 fn layer_of(t: &StepTrace, l: usize) -> Result<&LayerTrace, ProveError> {
@@ -337,7 +294,15 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     for l in 0..nl {
         let find = |k: TensorKind| layout.kinds.iter().position(|&x| x == k);
         let wc = match derive_weights {
-            true => weight_chain(gens, &layout, &committed, find(TensorKind::Dw(l)), &w_initial[l], w_vars(l)?)?,
+            true => weight_chain(
+                gens,
+                &layout,
+                &|i| committed.get(i).and_then(|c| c.as_ref()),
+                find(TensorKind::Dw(l)),
+                &w_initial[l],
+                w_vars(l)?,
+            )
+            .map_err(|_| ProveError::Params("weight chain"))?,
             false => None,
         };
         let wc = match wc {
@@ -355,7 +320,15 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         let bc = match &b_initial[l] {
             None => Vec::new(),
             Some(b0) => match match derive_weights {
-                true => weight_chain(gens, &layout, &committed, find(TensorKind::Db(l)), b0, dim(l + 1)?)?,
+                true => weight_chain(
+                    gens,
+                    &layout,
+                    &|i| committed.get(i).and_then(|c| c.as_ref()),
+                    find(TensorKind::Db(l)),
+                    b0,
+                    dim(l + 1)?,
+                )
+                .map_err(|_| ProveError::Params("bias chain"))?,
                 false => None,
             } {
                 Some(c) => c,
@@ -373,18 +346,23 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         };
         b_chain.push(bc);
     }
-    // W(T) and b(T) are the statement's; W(1..T-1), b(1..T-1) go into the proof.
+    // W(T) and b(T) are the statement's; W(1..T-1), b(1..T-1) go into the proof where
+    // the verifier cannot derive them from W(0) and the committed updates.
     let mut w_fin = Vec::with_capacity(nl);
     let mut w_mid = Vec::with_capacity(nl);
-    for mut c in w_chain {
-        w_fin.push(c.pop().ok_or(ProveError::Params("weight chain"))?);
-        w_mid.push(c);
-    }
     let mut b_final = Vec::with_capacity(nl);
     let mut b_mid = Vec::with_capacity(nl);
-    for mut c in b_chain {
-        b_final.push(c.pop());
-        b_mid.push(c);
+    for (l, (mut wc, mut bc)) in w_chain.into_iter().zip(b_chain).enumerate() {
+        w_fin.push(wc.pop().ok_or(ProveError::Params("weight chain"))?);
+        b_final.push(bc.pop());
+        if chain_is_derived(&layout, l, false) {
+            wc.clear();
+        }
+        if chain_is_derived(&layout, l, true) {
+            bc.clear();
+        }
+        w_mid.push(wc);
+        b_mid.push(bc);
     }
     let statement = Statement { digest: spec.digest(), data, w_initial, w_final: w_fin, b_initial, b_final };
     let proof_tensors = committed.into_iter().flatten().collect();

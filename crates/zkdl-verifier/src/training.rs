@@ -109,14 +109,11 @@ pub fn verify_with(
     if proof.w_mid.len() != nl || proof.b_mid.len() != nl {
         return Err(VerifyError::Shape("number of layers of intermediate weights"));
     }
-    let per_layer = statement.b_initial.iter().zip(&statement.b_final).zip(proof.b_mid.iter().zip(&proof.w_mid));
-    for (layer, ((bi, bf), (bm, wm))) in spec.model.layers.iter().zip(per_layer) {
-        let mid_b = if layer.bias { steps - 1 } else { 0 };
-        if layer.bias != bi.is_some() || layer.bias != bf.is_some() || bm.len() != mid_b {
+    let per_layer = statement.b_initial.iter().zip(&statement.b_final).zip(&proof.b_mid);
+    for (layer, ((bi, bf), bm)) in spec.model.layers.iter().zip(per_layer) {
+        // intermediate counts are checked where the chains are assembled
+        if layer.bias != bi.is_some() || layer.bias != bf.is_some() || (!layer.bias && !bm.is_empty()) {
             return Err(VerifyError::Shape("bias commitments"));
-        }
-        if wm.len() != steps - 1 {
-            return Err(VerifyError::Shape("number of intermediate weights"));
         }
     }
     if proof.tensors.len() != layout.num_proof_tensors() {
@@ -142,7 +139,18 @@ pub fn tensor_commitments(
     let tau = layout.tau;
     let decls = &layout.set.tensors;
     let local = |i: usize| decls.get(i).map(|d| d.vars - tau).ok_or(VerifyError::Shape("tensor"));
+    // The proof's own tensors by index first: the weight chains derive from them.
     let mut proof_tensors = proof.tensors.iter();
+    let mut own: Vec<Option<&HyraxCommitment>> = Vec::with_capacity(decls.len());
+    for i in 0..layout.kinds.len() {
+        own.push(match layout.is_committed_in_proof(i) {
+            true => Some(proof_tensors.next().ok_or(VerifyError::Shape("tensor commitments"))?),
+            false => None,
+        });
+    }
+    if proof_tensors.next().is_some() {
+        return Err(VerifyError::Shape("tensor commitments"));
+    }
     let mut comms: Vec<HyraxCommitment> = Vec::with_capacity(decls.len());
     for (i, kind) in layout.kinds.iter().enumerate() {
         let c = match *kind {
@@ -165,24 +173,146 @@ pub fn tensor_commitments(
             TensorKind::WeightsBefore(l) | TensorKind::WeightsAfter(l) => {
                 let n = local(i)?;
                 let (w0, wt) = (need(statement.w_initial.get(l))?, need(statement.w_final.get(l))?);
-                let mid = need(proof.w_mid.get(l))?;
-                chain(*kind == TensorKind::WeightsAfter(l), w0, mid, wt, layout.statement_rows(n), tau)?
+                let rows = layout.statement_rows(n);
+                let mid = intermediate(
+                    gens,
+                    layout,
+                    &own,
+                    l,
+                    false,
+                    part(w0, rows, "weight commitment")?,
+                    need(proof.w_mid.get(l))?,
+                )?;
+                chain(*kind == TensorKind::WeightsAfter(l), w0, &mid, wt, rows, tau)?
             }
             TensorKind::BiasBefore(l) | TensorKind::BiasAfter(l) => {
                 let n = local(i)?;
                 let b0 = need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?;
                 let bt = need(statement.b_final.get(l).and_then(|b| b.as_ref()))?;
-                let mid = need(proof.b_mid.get(l))?;
-                chain(*kind == TensorKind::BiasAfter(l), b0, mid, bt, layout.statement_rows(n), tau)?
+                let rows = layout.statement_rows(n);
+                let mid = intermediate(
+                    gens,
+                    layout,
+                    &own,
+                    l,
+                    true,
+                    part(b0, rows, "bias commitment")?,
+                    need(proof.b_mid.get(l))?,
+                )?;
+                chain(*kind == TensorKind::BiasAfter(l), b0, &mid, bt, rows, tau)?
             }
             TensorKind::InitialWeights(l) => need(statement.w_initial.get(l))?.clone(),
             TensorKind::InitialBias(l) => need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?.clone(),
             _ if layout.set.is_virtual(i) => HyraxCommitment { rows: Vec::new() },
-            _ => proof_tensors.next().ok_or(VerifyError::Shape("tensor commitments"))?.clone(),
+            _ => own.get(i).copied().flatten().ok_or(VerifyError::Shape("tensor commitments"))?.clone(),
         };
         comms.push(c);
     }
     Ok(comms)
+}
+
+/// The update tensor of layer `l`'s weights (`bias`: biases) and the number of
+/// variables of one step's weights.
+fn chain_update(layout: &TrainingLayout, l: usize, bias: bool) -> Option<(usize, usize)> {
+    let kind = if bias { TensorKind::Db(l) } else { TensorKind::Dw(l) };
+    let u = layout.kinds.iter().position(|&k| k == kind)?;
+    let local = layout.set.tensors.get(u)?.vars.checked_sub(layout.tau)?;
+    Some((u, local))
+}
+
+/// Whether the commitments of layer `l`'s intermediate weights (`bias`: biases)
+/// `W(1..T-1)` are derived by the verifier from `W(0)` and the committed updates (and
+/// so not sent): the update's column split is the statement's for one step, and the
+/// update is committed or virtual over committed digits.
+pub fn chain_is_derived(layout: &TrainingLayout, l: usize, bias: bool) -> bool {
+    let Some((u, local)) = chain_update(layout, l, bias) else { return false };
+    let Some(decl) = layout.set.tensors.get(u) else { return false };
+    let c = decl.col_vars;
+    let committed = |t: usize| layout.is_committed_in_proof(t);
+    let terms_committed = match layout.set.virtuals.iter().find(|v| v.tensor == u) {
+        Some(v) => v.terms.iter().all(|&(t, _)| committed(t)),
+        None => committed(u),
+    };
+    c == layout.statement_col_vars(local) && c <= local && terms_committed
+}
+
+/// The commitments of `W(1), ..., W(T)` from that of `W(0)` (`first`) and the stacked
+/// update tensor `update` (`dW`, committed or virtual over committed digits, whose
+/// commitments `committed` returns): `W(t+1) = W(t) - dW(t)` row block by row block
+/// (`pcs::commit_affine_combination`). `None` when the update's column split differs
+/// from the statement's for `local` variables or a commitment is missing. The prover
+/// derives every weight after a step this way; the verifier the intermediate ones.
+pub fn weight_chain<'a>(
+    gens: &HyraxGenerators,
+    layout: &TrainingLayout,
+    committed: &dyn Fn(usize) -> Option<&'a HyraxCommitment>,
+    update: Option<usize>,
+    first: &HyraxCommitment,
+    local: usize,
+) -> Result<Option<Vec<HyraxCommitment>>, VerifyError> {
+    let what = "weight chain";
+    let Some(u) = update else { return Ok(None) };
+    let decl = layout.set.tensors.get(u).ok_or(VerifyError::Shape(what))?;
+    let c = decl.col_vars;
+    if c != layout.statement_col_vars(local) || c > local {
+        return Ok(None);
+    }
+    let stacked = match (committed(u), layout.set.virtuals.iter().find(|v| v.tensor == u)) {
+        (Some(comm), _) => comm.clone(),
+        (None, Some(v)) => {
+            let mut terms = Vec::with_capacity(v.terms.len());
+            for &(t, k) in &v.terms {
+                let Some(comm) = committed(t) else { return Ok(None) };
+                terms.push((comm, k));
+            }
+            zkdl_core::pcs::commit_affine_combination(gens, c, &terms, v.constant)
+                .map_err(|source| VerifyError::Opening { what, source })?
+        }
+        (None, None) => return Ok(None),
+    };
+    let per_step = 1usize << (local - c);
+    let mut out: Vec<HyraxCommitment> = Vec::with_capacity(layout.steps);
+    for t in 0..layout.steps {
+        let rows = stacked.rows.get(t * per_step..(t + 1) * per_step).ok_or(VerifyError::Shape(what))?;
+        let prev = out.last().unwrap_or(first);
+        if prev.rows.len() != per_step {
+            return Err(VerifyError::Shape(what));
+        }
+        let delta = HyraxCommitment { rows: rows.to_vec() };
+        let next = zkdl_core::pcs::commit_affine_combination(gens, c, &[(prev, 1), (&delta, -1)], 0)
+            .map_err(|source| VerifyError::Opening { what, source })?;
+        out.push(next);
+    }
+    Ok(Some(out))
+}
+
+/// Layer `l`'s intermediate weights (`bias`: biases) `W(1..T-1)`: derived when
+/// [`chain_is_derived`] (the proof must then carry none), else the proof's.
+fn intermediate(
+    gens: &HyraxGenerators,
+    layout: &TrainingLayout,
+    own: &[Option<&HyraxCommitment>],
+    l: usize,
+    bias: bool,
+    first: &HyraxCommitment,
+    sent: &[HyraxCommitment],
+) -> Result<Vec<HyraxCommitment>, VerifyError> {
+    let mids = layout.steps.saturating_sub(1);
+    if !chain_is_derived(layout, l, bias) || mids == 0 {
+        if sent.len() != mids {
+            return Err(VerifyError::Shape("number of intermediate weights"));
+        }
+        return Ok(sent.to_vec());
+    }
+    if !sent.is_empty() {
+        return Err(VerifyError::Shape("intermediate weights the verifier derives"));
+    }
+    let (u, local) = chain_update(layout, l, bias).ok_or(VerifyError::Shape("weight chain"))?;
+    let committed = |i: usize| own.get(i).copied().flatten();
+    let mut chain =
+        weight_chain(gens, layout, &committed, Some(u), first, local)?.ok_or(VerifyError::Shape("weight chain"))?;
+    chain.truncate(mids);
+    Ok(chain)
 }
 
 fn need<T>(x: Option<&T>) -> Result<&T, VerifyError> {
