@@ -4,6 +4,7 @@
 //! `zkdl_circuit::proof::training_layout` with [`crate::relations::prove_relations`].
 
 use ark_std::rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
 use zkdl_circuit::proof::{
     absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
 };
@@ -170,12 +171,20 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let commit = |n: usize, v: &[i64]| layout.commit_statement(gens, n, v);
     let dim = |i: usize| d.get(i).copied().ok_or(ProveError::Params("layer index"));
     let w_vars = |l: usize| -> Result<usize, ProveError> { Ok(dim(l)? + dim(l + 1)?) };
-    let mut data = Vec::with_capacity(steps);
-    for b in batches {
-        data.push((commit(lb + dim(0)?, &b.x)?, commit(lb + dim(nl)?, &b.y)?));
-    }
-    let w_initial =
-        (0..nl).map(|l| Ok(commit(w_vars(l)?, &w0.layers[l].w)?)).collect::<Result<Vec<_>, ProveError>>()?;
+    // Steps and layers in parallel (each MSM is parallel too, but small ones alone do not
+    // keep every core busy).
+    let (x_vars, y_vars) = (lb + dim(0)?, lb + dim(nl)?);
+    let data = batches
+        .par_iter()
+        .map(|b| Ok((commit(x_vars, &b.x)?, commit(y_vars, &b.y)?)))
+        .collect::<Result<Vec<_>, ProveError>>()?;
+    let w_vars_all = (0..nl).map(w_vars).collect::<Result<Vec<_>, _>>()?;
+    let w_initial = w0
+        .layers
+        .par_iter()
+        .zip(&w_vars_all)
+        .map(|(lw, &n)| Ok(commit(n, &lw.w)?))
+        .collect::<Result<Vec<_>, ProveError>>()?;
     let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {
         match w.layers.get(l).and_then(|lw| lw.b.as_ref()) {
             Some(b) => Ok(Some(commit(dim(l + 1)?, b)?)),
@@ -278,12 +287,15 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     phases.start("commitments");
     // The prover's own tensors; the stacks of statement and intermediate weights are
     // assembled from commitments made above, exactly as the verifier assembles them.
-    let mut committed: Vec<Option<HyraxCommitment>> = vec![None; tables.len()];
-    for (i, table) in tables.iter().enumerate() {
-        if layout.is_committed_in_proof(i) {
-            committed[i] = Some(commit_tensor(gens, &layout.set, i, table)?);
-        }
-    }
+    // Tensors in parallel too: small ones alone do not keep every core busy.
+    let committed: Vec<Option<HyraxCommitment>> = tables
+        .par_iter()
+        .enumerate()
+        .map(|(i, table)| match layout.is_committed_in_proof(i) {
+            true => commit_tensor(gens, &layout.set, i, table).map(Some),
+            false => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
 
     // The weights after every step: W(t+1) = W(t) - dW(t) (a proven linear relation),
     // so their commitments follow from those of W(0) and of dW's digits by a few group

@@ -375,12 +375,15 @@ fn prove_logup(
     }
     let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
     phases.start("lookup trees");
-    let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
-    for l in &set.lookups {
-        let d = tables[l.tensor];
-        let q: Vec<Fr> = d.par_iter().map(|&v| alpha - fr_from_i64(v)).collect();
-        trees.push(Tree::new(None, q, l.tensor));
-    }
+    // Trees in parallel (and each tree's layers in parallel inside).
+    let mut trees: Vec<Tree> = set
+        .lookups
+        .par_iter()
+        .map(|l| {
+            let q: Vec<Fr> = tables[l.tensor].par_iter().map(|&v| alpha - fr_from_i64(v)).collect();
+            Tree::new(None, q, l.tensor)
+        })
+        .collect();
     for tb in &set.tables {
         let m = tables[tb.multiplicities];
         let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
