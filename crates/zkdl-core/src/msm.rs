@@ -127,10 +127,7 @@ impl MsmBackend for CpuMsm {
     }
 
     fn msm_i64_rows(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
-        if bases.is_empty() || scalars.len() % bases.len() != 0 {
-            return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
-        }
-        Ok(msm_small_rows(bases, &[], scalars))
+        self.msm_i64_rows_fixed(bases, &[], scalars)
     }
 
     fn msm_i64_rows_fixed(

@@ -197,18 +197,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     phases.start("witness");
     let padded_steps = 1usize << layout.tau;
     let dummy = if padded_steps > steps {
-        let zero_w = Weights {
-            layers: w0
-                .layers
-                .iter()
-                .map(|lw| LayerWeights {
-                    d_in: lw.d_in,
-                    d_out: lw.d_out,
-                    w: vec![0; lw.w.len()],
-                    b: lw.b.as_ref().map(|b| vec![0; b.len()]),
-                })
-                .collect(),
-        };
+        let zero_w = w0.zeros_like();
         let zero_b = Batch { x: vec![0; batches[0].x.len()], y: vec![0; batches[0].y.len()] };
         let mut ps = spec.clone();
         ps.model.input_dim = 1 << dim(0)?;
@@ -413,18 +402,7 @@ mod tests {
             let w0 = crate::train::init_weights(&spec, 5).unwrap();
             let (wt, traces) = train_traced(&spec, &w0, &batches).unwrap();
             let gens = training_generators(&spec).unwrap();
-            let zero = Weights {
-                layers: wt
-                    .layers
-                    .iter()
-                    .map(|l| LayerWeights {
-                        d_in: l.d_in,
-                        d_out: l.d_out,
-                        w: vec![0; l.w.len()],
-                        b: l.b.as_ref().map(|b| vec![0; b.len()]),
-                    })
-                    .collect(),
-            };
+            let zero = wt.zeros_like();
             let rng = &mut StdRng::seed_from_u64(1);
             let mut run = |w: &Weights, derive: bool| {
                 prove_traces_with(&gens, &spec, &w0, w, &batches, &traces, rng, &mut Phases::default(), derive).unwrap()

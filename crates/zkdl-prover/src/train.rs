@@ -36,6 +36,23 @@ pub struct Weights {
     pub layers: Vec<LayerWeights>,
 }
 
+impl Weights {
+    /// All-zero weights (and biases) of the same shapes.
+    pub fn zeros_like(&self) -> Weights {
+        let layers = self
+            .layers
+            .iter()
+            .map(|lw| LayerWeights {
+                d_in: lw.d_in,
+                d_out: lw.d_out,
+                w: vec![0; lw.w.len()],
+                b: lw.b.as_ref().map(|b| vec![0; b.len()]),
+            })
+            .collect();
+        Weights { layers }
+    }
+}
+
 /// One mini-batch at scale `2^f`: `x` is `B x d_0`, `y` is `B x d_L`, row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {

@@ -170,36 +170,26 @@ pub fn tensor_commitments(
                     .map_err(|source| VerifyError::Opening { what: "ones vector", source })?;
                 stack(&vec![&ones; 1usize << tau], layout.statement_rows(n), tau)
             }
-            TensorKind::WeightsBefore(l) | TensorKind::WeightsAfter(l) => {
-                let n = local(i)?;
-                let (w0, wt) = (need(statement.w_initial.get(l))?, need(statement.w_final.get(l))?);
-                let rows = layout.statement_rows(n);
-                let mid = intermediate(
-                    gens,
-                    layout,
-                    &own,
-                    l,
-                    false,
-                    part(w0, rows, "weight commitment")?,
-                    need(proof.w_mid.get(l))?,
-                )?;
-                chain(*kind == TensorKind::WeightsAfter(l), w0, &mid, wt, rows, tau)?
-            }
-            TensorKind::BiasBefore(l) | TensorKind::BiasAfter(l) => {
-                let n = local(i)?;
-                let b0 = need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?;
-                let bt = need(statement.b_final.get(l).and_then(|b| b.as_ref()))?;
-                let rows = layout.statement_rows(n);
-                let mid = intermediate(
-                    gens,
-                    layout,
-                    &own,
-                    l,
-                    true,
-                    part(b0, rows, "bias commitment")?,
-                    need(proof.b_mid.get(l))?,
-                )?;
-                chain(*kind == TensorKind::BiasAfter(l), b0, &mid, bt, rows, tau)?
+            TensorKind::WeightsBefore(l)
+            | TensorKind::WeightsAfter(l)
+            | TensorKind::BiasBefore(l)
+            | TensorKind::BiasAfter(l) => {
+                let bias = matches!(kind, TensorKind::BiasBefore(_) | TensorKind::BiasAfter(_));
+                let after = matches!(kind, TensorKind::WeightsAfter(_) | TensorKind::BiasAfter(_));
+                let (first, last, sent) = match bias {
+                    true => (
+                        need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?,
+                        need(statement.b_final.get(l).and_then(|b| b.as_ref()))?,
+                        need(proof.b_mid.get(l))?,
+                    ),
+                    false => {
+                        (need(statement.w_initial.get(l))?, need(statement.w_final.get(l))?, need(proof.w_mid.get(l))?)
+                    }
+                };
+                let rows = layout.statement_rows(local(i)?);
+                let first_part = part(first, rows, "weight commitment")?;
+                let mid = intermediate(gens, layout, &own, l, bias, first_part, sent)?;
+                chain(after, first, &mid, last, rows, tau)?
             }
             TensorKind::InitialWeights(l) => need(statement.w_initial.get(l))?.clone(),
             TensorKind::InitialBias(l) => need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?.clone(),
