@@ -245,11 +245,11 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
     let one_window = |n: usize, mag: u64| n.saturating_mul(windows(mag)).saturating_add(reduce(ROW_SHIFT_BITS, 1));
     let any_window = |n: usize, mag: u64| {
         let (c, w) = choose_window(m, mag);
-        (n.saturating_mul(w).saturating_add(reduce(c, w)), c)
+        n.saturating_mul(w).saturating_add(reduce(c, w))
     };
-    let mut options = vec![(any_window(nnz, max_mag).0, 0, max_mag, None)];
+    let mut options = vec![(any_window(nnz, max_mag), 0, max_mag, None)];
     if centre != 0 {
-        options.push((any_window(nnz_centred, centred_mag).0, centre, centred_mag, None));
+        options.push((any_window(nnz_centred, centred_mag), centre, centred_mag, None));
     }
     if fits(max_mag) {
         options.push((one_window(nnz, max_mag), 0, max_mag, Some(windows(max_mag))));

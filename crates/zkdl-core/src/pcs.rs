@@ -402,10 +402,12 @@ pub fn commit_affine_combination(
     terms: &[(&HyraxCommitment, i64)],
     constant: i64,
 ) -> Result<HyraxCommitment, PcsError> {
-    let mismatch = || PcsError::CombineMismatch { commitments: terms.len(), coefficients: terms.len() };
-    let rows = terms.first().map(|(c, _)| c.rows.len()).ok_or_else(mismatch)?;
-    if terms.iter().any(|(c, _)| c.rows.len() != rows) {
-        return Err(mismatch());
+    let rows = terms
+        .first()
+        .map(|(c, _)| c.rows.len())
+        .ok_or(PcsError::CombineMismatch { commitments: 0, coefficients: 0 })?;
+    if let Some((c, _)) = terms.iter().find(|(c, _)| c.rows.len() != rows) {
+        return Err(PcsError::WrongRowCount { expected: rows, got: c.rows.len() });
     }
     // Small integer multiples by double-and-add over the magnitude's bits (a negative
     // coefficient as a field element would take all 255 bits).

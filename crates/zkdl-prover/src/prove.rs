@@ -124,6 +124,14 @@ pub fn pad_batch(b: &Batch, pd: &ProofDims) -> Batch {
     }
 }
 
+/// A layer's weight table (`bias`: its bias).
+fn table_of(lw: &LayerWeights, bias: bool) -> Result<&[i64], ProveError> {
+    match bias {
+        true => lw.b.as_deref().ok_or(ProveError::Params("bias")),
+        false => Ok(&lw.w),
+    }
+}
+
 fn layer_of(t: &StepTrace, l: usize) -> Result<&LayerTrace, ProveError> {
     t.layers.get(l).ok_or(ProveError::Params("trace layers"))
 }
@@ -290,62 +298,28 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     // so their commitments follow from those of W(0) and of dW's digits by a few group
     // operations per row; recommitted only where the column splits differ.
     phases.start("statement commitments");
+    // Per layer, W(1..T) (`bias`: b(1..T)): derived, or committed from the tables.
+    let own = |i: usize| committed.get(i).and_then(|c| c.as_ref());
+    let chain_of = |l: usize, bias: bool, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {
+        if derive_weights {
+            let derived = weight_chain(gens, &layout, &own, l, bias, first);
+            if let Some(c) = derived.map_err(|_| ProveError::Params("weight chain"))? {
+                return Ok(c);
+            }
+        }
+        let vars = if bias { dim(l + 1)? } else { w_vars(l)? };
+        let befores = traces.iter().skip(1).map(|tr| layer_of(tr, l).map(|lt| &lt.w_before));
+        let last = w_final.layers.get(l).ok_or(ProveError::Params("final weights"));
+        befores.chain(std::iter::once(last)).map(|lw| Ok(commit(vars, table_of(lw?, bias)?)?)).collect()
+    };
     let mut w_chain = Vec::with_capacity(nl);
     let mut b_chain = Vec::with_capacity(nl);
-    for l in 0..nl {
-        let find = |k: TensorKind| layout.kinds.iter().position(|&x| x == k);
-        let wc = match derive_weights {
-            true => weight_chain(
-                gens,
-                &layout,
-                &|i| committed.get(i).and_then(|c| c.as_ref()),
-                find(TensorKind::Dw(l)),
-                &w_initial[l],
-                w_vars(l)?,
-            )
-            .map_err(|_| ProveError::Params("weight chain"))?,
-            false => None,
-        };
-        let wc = match wc {
-            Some(c) => c,
-            None => {
-                let mut c = Vec::with_capacity(steps);
-                for tr in traces.iter().skip(1) {
-                    c.push(commit(w_vars(l)?, &layer_of(tr, l)?.w_before.w)?);
-                }
-                c.push(commit(w_vars(l)?, &w_final.layers[l].w)?);
-                c
-            }
-        };
-        w_chain.push(wc);
-        let bc = match &b_initial[l] {
+    for (l, first) in w_initial.iter().enumerate() {
+        w_chain.push(chain_of(l, false, first)?);
+        b_chain.push(match &b_initial[l] {
+            Some(b0) => chain_of(l, true, b0)?,
             None => Vec::new(),
-            Some(b0) => match match derive_weights {
-                true => weight_chain(
-                    gens,
-                    &layout,
-                    &|i| committed.get(i).and_then(|c| c.as_ref()),
-                    find(TensorKind::Db(l)),
-                    b0,
-                    dim(l + 1)?,
-                )
-                .map_err(|_| ProveError::Params("bias chain"))?,
-                false => None,
-            } {
-                Some(c) => c,
-                None => {
-                    let mut c = Vec::with_capacity(steps);
-                    for tr in traces.iter().skip(1) {
-                        let b = layer_of(tr, l)?.w_before.b.as_deref().ok_or(ProveError::Params("bias"))?;
-                        c.push(commit(dim(l + 1)?, b)?);
-                    }
-                    let b = w_final.layers.get(l).and_then(|lw| lw.b.as_deref()).ok_or(ProveError::Params("bias"))?;
-                    c.push(commit(dim(l + 1)?, b)?);
-                    c
-                }
-            },
-        };
-        b_chain.push(bc);
+        });
     }
     // W(T) and b(T) are the statement's; W(1..T-1), b(1..T-1) go into the proof where
     // the verifier cannot derive them from W(0) and the committed updates.

@@ -59,26 +59,6 @@ fn eval(table: &[i64], point: &[Fr]) -> Fr {
     inner_product_i64(table, &eq_table(point))
 }
 
-/// The tables as field elements, converted on first use (most tables, the digits, are
-/// only ever evaluated or combined, which works on the integers).
-struct FrTables<'a> {
-    tables: &'a [&'a [i64]],
-    cache: Vec<std::sync::OnceLock<Vec<Fr>>>,
-}
-
-impl<'a> FrTables<'a> {
-    fn new(tables: &'a [&'a [i64]]) -> Self {
-        FrTables { tables, cache: (0..tables.len()).map(|_| std::sync::OnceLock::new()).collect() }
-    }
-
-    fn get(&self, i: usize) -> &[Fr] {
-        match (self.cache.get(i), self.tables.get(i)) {
-            (Some(c), Some(t)) => c.get_or_init(|| frs(t)),
-            _ => &[],
-        }
-    }
-}
-
 /// Runs one phase's batched sumcheck (nothing when `insts` is empty); returns the
 /// sumcheck proof and each instance's point.
 fn run_phase(
@@ -128,7 +108,6 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         }
     }
     absorb_relations(t, set, comms);
-    let f = FrTables::new(tables);
     let mut claims = Claims(Vec::new());
     let mut proof = RelationProof::default();
 
@@ -138,7 +117,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     for b in &set.bools {
         let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[b.tensor].vars);
         let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
-        insts.push(ProductSum::new(vec![mle(f.get(b.tensor).to_vec())?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::new(vec![mle(frs(tables[b.tensor]))?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
@@ -236,9 +215,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         claims.push(m.out, rr.clone(), out);
         let len = 1usize << rr.len();
         let p0 = m.plane as usize * len;
-        let sign = f.get(m.planes).get(p0..p0 + len).ok_or(ProveError::Params("mask plane"))?.to_vec();
+        let sign = frs(tables[m.planes].get(p0..p0 + len).ok_or(ProveError::Params("mask plane"))?);
         let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(sign)?, mle(f.get(m.cq).to_vec())?], terms)?.with_eq(rr)?);
+        insts.push(ProductSum::new(vec![mle(sign)?, mle(frs(tables[m.cq]))?], terms)?.with_eq(rr)?);
     }
     t.append_scalars(labels::RELATIONS_PRE, &proof.mask.pre);
     let sums = proof.mask.pre.clone();
@@ -282,7 +261,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         let local = padding_indicator(p.rows, p.cols, p.row_vars, p.col_vars);
         let ind: Vec<Fr> = local.iter().copied().cycle().take(1usize << n).collect();
         let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(ind)?, mle(f.get(p.tensor).to_vec())?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::new(vec![mle(ind)?, mle(frs(tables[p.tensor]))?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
@@ -318,7 +297,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
 
     // 7. Claim reduction and openings.
     phases.start("claim reduction");
-    proof.openings = prove_claims(gens, t, set, tables, &f, comms, &claims.0, rng, phases)?;
+    proof.openings = prove_claims(gens, t, set, tables, comms, &claims.0, rng, phases)?;
     phases.finish();
     Ok(proof)
 }
@@ -536,7 +515,6 @@ fn prove_claims<R: RngCore + CryptoRng>(
     t: &mut Transcript,
     set: &RelationSet,
     tables: &[&[i64]],
-    f: &FrTables<'_>,
     comms: &[&HyraxCommitment],
     claims: &[(usize, Vec<Fr>, Fr)],
     rng: &mut R,
@@ -601,19 +579,14 @@ fn prove_claims<R: RngCore + CryptoRng>(
         };
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
         let point = rho(decl.vars);
-        // a single table is opened as it is, several combined from their integers
-        let combined;
-        let table: &[Fr] = match ids.as_slice() {
-            [single] => f.get(*single),
-            _ => {
-                let tabs: Vec<&[i64]> = ids.iter().map(|&i| tables[i]).collect();
-                combined = combine_i64(&tabs, &beta);
-                &combined
-            }
+        // a single table is converted, several combined from their integers
+        let table: Vec<Fr> = match ids.as_slice() {
+            [single] => frs(tables[*single]),
+            _ => combine_i64(&ids.iter().map(|&i| tables[i]).collect::<Vec<_>>(), &beta),
         };
         let parts: Vec<(&HyraxCommitment, Fr)> = ids.iter().zip(&beta).map(|(&i, b)| (comms[i], *b)).collect();
         let comm = pcs::CommitmentRef::Combination(&parts);
-        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, table, None, comm, point, t, rng)?;
+        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, &table, None, comm, point, t, rng)?;
         proof.openings.push(opening);
     }
     Ok(proof)

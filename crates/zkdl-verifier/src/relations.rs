@@ -430,13 +430,16 @@ fn verify_logup(
         for &i in &active {
             let base = off;
             let g = |o: usize| get(&round.post, base + o, what);
-            let (pl, ph, ql, qh) =
-                if unit(i) { (Fr::from(1u64), Fr::from(1u64), g(0)?, g(1)?) } else { (g(0)?, g(1)?, g(2)?, g(3)?) };
-            off += if unit(i) { 2 } else { 4 };
-            evals.push(match unit(i) {
-                true => e * (ql + mu) * (qh + mu),
-                false => e * (pl * qh + ph * ql + lambda * ql * qh),
-            });
+            let (pl, ph, ql, qh, eval) = if unit(i) {
+                off += 2;
+                let (ql, qh) = (g(0)?, g(1)?);
+                (Fr::from(1u64), Fr::from(1u64), ql, qh, e * (ql + mu) * (qh + mu))
+            } else {
+                off += 4;
+                let (pl, ph, ql, qh) = (g(0)?, g(1)?, g(2)?, g(3)?);
+                (pl, ph, ql, qh, e * (pl * qh + ph * ql + lambda * ql * qh))
+            };
+            evals.push(eval);
             next.push((i, pl, ph, ql, qh));
         }
         finish(Some(bc), &evals, what)?;

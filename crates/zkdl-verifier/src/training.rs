@@ -164,11 +164,14 @@ pub fn tensor_commitments(
                 stack(&parts, rows, tau)
             }
             TensorKind::Ones => {
+                // every row of the all-ones table commits to the sum of the column generators
                 let n = local(i)?;
-                let ones = layout
-                    .commit_statement(gens, n, &vec![1i64; 1usize << n])
+                let rows = layout.statement_rows(n);
+                let row = gens
+                    .column_sum(layout.statement_col_vars(n))
                     .map_err(|source| VerifyError::Opening { what: "ones vector", source })?;
-                stack(&vec![&ones; 1usize << tau], layout.statement_rows(n), tau)
+                let ones = HyraxCommitment { rows: vec![zkdl_core::G1Affine::from(row); rows] };
+                stack(&vec![&ones; 1usize << tau], rows, tau)
             }
             TensorKind::WeightsBefore(l)
             | TensorKind::WeightsAfter(l)
@@ -226,39 +229,36 @@ pub fn chain_is_derived(layout: &TrainingLayout, l: usize, bias: bool) -> bool {
     c == layout.statement_col_vars(local) && c <= local && terms_committed
 }
 
-/// The commitments of `W(1), ..., W(T)` from that of `W(0)` (`first`) and the stacked
-/// update tensor `update` (`dW`, committed or virtual over committed digits, whose
-/// commitments `committed` returns): `W(t+1) = W(t) - dW(t)` row block by row block
-/// (`pcs::commit_affine_combination`). `None` when the update's column split differs
-/// from the statement's for `local` variables or a commitment is missing. The prover
-/// derives every weight after a step this way; the verifier the intermediate ones.
+/// The commitments of `W(1), ..., W(T)` of layer `l` (`bias`: its biases) from that of
+/// `W(0)` (`first`) and the stacked update `dW` (virtual over committed digits, or
+/// committed; `committed` returns the proof tensors' commitments): `W(t+1) = W(t) - dW(t)`
+/// row block by row block (`pcs::commit_affine_combination`). `None` unless
+/// [`chain_is_derived`]. The prover derives every weight after a step this way; the
+/// verifier the intermediate ones.
 pub fn weight_chain<'a>(
     gens: &HyraxGenerators,
     layout: &TrainingLayout,
     committed: &dyn Fn(usize) -> Option<&'a HyraxCommitment>,
-    update: Option<usize>,
+    l: usize,
+    bias: bool,
     first: &HyraxCommitment,
-    local: usize,
 ) -> Result<Option<Vec<HyraxCommitment>>, VerifyError> {
     let what = "weight chain";
-    let Some(u) = update else { return Ok(None) };
-    let decl = layout.set.tensors.get(u).ok_or(VerifyError::Shape(what))?;
-    let c = decl.col_vars;
-    if c != layout.statement_col_vars(local) || c > local {
+    if !chain_is_derived(layout, l, bias) {
         return Ok(None);
     }
-    let stacked = match (committed(u), layout.set.virtuals.iter().find(|v| v.tensor == u)) {
-        (Some(comm), _) => comm.clone(),
-        (None, Some(v)) => {
+    let (u, local) = chain_update(layout, l, bias).ok_or(VerifyError::Shape(what))?;
+    let c = layout.set.tensors.get(u).ok_or(VerifyError::Shape(what))?.col_vars;
+    let stacked = match layout.set.virtuals.iter().find(|v| v.tensor == u) {
+        Some(v) => {
             let mut terms = Vec::with_capacity(v.terms.len());
             for &(t, k) in &v.terms {
-                let Some(comm) = committed(t) else { return Ok(None) };
-                terms.push((comm, k));
+                terms.push((committed(t).ok_or(VerifyError::Shape(what))?, k));
             }
             zkdl_core::pcs::commit_affine_combination(gens, c, &terms, v.constant)
                 .map_err(|source| VerifyError::Opening { what, source })?
         }
-        (None, None) => return Ok(None),
+        None => committed(u).ok_or(VerifyError::Shape(what))?.clone(),
     };
     let per_step = 1usize << (local - c);
     let mut out: Vec<HyraxCommitment> = Vec::with_capacity(layout.steps);
@@ -297,10 +297,9 @@ fn intermediate(
     if !sent.is_empty() {
         return Err(VerifyError::Shape("intermediate weights the verifier derives"));
     }
-    let (u, local) = chain_update(layout, l, bias).ok_or(VerifyError::Shape("weight chain"))?;
     let committed = |i: usize| own.get(i).copied().flatten();
     let mut chain =
-        weight_chain(gens, layout, &committed, Some(u), first, local)?.ok_or(VerifyError::Shape("weight chain"))?;
+        weight_chain(gens, layout, &committed, l, bias, first)?.ok_or(VerifyError::Shape("weight chain"))?;
     chain.truncate(mids);
     Ok(chain)
 }
