@@ -304,8 +304,8 @@ pub struct Term {
     pub factors: Vec<usize>,
 }
 
-/// `g(x) = sum_j coeff_j * prod_{k in factors_j} f_k(x)` over dense MLEs of equal
-/// size, optionally multiplied by `eq(r, x)`. The workhorse instance of zkdl.
+/// `g(x) = sum_j coeff_j * prod_{k in factors_j} f_k(x)` over MLEs of equal size,
+/// optionally multiplied by `eq(r, x)`. The workhorse instance of zkdl.
 ///
 /// The eq weight is never materialised as an MLE: round `j` factors it as
 /// `eq(r_<j, rho_<j) * eq(r_j, X) * eq(r_>j, x_>j)` (the split-eq technique), sums the
@@ -313,14 +313,54 @@ pub struct Term {
 /// sums from round to round), and multiplies the resulting degree-`d-1` polynomial by
 /// the linear factor `eq(r_j, X)`: one evaluation point and one multiplication per
 /// term fewer than an explicit eq factor.
+///
+/// An MLE may be given as a function of the hypercube index ([`LazyMle`], built with
+/// [`ProductSum::with_lazy`]): the first round reads it through the function and the
+/// first bind materialises it at half size, so a table of small integers enters the
+/// sumcheck without a full-size field copy (the prover's memory peak).
 #[derive(Debug, Clone)]
-pub struct ProductSum {
+pub struct ProductSum<'a> {
     mles: Vec<Vec<Fr>>,
+    /// Per MLE, until the first bind: the function giving its entries (its `mles`
+    /// entry is empty meanwhile).
+    lazy: Vec<Option<LazyMle<'a>>>,
     terms: Vec<Term>,
     num_vars: usize,
     cur_vars: usize,
     degree: usize,
     eq: Option<EqWeight>,
+}
+
+/// An MLE over `num_vars` variables given by its entry at each hypercube index.
+#[derive(Clone)]
+pub struct LazyMle<'a> {
+    num_vars: usize,
+    at: std::sync::Arc<dyn Fn(usize) -> Fr + Send + Sync + 'a>,
+}
+
+impl<'a> LazyMle<'a> {
+    /// The MLE whose entry at `x` (for `x < 2^num_vars`) is `at(x)`.
+    pub fn new(num_vars: usize, at: impl Fn(usize) -> Fr + Send + Sync + 'a) -> Self {
+        LazyMle { num_vars, at: std::sync::Arc::new(at) }
+    }
+
+    /// A table of small signed integers.
+    pub fn from_i64(table: &'a [i64]) -> Result<Self, SumcheckError> {
+        if !table.len().is_power_of_two() {
+            return Err(SumcheckError::BadInstance("table length is not a power of two"));
+        }
+        Ok(Self::new(table.len().trailing_zeros() as usize, move |x| crate::field::fr_from_i64(table[x])))
+    }
+
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+}
+
+impl std::fmt::Debug for LazyMle<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazyMle({} vars)", self.num_vars)
+    }
 }
 
 /// The split eq weight of a [`ProductSum`].
@@ -345,7 +385,7 @@ const DERIVE_MIN_PAIRS: usize = 64;
 /// Pairs per parallel work item.
 const PAR_CHUNK: usize = 1 << 11;
 
-impl ProductSum {
+impl<'a> ProductSum<'a> {
     /// Build from MLEs (all with the same number of variables) and terms
     /// `(coeff, factor indices)`.
     pub fn new(mles: Vec<DenseMle>, terms: Vec<(Fr, Vec<usize>)>) -> Result<Self, SumcheckError> {
@@ -360,14 +400,47 @@ impl ProductSum {
         if degree > MAX_DEGREE {
             return Err(SumcheckError::DegreeTooHigh { degree, max: MAX_DEGREE });
         }
+        let lazy = vec![None; mles.len()];
         Ok(Self {
             mles: mles.into_iter().map(DenseMle::into_evals).collect(),
+            lazy,
             terms: terms.into_iter().map(|(coeff, factors)| Term { coeff, factors }).collect(),
             num_vars,
             cur_vars: num_vars,
             degree,
             eq: None,
         })
+    }
+
+    /// Build from lazy MLEs (all with the same number of variables) and terms.
+    pub fn with_lazy(mles: Vec<LazyMle<'a>>, terms: Vec<(Fr, Vec<usize>)>) -> Result<Self, SumcheckError> {
+        let num_vars = mles.first().map(|m| m.num_vars).unwrap_or(0);
+        if mles.iter().any(|m| m.num_vars != num_vars) {
+            return Err(SumcheckError::BadInstance("MLEs of different sizes"));
+        }
+        let mut ps = Self::new(Vec::new(), Vec::new())?;
+        if terms.iter().any(|(_, f)| f.iter().any(|&k| k >= mles.len())) {
+            return Err(SumcheckError::BadInstance("term refers to a missing MLE"));
+        }
+        let degree = terms.iter().map(|(_, f)| f.len()).max().unwrap_or(0).max(1);
+        if degree > MAX_DEGREE {
+            return Err(SumcheckError::DegreeTooHigh { degree, max: MAX_DEGREE });
+        }
+        ps.mles = vec![Vec::new(); mles.len()];
+        ps.lazy = mles.into_iter().map(Some).collect();
+        ps.terms = terms.into_iter().map(|(coeff, factors)| Term { coeff, factors }).collect();
+        ps.num_vars = num_vars;
+        ps.cur_vars = num_vars;
+        ps.degree = degree;
+        Ok(ps)
+    }
+
+    /// Entry `x` of MLE `k` at the current binding.
+    fn value(&self, k: usize, x: usize) -> Fr {
+        match self.lazy.get(k).and_then(|l| l.as_ref()) {
+            Some(l) => (l.at)(x),
+            None => self.mles.get(k).and_then(|m| m.get(x)).copied().unwrap_or_else(Fr::zero),
+        }
     }
 
     /// Multiply every term by `eq(point, x)`.
@@ -396,7 +469,7 @@ impl ProductSum {
             let s: Fr = (0..size)
                 .into_par_iter()
                 .map(|x| {
-                    let p = t.factors.iter().fold(Fr::one(), |acc, &k| acc * self.mles[k][x]);
+                    let p = t.factors.iter().fold(Fr::one(), |acc, &k| acc * self.value(k, x));
                     weights.as_ref().map_or(p, |w| p * w[x])
                 })
                 .sum();
@@ -408,7 +481,7 @@ impl ProductSum {
     /// After all rounds: the value of every MLE at the challenge point, then (with an
     /// eq weight) `eq(r, point)` last. Before the last round, the first entries.
     pub fn final_evals(&self) -> Vec<Fr> {
-        let mut out: Vec<Fr> = self.mles.iter().map(|m| m.first().copied().unwrap_or_else(Fr::zero)).collect();
+        let mut out: Vec<Fr> = (0..self.mles.len()).map(|k| self.value(k, 0)).collect();
         if let Some(e) = &self.eq {
             out.push(e.scale);
         }
@@ -431,9 +504,11 @@ impl ProductSum {
             let mut acc = vec![Fr::zero(); npts];
             let mut vals = vec![Fr::zero(); nm * npts];
             for i in range {
-                for (k, m) in self.mles.iter().enumerate() {
-                    let lo = m[2 * i];
-                    let hi = m[2 * i + 1];
+                for (k, (m, lazy)) in self.mles.iter().zip(&self.lazy).enumerate() {
+                    let (lo, hi) = match lazy {
+                        None => (m[2 * i], m[2 * i + 1]),
+                        Some(l) => ((l.at)(2 * i), (l.at)(2 * i + 1)),
+                    };
                     let diff = hi - lo;
                     let v = &mut vals[k * npts..(k + 1) * npts];
                     // pts ascend from 0; consecutive points step by adding `diff`
@@ -493,7 +568,7 @@ impl ProductSum {
     }
 }
 
-impl SumcheckInstance for ProductSum {
+impl SumcheckInstance for ProductSum<'_> {
     fn num_vars(&self) -> usize {
         self.num_vars
     }
@@ -552,13 +627,23 @@ impl SumcheckInstance for ProductSum {
             return;
         }
         let half = (1usize << self.cur_vars) / 2;
-        if half > PAR_CHUNK {
-            self.mles.par_iter_mut().for_each(|m| {
-                let new: Vec<Fr> = m.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
-                *m = new;
-            });
-        } else {
-            for m in &mut self.mles {
+        let bind_one = |m: &mut Vec<Fr>, lazy: &mut Option<LazyMle<'_>>| match lazy.take() {
+            // a lazy MLE is read through its function once more and stored bound
+            Some(l) => {
+                let f = |i: usize| {
+                    let a = (l.at)(2 * i);
+                    a + r * ((l.at)(2 * i + 1) - a)
+                };
+                *m = if half > PAR_CHUNK {
+                    (0..half).into_par_iter().map(f).collect()
+                } else {
+                    (0..half).map(f).collect()
+                };
+            }
+            None if half > PAR_CHUNK => {
+                *m = m.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
+            }
+            None => {
                 for i in 0..half {
                     let a = m[2 * i];
                     let b = m[2 * i + 1];
@@ -566,6 +651,11 @@ impl SumcheckInstance for ProductSum {
                 }
                 m.truncate(half);
             }
+        };
+        if half > PAR_CHUNK {
+            self.mles.par_iter_mut().zip(self.lazy.par_iter_mut()).for_each(|(m, l)| bind_one(m, l));
+        } else {
+            self.mles.iter_mut().zip(self.lazy.iter_mut()).for_each(|(m, l)| bind_one(m, l));
         }
         if let Some(e) = &mut self.eq {
             let j = self.num_vars - self.cur_vars;

@@ -7,7 +7,7 @@ use ark_ff::{One, UniformRand, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_core::mle::{eq_eval, DenseMle};
-use zkdl_core::sumcheck::{self, ProductSum, SumcheckInstance, SumcheckProof};
+use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance, SumcheckProof};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_core::{Fr, SumcheckError};
 
@@ -71,6 +71,44 @@ fn eq_weighted_instance() {
         let expected = eval_terms(&mles, &terms, &point) * eq_eval(&r, &point).unwrap();
         assert_eq!(value, expected);
     }
+}
+
+/// MLEs given as functions of the index (read in the first round, materialised by the
+/// first bind) give the same proof and final evaluations as the dense ones, with and
+/// without an eq weight, below and above the parallel threshold; integer tables too.
+#[test]
+fn lazy_mles_prove_as_dense_ones() {
+    let mut rng = StdRng::seed_from_u64(4);
+    for n in [0usize, 1, 5, 13] {
+        for with_eq in [false, true] {
+            let ints: Vec<i64> = (0..1i64 << n).map(|x| (x * 7919) % 65_537 - 30_000).collect();
+            let (mut mles, terms) = instance(&mut rng, n, 3);
+            mles[1] = DenseMle::new(ints.iter().map(|&v| zkdl_core::field::fr_from_i64(v)).collect()).unwrap();
+            let evals: Vec<Vec<Fr>> = mles.iter().map(|m| m.evals().to_vec()).collect();
+            let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let lazy: Vec<LazyMle<'_>> = evals
+                .iter()
+                .enumerate()
+                .map(|(k, e)| match k {
+                    1 => LazyMle::from_i64(&ints).unwrap(),
+                    _ => LazyMle::new(n, move |x| e[x]),
+                })
+                .collect();
+            let mut dense = ProductSum::new(mles.clone(), terms.clone()).unwrap();
+            let mut lazy = ProductSum::with_lazy(lazy, terms.clone()).unwrap();
+            if with_eq {
+                dense = dense.with_eq(&r).unwrap();
+                lazy = lazy.with_eq(&r).unwrap();
+            }
+            let claim = dense.sum();
+            assert_eq!(lazy.sum(), claim);
+            let (pd, _) = sumcheck::prove(&mut dense, claim, &mut Transcript::new(labels::TEST)).unwrap();
+            let (pl, _) = sumcheck::prove(&mut lazy, claim, &mut Transcript::new(labels::TEST)).unwrap();
+            assert_eq!(pd, pl, "n={n} eq={with_eq}");
+            assert_eq!(dense.final_evals(), lazy.final_evals());
+        }
+    }
+    assert!(LazyMle::from_i64(&[1, 2, 3]).is_err(), "a table of 3 entries has no MLE");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use zkdl_core::field::{fr_from_i64, Fr, LazySum};
 use zkdl_core::mle::{combine_i64, eq_table, inner_product_i64, DenseMle};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
-use zkdl_core::sumcheck::{self, ProductSum, SumcheckInstance};
+use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
 use zkdl_core::transcript::{labels, Transcript};
 
 /// Errors of the prover.
@@ -63,7 +63,7 @@ fn eval(table: &[i64], point: &[Fr]) -> Fr {
 /// sumcheck proof and each instance's point.
 fn run_phase(
     t: &mut Transcript,
-    insts: &mut [ProductSum],
+    insts: &mut [ProductSum<'_>],
     claims: &[Fr],
 ) -> Result<(zkdl_core::sumcheck::SumcheckProof, Vec<Vec<Fr>>), ProveError> {
     if insts.is_empty() {
@@ -75,7 +75,7 @@ fn run_phase(
     Ok((proof, points))
 }
 
-fn final_eval(inst: &ProductSum, k: usize) -> Fr {
+fn final_eval(inst: &ProductSum<'_>, k: usize) -> Fr {
     inst.final_evals().get(k).copied().unwrap_or_else(Fr::zero)
 }
 
@@ -117,7 +117,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     for b in &set.bools {
         let rho = t.challenge_scalars(labels::RELATIONS_POINT, set.tensors[b.tensor].vars);
         let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
-        insts.push(ProductSum::new(vec![mle(frs(tables[b.tensor]))?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::with_lazy(vec![LazyMle::from_i64(tables[b.tensor])?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
@@ -215,9 +215,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         claims.push(m.out, rr.clone(), out);
         let len = 1usize << rr.len();
         let p0 = m.plane as usize * len;
-        let sign = frs(tables[m.planes].get(p0..p0 + len).ok_or(ProveError::Params("mask plane"))?);
+        let sign = LazyMle::from_i64(tables[m.planes].get(p0..p0 + len).ok_or(ProveError::Params("mask plane"))?)?;
         let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(sign)?, mle(frs(tables[m.cq]))?], terms)?.with_eq(rr)?);
+        insts.push(ProductSum::with_lazy(vec![sign, LazyMle::from_i64(tables[m.cq])?], terms)?.with_eq(rr)?);
     }
     t.append_scalars(labels::RELATIONS_PRE, &proof.mask.pre);
     let sums = proof.mask.pre.clone();
@@ -259,9 +259,12 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         let n = set.tensors[p.tensor].vars;
         let rho = t.challenge_scalars(labels::RELATIONS_POINT, n);
         let local = padding_indicator(p.rows, p.cols, p.row_vars, p.col_vars);
-        let ind: Vec<Fr> = local.iter().copied().cycle().take(1usize << n).collect();
+        if local.is_empty() {
+            return Err(ProveError::Params("padding shape"));
+        }
+        let ind = LazyMle::new(n, move |x| local[x % local.len()]);
         let terms = vec![(Fr::one(), vec![0, 1])];
-        insts.push(ProductSum::new(vec![mle(ind)?, mle(frs(tables[p.tensor]))?], terms)?.with_eq(&rho)?);
+        insts.push(ProductSum::with_lazy(vec![ind, LazyMle::from_i64(tables[p.tensor])?], terms)?.with_eq(&rho)?);
     }
     let zeros = vec![Fr::zero(); insts.len()];
     let (sc, points) = run_phase(t, &mut insts, &zeros)?;
@@ -302,42 +305,147 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     Ok(proof)
 }
 
-/// One fraction-sum tree: its layers from the root (layer 0, one entry) to the leaves,
-/// each as `(p, q)`. A lookup tree's leaf numerators are all 1 and not stored (its leaf
-/// layer's `p` is empty).
-struct Tree {
+/// One fraction-sum tree of the LogUp argument. Layer 0 is the root (one entry), layer
+/// `depth` the leaves; node `y` of a layer of size `s` has the children `y` and `y + s`
+/// in the layer below.
+///
+/// A table's tree (leaf numerators the multiplicities) stores every layer. A lookup's
+/// tree (unit numerators, leaf denominators `alpha - v` of the looked-up values `v`)
+/// stores only layers `0..=depth-2`: the two widest layers (three quarters of the
+/// tree) are regenerated from the integer values when the GKR pass reaches them, and
+/// every stored layer is released once its sumcheck instance is built.
+struct Tree<'a> {
+    /// Stored layers from the root, each as `(p, q)`.
     layers: Vec<(Vec<Fr>, Vec<Fr>)>,
+    depth: usize,
     leaf: usize,
-    is_lookup: bool,
+    /// A lookup's values (`None`: a table's tree).
+    values: Option<&'a [i64]>,
+    alpha: Fr,
 }
 
-impl Tree {
-    /// `leaf_p = None`: unit numerators (a lookup).
-    fn new(leaf_p: Option<Vec<Fr>>, leaf_q: Vec<Fr>, leaf: usize) -> Tree {
-        let is_lookup = leaf_p.is_none();
-        let mut layers = vec![(leaf_p.unwrap_or_default(), leaf_q)];
-        while layers.last().is_some_and(|(_, q)| q.len() > 1) {
-            let Some((p, q)) = layers.last() else { break };
-            let half = q.len() / 2;
-            let (np, nq): (Vec<Fr>, Vec<Fr>) = if p.is_empty() {
-                (0..half).into_par_iter().map(|i| (q[i + half] + q[i], q[i] * q[i + half])).unzip()
-            } else {
-                (0..half).into_par_iter().map(|i| (p[i] * q[i + half] + p[i + half] * q[i], q[i] * q[i + half])).unzip()
-            };
-            layers.push((np, nq));
+/// `(p, q)` of node `y` of a lookup tree's layer of size `s` that lies `levels` above
+/// the leaves, from its `2^levels` leaves `v[y + m s]`.
+fn lookup_node(v: &[i64], alpha: Fr, s: usize, levels: usize, y: usize) -> (Fr, Fr) {
+    match levels {
+        0 => (Fr::one(), alpha - fr_from_i64(v[y])),
+        1 => {
+            let (a, b) = (alpha - fr_from_i64(v[y]), alpha - fr_from_i64(v[y + s]));
+            (a + b, a * b)
+        }
+        _ => {
+            let (p1, q1) = lookup_node(v, alpha, 2 * s, levels - 1, y);
+            let (p2, q2) = lookup_node(v, alpha, 2 * s, levels - 1, y + s);
+            (p1 * q2 + p2 * q1, q1 * q2)
+        }
+    }
+}
+
+/// The layer above `(p, q)` (empty `p`: unit numerators).
+fn parent_layer(p: &[Fr], q: &[Fr]) -> (Vec<Fr>, Vec<Fr>) {
+    let half = q.len() / 2;
+    if p.is_empty() {
+        (0..half).into_par_iter().map(|i| (q[i + half] + q[i], q[i] * q[i + half])).unzip()
+    } else {
+        (0..half).into_par_iter().map(|i| (p[i] * q[i + half] + p[i + half] * q[i], q[i] * q[i + half])).unzip()
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// A table's tree: leaf numerators `leaf_p`, denominators `leaf_q`, all stored.
+    fn table(leaf_p: Vec<Fr>, leaf_q: Vec<Fr>, leaf: usize) -> Tree<'a> {
+        let mut layers = vec![(leaf_p, leaf_q)];
+        while let Some((p, q)) = layers.last().filter(|(_, q)| q.len() > 1) {
+            let up = parent_layer(p, q);
+            layers.push(up);
         }
         layers.reverse();
-        Tree { layers, leaf, is_lookup }
+        let depth = layers.len() - 1;
+        Tree { layers, depth, leaf, values: None, alpha: Fr::zero() }
+    }
+
+    /// A lookup's tree over the values `v` (a power-of-two length).
+    fn lookup(v: &'a [i64], alpha: Fr, leaf: usize) -> Tree<'a> {
+        let depth = v.len().trailing_zeros() as usize;
+        let top = depth.saturating_sub(2);
+        let s = 1usize << top;
+        let lowest: (Vec<Fr>, Vec<Fr>) =
+            (0..s).into_par_iter().map(|y| lookup_node(v, alpha, s, depth - top, y)).unzip();
+        let mut layers = vec![lowest];
+        while let Some((p, q)) = layers.last().filter(|(_, q)| q.len() > 1) {
+            let up = parent_layer(p, q);
+            layers.push(up);
+        }
+        layers.reverse();
+        Tree { layers, depth, leaf, values: Some(v), alpha }
+    }
+
+    fn is_lookup(&self) -> bool {
+        self.values.is_some()
     }
 
     /// `(p, q)` at the root (a single unit-numerator leaf has `p = 1`).
     fn root(&self) -> (Fr, Fr) {
-        let (p, q) = &self.layers[0];
-        (p.first().copied().unwrap_or_else(Fr::one), q.first().copied().unwrap_or_else(Fr::zero))
+        self.pair_of_layer(0).map(|[p, _, q, _]| (p, q)).unwrap_or_else(|| (Fr::one(), Fr::zero()))
     }
 
-    fn depth(&self) -> usize {
-        self.layers.len() - 1
+    /// `[p_0, p_1, q_0, q_1]` of a layer with at most two entries (layers 0 and 1).
+    fn pair_of_layer(&self, k: usize) -> Option<[Fr; 4]> {
+        let one = Fr::one();
+        if let Some((p, q)) = self.layers.get(k).filter(|(_, q)| !q.is_empty()) {
+            let p0 = p.first().copied().unwrap_or(one);
+            let q0 = *q.first()?;
+            return Some([p0, p.get(1).copied().unwrap_or(p0), q0, q.get(1).copied().unwrap_or(q0)]);
+        }
+        let v = self.values?;
+        let s = 1usize << k;
+        let (p0, q0) = lookup_node(v, self.alpha, s, self.depth - k, 0);
+        let (p1, q1) = if s > 1 { lookup_node(v, self.alpha, s, self.depth - k, 1) } else { (p0, q0) };
+        Some([p0, p1, q0, q1])
+    }
+
+    /// The GKR instance of the layer whose children are layer `k` (`k >= 2`), and
+    /// whether layer `k` is a lookup's leaf layer (unit numerators: the single product
+    /// `(q_lo + mu)(q_hi + mu)`; see `prove_logup`). A stored layer is released.
+    fn instance(&mut self, k: usize, lambda: Fr, mu: Fr) -> Result<(ProductSum<'a>, bool), ProveError> {
+        let one = Fr::one();
+        let product = |a: usize, b: usize| (one, vec![a, b]);
+        match self.values {
+            Some(v) if k == self.depth => {
+                // read from the values: no field copy of the widest layer
+                let (lo, hi) = v.split_at(v.len() / 2);
+                let (vars, shifted) = (k - 1, self.alpha + mu);
+                let shift = |w: &'a [i64]| LazyMle::new(vars, move |x| shifted - fr_from_i64(w[x]));
+                Ok((ProductSum::with_lazy(vec![shift(lo), shift(hi)], vec![product(0, 1)])?, true))
+            }
+            Some(v) if k >= self.layers.len() => {
+                // regenerated from the leaves, straight into the instance's halves
+                let s = 1usize << k;
+                let half = s / 2;
+                let levels = self.depth - k;
+                let ((p_lo, q_lo), (q_hi, r_hi)): ((Vec<Fr>, Vec<Fr>), (Vec<Fr>, Vec<Fr>)) = (0..half)
+                    .into_par_iter()
+                    .map(|y| {
+                        let (pl, ql) = lookup_node(v, self.alpha, s, levels, y);
+                        let (ph, qh) = lookup_node(v, self.alpha, s, levels, y + half);
+                        ((pl, ql), (qh, ph + lambda * qh))
+                    })
+                    .unzip();
+                let mles = vec![mle(p_lo)?, mle(q_lo)?, mle(q_hi)?, mle(r_hi)?];
+                Ok((ProductSum::new(mles, vec![product(0, 2), product(1, 3)])?, false))
+            }
+            _ => {
+                let (p, q) = self.layers.get_mut(k).map(std::mem::take).ok_or(ProveError::Params("tree layer"))?;
+                let half = q.len() / 2;
+                // p_lo q_hi + p_hi q_lo + lambda q_lo q_hi = p_lo q_hi + q_lo (p_hi + lambda q_hi):
+                // with r_hi = p_hi + lambda q_hi formed once, two products per point
+                // instead of three plus the lambda multiplication.
+                let r_hi: Vec<Fr> = p[half..].par_iter().zip(&q[half..]).map(|(ph, qh)| *ph + lambda * qh).collect();
+                let (q_lo, q_hi) = (mle(q[..half].to_vec())?, mle(q[half..].to_vec())?);
+                let mles = vec![mle(p[..half].to_vec())?, q_lo, q_hi, mle(r_hi)?];
+                Ok((ProductSum::new(mles, vec![product(0, 2), product(1, 3)])?, false))
+            }
+        }
     }
 }
 
@@ -355,26 +463,21 @@ fn prove_logup(
     let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
     phases.start("lookup trees");
     // Trees in parallel (and each tree's layers in parallel inside).
-    let mut trees: Vec<Tree> = set
-        .lookups
-        .par_iter()
-        .map(|l| {
-            let q: Vec<Fr> = tables[l.tensor].par_iter().map(|&v| alpha - fr_from_i64(v)).collect();
-            Tree::new(None, q, l.tensor)
-        })
-        .collect();
+    let mut trees: Vec<Tree> =
+        set.lookups.par_iter().map(|l| Tree::lookup(tables[l.tensor], alpha, l.tensor)).collect();
     for tb in &set.tables {
         let m = tables[tb.multiplicities];
         let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
-        trees.push(Tree::new(Some(frs(m)), q, tb.multiplicities));
+        trees.push(Tree::table(frs(m), q, tb.multiplicities));
     }
     phases.start("lookup sumchecks");
     for tr in &trees {
-        proof.roots.extend([tr.root().0, tr.root().1]);
+        let (p, q) = tr.root();
+        proof.roots.extend([p, q]);
     }
     t.append_scalars(labels::RELATIONS_PRE, &proof.roots);
     let leaf_claim = |tr: &Tree, r: &[Fr], (p, q): (Fr, Fr), claims: &mut Claims| {
-        if tr.is_lookup {
+        if tr.is_lookup() {
             claims.push(tr.leaf, r.to_vec(), alpha - q);
         } else {
             claims.push(tr.leaf, r.to_vec(), p);
@@ -382,70 +485,59 @@ fn prove_logup(
     };
     let mut cur: Vec<(Fr, Fr)> = trees.iter().map(Tree::root).collect();
     for (tr, c) in trees.iter().zip(&cur) {
-        if tr.depth() == 0 {
+        if tr.depth == 0 {
             leaf_claim(tr, &[], *c, claims);
         }
     }
-    let max_depth = trees.iter().map(|tr| tr.depth()).max().unwrap_or(0);
+    let max_depth = trees.iter().map(|tr| tr.depth).max().unwrap_or(0);
     if max_depth == 0 {
         return Ok(proof);
     }
-    let one = Fr::one();
-    for tr in trees.iter().filter(|tr| tr.depth() >= 1) {
-        let (p, q) = &tr.layers[1];
-        let (p0, p1) = (p.first().copied().unwrap_or(one), p.get(1).copied().unwrap_or(one));
-        proof.layer1.extend([p0, p1, q[0], q[1]]);
+    let mut layer1 = Vec::with_capacity(trees.len());
+    for tr in trees.iter().filter(|tr| tr.depth >= 1) {
+        let v = tr.pair_of_layer(1).ok_or(ProveError::Params("tree layer"))?;
+        proof.layer1.extend(v);
+        layer1.push(v);
     }
     t.append_scalars(labels::RELATIONS_POST, &proof.layer1);
     let tau = t.challenge_scalar(labels::RELATIONS_POINT);
     let mut r = vec![tau];
+    let mut layer1 = layer1.into_iter();
     for (tr, c) in trees.iter().zip(cur.iter_mut()) {
-        if tr.depth() >= 1 {
-            let (p, q) = &tr.layers[1];
-            let (p0, p1) = (p.first().copied().unwrap_or(one), p.get(1).copied().unwrap_or(one));
-            *c = (p0 + tau * (p1 - p0), q[0] + tau * (q[1] - q[0]));
-            if tr.depth() == 1 {
+        if tr.depth >= 1 {
+            let [p0, p1, q0, q1] = layer1.next().ok_or(ProveError::Params("tree layer"))?;
+            *c = (p0 + tau * (p1 - p0), q0 + tau * (q1 - q0));
+            if tr.depth == 1 {
                 leaf_claim(tr, &r, *c, claims);
             }
         }
     }
+    let one = Fr::one();
     for k in 1..max_depth {
-        let active: Vec<usize> = (0..trees.len()).filter(|&i| trees[i].depth() > k).collect();
+        let active: Vec<usize> = (0..trees.len()).filter(|&i| trees[i].depth > k).collect();
         let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
         let mu = lambda.inverse().ok_or(ProveError::Params("lookup batching challenge is zero"))?;
         let mut insts = Vec::with_capacity(active.len());
+        let mut unit = Vec::with_capacity(active.len());
         let mut sums = Vec::with_capacity(active.len());
         for &i in &active {
-            let (p, q) = &trees[i].layers[k + 1];
-            let half = q.len() / 2;
-            let inst = if p.is_empty() {
-                // unit numerators: q_hi + q_lo + lambda q_lo q_hi = lambda (q_lo + mu)(q_hi + mu) - mu
-                // with mu = 1 / lambda, so the instance is the single product
-                // (q_lo + mu)(q_hi + mu) with the claim (p + lambda q + mu) mu.
-                let shift = |v: &[Fr]| mle(v.par_iter().map(|x| *x + mu).collect());
-                ProductSum::new(vec![shift(&q[..half])?, shift(&q[half..])?], vec![(Fr::one(), vec![0, 1])])?
-            } else {
-                // p_lo q_hi + p_hi q_lo + lambda q_lo q_hi = p_lo q_hi + q_lo (p_hi + lambda q_hi):
-                // with r_hi = p_hi + lambda q_hi formed once, two products per point
-                // instead of three plus the lambda multiplication.
-                let r_hi: Vec<Fr> = p[half..].par_iter().zip(&q[half..]).map(|(ph, qh)| *ph + lambda * qh).collect();
-                let (q_lo, q_hi) = (mle(q[..half].to_vec())?, mle(q[half..].to_vec())?);
-                let mles = vec![mle(p[..half].to_vec())?, q_lo, q_hi, mle(r_hi)?];
-                let terms = vec![(Fr::one(), vec![0, 2]), (Fr::one(), vec![1, 3])];
-                ProductSum::new(mles, terms)?
-            };
+            // unit numerators: q_hi + q_lo + lambda q_lo q_hi = lambda (q_lo + mu)(q_hi + mu) - mu
+            // with mu = 1 / lambda, so the instance is the single product
+            // (q_lo + mu)(q_hi + mu) with the claim (p + lambda q + mu) mu.
+            let (inst, leaves) = trees[i].instance(k + 1, lambda, mu)?;
             insts.push(inst.with_eq(&r)?);
-            sums.push(match p.is_empty() {
+            sums.push(match leaves {
                 true => (cur[i].0 + lambda * cur[i].1 + mu) * mu,
                 false => cur[i].0 + lambda * cur[i].1,
             });
+            unit.push(leaves);
         }
         let (sc, points) = run_phase(t, &mut insts, &sums)?;
         let mut round = zkdl_circuit::relations::PhaseProof { sumcheck: sc, ..Default::default() };
         // per tree (p_lo, p_hi, q_lo, q_hi); a lookup's leaf layer sends only q_lo, q_hi
         let mut vals = Vec::with_capacity(active.len());
-        for (inst, &i) in insts.iter().zip(&active) {
-            let v = if trees[i].layers[k + 1].0.is_empty() {
+        for (inst, &leaves) in insts.iter().zip(&unit) {
+            let v = if leaves {
                 let (q_lo, q_hi) = (final_eval(inst, 0) - mu, final_eval(inst, 1) - mu);
                 round.post.extend([q_lo, q_hi]);
                 [one, one, q_lo, q_hi]
@@ -459,13 +551,14 @@ fn prove_logup(
             };
             vals.push(v);
         }
+        drop(insts);
         t.append_scalars(labels::RELATIONS_POST, &round.post);
         let tau = t.challenge_scalar(labels::RELATIONS_POINT);
         r = points.into_iter().next().unwrap_or_default();
         r.push(tau);
         for (v, &i) in vals.iter().zip(&active) {
             cur[i] = (v[0] + tau * (v[1] - v[0]), v[2] + tau * (v[3] - v[2]));
-            if trees[i].depth() == k + 1 {
+            if trees[i].depth == k + 1 {
                 leaf_claim(&trees[i], &r, cur[i], claims);
             }
         }
@@ -544,9 +637,22 @@ fn prove_claims<R: RngCore + CryptoRng>(
             tabs.push(tab);
             coeffs.push(alpha[k]);
         }
-        let c = combine_i64(&tabs, &coeffs);
+        // the combination read from the integers (no full-size field copy)
+        let (combined, coeff) = match (tabs.as_slice(), coeffs.as_slice()) {
+            ([tab], [c]) => (LazyMle::from_i64(tab)?, *c),
+            _ => {
+                let at = move |x: usize| {
+                    let mut acc = LazySum::default();
+                    for (tab, c) in tabs.iter().zip(&coeffs) {
+                        acc.add(c, tab[x]);
+                    }
+                    acc.finish()
+                };
+                (LazyMle::new(point.len(), at), Fr::one())
+            }
+        };
         sums.push(sum);
-        insts.push(ProductSum::new(vec![mle(c)?], vec![(Fr::one(), vec![0])])?.with_eq(point)?);
+        insts.push(ProductSum::with_lazy(vec![combined], vec![(coeff, vec![0])])?.with_eq(point)?);
     }
     let mut proof = OpeningProof::default();
     let (sc, points) = run_phase(t, &mut insts, &sums)?;

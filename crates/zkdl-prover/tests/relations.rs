@@ -351,6 +351,31 @@ fn range_cheats_are_rejected() {
     assert!(bad.run(&g).is_err(), "wrong multiplicities accepted");
 }
 
+/// LogUp trees of every depth in one batch (a lookup's tree keeps only its upper
+/// layers and regenerates the two widest from the values): 1 to 64 values, honest
+/// and with one out-of-range value in a tree of each depth.
+#[test]
+fn lookup_trees_of_every_depth() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(3);
+    let sizes = [1usize, 2, 4, 8, 16, 64];
+    let values: Vec<Vec<i64>> = sizes.iter().map(|&n| (0..n).map(|_| rng.gen_range(0..1 << 10)).collect()).collect();
+    let case = |values: &[Vec<i64>]| {
+        let mut c = Case::default();
+        for v in values {
+            let t = c.tensor(v.clone());
+            c.range(t, 10, 0, false);
+        }
+        c
+    };
+    case(&values).run(&g).unwrap();
+    for (k, &n) in sizes.iter().enumerate() {
+        let mut bad = values.clone();
+        bad[k][n - 1] = 1 << 10;
+        assert!(case(&bad).run(&g).is_err(), "out-of-range value accepted in a tree of {n} leaves");
+    }
+}
+
 #[test]
 fn linear_padding_and_stacks() {
     let g = gens();
