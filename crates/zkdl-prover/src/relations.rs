@@ -305,6 +305,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     Ok(proof)
 }
 
+/// Two field tables built side by side.
+type Halves = (Vec<Fr>, Vec<Fr>);
+
 /// One fraction-sum tree of the LogUp argument. Layer 0 is the root (one entry), layer
 /// `depth` the leaves; node `y` of a layer of size `s` has the children `y` and `y + s`
 /// in the layer below.
@@ -423,7 +426,7 @@ impl<'a> Tree<'a> {
                 let s = 1usize << k;
                 let half = s / 2;
                 let levels = self.depth - k;
-                let ((p_lo, q_lo), (q_hi, r_hi)): ((Vec<Fr>, Vec<Fr>), (Vec<Fr>, Vec<Fr>)) = (0..half)
+                let ((p_lo, q_lo), (q_hi, r_hi)): (Halves, Halves) = (0..half)
                     .into_par_iter()
                     .map(|y| {
                         let (pl, ql) = lookup_node(v, self.alpha, s, levels, y);
