@@ -51,7 +51,7 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
         train_traced(&padded_spec, &w0p, &batches_p).map_err(|_| ProveError::Params("training failed"))?;
     phases.start("generators");
     let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
-    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, &traces, rng, phases, true)?;
+    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, true)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
@@ -136,6 +136,13 @@ fn layer_of(t: &StepTrace, l: usize) -> Result<&LayerTrace, ProveError> {
     t.layers.get(l).ok_or(ProveError::Params("trace layers"))
 }
 
+/// A table of a layer's trace.
+type Pick<'p> = &'p dyn Fn(&mut LayerTrace) -> &mut Vec<i64>;
+
+fn layer_of_mut(t: &mut StepTrace, l: usize) -> Result<&mut LayerTrace, ProveError> {
+    t.layers.get_mut(l).ok_or(ProveError::Params("trace layers"))
+}
+
 /// Proves given traces of the zero-padded network (exposed so that tests can play a
 /// cheating prover). `w0`, `w_final`, `batches` and `traces` are all padded. Every
 /// weight after a step is committed from the given tables (a cheating prover's
@@ -152,7 +159,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    prove_traces_with(gens, spec, w0, w_final, batches, traces, rng, &mut Phases::default(), false)
+    prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), false)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -162,7 +169,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     w0: &Weights,
     w_final: &Weights,
     batches: &[Batch],
-    traces: &[StepTrace],
+    mut traces: Vec<StepTrace>,
     rng: &mut R,
     phases: &mut Phases<'_>,
     derive_weights: bool,
@@ -204,7 +211,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     // Dummy steps: all-zero weights and data, traced honestly.
     phases.start("witness");
     let padded_steps = 1usize << layout.tau;
-    let dummy = if padded_steps > steps {
+    let mut dummy = if padded_steps > steps {
         let zero_w = w0.zeros_like();
         let zero_b = Batch { x: vec![0; batches[0].x.len()], y: vec![0; batches[0].y.len()] };
         let mut ps = spec.clone();
@@ -218,15 +225,36 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     } else {
         None
     };
-    let all: Vec<&StepTrace> =
-        traces.iter().chain(std::iter::repeat(dummy.as_ref()).take(padded_steps - steps).flatten()).collect();
-    if all.len() != padded_steps {
+    // The witness tables are moved out of the traces as they are stacked (the prover's
+    // memory holds one copy); intermediates the relations do not use are released now.
+    for lt in traces.iter_mut().flat_map(|t| t.layers.iter_mut()) {
+        for v in [&mut lt.z, &mut lt.ga, &mut lt.gw] {
+            *v = Vec::new();
+        }
+        lt.a_in = Vec::new();
+    }
+    let dummies = padded_steps - steps;
+    if dummies > 0 && dummy.is_none() {
         return Err(ProveError::Params("dummy steps"));
     }
-    let stack = |l: usize, pick: &dyn Fn(&LayerTrace) -> &[i64]| -> Result<Vec<i64>, ProveError> {
-        let mut out = Vec::new();
-        for t in &all {
-            out.extend_from_slice(pick(layer_of(t, l)?));
+    // `take`: moved out of the traces (the weights before each step are read again below)
+    let mut stack = |traces: &mut [StepTrace], l: usize, take: bool, pick: Pick| -> Result<Vec<i64>, ProveError> {
+        let mut out: Vec<i64> = Vec::new();
+        for t in traces.iter_mut() {
+            let v = pick(layer_of_mut(t, l)?);
+            if out.capacity() == 0 {
+                out.reserve_exact(v.len() * padded_steps);
+            }
+            out.extend_from_slice(v);
+            if take {
+                *v = Vec::new();
+            }
+        }
+        if let Some(d) = &mut dummy {
+            let v = pick(layer_of_mut(d, l)?);
+            for _ in 0..dummies {
+                out.extend_from_slice(v);
+            }
         }
         Ok(out)
     };
@@ -244,8 +272,10 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
                 zeros_after(batches.iter().flat_map(|b| b.y.iter().copied()).collect(), batches[0].y.len())
             }
             TensorKind::Ones => vec![1; 1usize << (lb + layout.tau)],
-            TensorKind::WeightsBefore(l) => stack(l, &|lt| &lt.w_before.w)?,
-            TensorKind::BiasBefore(l) => stack(l, &|lt| lt.w_before.b.as_deref().unwrap_or(&[]))?,
+            TensorKind::WeightsBefore(l) => stack(&mut traces, l, false, &|lt| &mut lt.w_before.w)?,
+            TensorKind::BiasBefore(l) => {
+                stack(&mut traces, l, false, &|lt| lt.w_before.b.get_or_insert_with(Vec::new))?
+            }
             TensorKind::WeightsAfter(l) | TensorKind::BiasAfter(l) => {
                 let bias = matches!(kind, TensorKind::BiasAfter(_));
                 let pick = |w: &LayerWeights| if bias { w.b.clone().unwrap_or_default() } else { w.w.clone() };
@@ -260,16 +290,16 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             }
             TensorKind::InitialWeights(l) => w0.layers[l].w.clone(),
             TensorKind::InitialBias(l) => w0.layers[l].b.clone().unwrap_or_default(),
-            TensorKind::Zq(l) => stack(l, &|lt| &lt.zq)?,
-            TensorKind::Rem(l) => stack(l, &|lt| &lt.zr)?,
-            TensorKind::Act(l) => stack(l, &|lt| &lt.a_out)?,
-            TensorKind::Grad(l) => stack(l, &|lt| &lt.g)?,
-            TensorKind::GaQ(l) => stack(l, &|lt| &lt.gaq)?,
-            TensorKind::GaRem(l) => stack(l, &|lt| &lt.gar)?,
-            TensorKind::Dw(l) => stack(l, &|lt| &lt.dw)?,
-            TensorKind::DwRem(l) => stack(l, &|lt| &lt.dwr)?,
-            TensorKind::Db(l) => stack(l, &|lt| &lt.db)?,
-            TensorKind::DbRem(l) => stack(l, &|lt| &lt.dbr)?,
+            TensorKind::Zq(l) => stack(&mut traces, l, true, &|lt| &mut lt.zq)?,
+            TensorKind::Rem(l) => stack(&mut traces, l, true, &|lt| &mut lt.zr)?,
+            TensorKind::Act(l) => stack(&mut traces, l, true, &|lt| &mut lt.a_out)?,
+            TensorKind::Grad(l) => stack(&mut traces, l, true, &|lt| &mut lt.g)?,
+            TensorKind::GaQ(l) => stack(&mut traces, l, true, &|lt| &mut lt.gaq)?,
+            TensorKind::GaRem(l) => stack(&mut traces, l, true, &|lt| &mut lt.gar)?,
+            TensorKind::Dw(l) => stack(&mut traces, l, true, &|lt| &mut lt.dw)?,
+            TensorKind::DwRem(l) => stack(&mut traces, l, true, &|lt| &mut lt.dwr)?,
+            TensorKind::Db(l) => stack(&mut traces, l, true, &|lt| &mut lt.db)?,
+            TensorKind::DbRem(l) => stack(&mut traces, l, true, &|lt| &mut lt.dbr)?,
             TensorKind::Derived(_) => Vec::new(),
         };
         tables.push(table);
@@ -379,7 +409,8 @@ mod tests {
             let zero = wt.zeros_like();
             let rng = &mut StdRng::seed_from_u64(1);
             let mut run = |w: &Weights, derive: bool| {
-                prove_traces_with(&gens, &spec, &w0, w, &batches, &traces, rng, &mut Phases::default(), derive).unwrap()
+                let tr = traces.clone();
+                prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), derive).unwrap()
             };
             let (derived, _) = run(&zero, true);
             let (direct, _) = run(&wt, false);
