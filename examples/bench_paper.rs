@@ -3,6 +3,11 @@
 //! `zkdl bench --circuit circuits/paper-8x1024.toml`; minutes and several GiB on 2 cores,
 //! not run in CI.
 
+// The allocator of the `zkdl` binary (see Cargo.toml).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = std::env::args().nth(1).and_then(|s| s.parse().ok());
     let circuit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/paper-8x1024.toml");

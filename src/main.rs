@@ -1,5 +1,10 @@
 //! The `zkdl` command line.
 
+// See Cargo.toml: glibc's malloc retains the prover's freed tables.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
