@@ -371,6 +371,9 @@ struct EqWeight {
     rest: Vec<Fr>,
     /// `prod_{i<j} eq(r_i, rho_i)`.
     scale: Fr,
+    /// The coefficient shared by every term, taken out of the terms (one
+    /// multiplication per round instead of one per pair).
+    common: Fr,
 }
 
 /// `eq(r, t) = r t + (1 - r)(1 - t)` for a field element `t`.
@@ -453,7 +456,15 @@ impl<'a> ProductSum<'a> {
             return Err(SumcheckError::DegreeTooHigh { degree: inner + 1, max: MAX_DEGREE });
         }
         let rest = eq_table(point.get(1..).unwrap_or(&[]));
-        self.eq = Some(EqWeight { point: point.to_vec(), rest, scale: Fr::one() });
+        // a coefficient shared by every term is applied once per round, not per pair
+        let common = match self.terms.split_first() {
+            Some((t0, others)) if others.iter().all(|t| t.coeff == t0.coeff) && !t0.coeff.is_zero() => t0.coeff,
+            _ => Fr::one(),
+        };
+        if !common.is_one() {
+            self.terms.iter_mut().for_each(|t| t.coeff = Fr::one());
+        }
+        self.eq = Some(EqWeight { point: point.to_vec(), rest, scale: Fr::one(), common });
         self.degree = inner + 1;
         Ok(self)
     }
@@ -463,7 +474,7 @@ impl<'a> ProductSum<'a> {
         let size = 1usize << self.cur_vars;
         let weights: Option<Vec<Fr>> = self.eq.as_ref().map(|e| {
             let j = self.num_vars - self.cur_vars;
-            eq_table(e.point.get(j..).unwrap_or(&[])).into_iter().map(|w| w * e.scale).collect()
+            eq_table(e.point.get(j..).unwrap_or(&[])).into_iter().map(|w| w * e.scale * e.common).collect()
         });
         let term_sum = |t: &Term| -> Fr {
             let s: Fr = (0..size)
@@ -500,17 +511,26 @@ impl<'a> ProductSum<'a> {
         let nm = self.mles.len();
         let npts = pts.len();
         let unit: Vec<bool> = self.terms.iter().map(|t| t.coeff.is_one()).collect();
+        let only_zero = pts == [0];
         let work = |range: std::ops::Range<usize>| -> Vec<Fr> {
             let mut acc = vec![Fr::zero(); npts];
             let mut vals = vec![Fr::zero(); nm * npts];
             for i in range {
                 for (k, (m, lazy)) in self.mles.iter().zip(&self.lazy).enumerate() {
+                    let v = &mut vals[k * npts..(k + 1) * npts];
+                    if only_zero {
+                        // g(0) alone (an eq-weighted round of degree 2): the low entries
+                        v[0] = match lazy {
+                            None => m[2 * i],
+                            Some(l) => (l.at)(2 * i),
+                        };
+                        continue;
+                    }
                     let (lo, hi) = match lazy {
                         None => (m[2 * i], m[2 * i + 1]),
                         Some(l) => ((l.at)(2 * i), (l.at)(2 * i + 1)),
                     };
                     let diff = hi - lo;
-                    let v = &mut vals[k * npts..(k + 1) * npts];
                     // pts ascend from 0; consecutive points step by adding `diff`
                     let mut cur = lo;
                     let mut at = 0u64;
@@ -597,15 +617,16 @@ impl SumcheckInstance for ProductSum<'_> {
         // s(1) from the claim when possible (one inversion), else directly; short
         // rounds evaluate it directly, which is cheaper than the inversion.
         let half = (1usize << self.cur_vars) / 2;
-        let derive = half >= DERIVE_MIN_PAIRS && !rj.is_zero() && !e.scale.is_zero();
+        let scale = e.scale * e.common;
+        let derive = half >= DERIVE_MIN_PAIRS && !rj.is_zero() && !scale.is_zero();
         let pts: Vec<u64> =
             if derive { std::iter::once(0).chain(2..=dh as u64).collect() } else { (0..=dh as u64).collect() };
         let at = self.sums_at(&pts, Some(&e.rest));
         let mut s_vals = Vec::with_capacity(dh + 1);
         if derive {
             let s0 = at[0];
-            let inv = (e.scale * rj).inverse().unwrap_or_else(Fr::zero);
-            let s1 = (claim - e.scale * one_minus * s0) * inv;
+            let inv = (scale * rj).inverse().unwrap_or_else(Fr::zero);
+            let s1 = (claim - scale * one_minus * s0) * inv;
             s_vals.push(s0);
             s_vals.push(s1);
             s_vals.extend_from_slice(&at[1..]);
@@ -617,7 +638,7 @@ impl SumcheckInstance for ProductSum<'_> {
             .map(|t| {
                 let tf = Fr::from(t);
                 let st = if (t as usize) <= dh { s_vals[t as usize] } else { interpolate(&s_vals, tf) };
-                e.scale * eq1(rj, tf) * st
+                scale * eq1(rj, tf) * st
             })
             .collect()
     }
@@ -661,7 +682,10 @@ impl SumcheckInstance for ProductSum<'_> {
             let j = self.num_vars - self.cur_vars;
             e.scale *= eq1(e.point.get(j).copied().unwrap_or_else(Fr::zero), r);
             // eq(r_>j+1, .) from eq(r_>j, .): sum over the next variable.
-            e.rest = e.rest.chunks(2).map(|p| p.iter().copied().sum()).collect();
+            e.rest = match e.rest.len() > 2 * PAR_CHUNK {
+                true => e.rest.par_chunks(2).map(|p| p.iter().copied().sum()).collect(),
+                false => e.rest.chunks(2).map(|p| p.iter().copied().sum()).collect(),
+            };
         }
         self.cur_vars -= 1;
     }

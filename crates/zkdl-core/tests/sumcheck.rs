@@ -111,6 +111,40 @@ fn lazy_mles_prove_as_dense_ones() {
     assert!(LazyMle::from_i64(&[1, 2, 3]).is_err(), "a table of 3 entries has no MLE");
 }
 
+/// Terms sharing one coefficient (taken out of the terms and applied once per round):
+/// the same claims and final values as the polynomial itself.
+#[test]
+fn eq_weighted_instance_with_a_common_coefficient() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for (n, nterms) in [(0usize, 1usize), (3, 1), (9, 2)] {
+        let mles: Vec<DenseMle> = (0..2).map(|_| rand_mle(&mut rng, n)).collect();
+        let c = Fr::rand(&mut rng);
+        let terms: Vec<(Fr, Vec<usize>)> = [vec![0], vec![0, 1]].into_iter().take(nterms).map(|f| (c, f)).collect();
+        let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        let mut ps = ProductSum::new(mles.clone(), terms.clone()).unwrap().with_eq(&r).unwrap();
+        let claim = ps.sum();
+        let weights = zkdl_core::mle::eq_table(&r);
+        let direct: Fr = (0..1usize << n)
+            .map(|x| {
+                let t: Fr = terms.iter().map(|(c, f)| *c * f.iter().map(|&k| mles[k].evals()[x]).product::<Fr>()).sum();
+                t * weights[x]
+            })
+            .sum();
+        assert_eq!(claim, direct);
+        let degree = ps.degree();
+        let (proof, point) = sumcheck::prove(&mut ps, claim, &mut Transcript::new(labels::TEST)).unwrap();
+        let (_, value) = sumcheck::verify(claim, n, degree, &proof, &mut Transcript::new(labels::TEST)).unwrap();
+        assert_eq!(value, eval_terms(&mles, &terms, &point) * eq_eval(&r, &point).unwrap());
+        // a wrong claim is caught
+        let mut ps = ProductSum::new(mles.clone(), terms.clone()).unwrap().with_eq(&r).unwrap();
+        let bad = claim + Fr::one();
+        let (proof, point) = sumcheck::prove(&mut ps, bad, &mut Transcript::new(labels::TEST)).unwrap();
+        let checked = sumcheck::verify(bad, n, degree, &proof, &mut Transcript::new(labels::TEST))
+            .map(|(_, v)| v == eval_terms(&mles, &terms, &point) * eq_eval(&r, &point).unwrap());
+        assert!(!matches!(checked, Ok(true)), "n={n}: a wrong claim verified");
+    }
+}
+
 #[test]
 fn batched_instances_of_different_sizes_and_degrees() {
     let mut rng = StdRng::seed_from_u64(3);
