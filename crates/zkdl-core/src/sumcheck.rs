@@ -336,20 +336,44 @@ pub struct ProductSum<'a> {
 pub struct LazyMle<'a> {
     num_vars: usize,
     at: std::sync::Arc<dyn Fn(usize) -> Fr + Send + Sync + 'a>,
+    /// `Some((a, b, v, bits))` when the entry at `x` is `a + b v[x]` with `|v[x]| < 2^bits`:
+    /// the first round may then sum integer monomials (see [`ProductSum`]).
+    affine: Option<Affine<'a>>,
 }
+
+/// `(a, b, v, bits)`: the entries `a + b v[x]`, `|v[x]| < 2^bits`.
+type Affine<'a> = (Fr, Fr, &'a [i64], u32);
+
+/// The first round's accumulators over the pairs: the sum of the weights, the linear and the
+/// quadratic integer monomials (see [`ProductSum::integer_first_round`]).
+type FirstRoundSums = (Fr, [crate::field::LazySum; 4], [crate::field::LazySum; 3]);
 
 impl<'a> LazyMle<'a> {
     /// The MLE whose entry at `x` (for `x < 2^num_vars`) is `at(x)`.
     pub fn new(num_vars: usize, at: impl Fn(usize) -> Fr + Send + Sync + 'a) -> Self {
-        LazyMle { num_vars, at: std::sync::Arc::new(at) }
+        LazyMle { num_vars, at: std::sync::Arc::new(at), affine: None }
     }
 
     /// A table of small signed integers.
     pub fn from_i64(table: &'a [i64]) -> Result<Self, SumcheckError> {
+        Self::affine_i64(Fr::zero(), Fr::one(), table)
+    }
+
+    /// The entries `a + b v[x]` of a table `v` of small signed integers.
+    pub fn affine_i64(a: Fr, b: Fr, table: &'a [i64]) -> Result<Self, SumcheckError> {
+        use crate::field::fr_from_i64;
         if !table.len().is_power_of_two() {
             return Err(SumcheckError::BadInstance("table length is not a power of two"));
         }
-        Ok(Self::new(table.len().trailing_zeros() as usize, move |x| crate::field::fr_from_i64(table[x])))
+        let bits = 64 - table.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0).leading_zeros();
+        let num_vars = table.len().trailing_zeros() as usize;
+        let mut m = match (a.is_zero(), b.is_one(), b == -Fr::one()) {
+            (true, true, _) => Self::new(num_vars, move |x| fr_from_i64(table[x])),
+            (_, _, true) => Self::new(num_vars, move |x| a - fr_from_i64(table[x])),
+            _ => Self::new(num_vars, move |x| a + b * fr_from_i64(table[x])),
+        };
+        m.affine = Some((a, b, table, bits));
+        Ok(m)
     }
 
     pub fn num_vars(&self) -> usize {
@@ -387,6 +411,24 @@ const DERIVE_MIN_PAIRS: usize = 64;
 
 /// Pairs per parallel work item.
 const PAR_CHUNK: usize = 1 << 11;
+
+/// `work` over `0..n` in chunks of [`PAR_CHUNK`], in parallel when long, merged.
+fn par_sum(n: usize, work: impl Fn(std::ops::Range<usize>) -> FirstRoundSums + Sync) -> FirstRoundSums {
+    let merge = |mut a: FirstRoundSums, b: FirstRoundSums| {
+        a.0 += b.0;
+        a.1.iter_mut().zip(&b.1).for_each(|(x, y)| x.merge(y));
+        a.2.iter_mut().zip(&b.2).for_each(|(x, y)| x.merge(y));
+        a
+    };
+    if n <= PAR_CHUNK {
+        return work(0..n);
+    }
+    (0..n)
+        .into_par_iter()
+        .step_by(PAR_CHUNK)
+        .map(|s| work(s..(s + PAR_CHUNK).min(n)))
+        .reduce(|| (Fr::zero(), Default::default(), Default::default()), merge)
+}
 
 impl<'a> ProductSum<'a> {
     /// Build from MLEs (all with the same number of variables) and terms
@@ -501,6 +543,83 @@ impl<'a> ProductSum<'a> {
 
     pub fn has_eq(&self) -> bool {
         self.eq.is_some()
+    }
+
+    /// [`Self::sums_at`] by integer arithmetic, in the first round of a single product of
+    /// one or two affine integer MLEs (`a_k + b_k v_k`): with `x_t = x_0 + t (x_1 - x_0)`
+    /// per pair, `sum_i w_i prod_k (a_k + b_k x_t)` expands into inner products of the
+    /// weights with integer monomials of the pairs (one [`LazySum`] term each, no field
+    /// multiplication per pair). `None` where it does not apply.
+    fn integer_first_round(&self, pts: &[u64], w: &[Fr]) -> Option<Vec<Fr>> {
+        use crate::field::LazySum;
+        if self.cur_vars != self.num_vars || self.num_vars == 0 || self.terms.len() != 1 {
+            return None;
+        }
+        let term = self.terms.first()?;
+        let factors: Option<Vec<Affine<'_>>> =
+            term.factors.iter().map(|&k| self.lazy.get(k)?.as_ref()?.affine).collect();
+        let factors = factors?;
+        let half = (1usize << self.cur_vars) / 2;
+        if w.len() != half || factors.iter().any(|f| f.2.len() != 2 * half) {
+            return None;
+        }
+        // sum of the weights, then per factor sum w x_0 and sum w x_1, and for two factors
+        // sum w x_0 y_0, sum w (x_0 dy + y_0 dx), sum w dx dy
+        let (sums, lin, quad): FirstRoundSums = match factors.as_slice() {
+            [(_, _, x, bx)] if *bx < 62 => {
+                let work = |r: std::ops::Range<usize>| -> FirstRoundSums {
+                    let (mut ws, mut l) = (Fr::zero(), [LazySum::default(); 4]);
+                    for i in r {
+                        ws += w[i];
+                        l[0].add(&w[i], x[2 * i]);
+                        l[1].add(&w[i], x[2 * i + 1]);
+                    }
+                    (ws, l, [LazySum::default(); 3])
+                };
+                par_sum(half, work)
+            }
+            [(_, _, x, bx), (_, _, y, by)] if *bx < 30 && *by < 30 => {
+                let work = |r: std::ops::Range<usize>| -> FirstRoundSums {
+                    let (mut ws, mut l, mut q) = (Fr::zero(), [LazySum::default(); 4], [LazySum::default(); 3]);
+                    for i in r {
+                        let wi = &w[i];
+                        let (x0, x1, y0, y1) = (x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1]);
+                        let (dx, dy) = (x1 - x0, y1 - y0);
+                        ws += wi;
+                        l[0].add(wi, x0);
+                        l[1].add(wi, x1);
+                        l[2].add(wi, y0);
+                        l[3].add(wi, y1);
+                        q[0].add(wi, x0 * y0);
+                        q[1].add(wi, x0 * dy + y0 * dx);
+                        q[2].add(wi, dx * dy);
+                    }
+                    (ws, l, q)
+                };
+                par_sum(half, work)
+            }
+            _ => return None,
+        };
+        let [x0, x1, y0, y1] = lin.map(|l| l.finish());
+        let [q0, q1, q2] = quad.map(|q| q.finish());
+        let out = pts
+            .iter()
+            .map(|&t| {
+                let tf = Fr::from(t);
+                let xt = x0 + tf * (x1 - x0);
+                let v = match factors.as_slice() {
+                    [(a, b, ..)] => *a * sums + *b * xt,
+                    [(a1, b1, ..), (a2, b2, ..)] => {
+                        let yt = y0 + tf * (y1 - y0);
+                        let xyt = q0 + tf * (q1 + tf * q2);
+                        *a1 * *a2 * sums + *a1 * *b2 * yt + *a2 * *b1 * xt + *b1 * *b2 * xyt
+                    }
+                    _ => Fr::zero(),
+                };
+                term.coeff * v
+            })
+            .collect();
+        Some(out)
     }
 
     /// The sums over the current pairs of `sum_t coeff_t prod_t` at the points `pts`
@@ -621,7 +740,7 @@ impl SumcheckInstance for ProductSum<'_> {
         let derive = half >= DERIVE_MIN_PAIRS && !rj.is_zero() && !scale.is_zero();
         let pts: Vec<u64> =
             if derive { std::iter::once(0).chain(2..=dh as u64).collect() } else { (0..=dh as u64).collect() };
-        let at = self.sums_at(&pts, Some(&e.rest));
+        let at = self.integer_first_round(&pts, &e.rest).unwrap_or_else(|| self.sums_at(&pts, Some(&e.rest)));
         let mut s_vals = Vec::with_capacity(dh + 1);
         if derive {
             let s0 = at[0];

@@ -145,6 +145,43 @@ fn eq_weighted_instance_with_a_common_coefficient() {
     }
 }
 
+/// One or two affine integer MLEs `a + b v` under an eq weight: the first round summed
+/// by integer arithmetic gives the same proof as dense field tables (unit, negated and
+/// general affine forms, small and wide values, the latter falling back).
+#[test]
+fn affine_integer_first_round_proves_as_dense() {
+    use ark_std::rand::Rng;
+    use zkdl_core::field::fr_from_i64;
+    let mut rng = StdRng::seed_from_u64(6);
+    for n in [1usize, 2, 5, 13] {
+        for (k, bits) in [(1usize, 16u32), (2, 16), (2, 29), (2, 40), (1, 61)] {
+            let tables: Vec<Vec<i64>> = (0..k)
+                .map(|_| (0..1usize << n).map(|_| rng.gen_range(-(1i64 << bits) + 1..1i64 << bits)).collect())
+                .collect();
+            let forms =
+                [(Fr::zero(), Fr::one()), (Fr::rand(&mut rng), -Fr::one()), (Fr::rand(&mut rng), Fr::rand(&mut rng))];
+            for (fa, fb) in forms {
+                let c = Fr::rand(&mut rng);
+                let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+                let dense: Vec<DenseMle> = tables
+                    .iter()
+                    .map(|t| DenseMle::new(t.iter().map(|&v| fa + fb * fr_from_i64(v)).collect()).unwrap())
+                    .collect();
+                let lazy: Vec<LazyMle<'_>> = tables.iter().map(|t| LazyMle::affine_i64(fa, fb, t).unwrap()).collect();
+                let terms = vec![(c, (0..k).collect::<Vec<_>>())];
+                let mut d = ProductSum::new(dense, terms.clone()).unwrap().with_eq(&r).unwrap();
+                let mut l = ProductSum::with_lazy(lazy, terms).unwrap().with_eq(&r).unwrap();
+                let claim = d.sum();
+                assert_eq!(l.sum(), claim);
+                let (pd, _) = sumcheck::prove(&mut d, claim, &mut Transcript::new(labels::TEST)).unwrap();
+                let (pl, _) = sumcheck::prove(&mut l, claim, &mut Transcript::new(labels::TEST)).unwrap();
+                assert_eq!(pd, pl, "n={n} k={k} bits={bits}");
+                assert_eq!(d.final_evals(), l.final_evals());
+            }
+        }
+    }
+}
+
 #[test]
 fn batched_instances_of_different_sizes_and_degrees() {
     let mut rng = StdRng::seed_from_u64(3);

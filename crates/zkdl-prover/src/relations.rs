@@ -417,9 +417,10 @@ impl<'a> Tree<'a> {
             Some(v) if k == self.depth => {
                 // read from the values: no field copy of the widest layer
                 let (lo, hi) = v.split_at(v.len() / 2);
-                let (vars, shifted) = (k - 1, self.alpha + mu);
-                let shift = |w: &'a [i64]| LazyMle::new(vars, move |x| shifted - fr_from_i64(w[x]));
-                Ok((ProductSum::with_lazy(vec![shift(lo), shift(hi)], vec![product(0, 1)])?, true))
+                // (its first round sums integer monomials: see `ProductSum`)
+                let shifted = self.alpha + mu;
+                let shift = |w: &'a [i64]| LazyMle::affine_i64(shifted, -one, w);
+                Ok((ProductSum::with_lazy(vec![shift(lo)?, shift(hi)?], vec![product(0, 1)])?, true))
             }
             Some(v) if k >= self.layers.len() => {
                 // regenerated from the leaves, straight into the instance's halves
