@@ -434,20 +434,38 @@ impl<'a> ProductSum<'a> {
     /// Build from MLEs (all with the same number of variables) and terms
     /// `(coeff, factor indices)`.
     pub fn new(mles: Vec<DenseMle>, terms: Vec<(Fr, Vec<usize>)>) -> Result<Self, SumcheckError> {
-        let num_vars = mles.first().map(|m| m.num_vars()).unwrap_or(0);
-        if mles.iter().any(|m| m.num_vars() != num_vars) {
+        let sizes: Vec<usize> = mles.iter().map(|m| m.num_vars()).collect();
+        let lazy = vec![None; mles.len()];
+        Self::from_parts(mles.into_iter().map(DenseMle::into_evals).collect(), lazy, &sizes, terms)
+    }
+
+    /// Build from lazy MLEs (all with the same number of variables) and terms.
+    pub fn with_lazy(mles: Vec<LazyMle<'a>>, terms: Vec<(Fr, Vec<usize>)>) -> Result<Self, SumcheckError> {
+        let sizes: Vec<usize> = mles.iter().map(|m| m.num_vars).collect();
+        let dense = vec![Vec::new(); mles.len()];
+        Self::from_parts(dense, mles.into_iter().map(Some).collect(), &sizes, terms)
+    }
+
+    /// Checks the sizes (`sizes[k]`: MLE `k`'s number of variables) and the terms.
+    fn from_parts(
+        mles: Vec<Vec<Fr>>,
+        lazy: Vec<Option<LazyMle<'a>>>,
+        sizes: &[usize],
+        terms: Vec<(Fr, Vec<usize>)>,
+    ) -> Result<Self, SumcheckError> {
+        let num_vars = sizes.first().copied().unwrap_or(0);
+        if sizes.iter().any(|&n| n != num_vars) {
             return Err(SumcheckError::BadInstance("MLEs of different sizes"));
         }
-        if terms.iter().any(|(_, f)| f.iter().any(|&k| k >= mles.len())) {
+        if terms.iter().any(|(_, f)| f.iter().any(|&k| k >= sizes.len())) {
             return Err(SumcheckError::BadInstance("term refers to a missing MLE"));
         }
         let degree = terms.iter().map(|(_, f)| f.len()).max().unwrap_or(0).max(1);
         if degree > MAX_DEGREE {
             return Err(SumcheckError::DegreeTooHigh { degree, max: MAX_DEGREE });
         }
-        let lazy = vec![None; mles.len()];
         Ok(Self {
-            mles: mles.into_iter().map(DenseMle::into_evals).collect(),
+            mles,
             lazy,
             terms: terms.into_iter().map(|(coeff, factors)| Term { coeff, factors }).collect(),
             num_vars,
@@ -455,29 +473,6 @@ impl<'a> ProductSum<'a> {
             degree,
             eq: None,
         })
-    }
-
-    /// Build from lazy MLEs (all with the same number of variables) and terms.
-    pub fn with_lazy(mles: Vec<LazyMle<'a>>, terms: Vec<(Fr, Vec<usize>)>) -> Result<Self, SumcheckError> {
-        let num_vars = mles.first().map(|m| m.num_vars).unwrap_or(0);
-        if mles.iter().any(|m| m.num_vars != num_vars) {
-            return Err(SumcheckError::BadInstance("MLEs of different sizes"));
-        }
-        let mut ps = Self::new(Vec::new(), Vec::new())?;
-        if terms.iter().any(|(_, f)| f.iter().any(|&k| k >= mles.len())) {
-            return Err(SumcheckError::BadInstance("term refers to a missing MLE"));
-        }
-        let degree = terms.iter().map(|(_, f)| f.len()).max().unwrap_or(0).max(1);
-        if degree > MAX_DEGREE {
-            return Err(SumcheckError::DegreeTooHigh { degree, max: MAX_DEGREE });
-        }
-        ps.mles = vec![Vec::new(); mles.len()];
-        ps.lazy = mles.into_iter().map(Some).collect();
-        ps.terms = terms.into_iter().map(|(coeff, factors)| Term { coeff, factors }).collect();
-        ps.num_vars = num_vars;
-        ps.cur_vars = num_vars;
-        ps.degree = degree;
-        Ok(ps)
     }
 
     /// Entry `x` of MLE `k` at the current binding.
