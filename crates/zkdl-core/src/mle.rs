@@ -191,19 +191,23 @@ pub fn inner_product_i64(a: &[i64], w: &[Fr]) -> Fr {
     acc.finish()
 }
 
+/// `sum_k coeffs[k] tables[k][x]` at one `x` (a table shorter than `x` adds nothing):
+/// one [`crate::field::LazySum`].
+pub fn combine_i64_at(tables: &[&[i64]], coeffs: &[Fr], x: usize) -> Fr {
+    let mut acc = crate::field::LazySum::default();
+    for (t, c) in tables.iter().zip(coeffs) {
+        if let Some(v) = t.get(x) {
+            acc.add(c, *v);
+        }
+    }
+    acc.finish()
+}
+
 /// `sum_k coeffs[k] tables[k][x]` for every `x`, the tables small signed integers (of
 /// the length of the first): one [`crate::field::LazySum`] per entry.
 pub fn combine_i64(tables: &[&[i64]], coeffs: &[Fr]) -> Vec<Fr> {
     let n = tables.first().map_or(0, |t| t.len());
-    let one = |x: usize| {
-        let mut acc = crate::field::LazySum::default();
-        for (t, c) in tables.iter().zip(coeffs) {
-            if let Some(v) = t.get(x) {
-                acc.add(c, *v);
-            }
-        }
-        acc.finish()
-    };
+    let one = |x: usize| combine_i64_at(tables, coeffs, x);
     if n >= PAR_THRESHOLD {
         (0..n).into_par_iter().map(one).collect()
     } else {

@@ -344,9 +344,9 @@ pub struct LazyMle<'a> {
 /// `(a, b, v, bits)`: the entries `a + b v[x]`, `|v[x]| < 2^bits`.
 type Affine<'a> = (Fr, Fr, &'a [i64], u32);
 
-/// The first round's accumulators over the pairs: the sum of the weights, the linear and the
-/// quadratic integer monomials (see [`ProductSum::integer_first_round`]).
-type FirstRoundSums = (Fr, [crate::field::LazySum; 4], [crate::field::LazySum; 3]);
+/// The first round's accumulators over the pairs: the linear and the quadratic integer
+/// monomials (see [`ProductSum::integer_first_round`]).
+type FirstRoundSums = ([crate::field::LazySum; 4], [crate::field::LazySum; 3]);
 
 impl<'a> LazyMle<'a> {
     /// The MLE whose entry at `x` (for `x < 2^num_vars`) is `at(x)`.
@@ -415,9 +415,8 @@ const PAR_CHUNK: usize = 1 << 11;
 /// `work` over `0..n` in chunks of [`PAR_CHUNK`], in parallel when long, merged.
 fn par_sum(n: usize, work: impl Fn(std::ops::Range<usize>) -> FirstRoundSums + Sync) -> FirstRoundSums {
     let merge = |mut a: FirstRoundSums, b: FirstRoundSums| {
-        a.0 += b.0;
+        a.0.iter_mut().zip(&b.0).for_each(|(x, y)| x.merge(y));
         a.1.iter_mut().zip(&b.1).for_each(|(x, y)| x.merge(y));
-        a.2.iter_mut().zip(&b.2).for_each(|(x, y)| x.merge(y));
         a
     };
     if n <= PAR_CHUNK {
@@ -427,7 +426,7 @@ fn par_sum(n: usize, work: impl Fn(std::ops::Range<usize>) -> FirstRoundSums + S
         .into_par_iter()
         .step_by(PAR_CHUNK)
         .map(|s| work(s..(s + PAR_CHUNK).min(n)))
-        .reduce(|| (Fr::zero(), Default::default(), Default::default()), merge)
+        .reduce(|| (Default::default(), Default::default()), merge)
 }
 
 impl<'a> ProductSum<'a> {
@@ -544,7 +543,8 @@ impl<'a> ProductSum<'a> {
     /// one or two affine integer MLEs (`a_k + b_k v_k`): with `x_t = x_0 + t (x_1 - x_0)`
     /// per pair, `sum_i w_i prod_k (a_k + b_k x_t)` expands into inner products of the
     /// weights with integer monomials of the pairs (one [`LazySum`] term each, no field
-    /// multiplication per pair). `None` where it does not apply.
+    /// multiplication per pair). `w` is the first round's eq table `eq(r_>0, .)`, whose
+    /// entries sum to one. `None` where it does not apply.
     fn integer_first_round(&self, pts: &[u64], w: &[Fr]) -> Option<Vec<Fr>> {
         use crate::field::LazySum;
         if self.cur_vars != self.num_vars || self.num_vars == 0 || self.terms.len() != 1 {
@@ -558,29 +558,27 @@ impl<'a> ProductSum<'a> {
         if w.len() != half || factors.iter().any(|f| f.2.len() != 2 * half) {
             return None;
         }
-        // sum of the weights, then per factor sum w x_0 and sum w x_1, and for two factors
-        // sum w x_0 y_0, sum w (x_0 dy + y_0 dx), sum w dx dy
-        let (sums, lin, quad): FirstRoundSums = match factors.as_slice() {
+        // per factor sum w x_0 and sum w x_1, and for two factors sum w x_0 y_0,
+        // sum w (x_0 dy + y_0 dx), sum w dx dy; the weights (an eq table) sum to one
+        let (lin, quad): FirstRoundSums = match factors.as_slice() {
             [(_, _, x, bx)] if *bx < 62 => {
                 let work = |r: std::ops::Range<usize>| -> FirstRoundSums {
-                    let (mut ws, mut l) = (Fr::zero(), [LazySum::default(); 4]);
+                    let mut l = [LazySum::default(); 4];
                     for i in r {
-                        ws += w[i];
                         l[0].add(&w[i], x[2 * i]);
                         l[1].add(&w[i], x[2 * i + 1]);
                     }
-                    (ws, l, [LazySum::default(); 3])
+                    (l, [LazySum::default(); 3])
                 };
                 par_sum(half, work)
             }
             [(_, _, x, bx), (_, _, y, by)] if *bx < 30 && *by < 30 => {
                 let work = |r: std::ops::Range<usize>| -> FirstRoundSums {
-                    let (mut ws, mut l, mut q) = (Fr::zero(), [LazySum::default(); 4], [LazySum::default(); 3]);
+                    let (mut l, mut q) = ([LazySum::default(); 4], [LazySum::default(); 3]);
                     for i in r {
                         let wi = &w[i];
                         let (x0, x1, y0, y1) = (x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1]);
                         let (dx, dy) = (x1 - x0, y1 - y0);
-                        ws += wi;
                         l[0].add(wi, x0);
                         l[1].add(wi, x1);
                         l[2].add(wi, y0);
@@ -589,7 +587,7 @@ impl<'a> ProductSum<'a> {
                         q[1].add(wi, x0 * dy + y0 * dx);
                         q[2].add(wi, dx * dy);
                     }
-                    (ws, l, q)
+                    (l, q)
                 };
                 par_sum(half, work)
             }
@@ -603,11 +601,11 @@ impl<'a> ProductSum<'a> {
                 let tf = Fr::from(t);
                 let xt = x0 + tf * (x1 - x0);
                 let v = match factors.as_slice() {
-                    [(a, b, ..)] => *a * sums + *b * xt,
+                    [(a, b, ..)] => *a + *b * xt,
                     [(a1, b1, ..), (a2, b2, ..)] => {
                         let yt = y0 + tf * (y1 - y0);
                         let xyt = q0 + tf * (q1 + tf * q2);
-                        *a1 * *a2 * sums + *a1 * *b2 * yt + *a2 * *b1 * xt + *b1 * *b2 * xyt
+                        *a1 * *a2 + *a1 * *b2 * yt + *a2 * *b1 * xt + *b1 * *b2 * xyt
                     }
                     _ => Fr::zero(),
                 };

@@ -278,15 +278,13 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             }
             TensorKind::WeightsAfter(l) | TensorKind::BiasAfter(l) => {
                 let bias = matches!(kind, TensorKind::BiasAfter(_));
-                let pick = |w: &LayerWeights| if bias { w.b.clone().unwrap_or_default() } else { w.w.clone() };
-                let mut v = Vec::new();
+                let last = table_of(w_final.layers.get(l).ok_or(ProveError::Params("final weights"))?, bias)?;
+                let mut v = Vec::with_capacity(last.len() << layout.tau);
                 for tr in traces.iter().skip(1) {
-                    v.extend(pick(&layer_of(tr, l)?.w_before));
+                    v.extend_from_slice(table_of(&layer_of(tr, l)?.w_before, bias)?);
                 }
-                let last = pick(w_final.layers.get(l).ok_or(ProveError::Params("final weights"))?);
-                let per = last.len();
-                v.extend(last);
-                zeros_after(v, per)
+                v.extend_from_slice(last);
+                zeros_after(v, last.len())
             }
             TensorKind::InitialWeights(l) => w0.layers[l].w.clone(),
             TensorKind::InitialBias(l) => w0.layers[l].b.clone().unwrap_or_default(),
