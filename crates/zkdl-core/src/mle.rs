@@ -80,18 +80,7 @@ impl DenseMle {
         if self.num_vars == 0 {
             return;
         }
-        let half = self.evals.len() / 2;
-        if half >= PAR_THRESHOLD {
-            let new: Vec<Fr> = self.evals.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
-            self.evals = new;
-        } else {
-            for i in 0..half {
-                let a = self.evals[2 * i];
-                let b = self.evals[2 * i + 1];
-                self.evals[i] = a + r * (b - a);
-            }
-            self.evals.truncate(half);
-        }
+        fold_pairs(&mut self.evals, |a, b| a + r * (b - a));
         self.num_vars -= 1;
     }
 
@@ -102,6 +91,34 @@ impl DenseMle {
         }
         Ok(evaluate_slice(&self.evals, point))
     }
+}
+
+/// Entries folded per block of [`fold_pairs`].
+const FOLD_BLOCK: usize = 1 << 12;
+
+/// `v[i] = f(v[2i], v[2i+1])` for every pair, in place (`v` shrinks to half its length;
+/// an odd last entry is dropped). Long tables fold in parallel blocks, each into its own
+/// first half, and the blocks are then moved down: no allocation, so no fresh pages to
+/// fault in (a new half-size table costs more than the multiplications of the fold).
+pub fn fold_pairs(v: &mut Vec<Fr>, f: impl Fn(Fr, Fr) -> Fr + Sync) {
+    let half = v.len() / 2;
+    let fold_block = |blk: &mut [Fr]| {
+        for i in 0..blk.len() / 2 {
+            blk[i] = f(blk[2 * i], blk[2 * i + 1]);
+        }
+    };
+    if half >= PAR_THRESHOLD {
+        v[..2 * half].par_chunks_mut(2 * FOLD_BLOCK).for_each(fold_block);
+        // block b's results sit at [2 b K, 2 b K + len_b); moving them down in order
+        // never overwrites a block not yet moved
+        for b in 1..half.div_ceil(FOLD_BLOCK) {
+            let len = FOLD_BLOCK.min(half - b * FOLD_BLOCK);
+            v.copy_within(2 * b * FOLD_BLOCK..2 * b * FOLD_BLOCK + len, b * FOLD_BLOCK);
+        }
+    } else {
+        fold_block(&mut v[..2 * half]);
+    }
+    v.truncate(half);
 }
 
 /// Evaluate the MLE of `evals` (length `2^point.len()`) at `point` by folding the
@@ -218,6 +235,20 @@ pub fn combine_i64(tables: &[&[i64]], coeffs: &[Fr]) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In-place folding equals the pairwise map, serial and in parallel blocks (the
+    /// last block short), odd lengths drop the last entry.
+    #[test]
+    fn fold_pairs_matches_the_pairwise_map() {
+        let r = Fr::from(7u64);
+        for len in [0usize, 1, 2, 7, 64, 2 * PAR_THRESHOLD, 6 * FOLD_BLOCK + 10, 6 * FOLD_BLOCK + 11] {
+            let v: Vec<Fr> = (0..len as u64).map(|i| Fr::from(i * i + 3)).collect();
+            let want: Vec<Fr> = v.chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
+            let mut got = v.clone();
+            fold_pairs(&mut got, |a, b| a + r * (b - a));
+            assert_eq!(got, want, "length {len}");
+        }
+    }
     use ark_std::UniformRand;
     use proptest::prelude::*;
 

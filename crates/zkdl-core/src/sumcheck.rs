@@ -20,7 +20,7 @@
 //! [`ProductSum`] is the instance used throughout zkdl: a linear combination of
 //! products of dense MLEs, with an optional `eq(r, x)` weight.
 
-use ark_ff::{Field, One, Zero};
+use ark_ff::{AdditiveGroup, Field, One, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rayon::prelude::*;
 
@@ -409,6 +409,10 @@ fn eq1(r: Fr, t: Fr) -> Fr {
 /// (one field inversion) instead of summing it (a few multiplications per pair).
 const DERIVE_MIN_PAIRS: usize = 64;
 
+/// Most MLEs and points of the dense fast path ([`ProductSum::sums_dense`]).
+const FAST_MLES: usize = 8;
+const FAST_PTS: usize = 4;
+
 /// Pairs per parallel work item.
 const PAR_CHUNK: usize = 1 << 11;
 
@@ -615,10 +619,98 @@ impl<'a> ProductSum<'a> {
         Some(out)
     }
 
+    /// [`Self::sums_at`] for dense MLEs only (every round after the first), with the
+    /// per-pair values in fixed-size arrays: no heap indexing in the hot loop. `None`
+    /// for more than [`FAST_MLES`] MLEs or [`FAST_PTS`] points.
+    fn sums_dense(&self, pts: &[u64], w: Option<&[Fr]>) -> Option<Vec<Fr>> {
+        let half = (1usize << self.cur_vars) / 2;
+        let nm = self.mles.len();
+        let npts = pts.len();
+        if nm == 0
+            || nm > FAST_MLES
+            || npts == 0
+            || npts > FAST_PTS
+            || self.lazy.iter().any(Option::is_some)
+            || self.mles.iter().any(|m| m.len() < 2 * half)
+            || w.is_some_and(|w| w.len() < half)
+        {
+            return None;
+        }
+        // steps[p]: additions of the difference from point p - 1 to point p
+        let mut steps = [0u64; FAST_PTS];
+        let mut prev = 0u64;
+        for (s, &p) in steps.iter_mut().zip(pts) {
+            *s = p.checked_sub(prev)?;
+            prev = p;
+        }
+        let mut terms: Vec<(Option<Fr>, [usize; MAX_DEGREE], usize)> = Vec::with_capacity(self.terms.len());
+        for t in &self.terms {
+            let mut f = [0usize; MAX_DEGREE];
+            f.get_mut(..t.factors.len())?.copy_from_slice(&t.factors);
+            terms.push(((!t.coeff.is_one()).then_some(t.coeff), f, t.factors.len()));
+        }
+        let mles: Vec<&[Fr]> = self.mles.iter().map(|m| &m[..2 * half]).collect();
+        let work = |range: std::ops::Range<usize>| -> [Fr; FAST_PTS] {
+            let mut acc = [Fr::zero(); FAST_PTS];
+            let mut vals = [[Fr::zero(); FAST_MLES]; FAST_PTS];
+            for i in range {
+                for (k, m) in mles.iter().enumerate() {
+                    let (lo, hi) = (m[2 * i], m[2 * i + 1]);
+                    let diff = hi - lo;
+                    let mut cur = lo;
+                    for (p, &s) in steps[..npts].iter().enumerate() {
+                        match s {
+                            0 => {}
+                            1 => cur += diff,
+                            2 => cur += diff.double(),
+                            _ => (0..s).for_each(|_| cur += diff),
+                        }
+                        vals[p][k] = cur;
+                    }
+                }
+                for (slot, v) in acc[..npts].iter_mut().zip(&vals) {
+                    let mut inner = Fr::zero();
+                    for (coeff, f, len) in &terms {
+                        let mut prod = match f[..*len].split_first() {
+                            None => Fr::one(),
+                            Some((&f0, rest)) => rest.iter().fold(v[f0], |acc, &k| acc * v[k]),
+                        };
+                        if let Some(c) = coeff {
+                            prod *= c;
+                        }
+                        inner += prod;
+                    }
+                    match w {
+                        Some(w) => *slot += inner * w[i],
+                        None => *slot += inner,
+                    }
+                }
+            }
+            acc
+        };
+        let acc = if half > PAR_CHUNK {
+            (0..half).into_par_iter().step_by(PAR_CHUNK).map(|s| work(s..(s + PAR_CHUNK).min(half))).reduce(
+                || [Fr::zero(); FAST_PTS],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            )
+        } else {
+            work(0..half)
+        };
+        Some(acc[..npts].to_vec())
+    }
+
     /// The sums over the current pairs of `sum_t coeff_t prod_t` at the points `pts`
     /// (small integers), weighted by `w[i]` per pair when given (once per pair and
     /// point, after the terms are combined; unit coefficients cost no multiplication).
     fn sums_at(&self, pts: &[u64], w: Option<&[Fr]>) -> Vec<Fr> {
+        self.sums_dense(pts, w).unwrap_or_else(|| self.sums_generic(pts, w))
+    }
+
+    /// [`Self::sums_at`] for any instance (lazy MLEs, many MLEs or points).
+    fn sums_generic(&self, pts: &[u64], w: Option<&[Fr]>) -> Vec<Fr> {
         let half = (1usize << self.cur_vars) / 2;
         let nm = self.mles.len();
         let npts = pts.len();
@@ -773,17 +865,7 @@ impl SumcheckInstance for ProductSum<'_> {
                     (0..half).map(f).collect()
                 };
             }
-            None if half > PAR_CHUNK => {
-                *m = m.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
-            }
-            None => {
-                for i in 0..half {
-                    let a = m[2 * i];
-                    let b = m[2 * i + 1];
-                    m[i] = a + r * (b - a);
-                }
-                m.truncate(half);
-            }
+            None => crate::mle::fold_pairs(m, |a, b| a + r * (b - a)),
         };
         if half > PAR_CHUNK {
             self.mles.par_iter_mut().zip(self.lazy.par_iter_mut()).for_each(|(m, l)| bind_one(m, l));
@@ -794,11 +876,54 @@ impl SumcheckInstance for ProductSum<'_> {
             let j = self.num_vars - self.cur_vars;
             e.scale *= eq1(e.point.get(j).copied().unwrap_or_else(Fr::zero), r);
             // eq(r_>j+1, .) from eq(r_>j, .): sum over the next variable.
-            e.rest = match e.rest.len() > 2 * PAR_CHUNK {
-                true => e.rest.par_chunks(2).map(|p| p.iter().copied().sum()).collect(),
-                false => e.rest.chunks(2).map(|p| p.iter().copied().sum()).collect(),
-            };
+            if e.rest.len() == 1 {
+                e.rest.push(Fr::zero());
+            }
+            crate::mle::fold_pairs(&mut e.rest, |a, b| a + b);
         }
         self.cur_vars -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ark_ff::UniformRand;
+    use ark_std::rand::{rngs::StdRng, SeedableRng};
+
+    /// The dense fast path and the generic loop agree: unit and general coefficients,
+    /// points with steps of 0 to 3, with and without weights, below and above the
+    /// parallel chunk, after a bind as well.
+    #[test]
+    fn dense_fast_path_matches_the_generic_sums() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let shapes: Vec<Vec<(Fr, Vec<usize>)>> = vec![
+            vec![(Fr::one(), vec![0, 2]), (Fr::one(), vec![1, 3])],
+            vec![(Fr::from(5u64), vec![0, 1, 2]), (-Fr::one(), vec![3])],
+            vec![(Fr::rand(&mut rng), vec![0, 0, 1, 2]), (Fr::one(), vec![])],
+        ];
+        let point_sets: [&[u64]; 4] = [&[0], &[0, 2], &[0, 1, 2, 3], &[0, 3, 4]];
+        for n in [1usize, 5, 13] {
+            for terms in &shapes {
+                let mles: Vec<DenseMle> = (0..4)
+                    .map(|_| DenseMle::new((0..1usize << n).map(|_| Fr::rand(&mut rng)).collect()).unwrap())
+                    .collect();
+                let mut inst = ProductSum::new(mles, terms.clone()).unwrap();
+                for _ in 0..2 {
+                    let half = (1usize << inst.cur_vars) / 2;
+                    let w: Vec<Fr> = (0..half).map(|_| Fr::rand(&mut rng)).collect();
+                    for pts in point_sets {
+                        for weights in [None, Some(w.as_slice())] {
+                            let fast = inst.sums_dense(pts, weights).unwrap();
+                            assert_eq!(fast, inst.sums_generic(pts, weights), "n {n}, pts {pts:?}");
+                        }
+                    }
+                    if inst.cur_vars > 1 {
+                        inst.bind(Fr::rand(&mut rng));
+                    }
+                }
+            }
+        }
     }
 }
