@@ -196,9 +196,27 @@ impl LazySum {
         }
     }
 
-    /// The sum as a field element.
+    /// The sum as a field element: the two accumulators subtracted as integers, then
+    /// one reduction.
     pub fn finish(&self) -> Fr {
-        wide_montgomery(&self.pos) - wide_montgomery(&self.neg)
+        let (big, small, negate) = match self.pos.iter().rev().cmp(self.neg.iter().rev()) {
+            std::cmp::Ordering::Less => (&self.neg, &self.pos, true),
+            _ => (&self.pos, &self.neg, false),
+        };
+        let mut diff = [0u64; 6];
+        let mut borrow = false;
+        for ((d, &a), &b) in diff.iter_mut().zip(big).zip(small) {
+            let (x, o1) = a.overflowing_sub(b);
+            let (y, o2) = x.overflowing_sub(borrow as u64);
+            *d = y;
+            borrow = o1 || o2;
+        }
+        let v = wide_montgomery(&diff);
+        if negate {
+            -v
+        } else {
+            v
+        }
     }
 }
 

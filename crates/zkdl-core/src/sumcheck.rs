@@ -336,13 +336,47 @@ pub struct ProductSum<'a> {
 pub struct LazyMle<'a> {
     num_vars: usize,
     at: std::sync::Arc<dyn Fn(usize) -> Fr + Send + Sync + 'a>,
-    /// `Some((a, b, v, bits))` when the entry at `x` is `a + b v[x]` with `|v[x]| < 2^bits`:
-    /// the first round may then sum integer monomials (see [`ProductSum`]).
-    affine: Option<Affine<'a>>,
+    /// Set when the entries are an affine combination of integer tables: the first
+    /// round may then sum integer monomials and the first bind reads the integers
+    /// (see [`ProductSum`]).
+    form: Option<IntForm<'a>>,
+}
+
+/// The entries `a + sum_k c_k v_k[x]` of tables `v_k` of small signed integers,
+/// `|v_k[x]| < 2^bits`.
+#[derive(Clone)]
+struct IntForm<'a> {
+    a: Fr,
+    terms: std::sync::Arc<[(Fr, &'a [i64])]>,
+    bits: u32,
 }
 
 /// `(a, b, v, bits)`: the entries `a + b v[x]`, `|v[x]| < 2^bits`.
 type Affine<'a> = (Fr, Fr, &'a [i64], u32);
+
+impl<'a> IntForm<'a> {
+    /// The single-table form `(a, b, v, bits)`, if it is one.
+    fn affine(&self) -> Option<Affine<'a>> {
+        match *self.terms {
+            [(b, v)] => Some((self.a, b, v, self.bits)),
+            _ => None,
+        }
+    }
+
+    /// Entry `i` of the table bound at `r` in its first variable:
+    /// `a + sum_k ((1 - r) c_k) v_k[2i] + (r c_k) v_k[2i+1]`, given the scaled
+    /// coefficients `lo_hi[k] = ((1 - r) c_k, r c_k)`: one reduction per entry.
+    fn bound_at(&self, lo_hi: &[(Fr, Fr)], i: usize) -> Fr {
+        let mut acc = crate::field::LazySum::default();
+        for ((_, v), (lo, hi)) in self.terms.iter().zip(lo_hi) {
+            if let (Some(&x0), Some(&x1)) = (v.get(2 * i), v.get(2 * i + 1)) {
+                acc.add(lo, x0);
+                acc.add(hi, x1);
+            }
+        }
+        self.a + acc.finish()
+    }
+}
 
 /// The first round's accumulators over the pairs: the linear and the quadratic integer
 /// monomials (see [`ProductSum::integer_first_round`]).
@@ -351,7 +385,7 @@ type FirstRoundSums = ([crate::field::LazySum; 4], [crate::field::LazySum; 3]);
 impl<'a> LazyMle<'a> {
     /// The MLE whose entry at `x` (for `x < 2^num_vars`) is `at(x)`.
     pub fn new(num_vars: usize, at: impl Fn(usize) -> Fr + Send + Sync + 'a) -> Self {
-        LazyMle { num_vars, at: std::sync::Arc::new(at), affine: None }
+        LazyMle { num_vars, at: std::sync::Arc::new(at), form: None }
     }
 
     /// A table of small signed integers.
@@ -372,7 +406,26 @@ impl<'a> LazyMle<'a> {
             (_, _, true) => Self::new(num_vars, move |x| a - fr_from_i64(table[x])),
             _ => Self::new(num_vars, move |x| a + b * fr_from_i64(table[x])),
         };
-        m.affine = Some((a, b, table, bits));
+        m.form = Some(IntForm { a, terms: std::sync::Arc::from([(b, table)]), bits });
+        Ok(m)
+    }
+
+    /// The entries `sum_k coeffs[k] tables[k][x]` of tables of small signed integers
+    /// (at least one, all of one power-of-two length).
+    pub fn combination_i64(tables: &[&'a [i64]], coeffs: &[Fr]) -> Result<Self, SumcheckError> {
+        let len = tables.first().map_or(0, |t| t.len());
+        if !len.is_power_of_two() || tables.iter().any(|t| t.len() != len) || coeffs.len() != tables.len() {
+            return Err(SumcheckError::BadInstance("combined tables of different or non-power-of-two lengths"));
+        }
+        let bits = tables
+            .iter()
+            .map(|t| 64 - t.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0).leading_zeros())
+            .max()
+            .unwrap_or(0);
+        let terms: std::sync::Arc<[(Fr, &'a [i64])]> = coeffs.iter().copied().zip(tables.iter().copied()).collect();
+        let (ts, cs) = (tables.to_vec(), coeffs.to_vec());
+        let mut m = Self::new(len.trailing_zeros() as usize, move |x| crate::mle::combine_i64_at(&ts, &cs, x));
+        m.form = Some(IntForm { a: Fr::zero(), terms, bits });
         Ok(m)
     }
 
@@ -555,27 +608,24 @@ impl<'a> ProductSum<'a> {
             return None;
         }
         let term = self.terms.first()?;
-        let factors: Option<Vec<Affine<'_>>> =
-            term.factors.iter().map(|&k| self.lazy.get(k)?.as_ref()?.affine).collect();
-        let factors = factors?;
         let half = (1usize << self.cur_vars) / 2;
-        if w.len() != half || factors.iter().any(|f| f.2.len() != 2 * half) {
+        if w.len() != half {
             return None;
         }
+        let forms: Option<Vec<&IntForm<'_>>> =
+            term.factors.iter().map(|&k| self.lazy.get(k)?.as_ref()?.form.as_ref()).collect();
+        let forms = forms?;
+        if forms.iter().any(|f| f.terms.iter().any(|(_, v)| v.len() != 2 * half)) {
+            return None;
+        }
+        if let [f] = forms.as_slice() {
+            return Self::linear_first_round(f, term.coeff, pts, w);
+        }
+        let factors: Option<Vec<Affine<'_>>> = forms.iter().map(|f| f.affine()).collect();
+        let factors = factors?;
         // per factor sum w x_0 and sum w x_1, and for two factors sum w x_0 y_0,
         // sum w (x_0 dy + y_0 dx), sum w dx dy; the weights (an eq table) sum to one
         let (lin, quad): FirstRoundSums = match factors.as_slice() {
-            [(_, _, x, bx)] if *bx < 62 => {
-                let work = |r: std::ops::Range<usize>| -> FirstRoundSums {
-                    let mut l = [LazySum::default(); 4];
-                    for i in r {
-                        l[0].add(&w[i], x[2 * i]);
-                        l[1].add(&w[i], x[2 * i + 1]);
-                    }
-                    (l, [LazySum::default(); 3])
-                };
-                par_sum(half, work)
-            }
             [(_, _, x, bx), (_, _, y, by)] if *bx < 30 && *by < 30 => {
                 let work = |r: std::ops::Range<usize>| -> FirstRoundSums {
                     let (mut l, mut q) = ([LazySum::default(); 4], [LazySum::default(); 3]);
@@ -605,7 +655,6 @@ impl<'a> ProductSum<'a> {
                 let tf = Fr::from(t);
                 let xt = x0 + tf * (x1 - x0);
                 let v = match factors.as_slice() {
-                    [(a, b, ..)] => *a + *b * xt,
                     [(a1, b1, ..), (a2, b2, ..)] => {
                         let yt = y0 + tf * (y1 - y0);
                         let xyt = q0 + tf * (q1 + tf * q2);
@@ -617,6 +666,61 @@ impl<'a> ProductSum<'a> {
             })
             .collect();
         Some(out)
+    }
+
+    /// [`Self::integer_first_round`] for a single factor `a + sum_k c_k v_k`: per table
+    /// `sum_i w_i v_k[2i]` and `sum_i w_i v_k[2i+1]` (the odd entries only where a point
+    /// other than 0 is asked for), each a [`LazySum`] (integer multiples of the weights),
+    /// combined once: `g(t) = coeff (a + sum_k c_k (s_k0 + t (s_k1 - s_k0)))`.
+    fn linear_first_round(f: &IntForm<'_>, coeff: Fr, pts: &[u64], w: &[Fr]) -> Option<Vec<Fr>> {
+        use crate::field::LazySum;
+        if f.bits >= 62 {
+            return None;
+        }
+        let nt = f.terms.len();
+        let odd = pts.iter().any(|&t| t != 0);
+        let half = w.len();
+        let work = |r: std::ops::Range<usize>| -> Vec<[LazySum; 2]> {
+            let mut acc = vec![[LazySum::default(); 2]; nt];
+            for ((_, v), a) in f.terms.iter().zip(acc.iter_mut()) {
+                // (lengths checked by the caller: `v` has `2 w.len()` entries)
+                let v = v.get(2 * r.start..2 * r.end).unwrap_or(&[]);
+                let w = w.get(r.clone()).unwrap_or(&[]);
+                for (pair, wi) in v.chunks_exact(2).zip(w) {
+                    a[0].add(wi, pair[0]);
+                    if odd {
+                        a[1].add(wi, pair[1]);
+                    }
+                }
+            }
+            acc
+        };
+        let merge = |mut a: Vec<[LazySum; 2]>, b: Vec<[LazySum; 2]>| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| {
+                x[0].merge(&y[0]);
+                x[1].merge(&y[1]);
+            });
+            a
+        };
+        let sums = if half > PAR_CHUNK {
+            (0..half)
+                .into_par_iter()
+                .step_by(PAR_CHUNK)
+                .map(|s| work(s..(s + PAR_CHUNK).min(half)))
+                .reduce(|| vec![[LazySum::default(); 2]; nt], merge)
+        } else {
+            work(0..half)
+        };
+        if sums.len() != nt {
+            return None;
+        }
+        let (mut x0, mut x1) = (Fr::zero(), Fr::zero());
+        for ((c, _), s) in f.terms.iter().zip(&sums) {
+            x0 += *c * s[0].finish();
+            x1 += *c * s[1].finish();
+        }
+        // the weights sum to one: the constant contributes `a`
+        Some(pts.iter().map(|&t| coeff * (f.a + x0 + Fr::from(t) * (x1 - x0))).collect())
     }
 
     /// [`Self::sums_at`] for dense MLEs only (every round after the first), with the
@@ -855,9 +959,17 @@ impl SumcheckInstance for ProductSum<'_> {
         let bind_one = |m: &mut Vec<Fr>, lazy: &mut Option<LazyMle<'_>>| match lazy.take() {
             // a lazy MLE is read through its function once more and stored bound
             Some(l) => {
-                let f = |i: usize| {
-                    let a = (l.at)(2 * i);
-                    a + r * ((l.at)(2 * i + 1) - a)
+                let lo_hi: Vec<(Fr, Fr)> = match &l.form {
+                    Some(form) => form.terms.iter().map(|(c, _)| (*c - r * c, r * c)).collect(),
+                    None => Vec::new(),
+                };
+                let f = |i: usize| match &l.form {
+                    // integer tables: one reduction per entry, no field multiplication
+                    Some(form) => form.bound_at(&lo_hi, i),
+                    None => {
+                        let a = (l.at)(2 * i);
+                        a + r * ((l.at)(2 * i + 1) - a)
+                    }
                 };
                 *m = if half > PAR_CHUNK {
                     (0..half).into_par_iter().map(f).collect()

@@ -182,6 +182,54 @@ fn affine_integer_first_round_proves_as_dense() {
     }
 }
 
+/// A linear combination of integer tables (`LazyMle::combination_i64`, the claim
+/// reduction's instances) proves byte for byte as its dense table: alone under an eq
+/// weight (the integer first round) and times a dense MLE (the generic first round),
+/// both binding from the integers; tables of different lengths are an error.
+#[test]
+fn integer_combinations_prove_as_dense() {
+    use ark_std::rand::Rng;
+    use zkdl_core::mle::combine_i64;
+    let mut rng = StdRng::seed_from_u64(8);
+    for n in [1usize, 4, 13] {
+        for (k, bits) in [(1usize, 16u32), (3, 16), (4, 40)] {
+            let tables: Vec<Vec<i64>> = (0..k)
+                .map(|_| (0..1usize << n).map(|_| rng.gen_range(-(1i64 << bits) + 1..1i64 << bits)).collect())
+                .collect();
+            let refs: Vec<&[i64]> = tables.iter().map(|t| t.as_slice()).collect();
+            let coeffs: Vec<Fr> = (0..k).map(|_| Fr::rand(&mut rng)).collect();
+            let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let other = rand_mle(&mut rng, n);
+            for with_other in [false, true] {
+                let c = Fr::rand(&mut rng);
+                let dense_comb = DenseMle::new(combine_i64(&refs, &coeffs)).unwrap();
+                let (dense, terms) = match with_other {
+                    false => (vec![dense_comb], vec![(c, vec![0])]),
+                    true => (vec![dense_comb, other.clone()], vec![(c, vec![0, 1]), (Fr::one(), vec![1])]),
+                };
+                let mut lazy = vec![LazyMle::combination_i64(&refs, &coeffs).unwrap()];
+                if with_other {
+                    let o = other.evals().to_vec();
+                    lazy.push(LazyMle::new(n, move |x| o[x]));
+                }
+                let mut d = ProductSum::new(dense, terms.clone()).unwrap().with_eq(&r).unwrap();
+                let mut l = ProductSum::with_lazy(lazy, terms).unwrap().with_eq(&r).unwrap();
+                let claim = d.sum();
+                assert_eq!(l.sum(), claim);
+                let (pd, _) = sumcheck::prove(&mut d, claim, &mut Transcript::new(labels::TEST)).unwrap();
+                let (pl, _) = sumcheck::prove(&mut l, claim, &mut Transcript::new(labels::TEST)).unwrap();
+                assert_eq!(pd, pl, "n={n} k={k} bits={bits} other={with_other}");
+                assert_eq!(d.final_evals(), l.final_evals());
+            }
+        }
+    }
+    let (a, b) = (vec![1i64, 2], vec![1i64, 2, 3, 4]);
+    let one = Fr::one();
+    assert!(LazyMle::combination_i64(&[&a, &b], &[one, one]).is_err(), "tables of different lengths");
+    assert!(LazyMle::combination_i64(&[&a], &[one, one]).is_err(), "a coefficient without a table");
+    assert!(LazyMle::combination_i64(&[], &[]).is_err(), "no table");
+}
+
 #[test]
 fn batched_instances_of_different_sizes_and_degrees() {
     let mut rng = StdRng::seed_from_u64(3);

@@ -10,7 +10,7 @@ use zkdl_circuit::relations::{
     absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::{fr_from_i64, Fr, LazySum};
-use zkdl_core::mle::{combine_i64, combine_i64_at, eq_table, inner_product_i64, DenseMle};
+use zkdl_core::mle::{combine_i64, eq_table, inner_product_i64, DenseMle};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
@@ -644,7 +644,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         // the combination read from the integers (no full-size field copy)
         let (combined, coeff) = match (tabs.as_slice(), coeffs.as_slice()) {
             ([tab], [c]) => (LazyMle::from_i64(tab)?, *c),
-            _ => (LazyMle::new(point.len(), move |x| combine_i64_at(&tabs, &coeffs, x)), Fr::one()),
+            _ => (LazyMle::combination_i64(&tabs, &coeffs)?, Fr::one()),
         };
         sums.push(sum);
         insts.push(ProductSum::with_lazy(vec![combined], vec![(coeff, vec![0])])?.with_eq(point)?);
