@@ -182,6 +182,58 @@ pub fn inner_product(a: &[Fr], b: &[Fr]) -> Fr {
     }
 }
 
+/// Low variables of a [`SplitEq`]: its low table (`2^12` entries, 128 KiB) stays in
+/// cache while every block of a table is summed against it.
+const SPLIT_LOW_VARS: usize = 12;
+
+/// `eq(point, .)` as the product of two small tables, over the low variables and over
+/// the high ones: a table of small integers is evaluated at `point` by summing each
+/// block of `2^low` consecutive entries against the low table (a
+/// [`crate::field::LazySum`], one reduction per block), then the block sums against the
+/// high table. No full-size eq table is built or read.
+#[derive(Debug, Clone)]
+pub struct SplitEq {
+    low: Vec<Fr>,
+    high: Vec<Fr>,
+}
+
+impl SplitEq {
+    pub fn new(point: &[Fr]) -> Self {
+        let k = point.len().min(SPLIT_LOW_VARS);
+        let (lo, hi) = point.split_at(k);
+        SplitEq { low: eq_table(lo), high: eq_table(hi) }
+    }
+
+    /// The number of variables of the point.
+    pub fn num_vars(&self) -> usize {
+        (self.low.len() * self.high.len()).trailing_zeros() as usize
+    }
+
+    /// `sum_x eq(point, x) table[x]` for a table of `2^num_vars` small signed integers
+    /// (missing entries count as zero, extra ones are ignored).
+    pub fn eval_i64(&self, table: &[i64]) -> Fr {
+        let b = self.low.len();
+        let block = |(blk, h): (&[i64], &Fr)| {
+            let mut acc = crate::field::LazySum::default();
+            for (x, w) in blk.iter().zip(&self.low) {
+                acc.add(w, *x);
+            }
+            acc.finish() * h
+        };
+        let blocks = table.chunks(b).zip(&self.high);
+        if table.len() >= PAR_THRESHOLD {
+            table.par_chunks(b).zip(self.high.par_iter()).map(block).sum()
+        } else {
+            blocks.map(block).sum()
+        }
+    }
+}
+
+/// The MLE of a table of small signed integers at `point` ([`SplitEq::eval_i64`]).
+pub fn evaluate_i64(table: &[i64], point: &[Fr]) -> Fr {
+    SplitEq::new(point).eval_i64(table)
+}
+
 /// `sum_i a[i] w[i]` for small signed integers `a` (a committed quantized table
 /// evaluated against an eq table): [`crate::field::LazySum`], one reduction per chunk.
 pub fn inner_product_i64(a: &[i64], w: &[Fr]) -> Fr {
@@ -235,6 +287,27 @@ pub fn combine_i64(tables: &[&[i64]], coeffs: &[Fr]) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The split eq table evaluates integer tables like the full eq table: sizes below,
+    /// at and above the low block, serial and parallel, short tables padded with zeros.
+    #[test]
+    fn split_eq_evaluates_like_the_eq_table() {
+        use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+        use ark_std::UniformRand;
+        let mut rng = StdRng::seed_from_u64(9);
+        for n in [0usize, 1, 5, SPLIT_LOW_VARS, SPLIT_LOW_VARS + 3] {
+            let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let table: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-(1i64 << 40)..1i64 << 40)).collect();
+            let split = SplitEq::new(&point);
+            assert_eq!(split.num_vars(), n);
+            assert_eq!(split.eval_i64(&table), inner_product_i64(&table, &eq_table(&point)), "n {n}");
+            assert_eq!(evaluate_i64(&table, &point), split.eval_i64(&table));
+            let short = &table[..table.len() / 2];
+            let padded: Vec<i64> =
+                short.iter().copied().chain(std::iter::repeat(0).take(table.len() - short.len())).collect();
+            assert_eq!(split.eval_i64(short), split.eval_i64(&padded), "n {n}, short");
+        }
+    }
 
     /// In-place folding equals the pairwise map, serial and in parallel blocks (the
     /// last block short), odd lengths drop the last entry.

@@ -10,7 +10,7 @@ use zkdl_circuit::relations::{
     absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
 use zkdl_core::field::{fr_from_i64, Fr, LazySum};
-use zkdl_core::mle::{combine_i64, eq_table, inner_product_i64, DenseMle};
+use zkdl_core::mle::{combine_i64, eq_table, evaluate_i64, DenseMle, SplitEq};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
@@ -54,9 +54,9 @@ fn mle(v: Vec<Fr>) -> Result<DenseMle, ProveError> {
     DenseMle::new(v).map_err(|_| ProveError::Params("table size"))
 }
 
-/// A committed table's MLE at `point` (small integers against the eq table).
+/// A committed table's MLE at `point` (small integers against a split eq table).
 fn eval(table: &[i64], point: &[Fr]) -> Fr {
-    inner_product_i64(table, &eq_table(point))
+    evaluate_i64(table, point)
 }
 
 /// Runs one phase's batched sumcheck (nothing when `insts` is empty); returns the
@@ -143,8 +143,8 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     let mut insts = Vec::with_capacity(set.matmuls.len());
     let mut sums = Vec::with_capacity(set.matmuls.len());
     for (m, r) in set.matmuls.iter().zip(&rs) {
-        let e = eq_table(r);
-        let (cq, rem) = (inner_product_i64(tables[m.cq], &e), inner_product_i64(tables[m.rem], &e));
+        let e = SplitEq::new(r);
+        let (cq, rem) = (e.eval_i64(tables[m.cq]), e.eval_i64(tables[m.rem]));
         proof.matmul.pre.extend([cq, rem]);
         claims.push(m.cq, r.clone(), cq);
         claims.push(m.rem, r.clone(), rem);
@@ -243,9 +243,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
     for (l, r) in set.linears.iter().zip(&points) {
         // the terms share the point: one eq table
-        let e = eq_table(r);
+        let e = SplitEq::new(r);
         for (i, _) in &l.terms {
-            let v = inner_product_i64(tables[*i], &e);
+            let v = e.eval_i64(tables[*i]);
             proof.linear.push(v);
             claims.push(*i, r.clone(), v);
         }
@@ -285,9 +285,9 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
         match set.virtuals.iter().find(|v| v.tensor == tensor) {
             Some(v) => {
                 // the terms share the point: one eq table
-                let e = eq_table(&point);
+                let e = SplitEq::new(&point);
                 for (term, _) in &v.terms {
-                    let x = inner_product_i64(tables[*term], &e);
+                    let x = e.eval_i64(tables[*term]);
                     proof.virtuals.push(x);
                     expanded.push(*term, point.clone(), x);
                 }
@@ -655,20 +655,17 @@ fn prove_claims<R: RngCore + CryptoRng>(
     if claimed.is_empty() {
         return Ok(proof);
     }
-    // Every claimed tensor at the batch point's suffix of its size (one eq table per size).
+    // Every claimed tensor at the batch point's suffix of its size (one split eq table per size).
     let full = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
     let rho = |vars: usize| full.get(full.len().saturating_sub(vars)..).unwrap_or(&[]);
-    let mut eqs: std::collections::BTreeMap<usize, Vec<Fr>> = std::collections::BTreeMap::new();
+    let mut eqs: std::collections::BTreeMap<usize, SplitEq> = std::collections::BTreeMap::new();
     for (tensor, _) in &claimed {
         let vars = set.tensors[*tensor].vars;
-        eqs.entry(vars).or_insert_with(|| eq_table(rho(vars)));
+        eqs.entry(vars).or_insert_with(|| SplitEq::new(rho(vars)));
     }
     proof.reduction.post = claimed
         .par_iter()
-        .map(|(tensor, _)| {
-            let e = eqs.get(&set.tensors[*tensor].vars).map_or(&[][..], |v| v.as_slice());
-            inner_product_i64(tables[*tensor], e)
-        })
+        .map(|(tensor, _)| eqs.get(&set.tensors[*tensor].vars).map_or_else(Fr::zero, |e| e.eval_i64(tables[*tensor])))
         .collect();
     t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
     phases.start("openings");
