@@ -462,6 +462,9 @@ fn eq1(r: Fr, t: Fr) -> Fr {
 /// (one field inversion) instead of summing it (a few multiplications per pair).
 const DERIVE_MIN_PAIRS: usize = 64;
 
+/// The point "infinity" of [`ProductSum::sums_dense`]: the leading coefficient.
+const INFINITY: u64 = u64::MAX;
+
 /// Most MLEs and points of the dense fast path ([`ProductSum::sums_dense`]).
 const FAST_MLES: usize = 8;
 const FAST_PTS: usize = 4;
@@ -740,13 +743,18 @@ impl<'a> ProductSum<'a> {
         {
             return None;
         }
-        // steps[p]: additions of the difference from point p - 1 to point p
+        // steps[p]: additions of the difference from point p - 1 to point p; a last point
+        // INFINITY asks for the leading coefficient: the differences themselves, and only
+        // the terms of the most factors
+        let inf = pts.last() == Some(&INFINITY);
+        let finite = if inf { &pts[..npts - 1] } else { pts };
         let mut steps = [0u64; FAST_PTS];
         let mut prev = 0u64;
-        for (s, &p) in steps.iter_mut().zip(pts) {
+        for (s, &p) in steps.iter_mut().zip(finite) {
             *s = p.checked_sub(prev)?;
             prev = p;
         }
+        let top = self.terms.iter().map(|t| t.factors.len()).max().unwrap_or(0);
         let mut terms: Vec<(Option<Fr>, [usize; MAX_DEGREE], usize)> = Vec::with_capacity(self.terms.len());
         for t in &self.terms {
             let mut f = [0usize; MAX_DEGREE];
@@ -761,8 +769,11 @@ impl<'a> ProductSum<'a> {
                 for (k, m) in mles.iter().enumerate() {
                     let (lo, hi) = (m[2 * i], m[2 * i + 1]);
                     let diff = hi - lo;
+                    if inf {
+                        vals[npts - 1][k] = diff;
+                    }
                     let mut cur = lo;
-                    for (p, &s) in steps[..npts].iter().enumerate() {
+                    for (p, &s) in steps[..finite.len()].iter().enumerate() {
                         match s {
                             0 => {}
                             1 => cur += diff,
@@ -772,9 +783,13 @@ impl<'a> ProductSum<'a> {
                         vals[p][k] = cur;
                     }
                 }
-                for (slot, v) in acc[..npts].iter_mut().zip(&vals) {
+                for (p, (slot, v)) in acc[..npts].iter_mut().zip(&vals).enumerate() {
+                    let leading = inf && p == npts - 1;
                     let mut inner = Fr::zero();
                     for (coeff, f, len) in &terms {
+                        if leading && *len < top {
+                            continue;
+                        }
                         let mut prod = match f[..*len].split_first() {
                             None => Fr::one(),
                             Some((&f0, rest)) => rest.iter().fold(v[f0], |acc, &k| acc * v[k]),
@@ -929,7 +944,17 @@ impl SumcheckInstance for ProductSum<'_> {
         let derive = half >= DERIVE_MIN_PAIRS && !rj.is_zero() && !scale.is_zero();
         let pts: Vec<u64> =
             if derive { std::iter::once(0).chain(2..=dh as u64).collect() } else { (0..=dh as u64).collect() };
-        let at = self.integer_first_round(&pts, &e.rest).unwrap_or_else(|| self.sums_at(&pts, Some(&e.rest)));
+        // a quadratic s of dense tables: s(0) and its leading coefficient s(inf) (products
+        // of the pairs' differences, no extrapolated values), s(2) = 2 s(1) - s(0) + 2 s(inf)
+        let quad_inf = match derive && dh == 2 && self.lazy.iter().all(Option::is_none) {
+            true => self.sums_dense(&[0, INFINITY], Some(&e.rest)),
+            false => None,
+        };
+        let leading = quad_inf.is_some();
+        let at = match quad_inf {
+            Some(v) => v,
+            None => self.integer_first_round(&pts, &e.rest).unwrap_or_else(|| self.sums_at(&pts, Some(&e.rest))),
+        };
         let mut s_vals = Vec::with_capacity(dh + 1);
         if derive {
             let s0 = at[0];
@@ -937,7 +962,10 @@ impl SumcheckInstance for ProductSum<'_> {
             let s1 = (claim - scale * one_minus * s0) * inv;
             s_vals.push(s0);
             s_vals.push(s1);
-            s_vals.extend_from_slice(&at[1..]);
+            match (leading, at.get(1)) {
+                (true, Some(&s_inf)) => s_vals.push((s1 - s0 + s_inf).double() + s0),
+                _ => s_vals.extend_from_slice(&at[1..]),
+            }
         } else {
             s_vals = at;
         }
@@ -1030,6 +1058,22 @@ mod tests {
                             let fast = inst.sums_dense(pts, weights).unwrap();
                             assert_eq!(fast, inst.sums_generic(pts, weights), "n {n}, pts {pts:?}");
                         }
+                    }
+                    // the leading coefficient: the top finite difference over top!
+                    let top = terms.iter().map(|t| t.1.len()).max().unwrap();
+                    let at: Vec<u64> = (0..=top as u64).collect();
+                    for weights in [None, Some(w.as_slice())] {
+                        let mut diffs = inst.sums_generic(&at, weights);
+                        for level in 0..top {
+                            for q in 0..top - level {
+                                diffs[q] = diffs[q + 1] - diffs[q];
+                            }
+                        }
+                        let fact: u64 = (1..=top as u64).product();
+                        let want = diffs[0] * Fr::from(fact).inverse().unwrap();
+                        let got = inst.sums_dense(&[0, INFINITY], weights).unwrap();
+                        assert_eq!(got[1], want, "n {n}, leading coefficient");
+                        assert_eq!(got[0], inst.sums_generic(&[0], weights)[0]);
                     }
                     if inst.cur_vars > 1 {
                         inst.bind(Fr::rand(&mut rng));
