@@ -220,6 +220,37 @@ impl LazySum {
     }
 }
 
+/// [`LazySum`] for integers up to `2^125` in magnitude: `t = hi 2^62 + lo` summed in two
+/// [`LazySum`]s, combined at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LazySum128 {
+    lo: LazySum,
+    hi: LazySum,
+}
+
+impl LazySum128 {
+    /// Add `w t`, `|t| < 2^125`.
+    #[inline(always)]
+    pub fn add(&mut self, w: &Fr, t: i128) {
+        let m = t.unsigned_abs();
+        let (lo, hi) = ((m & ((1 << 62) - 1)) as i64, (m >> 62) as i64);
+        let (lo, hi) = if t < 0 { (-lo, -hi) } else { (lo, hi) };
+        self.lo.add(w, lo);
+        self.hi.add(w, hi);
+    }
+
+    /// Add another partial sum.
+    pub fn merge(&mut self, other: &LazySum128) {
+        self.lo.merge(&other.lo);
+        self.hi.merge(&other.hi);
+    }
+
+    /// The sum as a field element.
+    pub fn finish(&self) -> Fr {
+        self.lo.finish() + self.hi.finish() * Fr::from(1u64 << 62)
+    }
+}
+
 /// The field element whose Montgomery form is congruent to the 384-bit `a`: with
 /// `a = lo + 2^256 hi`, that is `lo 2^-256 + hi` (`2^256` is the Montgomery radix).
 fn wide_montgomery(a: &[u64; 6]) -> Fr {
@@ -292,6 +323,28 @@ pub fn fr_vec_from_i64(v: &[i64]) -> Vec<Fr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazy_sums_of_128_bit_integers_equal_field_sums() {
+        use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+        use ark_std::UniformRand;
+        let mut rng = StdRng::seed_from_u64(11);
+        for range in [1i128 << 20, 1 << 70, (1 << 125) - 1] {
+            let w: Vec<Fr> = (0..100).map(|_| Fr::rand(&mut rng)).collect();
+            let t: Vec<i128> = (0..100).map(|_| rng.gen_range(-range..range)).collect();
+            let want: Fr = w.iter().zip(&t).map(|(a, &b)| *a * fr_from_i128(b)).sum();
+            let (mut x, mut y) = (LazySum128::default(), LazySum128::default());
+            for (k, (a, &b)) in w.iter().zip(&t).enumerate() {
+                if k % 3 == 0 {
+                    x.add(a, b)
+                } else {
+                    y.add(a, b)
+                }
+            }
+            x.merge(&y);
+            assert_eq!(x.finish(), want, "range {range}");
+        }
+    }
 
     #[test]
     fn lazy_sums_equal_field_sums() {

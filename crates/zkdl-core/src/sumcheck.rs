@@ -329,6 +329,19 @@ pub struct ProductSum<'a> {
     cur_vars: usize,
     degree: usize,
     eq: Option<EqWeight>,
+    /// The first round's sums computed by the caller ([`ProductSum::with_first_round`]).
+    first: Option<FirstRound<'a>>,
+}
+
+/// `f(pts, w)`: what [`ProductSum`]'s first round would sum at the points `pts` under
+/// the weights `w` (`sum_i w_i sum_t coeff_t prod_k f_k(pair i at pt)`), or `None`.
+#[derive(Clone)]
+struct FirstRound<'a>(std::sync::Arc<dyn Fn(&[u64], &[Fr]) -> Option<Vec<Fr>> + Send + Sync + 'a>);
+
+impl std::fmt::Debug for FirstRound<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FirstRound")
+    }
 }
 
 /// An MLE over `num_vars` variables given by its entry at each hypercube index.
@@ -413,6 +426,11 @@ impl<'a> LazyMle<'a> {
     /// The entries `sum_k coeffs[k] tables[k][x]` of tables of small signed integers
     /// (at least one, all of one power-of-two length).
     pub fn combination_i64(tables: &[&'a [i64]], coeffs: &[Fr]) -> Result<Self, SumcheckError> {
+        Self::affine_combination_i64(Fr::zero(), tables, coeffs)
+    }
+
+    /// The entries `a + sum_k coeffs[k] tables[k][x]` (see [`Self::combination_i64`]).
+    pub fn affine_combination_i64(a: Fr, tables: &[&'a [i64]], coeffs: &[Fr]) -> Result<Self, SumcheckError> {
         let len = tables.first().map_or(0, |t| t.len());
         if !len.is_power_of_two() || tables.iter().any(|t| t.len() != len) || coeffs.len() != tables.len() {
             return Err(SumcheckError::BadInstance("combined tables of different or non-power-of-two lengths"));
@@ -424,8 +442,8 @@ impl<'a> LazyMle<'a> {
             .unwrap_or(0);
         let terms: std::sync::Arc<[(Fr, &'a [i64])]> = coeffs.iter().copied().zip(tables.iter().copied()).collect();
         let (ts, cs) = (tables.to_vec(), coeffs.to_vec());
-        let mut m = Self::new(len.trailing_zeros() as usize, move |x| crate::mle::combine_i64_at(&ts, &cs, x));
-        m.form = Some(IntForm { a: Fr::zero(), terms, bits });
+        let mut m = Self::new(len.trailing_zeros() as usize, move |x| a + crate::mle::combine_i64_at(&ts, &cs, x));
+        m.form = Some(IntForm { a, terms, bits });
         Ok(m)
     }
 
@@ -531,6 +549,7 @@ impl<'a> ProductSum<'a> {
             cur_vars: num_vars,
             degree,
             eq: None,
+            first: None,
         })
     }
 
@@ -540,6 +559,15 @@ impl<'a> ProductSum<'a> {
             Some(l) => (l.at)(x),
             None => self.mles.get(k).and_then(|m| m.get(x)).copied().unwrap_or_else(Fr::zero),
         }
+    }
+
+    /// The first round of the eq-weighted instance summed by `f(pts, w)` (its contract:
+    /// [`FirstRound`]; `w` is the table `eq(r_>0, .)`, whose entries sum to one), for
+    /// MLEs with a structure the engine does not know (the lookup trees' layer above
+    /// the leaves, from the integers). Where `f` returns `None` the engine sums itself.
+    pub fn with_first_round(mut self, f: impl Fn(&[u64], &[Fr]) -> Option<Vec<Fr>> + Send + Sync + 'a) -> Self {
+        self.first = Some(FirstRound(std::sync::Arc::new(f)));
+        self
     }
 
     /// Multiply every term by `eq(point, x)`.
@@ -953,7 +981,14 @@ impl SumcheckInstance for ProductSum<'_> {
         let leading = quad_inf.is_some();
         let at = match quad_inf {
             Some(v) => v,
-            None => self.integer_first_round(&pts, &e.rest).unwrap_or_else(|| self.sums_at(&pts, Some(&e.rest))),
+            None => self
+                .first
+                .as_ref()
+                .filter(|_| self.cur_vars == self.num_vars)
+                .and_then(|f| (f.0)(&pts, &e.rest))
+                .filter(|v| v.len() == pts.len())
+                .or_else(|| self.integer_first_round(&pts, &e.rest))
+                .unwrap_or_else(|| self.sums_at(&pts, Some(&e.rest))),
         };
         let mut s_vals = Vec::with_capacity(dh + 1);
         if derive {

@@ -1,7 +1,7 @@
 //! Prover of the aggregated relation system (`zkdl_circuit::relations`): the same
 //! phases as `zkdl_verifier::relations`, in the same transcript order.
 
-use ark_ff::{Field, One, Zero};
+use ark_ff::{AdditiveGroup, Field, One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use thiserror::Error;
@@ -9,7 +9,7 @@ use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
     absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
 };
-use zkdl_core::field::{fr_from_i64, Fr, LazySum};
+use zkdl_core::field::{fr_from_i64, Fr, LazySum, LazySum128};
 use zkdl_core::mle::{combine_i64, eq_table, evaluate_i64, DenseMle, SplitEq};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
@@ -407,12 +407,40 @@ impl<'a> Tree<'a> {
         Some([p0, p1, q0, q1])
     }
 
+    /// The products `v[y] v[y + s]` of the leaf pairs under layer `k` when that layer is
+    /// a lookup's layer above the leaves, regenerated, with leaves below `2^17` in
+    /// magnitude (see [`above_leaves_instance`]); `None` otherwise.
+    fn leaf_products(&self, k: usize) -> Option<Vec<i64>> {
+        let v = self.values?;
+        let s = 1usize << k;
+        if k + 1 != self.depth || k < self.layers.len() || k < 2 || v.len() != 2 * s {
+            return None;
+        }
+        if v.par_iter().any(|x| x.unsigned_abs() >= 1 << 17) {
+            return None;
+        }
+        Some((0..s).into_par_iter().map(|y| v[y] * v[y + s]).collect())
+    }
+
     /// The GKR instance of the layer whose children are layer `k` (`k >= 2`), and
     /// whether layer `k` is a lookup's leaf layer (unit numerators: the single product
-    /// `(q_lo + mu)(q_hi + mu)`; see `prove_logup`). A stored layer is released.
-    fn instance(&mut self, k: usize, lambda: Fr, mu: Fr) -> Result<(ProductSum<'a>, bool), ProveError> {
+    /// `(q_lo + mu)(q_hi + mu)`; see `prove_logup`). A stored layer is released. `pi`:
+    /// [`Self::leaf_products`] of layer `k`.
+    fn instance<'b>(
+        &mut self,
+        k: usize,
+        lambda: Fr,
+        mu: Fr,
+        pi: Option<&'b [i64]>,
+    ) -> Result<(ProductSum<'b>, bool), ProveError>
+    where
+        'a: 'b,
+    {
         let one = Fr::one();
         let product = |a: usize, b: usize| (one, vec![a, b]);
+        if let (Some(v), Some(pi)) = (self.values, pi) {
+            return Ok((above_leaves_instance(v, pi, self.alpha, lambda)?, false));
+        }
         match self.values {
             Some(v) if k == self.depth => {
                 // read from the values: no field copy of the widest layer
@@ -451,6 +479,87 @@ impl<'a> Tree<'a> {
             }
         }
     }
+}
+
+/// The GKR instance of a lookup tree's layer above the leaves (node `y` of `s`:
+/// `p = 2 alpha - s_y`, `q = alpha^2 - alpha s_y + pi_y` with `s_y = v[y] + v[y + s]`,
+/// `pi_y = v[y] v[y + s]`, given as `pi`), read from the integers: its MLEs are affine
+/// combinations of `v`'s halves and `pi` (bound with one reduction per entry), and its
+/// first round sums integer monomials of `(s, pi)` of the pairs' lower and upper nodes
+/// against the eq weights (`|v| < 2^17`: every monomial fits 64 bits but `pi pi'`, which
+/// is summed in 128). The terms are those of the stored layers' instances,
+/// `p_lo q_hi + q_lo r_hi` with `r_hi = p_hi + lambda q_hi`.
+fn above_leaves_instance<'b>(v: &'b [i64], pi: &'b [i64], alpha: Fr, lambda: Fr) -> Result<ProductSum<'b>, ProveError> {
+    let s = pi.len();
+    let half = s / 2;
+    if v.len() != 2 * s || half == 0 {
+        return Err(ProveError::Params("tree layer"));
+    }
+    let (va, vb) = v.split_at(s);
+    let (one, a2) = (Fr::one(), alpha.square());
+    let lo = |t: &'b [i64]| &t[..half];
+    let hi = |t: &'b [i64]| &t[half..];
+    let c = -(one + lambda * alpha);
+    let mles = vec![
+        LazyMle::affine_combination_i64(alpha.double(), &[lo(va), lo(vb)], &[-one, -one])?,
+        LazyMle::affine_combination_i64(a2, &[lo(va), lo(vb), lo(pi)], &[-alpha, -alpha, one])?,
+        LazyMle::affine_combination_i64(a2, &[hi(va), hi(vb), hi(pi)], &[-alpha, -alpha, one])?,
+        LazyMle::affine_combination_i64(alpha.double() + lambda * a2, &[hi(va), hi(vb), hi(pi)], &[c, c, lambda])?,
+    ];
+    let first = move |pts: &[u64], w: &[Fr]| -> Option<Vec<Fr>> {
+        if 2 * w.len() != half || pts.is_empty() || pts.len() > 3 || pts.iter().any(|&t| t > 2) {
+            return None;
+        }
+        // per point: sum w (s + s'), sum w (pi + pi'), sum w s s', sum w (s pi' + s' pi), sum w pi pi'
+        type Acc = ([LazySum; 4], LazySum128);
+        let node = |y: usize| (va[y] + vb[y], pi[y]);
+        let work = |r: std::ops::Range<usize>| -> Vec<Acc> {
+            let mut acc: Vec<Acc> = vec![Default::default(); pts.len()];
+            for i in r {
+                let (a0, a1, b0, b1) = (node(2 * i), node(2 * i + 1), node(2 * i + half), node(2 * i + 1 + half));
+                let wi = &w[i];
+                for ((l, pp), &t) in acc.iter_mut().zip(pts) {
+                    let at = |n0: (i64, i64), n1: (i64, i64)| match t {
+                        0 => n0,
+                        1 => n1,
+                        _ => (2 * n1.0 - n0.0, 2 * n1.1 - n0.1),
+                    };
+                    let ((sa, pa), (sb, pb)) = (at(a0, a1), at(b0, b1));
+                    l[0].add(wi, sa + sb);
+                    l[1].add(wi, pa + pb);
+                    l[2].add(wi, sa * sb);
+                    l[3].add(wi, sa * pb + sb * pa);
+                    pp.add(wi, pa as i128 * pb as i128);
+                }
+            }
+            acc
+        };
+        let merge = |mut a: Vec<Acc>, b: Vec<Acc>| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                x.0.iter_mut().zip(&y.0).for_each(|(p, q)| p.merge(q));
+                x.1.merge(&y.1);
+            }
+            a
+        };
+        let acc = (0..half / 2)
+            .into_par_iter()
+            .step_by(1 << 11)
+            .map(|st| work(st..(st + (1 << 11)).min(half / 2)))
+            .reduce(|| vec![Default::default(); pts.len()], merge);
+        let a3 = a2 * alpha;
+        Some(
+            acc.iter()
+                .map(|(l, pp)| {
+                    let [s1, p1, q, m] = l.map(|x| x.finish());
+                    let pq = p1 + q;
+                    // p_lo q_hi + q_lo p_hi + lambda q_lo q_hi, the weights summing to one
+                    a3.double().double() - (a2.double() + a2) * s1 + alpha.double() * pq - m
+                        + lambda * (a3 * alpha - a3 * s1 + a2 * pq - alpha * m + pp.finish())
+                })
+                .collect(),
+        )
+    };
+    Ok(ProductSum::with_lazy(mles, vec![(one, vec![0, 2]), (one, vec![1, 3])])?.with_first_round(first))
 }
 
 fn prove_logup(
@@ -521,14 +630,17 @@ fn prove_logup(
         let active: Vec<usize> = (0..trees.len()).filter(|&i| trees[i].depth > k).collect();
         let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
         let mu = lambda.inverse().ok_or(ProveError::Params("lookup batching challenge is zero"))?;
+        // the layers above the leaves read the products of their leaf pairs
+        let pis: Vec<Option<Vec<i64>>> = active.iter().map(|&i| trees[i].leaf_products(k + 1)).collect();
         let mut insts = Vec::with_capacity(active.len());
         let mut unit = Vec::with_capacity(active.len());
         let mut sums = Vec::with_capacity(active.len());
-        for &i in &active {
+        for (pos, &i) in active.iter().enumerate() {
             // unit numerators: q_hi + q_lo + lambda q_lo q_hi = lambda (q_lo + mu)(q_hi + mu) - mu
             // with mu = 1 / lambda, so the instance is the single product
             // (q_lo + mu)(q_hi + mu) with the claim (p + lambda q + mu) mu.
-            let (inst, leaves) = trees[i].instance(k + 1, lambda, mu)?;
+            let pi = pis.get(pos).and_then(|p| p.as_deref());
+            let (inst, leaves) = trees[i].instance(k + 1, lambda, mu, pi)?;
             insts.push(inst.with_eq(&r)?);
             sums.push(match leaves {
                 true => (cur[i].0 + lambda * cur[i].1 + mu) * mu,
@@ -688,4 +800,47 @@ fn prove_claims<R: RngCore + CryptoRng>(
         proof.openings.push(opening);
     }
     Ok(proof)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+    use ark_std::UniformRand;
+
+    /// The layer above the leaves read from the integers proves byte for byte as the
+    /// same layer built as field tables (`lookup_node`), below and above the parallel
+    /// chunk, with negative leaves.
+    #[test]
+    fn above_leaves_instance_proves_as_the_field_tables() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for n in [3usize, 6, 15] {
+            let v: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-(1i64 << 16)..1 << 16)).collect();
+            let (alpha, lambda) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+            let s = v.len() / 2;
+            let half = s / 2;
+            let pi: Vec<i64> = (0..s).map(|y| v[y] * v[y + s]).collect();
+            let node = |y: usize| lookup_node(&v, alpha, s, 1, y);
+            let lo: Vec<(Fr, Fr)> = (0..half).map(node).collect();
+            let hi: Vec<(Fr, Fr)> = (half..s).map(node).collect();
+            let mles = vec![
+                mle(lo.iter().map(|x| x.0).collect()).unwrap(),
+                mle(lo.iter().map(|x| x.1).collect()).unwrap(),
+                mle(hi.iter().map(|x| x.1).collect()).unwrap(),
+                mle(hi.iter().map(|x| x.0 + lambda * x.1).collect()).unwrap(),
+            ];
+            let one = Fr::one();
+            let point: Vec<Fr> = (0..n - 2).map(|_| Fr::rand(&mut rng)).collect();
+            let mut dense =
+                ProductSum::new(mles, vec![(one, vec![0, 2]), (one, vec![1, 3])]).unwrap().with_eq(&point).unwrap();
+            let mut ints = above_leaves_instance(&v, &pi, alpha, lambda).unwrap().with_eq(&point).unwrap();
+            let claim = dense.sum();
+            assert_eq!(ints.sum(), claim);
+            let (pd, _) = sumcheck::prove(&mut dense, claim, &mut Transcript::new(labels::TEST)).unwrap();
+            let (pi_, _) = sumcheck::prove(&mut ints, claim, &mut Transcript::new(labels::TEST)).unwrap();
+            assert_eq!(pd, pi_, "n {n}");
+            assert_eq!(dense.final_evals(), ints.final_evals());
+        }
+    }
 }

@@ -352,8 +352,9 @@ fn range_cheats_are_rejected() {
 }
 
 /// LogUp trees of every depth in one batch (a lookup's tree keeps only its upper
-/// layers and regenerates the two widest from the values): 1 to 64 values, honest
-/// and with one out-of-range value in a tree of each depth.
+/// layers and regenerates the two widest from the values, the layer above the leaves
+/// read from the integers): 1 to 64 values, honest and with one out-of-range value
+/// (small or wide) in a tree of each depth.
 #[test]
 fn lookup_trees_of_every_depth() {
     let g = gens();
@@ -370,9 +371,13 @@ fn lookup_trees_of_every_depth() {
     };
     case(&values).run(&g).unwrap();
     for (k, &n) in sizes.iter().enumerate() {
-        let mut bad = values.clone();
-        bad[k][n - 1] = 1 << 10;
-        assert!(case(&bad).run(&g).is_err(), "out-of-range value accepted in a tree of {n} leaves");
+        // just out of range, and far out (the layer above the leaves then leaves the
+        // integer path, which needs leaves below 2^17)
+        for wrong in [1 << 10, -(1 << 40)] {
+            let mut bad = values.clone();
+            bad[k][n - 1] = wrong;
+            assert!(case(&bad).run(&g).is_err(), "out-of-range value {wrong} accepted in a tree of {n} leaves");
+        }
     }
 }
 
