@@ -336,7 +336,10 @@ pub struct ProductSum<'a> {
 /// `f(pts, w)`: what [`ProductSum`]'s first round would sum at the points `pts` under
 /// the weights `w` (`sum_i w_i sum_t coeff_t prod_k f_k(pair i at pt)`), or `None`.
 #[derive(Clone)]
-struct FirstRound<'a>(std::sync::Arc<dyn Fn(&[u64], &[Fr]) -> Option<Vec<Fr>> + Send + Sync + 'a>);
+struct FirstRound<'a>(std::sync::Arc<FirstRoundFn<'a>>);
+
+/// The function of a [`FirstRound`].
+type FirstRoundFn<'a> = dyn Fn(&[u64], &[Fr]) -> Option<Vec<Fr>> + Send + Sync + 'a;
 
 impl std::fmt::Debug for FirstRound<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
