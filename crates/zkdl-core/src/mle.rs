@@ -99,7 +99,8 @@ const FOLD_BLOCK: usize = 1 << 12;
 /// `v[i] = f(v[2i], v[2i+1])` for every pair, in place (`v` shrinks to half its length;
 /// an odd last entry is dropped). Long tables fold in parallel blocks, each into its own
 /// first half, and the blocks are then moved down: no allocation, so no fresh pages to
-/// fault in (a new half-size table costs more than the multiplications of the fold).
+/// fault in (a new half-size table costs more than the multiplications of the fold);
+/// the unused capacity is released every other fold.
 pub fn fold_pairs(v: &mut Vec<Fr>, f: impl Fn(Fr, Fr) -> Fr + Sync) {
     let half = v.len() / 2;
     let fold_block = |blk: &mut [Fr]| {
@@ -119,6 +120,11 @@ pub fn fold_pairs(v: &mut Vec<Fr>, f: impl Fn(Fr, Fr) -> Fr + Sync) {
         fold_block(&mut v[..2 * half]);
     }
     v.truncate(half);
+    // give the memory back as the table shrinks (a sumcheck instance keeps its tables
+    // through all its rounds)
+    if v.capacity() >= 4 * half {
+        v.shrink_to_fit();
+    }
 }
 
 /// Evaluate the MLE of `evals` (length `2^point.len()`) at `point` by folding the

@@ -145,6 +145,25 @@ fn eq_weighted_instance_with_a_common_coefficient() {
     }
 }
 
+/// The same instance with dense and lazy MLEs under `eq(r, .)`: equal sums, proofs
+/// byte for byte and final evaluations.
+fn assert_lazy_proves_as_dense(
+    dense: Vec<DenseMle>,
+    lazy: Vec<LazyMle<'_>>,
+    terms: Vec<(Fr, Vec<usize>)>,
+    r: &[Fr],
+    what: &str,
+) {
+    let mut d = ProductSum::new(dense, terms.clone()).unwrap().with_eq(r).unwrap();
+    let mut l = ProductSum::with_lazy(lazy, terms).unwrap().with_eq(r).unwrap();
+    let claim = d.sum();
+    assert_eq!(l.sum(), claim, "{what}");
+    let (pd, _) = sumcheck::prove(&mut d, claim, &mut Transcript::new(labels::TEST)).unwrap();
+    let (pl, _) = sumcheck::prove(&mut l, claim, &mut Transcript::new(labels::TEST)).unwrap();
+    assert_eq!(pd, pl, "{what}");
+    assert_eq!(d.final_evals(), l.final_evals(), "{what}");
+}
+
 /// One or two affine integer MLEs `a + b v` under an eq weight: the first round summed
 /// by integer arithmetic gives the same proof as dense field tables (unit, negated and
 /// general affine forms, small and wide values, the latter falling back).
@@ -169,14 +188,7 @@ fn affine_integer_first_round_proves_as_dense() {
                     .collect();
                 let lazy: Vec<LazyMle<'_>> = tables.iter().map(|t| LazyMle::affine_i64(fa, fb, t).unwrap()).collect();
                 let terms = vec![(c, (0..k).collect::<Vec<_>>())];
-                let mut d = ProductSum::new(dense, terms.clone()).unwrap().with_eq(&r).unwrap();
-                let mut l = ProductSum::with_lazy(lazy, terms).unwrap().with_eq(&r).unwrap();
-                let claim = d.sum();
-                assert_eq!(l.sum(), claim);
-                let (pd, _) = sumcheck::prove(&mut d, claim, &mut Transcript::new(labels::TEST)).unwrap();
-                let (pl, _) = sumcheck::prove(&mut l, claim, &mut Transcript::new(labels::TEST)).unwrap();
-                assert_eq!(pd, pl, "n={n} k={k} bits={bits}");
-                assert_eq!(d.final_evals(), l.final_evals());
+                assert_lazy_proves_as_dense(dense, lazy, terms, &r, &format!("n={n} k={k} bits={bits}"));
             }
         }
     }
@@ -212,14 +224,8 @@ fn integer_combinations_prove_as_dense() {
                     let o = other.evals().to_vec();
                     lazy.push(LazyMle::new(n, move |x| o[x]));
                 }
-                let mut d = ProductSum::new(dense, terms.clone()).unwrap().with_eq(&r).unwrap();
-                let mut l = ProductSum::with_lazy(lazy, terms).unwrap().with_eq(&r).unwrap();
-                let claim = d.sum();
-                assert_eq!(l.sum(), claim);
-                let (pd, _) = sumcheck::prove(&mut d, claim, &mut Transcript::new(labels::TEST)).unwrap();
-                let (pl, _) = sumcheck::prove(&mut l, claim, &mut Transcript::new(labels::TEST)).unwrap();
-                assert_eq!(pd, pl, "n={n} k={k} bits={bits} other={with_other}");
-                assert_eq!(d.final_evals(), l.final_evals());
+                let what = format!("n={n} k={k} bits={bits} other={with_other}");
+                assert_lazy_proves_as_dense(dense, lazy, terms, &r, &what);
             }
         }
     }
