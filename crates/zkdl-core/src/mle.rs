@@ -226,11 +226,10 @@ impl SplitEq {
             }
             acc.finish() * h
         };
-        let blocks = table.chunks(b).zip(&self.high);
         if table.len() >= PAR_THRESHOLD {
             table.par_chunks(b).zip(self.high.par_iter()).map(block).sum()
         } else {
-            blocks.map(block).sum()
+            table.chunks(b).zip(&self.high).map(block).sum()
         }
     }
 }

@@ -358,13 +358,14 @@ pub struct LazyMle<'a> {
     form: Option<IntForm<'a>>,
 }
 
-/// The entries `a + sum_k c_k v_k[x]` of tables `v_k` of small signed integers,
-/// `|v_k[x]| < 2^bits`.
+/// The entries `a + sum_k c_k v_k[x]` of tables `v_k` of small signed integers.
 #[derive(Clone)]
 struct IntForm<'a> {
     a: Fr,
     terms: std::sync::Arc<[(Fr, &'a [i64])]>,
-    bits: u32,
+    /// `|v_k[x]| < 2^bits`, found by one pass over the tables when first asked for
+    /// (only the integer first round asks).
+    bits: std::sync::OnceLock<u32>,
 }
 
 /// `(a, b, v, bits)`: the entries `a + b v[x]`, `|v[x]| < 2^bits`.
@@ -374,9 +375,17 @@ impl<'a> IntForm<'a> {
     /// The single-table form `(a, b, v, bits)`, if it is one.
     fn affine(&self) -> Option<Affine<'a>> {
         match *self.terms {
-            [(b, v)] => Some((self.a, b, v, self.bits)),
+            [(b, v)] => Some((self.a, b, v, self.bits())),
             _ => None,
         }
+    }
+
+    /// The bit width bounding every table entry's magnitude.
+    fn bits(&self) -> u32 {
+        *self.bits.get_or_init(|| {
+            let max = |t: &[i64]| t.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+            64 - self.terms.iter().map(|(_, t)| max(t)).max().unwrap_or(0).leading_zeros()
+        })
     }
 
     /// Entry `i` of the table bound at `r` in its first variable:
@@ -415,14 +424,13 @@ impl<'a> LazyMle<'a> {
         if !table.len().is_power_of_two() {
             return Err(SumcheckError::BadInstance("table length is not a power of two"));
         }
-        let bits = 64 - table.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0).leading_zeros();
         let num_vars = table.len().trailing_zeros() as usize;
         let mut m = match (a.is_zero(), b.is_one(), b == -Fr::one()) {
             (true, true, _) => Self::new(num_vars, move |x| fr_from_i64(table[x])),
             (_, _, true) => Self::new(num_vars, move |x| a - fr_from_i64(table[x])),
             _ => Self::new(num_vars, move |x| a + b * fr_from_i64(table[x])),
         };
-        m.form = Some(IntForm { a, terms: std::sync::Arc::from([(b, table)]), bits });
+        m.form = Some(IntForm { a, terms: std::sync::Arc::from([(b, table)]), bits: Default::default() });
         Ok(m)
     }
 
@@ -438,15 +446,10 @@ impl<'a> LazyMle<'a> {
         if !len.is_power_of_two() || tables.iter().any(|t| t.len() != len) || coeffs.len() != tables.len() {
             return Err(SumcheckError::BadInstance("combined tables of different or non-power-of-two lengths"));
         }
-        let bits = tables
-            .iter()
-            .map(|t| 64 - t.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0).leading_zeros())
-            .max()
-            .unwrap_or(0);
         let terms: std::sync::Arc<[(Fr, &'a [i64])]> = coeffs.iter().copied().zip(tables.iter().copied()).collect();
         let (ts, cs) = (tables.to_vec(), coeffs.to_vec());
         let mut m = Self::new(len.trailing_zeros() as usize, move |x| a + crate::mle::combine_i64_at(&ts, &cs, x));
-        m.form = Some(IntForm { a, terms, bits });
+        m.form = Some(IntForm { a, terms, bits: Default::default() });
         Ok(m)
     }
 
@@ -493,21 +496,30 @@ const FAST_PTS: usize = 4;
 /// Pairs per parallel work item.
 const PAR_CHUNK: usize = 1 << 11;
 
-/// `work` over `0..n` in chunks of [`PAR_CHUNK`], in parallel when long, merged.
+/// `work` over `0..n` (pairs of a sumcheck round) in chunks of [`PAR_CHUNK`], in
+/// parallel when longer than one chunk, the partial results combined by `merge` (with
+/// `empty` its identity). The one parallel loop of the round sums, shared with callers
+/// that sum a first round themselves ([`ProductSum::with_first_round`]).
+pub fn par_chunks<T: Send>(
+    n: usize,
+    empty: impl Fn() -> T + Sync + Send,
+    work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+    merge: impl Fn(T, T) -> T + Sync + Send,
+) -> T {
+    if n <= PAR_CHUNK {
+        return work(0..n);
+    }
+    (0..n).into_par_iter().step_by(PAR_CHUNK).map(|s| work(s..(s + PAR_CHUNK).min(n))).reduce(empty, merge)
+}
+
+/// [`par_chunks`] of the integer first round's accumulators.
 fn par_sum(n: usize, work: impl Fn(std::ops::Range<usize>) -> FirstRoundSums + Sync) -> FirstRoundSums {
     let merge = |mut a: FirstRoundSums, b: FirstRoundSums| {
         a.0.iter_mut().zip(&b.0).for_each(|(x, y)| x.merge(y));
         a.1.iter_mut().zip(&b.1).for_each(|(x, y)| x.merge(y));
         a
     };
-    if n <= PAR_CHUNK {
-        return work(0..n);
-    }
-    (0..n)
-        .into_par_iter()
-        .step_by(PAR_CHUNK)
-        .map(|s| work(s..(s + PAR_CHUNK).min(n)))
-        .reduce(|| (Default::default(), Default::default()), merge)
+    par_chunks(n, Default::default, work, merge)
 }
 
 impl<'a> ProductSum<'a> {
@@ -708,7 +720,7 @@ impl<'a> ProductSum<'a> {
     /// combined once: `g(t) = coeff (a + sum_k c_k (s_k0 + t (s_k1 - s_k0)))`.
     fn linear_first_round(f: &IntForm<'_>, coeff: Fr, pts: &[u64], w: &[Fr]) -> Option<Vec<Fr>> {
         use crate::field::LazySum;
-        if f.bits >= 62 {
+        if f.bits() >= 62 {
             return None;
         }
         let nt = f.terms.len();
@@ -736,15 +748,7 @@ impl<'a> ProductSum<'a> {
             });
             a
         };
-        let sums = if half > PAR_CHUNK {
-            (0..half)
-                .into_par_iter()
-                .step_by(PAR_CHUNK)
-                .map(|s| work(s..(s + PAR_CHUNK).min(half)))
-                .reduce(|| vec![[LazySum::default(); 2]; nt], merge)
-        } else {
-            work(0..half)
-        };
+        let sums = par_chunks(half, || vec![[LazySum::default(); 2]; nt], work, merge);
         if sums.len() != nt {
             return None;
         }
@@ -838,17 +842,11 @@ impl<'a> ProductSum<'a> {
             }
             acc
         };
-        let acc = if half > PAR_CHUNK {
-            (0..half).into_par_iter().step_by(PAR_CHUNK).map(|s| work(s..(s + PAR_CHUNK).min(half))).reduce(
-                || [Fr::zero(); FAST_PTS],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            )
-        } else {
-            work(0..half)
+        let merge = |mut a: [Fr; FAST_PTS], b: [Fr; FAST_PTS]| {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            a
         };
+        let acc = par_chunks(half, || [Fr::zero(); FAST_PTS], work, merge);
         Some(acc[..npts].to_vec())
     }
 
@@ -923,22 +921,11 @@ impl<'a> ProductSum<'a> {
             }
             acc
         };
-        let acc: Vec<Fr> = if half > PAR_CHUNK {
-            let chunks: Vec<std::ops::Range<usize>> =
-                (0..half).step_by(PAR_CHUNK).map(|s| s..(s + PAR_CHUNK).min(half)).collect();
-            chunks.into_par_iter().map(work).reduce(
-                || vec![Fr::zero(); npts],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        *x += y;
-                    }
-                    a
-                },
-            )
-        } else {
-            work(0..half)
+        let merge = |mut a: Vec<Fr>, b: Vec<Fr>| {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            a
         };
-        acc
+        par_chunks(half, || vec![Fr::zero(); npts], work, merge)
     }
 }
 

@@ -541,11 +541,7 @@ fn above_leaves_instance<'b>(v: &'b [i64], pi: &'b [i64], alpha: Fr, lambda: Fr)
             }
             a
         };
-        let acc = (0..half / 2)
-            .into_par_iter()
-            .step_by(1 << 11)
-            .map(|st| work(st..(st + (1 << 11)).min(half / 2)))
-            .reduce(|| vec![Default::default(); pts.len()], merge);
+        let acc = sumcheck::par_chunks(half / 2, || vec![Default::default(); pts.len()], work, merge);
         let a3 = a2 * alpha;
         Some(
             acc.iter()
