@@ -1,5 +1,5 @@
 //! Verify a proof file from Rust: `cargo run --release --example verify_file -- proof.zkdl [REPS]`.
-//! Prints the time to parse the file (points decompressed and checked) and, with
+//! Prints the time to parse the file (points read and checked on the curve) and, with
 //! `REPS`, the median of that many verifications with derived generators.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

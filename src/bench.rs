@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use ndarray::{Array2, Axis};
+use zkdl_circuit::file::{FileError, ProofFile};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::prove::prove_training_with;
 use zkdl_prover::train::{self, Batch, Weights};
@@ -31,10 +32,16 @@ pub struct BenchReport {
     pub prove_s_runs: Vec<f64>,
     /// Seconds per prover phase (all steps together), in order, of the median run.
     pub prove_phases: Vec<PhaseTime>,
-    /// Verification including generator derivation, and with derived generators.
+    /// Verification from the bytes of the proof file (parsing included), deriving the
+    /// generators, and with derived generators (median).
     pub verify_s: f64,
     pub verify_warm_s: f64,
+    /// Of `verify_s`: parsing the proof file (every point read and checked on the curve).
+    pub parse_s: f64,
+    /// The proof (without statement and circuit) on the wire.
     pub proof_bytes: usize,
+    /// The whole proof file: header, circuit, statement, proof.
+    pub file_bytes: usize,
     /// `prove_s_per_step / plain_f32_step_s`.
     pub overhead: f64,
     /// Peak resident memory of the process (bytes), where the OS reports it.
@@ -193,13 +200,22 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliErro
     let mid = runs.len() / 2;
     let (prove_s, phase_times, statement, proof) = runs.swap_remove(mid);
 
-    // Verify: cold (deriving the generators) and warm.
+    // Verify from the bytes a proof file holds (parsing and checking every point, then
+    // the proof): cold (deriving the generators) and warm.
     let verr = |e: zkdl_verifier::VerifyError| CliError::Data { spec: "verification".into(), reason: e.to_string() };
+    let ferr = |e: FileError| CliError::Data { spec: "proof file".into(), reason: e.to_string() };
+    let proof_bytes = proof.sizes().total;
+    let bytes = ProofFile { spec: spec.clone(), statement, proof }.to_bytes().map_err(ferr)?;
     let t0 = Instant::now();
-    zkdl_verifier::verify(&spec, &statement, &proof).map_err(verr)?;
+    let f = ProofFile::from_bytes(&bytes).map_err(ferr)?;
+    let parse_s = t0.elapsed().as_secs_f64();
+    zkdl_verifier::verify(&f.spec, &f.statement, &f.proof).map_err(verr)?;
     let verify_s = t0.elapsed().as_secs_f64();
     let gens = zkdl_verifier::training::training_generators(&spec).map_err(verr)?;
-    let verify_warm_s = median_time(0.5, || verify_with(&gens, &spec, &statement, &proof).map_err(verr))?;
+    let verify_warm_s = median_time(0.5, || {
+        let f = ProofFile::from_bytes(&bytes).map_err(ferr)?;
+        verify_with(&gens, &f.spec, &f.statement, &f.proof).map_err(verr)
+    })?;
 
     let steps = spec.train.steps;
     let prove_s_per_step = prove_s / steps as f64;
@@ -218,7 +234,9 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliErro
         prove_phases: phase_times.iter().map(|(n, s)| PhaseTime { phase: n.to_string(), seconds: *s }).collect(),
         verify_s,
         verify_warm_s,
-        proof_bytes: proof.sizes().total,
+        parse_s,
+        proof_bytes,
+        file_bytes: bytes.len(),
         overhead: prove_s_per_step / plain_f32_step_s,
         peak_memory_bytes: peak_memory_bytes(),
     })
@@ -246,9 +264,9 @@ pub fn print_table(r: &BenchReport) {
     }
     row("prove per step", format!("{:.3} s", r.prove_s_per_step));
     row("overhead vs f32 step", format!("{:.0}x", r.overhead));
-    row("verify (with generators)", format!("{:.4} s", r.verify_s));
+    row("verify (with generators)", format!("{:.4} s (parsing the file {:.4} s)", r.verify_s, r.parse_s));
     row("verify (warm)", format!("{:.4} s", r.verify_warm_s));
-    row("proof", format!("{} bytes", r.proof_bytes));
+    row("proof", format!("{} bytes (file {} bytes)", r.proof_bytes, r.file_bytes));
     if let Some(m) = r.peak_memory_bytes {
         row("peak memory", format!("{:.1} MiB", m as f64 / (1u64 << 20) as f64));
     }

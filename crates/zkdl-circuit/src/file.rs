@@ -2,13 +2,14 @@
 //!
 //! Layout: magic `ZKDLPRF\0` (8 bytes), format version (u32 LE), circuit digest
 //! (32 bytes), length of the circuit text (u32 LE), the circuit as circuit-file TOML
-//! (UTF-8), then the [`Statement`] and the [`TrainingProof`] (arkworks compressed
-//! serialization). Nothing may follow. Reading checks, before any heavy work, the
+//! (UTF-8), then the [`Statement`] and the [`TrainingProof`] (arkworks serialization
+//! with uncompressed points, `zkdl_core::pcs::WIRE`). Nothing may follow. Reading checks, before any heavy work, the
 //! magic, the version, that the circuit text parses and validates, and that its digest
 //! equals both the header's and the statement's.
 
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Validate};
 use thiserror::Error;
+use zkdl_core::pcs::WIRE;
 
 use crate::proof::{Statement, TrainingProof};
 use crate::spec::CircuitSpec;
@@ -16,7 +17,7 @@ use crate::spec::CircuitSpec;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Largest circuit text accepted (bytes).
 const MAX_CIRCUIT_TEXT: usize = 1 << 20;
 
@@ -61,8 +62,8 @@ impl ProofFile {
         out.extend_from_slice(&(text.len() as u32).to_le_bytes());
         out.extend_from_slice(text.as_bytes());
         let ser = |e: ark_serialize::SerializationError| FileError::Malformed { what: "proof", reason: e.to_string() };
-        self.statement.serialize_compressed(&mut out).map_err(ser)?;
-        self.proof.serialize_compressed(&mut out).map_err(ser)?;
+        self.statement.serialize_with_mode(&mut out, WIRE).map_err(ser)?;
+        self.proof.serialize_with_mode(&mut out, WIRE).map_err(ser)?;
         Ok(out)
     }
 
@@ -91,11 +92,11 @@ impl ProofFile {
         }
         let de =
             |what| move |e: ark_serialize::SerializationError| FileError::Malformed { what, reason: e.to_string() };
-        let statement = Statement::deserialize_compressed(&mut rest).map_err(de("statement"))?;
+        let statement = Statement::deserialize_with_mode(&mut rest, WIRE, Validate::Yes).map_err(de("statement"))?;
         if statement.digest != spec.digest() {
             return Err(FileError::OtherCircuit);
         }
-        let proof = TrainingProof::deserialize_compressed(&mut rest).map_err(de("proof"))?;
+        let proof = TrainingProof::deserialize_with_mode(&mut rest, WIRE, Validate::Yes).map_err(de("proof"))?;
         if !rest.is_empty() {
             return Err(FileError::Trailing(rest.len()));
         }

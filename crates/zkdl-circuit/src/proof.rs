@@ -206,13 +206,14 @@ pub const MAX_PROOF_COL_VARS: usize = 12;
 
 /// Column variables of `count` committed tensors of `vars` variables, which are opened
 /// together: the split that minimises their bytes in the proof (`count` commitments of
-/// `2^(vars - col)` rows of 48 bytes, one clear opening tail of `2^col` scalars of 32
+/// `2^(vars - col)` rows of 96 bytes on the wire, one clear opening tail of `2^col` scalars of 32
 /// bytes), at least the balanced split, at most [`MAX_PROOF_COL_VARS`]. Fewer rows are
 /// also fewer terms in the verifier's MSM and longer, cheaper row MSMs for the prover.
 pub fn group_col_vars(vars: usize, count: usize) -> usize {
     let lo = split_vars(vars).1;
     let hi = MAX_PROOF_COL_VARS.min(vars).max(lo);
-    let cost = |c: usize| (count.max(1) as u128) * 48 * (1u128 << (vars - c)) + 32 * (1u128 << c);
+    let point = zkdl_core::pcs::WIRE_POINT_BYTES as u128;
+    let cost = |c: usize| (count.max(1) as u128) * point * (1u128 << (vars - c)) + 32 * (1u128 << c);
     (lo..=hi).min_by_key(|&c| (cost(c), c)).unwrap_or(lo)
 }
 
@@ -445,23 +446,26 @@ pub struct ProofSizes {
 }
 
 impl TrainingProof {
-    /// The size of each section (compressed serialization).
+    /// The size of each section (on the wire, `zkdl_core::pcs::WIRE`).
     pub fn sizes(&self) -> ProofSizes {
+        use zkdl_core::pcs::WIRE;
         let r = &self.relations;
         let phases = [&r.booleanity, &r.matmul, &r.mask, &r.padding, &r.openings.reduction];
-        let sumchecks = phases.iter().map(|p| p.sumcheck.compressed_size()).sum::<usize>()
-            + r.logup.rounds.iter().map(|p| p.sumcheck.compressed_size()).sum::<usize>();
-        let values = phases.iter().map(|p| p.pre.compressed_size() + p.post.compressed_size()).sum::<usize>()
-            + r.linear.compressed_size()
-            + r.logup.roots.compressed_size()
-            + r.logup.layer1.compressed_size()
-            + r.logup.rounds.iter().map(|p| p.post.compressed_size()).sum::<usize>();
+        let sumchecks = phases.iter().map(|p| p.sumcheck.serialized_size(WIRE)).sum::<usize>()
+            + r.logup.rounds.iter().map(|p| p.sumcheck.serialized_size(WIRE)).sum::<usize>();
+        let values = phases.iter().map(|p| p.pre.serialized_size(WIRE) + p.post.serialized_size(WIRE)).sum::<usize>()
+            + r.linear.serialized_size(WIRE)
+            + r.logup.roots.serialized_size(WIRE)
+            + r.logup.layer1.serialized_size(WIRE)
+            + r.logup.rounds.iter().map(|p| p.post.serialized_size(WIRE)).sum::<usize>();
         ProofSizes {
-            commitments: self.w_mid.compressed_size() + self.b_mid.compressed_size() + self.tensors.compressed_size(),
+            commitments: self.w_mid.serialized_size(WIRE)
+                + self.b_mid.serialized_size(WIRE)
+                + self.tensors.serialized_size(WIRE),
             sumchecks,
             values,
-            openings: r.openings.openings.compressed_size(),
-            total: self.compressed_size(),
+            openings: r.openings.openings.serialized_size(WIRE),
+            total: self.serialized_size(WIRE),
         }
     }
 }
@@ -487,7 +491,10 @@ mod tests {
 
     #[test]
     fn column_split_widens_with_the_group() {
-        assert_eq!(group_col_vars(20, 1), 10, "one tensor: balanced");
+        // one tensor: a 96-byte row against three 32-byte tail scalars, one variable wider
+        // than balanced (2^9 rows and 2^11 columns: 114,688 bytes against 131,072)
+        assert_eq!(group_col_vars(20, 1), 11, "one tensor");
+        assert_eq!(group_col_vars(21, 1), 11, "one tensor, odd: balanced");
         assert_eq!(group_col_vars(20, 40), 12, "many tensors: wide rows, capped");
         assert_eq!(group_col_vars(3, 100), 3);
         assert_eq!(group_col_vars(0, 5), 0);

@@ -198,17 +198,47 @@ impl HyraxGenerators {
     }
 }
 
+/// How proofs, statements and commitments are encoded on the wire (proof files,
+/// [`HyraxCommitment`] and every structure holding one): UNCOMPRESSED points, `x` and
+/// `y` (96 bytes for G1), scalars in 32 bytes. A compressed point (48 bytes) costs its
+/// reader a square root in `Fq` (about 30 us on one core of this project's CI machine),
+/// which made parsing a proof several times slower than checking it; an uncompressed one
+/// costs an on-curve check (two multiplications). The transcript absorbs points in their
+/// 48-byte compressed form either way (no square root: a sign comparison).
+pub const WIRE: ark_serialize::Compress = ark_serialize::Compress::No;
+
+/// Bytes of one G1 point on the wire ([`WIRE`]).
+pub const WIRE_POINT_BYTES: usize = 96;
+
 /// A commitment: one G1 point per row. Serialized as a `Vec` of points; deserialized
-/// with the points decompressed and checked (on the curve, in the subgroup) in
-/// parallel, which is most of the time of parsing a proof file.
+/// (with `Validate::Yes`) with every point checked ON THE CURVE, in parallel, and NOT
+/// checked to lie in the prime-order subgroup G1: `E(Fq) = G1 x E[h]` with the cofactor
+/// `h` prime to `r`, the projection onto G1 is a group homomorphism that fixes G1, and
+/// every check a zkdl verifier makes on received points is a linear equation among them,
+/// the generators and scalars, checked for equality in `E(Fq)`; so a proof that is
+/// accepted with points outside G1 is also accepted with their projections, and a
+/// commitment binds what its projection binds (docs/PROTOCOL.md, "Encoding"). The
+/// subgroup check (two 64-bit scalar multiplications, about 70 us per point) was most
+/// of the time of parsing a proof file. Points off the curve are rejected (the group
+/// law used by the verifier does not see the curve coefficient, so such points would
+/// live in another group).
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize)]
 pub struct HyraxCommitment {
     pub rows: Vec<G1Affine>,
 }
 
+/// Every point on the curve (the identity included); see [`HyraxCommitment`] for why
+/// not in the subgroup.
+fn check_on_curve(points: &[G1Affine]) -> Result<(), ark_serialize::SerializationError> {
+    match points.par_iter().all(|p| p.is_on_curve()) {
+        true => Ok(()),
+        false => Err(ark_serialize::SerializationError::InvalidData),
+    }
+}
+
 impl ark_serialize::Valid for HyraxCommitment {
     fn check(&self) -> Result<(), ark_serialize::SerializationError> {
-        G1Affine::batch_check(self.rows.iter())
+        check_on_curve(&self.rows)
     }
 }
 
@@ -231,10 +261,15 @@ impl CanonicalDeserialize for HyraxCommitment {
             reader.read_exact(bytes.get_mut(start..).unwrap_or_default())?;
             left -= take;
         }
+        // Unchecked parsing still rejects coordinates >= q and, compressed, an `x`
+        // with no point; the curve equation is checked below.
         let rows = bytes
             .par_chunks(size)
-            .map(|b| G1Affine::deserialize_with_mode(b, compress, validate))
+            .map(|b| G1Affine::deserialize_with_mode(b, compress, ark_serialize::Validate::No))
             .collect::<Result<Vec<_>, _>>()?;
+        if validate == ark_serialize::Validate::Yes {
+            check_on_curve(&rows)?;
+        }
         Ok(HyraxCommitment { rows })
     }
 }
@@ -788,11 +823,11 @@ pub fn evaluate_table(table: &[Fr], point: &[Fr]) -> Fr {
     inner_product(table, &eq_table(point))
 }
 
-/// Sizes in bytes (compressed) of a commitment and an opening for `num_vars`.
+/// Sizes in bytes (on the wire, [`WIRE`]) of a commitment and an opening for `num_vars`.
 pub fn sizes(num_vars: usize) -> (usize, usize) {
     let (row_vars, col_vars) = split_vars(num_vars);
-    let point = G1Affine::generator().compressed_size();
-    let scalar = Fr::one().compressed_size();
+    let point = G1Affine::generator().serialized_size(WIRE);
+    let scalar = Fr::one().serialized_size(WIRE);
     let comm = 8 + (1usize << row_vars) * point;
     // unblinded: folding rounds down to the clear tail (see [`HyraxOpening`])
     let tail = col_vars.min(OPENING_TAIL_VARS);

@@ -9,7 +9,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ark_serialize::CanonicalSerialize;
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
@@ -51,6 +50,6 @@ fn main() {
         train_s / steps as f64,
         prove_s / steps as f64,
         verify_s,
-        proof.compressed_size()
+        proof.sizes().total
     );
 }

@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Validate};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::proof::{proof_dims, training_layout, Statement, TrainingProof};
 use zkdl_circuit::CircuitSpec;
+use zkdl_core::pcs::WIRE;
 use zkdl_prover::data;
 use zkdl_prover::prove::{prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
@@ -255,21 +256,85 @@ fn tampered_or_truncated_proof_bytes_are_errors() {
     let (st, proof, _) = prove(&spec, &w0, &batches);
     let gens = training_generators(&spec).unwrap();
     let mut bytes = Vec::new();
-    proof.serialize_compressed(&mut bytes).unwrap();
+    proof.serialize_with_mode(&mut bytes, WIRE).unwrap();
     let step = (bytes.len() / 150).max(1);
     let mut checked = 0;
     for pos in (0..bytes.len()).step_by(step) {
         let mut b = bytes.clone();
         b[pos] ^= 1 << (pos % 8);
-        if let Ok(q) = TrainingProof::deserialize_compressed(&b[..]) {
+        if let Ok(q) = TrainingProof::deserialize_with_mode(&b[..], WIRE, Validate::Yes) {
             assert!(verify_with(&gens, &spec, &st, &q).is_err(), "byte {pos} of {}", bytes.len());
             checked += 1;
         }
     }
     assert!(checked > 0);
     for cut in (0..bytes.len()).step_by(step * 4) {
-        assert!(TrainingProof::deserialize_compressed(&bytes[..cut]).is_err());
+        assert!(TrainingProof::deserialize_with_mode(&bytes[..cut], WIRE, Validate::Yes).is_err());
     }
+}
+
+/// A point of `E(Fq)` outside G1, reduced to its torsion component (times `r`) with the
+/// cofactor's small primes 3 and 11 cleared, so that random linear combinations keep it
+/// (a component of order 3 would vanish from one with probability 1/3).
+fn torsion_point() -> zkdl_core::G1Affine {
+    use ark_ec::{AffineRepr, CurveGroup};
+    use ark_ff::PrimeField;
+    let mut x = zkdl_core::Fq::from(1u64);
+    loop {
+        if let Some(p) = zkdl_core::G1Affine::get_point_from_x_unchecked(x, false) {
+            let t = p.mul_bigint(zkdl_core::Fr::MODULUS).into_affine().mul_bigint([363u64]).into_affine();
+            if !t.is_zero() {
+                assert!(t.is_on_curve() && !t.is_in_correct_subgroup_assuming_on_curve());
+                return t;
+            }
+        }
+        x += zkdl_core::Fq::from(1u64);
+    }
+}
+
+/// Points are checked on the curve, not in G1 (`zkdl_core::pcs::HyraxCommitment`): a
+/// commitment that carries a torsion component parses, and is rejected by the verifier,
+/// in the statement and in the proof; a point off the curve does not parse.
+#[test]
+fn torsion_components_are_rejected_and_off_curve_points_do_not_parse() {
+    use ark_ec::CurveGroup;
+    let (spec, w0, batches) = setup(&[8], 1);
+    let (st, proof, _) = prove(&spec, &w0, &batches);
+    let gens = training_generators(&spec).unwrap();
+    let t = torsion_point();
+    let shift = |c: &mut zkdl_core::pcs::HyraxCommitment, row: usize| c.rows[row] = (c.rows[row] + t).into_affine();
+    // the statement's W^(0), X and W^(T)
+    for which in 0..3 {
+        let mut s2 = st.clone();
+        match which {
+            0 => shift(&mut s2.w_initial[0], 0),
+            1 => shift(&mut s2.data[0].0, 0),
+            _ => shift(&mut s2.w_final[1], 0),
+        }
+        let mut bytes = Vec::new();
+        s2.serialize_with_mode(&mut bytes, WIRE).unwrap();
+        let back = Statement::deserialize_with_mode(&bytes[..], WIRE, Validate::Yes).unwrap();
+        assert_eq!(back, s2, "on-curve points parse");
+        assert!(verify_with(&gens, &spec, &back, &proof).is_err(), "statement {which}");
+    }
+    // every proof tensor, in its first and last row
+    for i in 0..proof.tensors.len() {
+        for row in [0, proof.tensors[i].rows.len() - 1] {
+            let mut p2 = proof.clone();
+            shift(&mut p2.tensors[i], row);
+            assert!(verify_with(&gens, &spec, &st, &p2).is_err(), "tensor {i} row {row}");
+        }
+    }
+    // off the curve: y + 1
+    let mut bytes = Vec::new();
+    st.serialize_with_mode(&mut bytes, WIRE).unwrap();
+    let mut off = st.clone();
+    let p = &mut off.w_initial[0].rows[0];
+    *p = zkdl_core::G1Affine::new_unchecked(p.x, p.y + zkdl_core::Fq::from(1u64));
+    let mut bad = Vec::new();
+    off.serialize_with_mode(&mut bad, WIRE).unwrap();
+    assert_eq!(bad.len(), bytes.len());
+    assert!(Statement::deserialize_with_mode(&bad[..], WIRE, Validate::Yes).is_err());
 }
 
 /// About 35 s on 2 cores (0.04 s per parsed flip). The flips run one after the other: nesting them in a rayon loop around the
@@ -287,7 +352,7 @@ fn two_thousand_byte_flips_all_rejected() {
     let gens = training_generators(&spec).unwrap();
     verify_with(&gens, &spec, &st, &proof).unwrap();
     let mut bytes = Vec::new();
-    proof.serialize_compressed(&mut bytes).unwrap();
+    proof.serialize_with_mode(&mut bytes, WIRE).unwrap();
     let n = 2000.min(bytes.len());
     // evenly spread positions over every section of the proof
     let positions: Vec<usize> = (0..n).map(|k| k * bytes.len() / n).collect();
@@ -296,7 +361,7 @@ fn two_thousand_byte_flips_all_rejected() {
         .map(|&pos| {
             let mut b = bytes.clone();
             b[pos] ^= 1 << (pos % 7);
-            match TrainingProof::deserialize_compressed(&b[..]) {
+            match TrainingProof::deserialize_with_mode(&b[..], WIRE, Validate::Yes) {
                 Ok(q) => {
                     assert!(
                         verify_with(&gens, &spec, &st, &q).is_err(),
@@ -311,7 +376,7 @@ fn two_thousand_byte_flips_all_rejected() {
         .sum();
     println!("{n} flips over {} bytes: {parsed} parsed and were rejected by verify, the rest by parsing", bytes.len());
     for cut in (0..bytes.len()).step_by((bytes.len() / 500).max(1)) {
-        assert!(TrainingProof::deserialize_compressed(&bytes[..cut]).is_err());
+        assert!(TrainingProof::deserialize_with_mode(&bytes[..cut], WIRE, Validate::Yes).is_err());
     }
     // trailing bytes are accepted by the deserializer (it reads what it needs); the
     // proof file format of the CLI rejects them.
