@@ -3,6 +3,7 @@
 //! single implementation: the plain entry point [`train_plain`] and the proving
 //! path ([`train_traced`]) both call it, so their final weights are bit-identical.
 
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::{CircuitSpec, SpecError};
@@ -101,6 +102,107 @@ pub struct StepTrace {
 
 /// `C = A B` with `A` (`n x k`) and `B` (`k x m`) row-major, exact in `i128`.
 pub fn matmul(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
+    let av = ArrayView2::from_shape((n, k), a);
+    let bv = ArrayView2::from_shape((k, m), b);
+    match (av, bv) {
+        (Ok(av), Ok(bv)) => gemm_exact((av, false), (bv, false)).unwrap_or_else(|| matmul_i128(a, b, n, k, m)),
+        _ => matmul_i128(a, b, n, k, m),
+    }
+}
+
+/// `C = A B^T` with `A` (`n x k`), `B` (`m x k`).
+pub fn matmul_bt(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
+    let av = ArrayView2::from_shape((n, k), a);
+    let bv = ArrayView2::from_shape((m, k), b);
+    match (av, bv) {
+        (Ok(av), Ok(bv)) => gemm_exact((av, false), (bv, true)).unwrap_or_else(|| matmul_bt_i128(a, b, n, k, m)),
+        _ => matmul_bt_i128(a, b, n, k, m),
+    }
+}
+
+/// `C = A^T B` with `A` (`k x n`), `B` (`k x m`).
+pub fn matmul_at(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec<i128> {
+    let av = ArrayView2::from_shape((k, n), a);
+    let bv = ArrayView2::from_shape((k, m), b);
+    match (av, bv) {
+        (Ok(av), Ok(bv)) => gemm_exact((av, true), (bv, false)).unwrap_or_else(|| matmul_at_i128(a, b, k, n, m)),
+        _ => matmul_at_i128(a, b, k, n, m),
+    }
+}
+
+/// Largest inner dimension [`gemm_exact`] takes.
+const GEMM_EXACT_MAX_K: usize = 1 << 20;
+
+/// Largest magnitude below which every partial sum of a GEMM in f64 is exact.
+const F64_EXACT: u128 = 1 << 53;
+
+/// A row-major matrix and whether the product takes its transpose.
+type Operand<'a> = (ArrayView2<'a, i64>, bool);
+
+/// `f` of every entry in f64 (exact: callers bound the entries), in the operand's own
+/// row-major layout.
+fn to_f64(v: &ArrayView2<'_, i64>, f: impl Fn(i64) -> f64 + Sync) -> Option<Array2<f64>> {
+    let flat: Vec<f64> = v.as_slice()?.par_iter().map(|&x| f(x)).collect();
+    Array2::from_shape_vec(v.dim(), flat).ok()
+}
+
+/// The product of two converted operands (transposes as strided views).
+fn dot_f64(a: &Array2<f64>, ta: bool, b: &Array2<f64>, tb: bool) -> Array2<f64> {
+    match (ta, tb) {
+        (false, false) => a.dot(b),
+        (false, true) => a.dot(&b.t()),
+        (true, false) => a.t().dot(b),
+        (true, true) => a.t().dot(&b.t()),
+    }
+}
+
+/// The f64 product's entries, back to integers (exact below `2^53`).
+fn to_i128(c: &Array2<f64>) -> Option<Vec<i128>> {
+    Some(c.as_slice()?.par_iter().map(|&x| x as i64 as i128).collect())
+}
+
+/// The exact integer product `A B` through f64 GEMM (ndarray over `matrixmultiply`'s
+/// threaded DGEMM), `None` where the entries are too wide for it (the callers then take
+/// the `i128` loops). With `max|A| max|B| k < 2^53` every partial sum is an integer
+/// below `2^53`, exact in f64 in any summation order: ONE GEMM (the training's products:
+/// 20-bit activations, 15-bit weights, k = 1024, sums below 2^45). Otherwise, for
+/// entries below `2^31` and `k <= 2^20`, every entry splits into balanced 16-bit halves
+/// `x = 2^16 h + l`, `-2^15 <= l < 2^15`, `|h| <= 2^15`, and Karatsuba's three products
+/// `A_h B_h`, `A_l B_l`, `(A_h + A_l)(B_h + B_l)` have terms of magnitude at most `2^32`
+/// (partial sums below `2^52`): `C = 2^32 P_hh + 2^16 (P_m - P_hh - P_ll) + P_ll`.
+fn gemm_exact((a, ta): Operand<'_>, (b, tb): Operand<'_>) -> Option<Vec<i128>> {
+    let k = if ta { a.nrows() } else { a.ncols() };
+    let kb = if tb { b.ncols() } else { b.nrows() };
+    if k != kb || k > GEMM_EXACT_MAX_K {
+        return None;
+    }
+    let max_abs = |v: &ArrayView2<'_, i64>| -> Option<u64> {
+        Some(v.as_slice()?.par_iter().map(|x| x.unsigned_abs()).max().unwrap_or(0))
+    };
+    let (ma, mb) = (max_abs(&a)? as u128, max_abs(&b)? as u128);
+    if ma.saturating_mul(mb).saturating_mul(k as u128) < F64_EXACT {
+        let (af, bf) = (to_f64(&a, |x| x as f64)?, to_f64(&b, |x| x as f64)?);
+        return to_i128(&dot_f64(&af, ta, &bf, tb));
+    }
+    const LIMIT: u128 = 1 << 31;
+    if ma >= LIMIT || mb >= LIMIT {
+        return None;
+    }
+    let lo = |x: i64| ((x + (1 << 15)) & 0xffff) - (1 << 15);
+    let hi = move |x: i64| (x - lo(x)) >> 16;
+    let parts = |v: &ArrayView2<'_, i64>| -> Option<[Array2<f64>; 3]> {
+        Some([to_f64(v, |x| hi(x) as f64)?, to_f64(v, |x| lo(x) as f64)?, to_f64(v, |x| (hi(x) + lo(x)) as f64)?])
+    };
+    let [ah, al, asum] = parts(&a)?;
+    let [bh, bl, bsum] = parts(&b)?;
+    let hh = to_i128(&dot_f64(&ah, ta, &bh, tb))?;
+    let ll = to_i128(&dot_f64(&al, ta, &bl, tb))?;
+    let mid = to_i128(&dot_f64(&asum, ta, &bsum, tb))?;
+    Some(hh.iter().zip(&ll).zip(&mid).map(|((&h, &l), &m)| (h << 32) + ((m - h - l) << 16) + l).collect())
+}
+
+/// [`matmul`] in `i128` loops (entries of any size; the reference of the tests).
+pub fn matmul_i128(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
     let mut c = vec![0i128; n * m];
     c.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
         for j in 0..k {
@@ -117,8 +219,8 @@ pub fn matmul(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
     c
 }
 
-/// `C = A B^T` with `A` (`n x k`), `B` (`m x k`).
-pub fn matmul_bt(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
+/// [`matmul_bt`] in `i128` loops.
+pub fn matmul_bt_i128(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
     let mut c = vec![0i128; n * m];
     c.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
         let arow = &a[i * k..(i + 1) * k];
@@ -130,8 +232,8 @@ pub fn matmul_bt(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128
     c
 }
 
-/// `C = A^T B` with `A` (`k x n`), `B` (`k x m`).
-pub fn matmul_at(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec<i128> {
+/// [`matmul_at`] in `i128` loops.
+pub fn matmul_at_i128(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec<i128> {
     let mut c = vec![0i128; n * m];
     c.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
         for r in 0..k {

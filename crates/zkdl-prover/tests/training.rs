@@ -134,3 +134,38 @@ fn mnist_fixed_point_accuracy_matches_f64() {
     assert!(acc_float > 85.0, "f64 model did not learn: {acc_float}");
     assert!((acc_fixed - acc_float).abs() <= 2.0, "fixed {acc_fixed} vs f64 {acc_float}");
 }
+
+/// The f64-GEMM products equal the `i128` loops exactly: random entries of every width up
+/// to 31 bits (the extremes `+-(2^31 - 1)` included, where the f64 sums are largest),
+/// zeros, odd shapes, and entries of 2^31 and beyond (which take the `i128` loops).
+#[test]
+fn exact_gemm_matches_the_i128_loops() {
+    use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+    use train::{matmul, matmul_at, matmul_at_i128, matmul_bt, matmul_bt_i128, matmul_i128};
+    let mut rng = StdRng::seed_from_u64(9);
+    let lim = (1i64 << 31) - 1;
+    for (n, k, m, bits) in [(3, 5, 4, 8), (7, 64, 9, 16), (16, 300, 5, 31), (1, 1, 1, 31), (5, 33, 2, 40)] {
+        let mut draw = |len: usize| -> Vec<i64> {
+            (0..len)
+                .map(|i| match i % 7 {
+                    0 => 0,
+                    1 if bits == 31 => lim,
+                    2 if bits == 31 => -lim,
+                    _ => rng.gen_range(-(1i64 << (bits - 1))..(1i64 << (bits - 1))),
+                })
+                .collect()
+        };
+        let (a, b) = (draw(n * k), draw(k * m));
+        assert_eq!(matmul(&a, &b, n, k, m), matmul_i128(&a, &b, n, k, m), "{n}x{k}x{m}, {bits} bits");
+        let bt = draw(m * k);
+        assert_eq!(matmul_bt(&a, &bt, n, k, m), matmul_bt_i128(&a, &bt, n, k, m), "bt {n}x{k}x{m}");
+        let (at, b2) = (draw(k * n), draw(k * m));
+        assert_eq!(matmul_at(&at, &b2, k, n, m), matmul_at_i128(&at, &b2, k, n, m), "at {n}x{k}x{m}");
+    }
+    // all entries at the extreme: every partial sum at its largest
+    let (n, k, m) = (2, 1024, 3);
+    let a = vec![-lim; n * k];
+    let b = vec![lim; k * m];
+    assert_eq!(matmul(&a, &b, n, k, m), matmul_i128(&a, &b, n, k, m));
+    assert_eq!(matmul(&a, &b, n, k, m)[0], -(lim as i128) * lim as i128 * k as i128);
+}
