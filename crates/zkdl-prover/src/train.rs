@@ -102,31 +102,27 @@ pub struct StepTrace {
 
 /// `C = A B` with `A` (`n x k`) and `B` (`k x m`) row-major, exact in `i128`.
 pub fn matmul(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
-    let av = ArrayView2::from_shape((n, k), a);
-    let bv = ArrayView2::from_shape((k, m), b);
-    match (av, bv) {
-        (Ok(av), Ok(bv)) => gemm_exact((av, false), (bv, false)).unwrap_or_else(|| matmul_i128(a, b, n, k, m)),
-        _ => matmul_i128(a, b, n, k, m),
-    }
+    exact_product((a, (n, k), false), (b, (k, m), false), || matmul_i128(a, b, n, k, m))
 }
 
 /// `C = A B^T` with `A` (`n x k`), `B` (`m x k`).
 pub fn matmul_bt(a: &[i64], b: &[i64], n: usize, k: usize, m: usize) -> Vec<i128> {
-    let av = ArrayView2::from_shape((n, k), a);
-    let bv = ArrayView2::from_shape((m, k), b);
-    match (av, bv) {
-        (Ok(av), Ok(bv)) => gemm_exact((av, false), (bv, true)).unwrap_or_else(|| matmul_bt_i128(a, b, n, k, m)),
-        _ => matmul_bt_i128(a, b, n, k, m),
-    }
+    exact_product((a, (n, k), false), (b, (m, k), true), || matmul_bt_i128(a, b, n, k, m))
 }
 
 /// `C = A^T B` with `A` (`k x n`), `B` (`k x m`).
 pub fn matmul_at(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec<i128> {
-    let av = ArrayView2::from_shape((k, n), a);
-    let bv = ArrayView2::from_shape((k, m), b);
-    match (av, bv) {
-        (Ok(av), Ok(bv)) => gemm_exact((av, true), (bv, false)).unwrap_or_else(|| matmul_at_i128(a, b, k, n, m)),
-        _ => matmul_at_i128(a, b, k, n, m),
+    exact_product((a, (k, n), true), (b, (k, m), false), || matmul_at_i128(a, b, k, n, m))
+}
+
+/// A row-major table, its shape, and whether the product takes its transpose.
+type Factor<'a> = (&'a [i64], (usize, usize), bool);
+
+/// The product of two factors by [`gemm_exact`], or by `loops` where it declines.
+fn exact_product((a, ad, ta): Factor<'_>, (b, bd, tb): Factor<'_>, loops: impl FnOnce() -> Vec<i128>) -> Vec<i128> {
+    match (ArrayView2::from_shape(ad, a), ArrayView2::from_shape(bd, b)) {
+        (Ok(av), Ok(bv)) => gemm_exact((av, ta), (bv, tb)).unwrap_or_else(loops),
+        _ => loops(),
     }
 }
 
