@@ -771,6 +771,11 @@ fn classify(p: &G1Affine, q: &G1Affine) -> (u8, Fq) {
     if is_identity(p) {
         return (ADD_LEFT_ID, Fq::ONE);
     }
+    // x = 0 is also the curve point (0, +-2) of order 3 (received points are checked on
+    // the curve, not in G1): beside the identity (0, 0) it is not a cancellation
+    if is_identity(q) {
+        return (ADD_RIGHT_ID, Fq::ONE);
+    }
     if p.y == q.y && !fq_is_zero(&p.y) {
         (ADD_DOUBLE, p.y.double())
     } else {

@@ -210,18 +210,24 @@ pub const WIRE: ark_serialize::Compress = ark_serialize::Compress::No;
 /// Bytes of one G1 point on the wire ([`WIRE`]).
 pub const WIRE_POINT_BYTES: usize = 96;
 
+/// The infinity flag in a serialized point's first byte (zcash encoding).
+const INFINITY_FLAG: u8 = 0x40;
+
 /// A commitment: one G1 point per row. Serialized as a `Vec` of points; deserialized
 /// (with `Validate::Yes`) with every point checked ON THE CURVE, in parallel, and NOT
-/// checked to lie in the prime-order subgroup G1: `E(Fq) = G1 x E[h]` with the cofactor
-/// `h` prime to `r`, the projection onto G1 is a group homomorphism that fixes G1, and
-/// every check a zkdl verifier makes on received points is a linear equation among them,
-/// the generators and scalars, checked for equality in `E(Fq)`; so a proof that is
-/// accepted with points outside G1 is also accepted with their projections, and a
-/// commitment binds what its projection binds (docs/PROTOCOL.md, "Encoding"). The
-/// subgroup check (two 64-bit scalar multiplications, about 70 us per point) was most
-/// of the time of parsing a proof file. Points off the curve are rejected (the group
-/// law used by the verifier does not see the curve coefficient, so such points would
-/// live in another group).
+/// checked to lie in the prime-order subgroup G1: `E(Fq) = G1 + E(Fq)[h]` with the
+/// cofactor `h` prime to `r`, the projection onto G1 is a group homomorphism that fixes
+/// G1, and every check a zkdl verifier makes on received points is that a linear
+/// combination of them, the generators and scalars is the identity, computed exactly in
+/// its G1 part; so the projected messages pass every check under the same challenges, and
+/// a commitment binds what its projection binds (docs/PROTOCOL.md, "Encoding"). The
+/// subgroup check (two 64-bit scalar multiplications, about 70 us per point) was most of
+/// the time of parsing a proof file. Points off the curve are rejected (the group law
+/// used by the verifier does not see the curve coefficient, so such points would live in
+/// another group). NOTE: a bare `G1Affine` read uncompressed with `Validate::Yes` is NOT
+/// checked on the curve by ark-bls12-381 (only in the subgroup, assuming the curve); proof
+/// structures hold points in `HyraxCommitment`s or `Vec<G1Affine>` (whose `batch_check`
+/// checks both), never bare.
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize)]
 pub struct HyraxCommitment {
     pub rows: Vec<G1Affine>,
@@ -262,10 +268,19 @@ impl CanonicalDeserialize for HyraxCommitment {
             left -= take;
         }
         // Unchecked parsing still rejects coordinates >= q and, compressed, an `x`
-        // with no point; the curve equation is checked below.
+        // with no point; the curve equation is checked below. The identity is `(0, 0)`
+        // in memory, so uncompressed zero coordinates without the infinity flag would
+        // parse as the identity too: only the flagged encoding is accepted (one encoding
+        // per point).
         let rows = bytes
             .par_chunks(size)
-            .map(|b| G1Affine::deserialize_with_mode(b, compress, ark_serialize::Validate::No))
+            .map(|b| {
+                let p = G1Affine::deserialize_with_mode(b, compress, ark_serialize::Validate::No)?;
+                match p.is_zero() && b.first().map_or(true, |f| f & INFINITY_FLAG == 0) {
+                    true => Err(ark_serialize::SerializationError::InvalidData),
+                    false => Ok(p),
+                }
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if validate == ark_serialize::Validate::Yes {
             check_on_curve(&rows)?;

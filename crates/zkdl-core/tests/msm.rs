@@ -230,3 +230,47 @@ fn row_wise_msms_match_one_msm_per_row() {
     }
     assert!(CpuMsm.msm_i64_rows_fixed(&b, &[&sh[0][..63]], &[0; 64]).is_err(), "shifted bases of another length");
 }
+
+/// `sum_i s_i P_i` in `E(Fq)` by double-and-add with the signed small scalars themselves
+/// (exact for points outside G1 too, unlike a scalar reduced mod r).
+fn exact_sum(b: &[G1Affine], s: &[i64]) -> G1Projective {
+    use ark_ec::AffineRepr;
+    b.iter()
+        .zip(s)
+        .map(|(p, &x)| if x >= 0 { p.mul_bigint([x as u64]) } else { -p.mul_bigint([x.unsigned_abs()]) })
+        .sum()
+}
+
+/// Bases on the curve outside G1 (the order-3 points `(0, +-2)`, which received proof
+/// points may be: they are checked on the curve only) and the identity sum exactly: a
+/// point with `x = 0` plus the identity `(0, 0)` is not a cancellation.
+#[test]
+fn torsion_and_identity_bases_sum_exactly() {
+    use ark_ec::AffineRepr;
+    use zkdl_core::Fq;
+    let t = G1Affine::new_unchecked(Fq::zero(), Fq::from(2u64));
+    assert!(t.is_on_curve() && !t.is_in_correct_subgroup_assuming_on_curve());
+    let mut rng = StdRng::seed_from_u64(33);
+    // t and the identity alternating under one scalar: one bucket holds both
+    for n in [2usize, 5, 64, 4096] {
+        let b: Vec<G1Affine> = (0..n).map(|i| if i % 2 == 0 { t } else { G1Affine::zero() }).collect();
+        let s = vec![1i64; n];
+        assert_eq!(CpuMsm.msm_i64(&b, &s).unwrap(), exact_sum(&b, &s), "alternating, n={n}");
+    }
+    // mixed with G1 points, both signs of t, small signed scalars; row-wise too
+    for n in [3usize, 64, 300, 5000] {
+        let mut b = bases(&mut rng, n);
+        for (i, p) in b.iter_mut().enumerate() {
+            match i % 5 {
+                0 => *p = t,
+                1 => *p = -t,
+                2 => *p = G1Affine::zero(),
+                _ => {}
+            }
+        }
+        let s: Vec<i64> = (0..n).map(|_| rng.gen_range(-300..300)).collect();
+        assert_eq!(CpuMsm.msm_i64(&b, &s).unwrap(), exact_sum(&b, &s), "mixed, n={n}");
+        let fr: Vec<Fr> = s.iter().map(|&x| fr_from_i64(x)).collect();
+        assert_eq!(CpuMsm.msm_fr(&b, &fr).unwrap(), exact_sum(&b, &s), "mixed fr, n={n}");
+    }
+}

@@ -294,3 +294,71 @@ fn affine_combination_of_commitments_is_the_commitment_of_the_combination() {
     assert!(pcs::commit_affine_combination(&g, 2, &[(&small, 1), (&large, 1)], 0).is_err());
     assert!(pcs::commit_affine_combination(&g, 2, &[], 0).is_err());
 }
+
+/// A point of `E(Fq)` outside G1 reduced to its torsion component (times `r`), with the
+/// cofactor's small primes 3 and 11 cleared: a random combination keeps it with
+/// probability at least `1 - 1/10177`.
+fn torsion_point() -> zkdl_core::G1Affine {
+    use ark_ff::PrimeField;
+    let mut x = zkdl_core::Fq::from(1u64);
+    loop {
+        if let Some(p) = zkdl_core::G1Affine::get_point_from_x_unchecked(x, false) {
+            let t = p.mul_bigint(Fr::MODULUS).into_affine().mul_bigint([363u64]).into_affine();
+            if !t.is_zero() {
+                assert!(t.is_on_curve() && !t.is_in_correct_subgroup_assuming_on_curve());
+                return t;
+            }
+        }
+        x += zkdl_core::Fq::from(1u64);
+    }
+}
+
+/// Wire points (uncompressed): on the curve is enough (the order-3 point `(0, 2)`
+/// parses), off the curve is an error, and the identity has one encoding (zero
+/// coordinates without the infinity flag are refused).
+#[test]
+fn wire_points_are_on_the_curve_with_one_encoding_each() {
+    use pcs::WIRE;
+    let parse = |bytes: &[u8]| HyraxCommitment::deserialize_with_mode(bytes, WIRE, ark_serialize::Validate::Yes);
+    let order3 = zkdl_core::G1Affine::new_unchecked(zkdl_core::Fq::from(0u64), zkdl_core::Fq::from(2u64));
+    let c = HyraxCommitment { rows: vec![zkdl_core::G1Affine::zero(), order3, zkdl_core::G1Affine::generator()] };
+    let mut bytes = Vec::new();
+    c.serialize_with_mode(&mut bytes, WIRE).unwrap();
+    assert_eq!(bytes.len(), 8 + 3 * pcs::WIRE_POINT_BYTES);
+    assert_eq!(parse(&bytes).unwrap(), c);
+    // the identity without its infinity flag
+    let mut unflagged = bytes.clone();
+    unflagged[8] &= !0x40;
+    assert!(parse(&unflagged).is_err());
+    // (0, 2) -> (0, 3): off the curve
+    let mut off = bytes.clone();
+    let last_y = 8 + pcs::WIRE_POINT_BYTES + pcs::WIRE_POINT_BYTES - 1;
+    off[last_y] ^= 1;
+    assert!(parse(&off).is_err());
+}
+
+/// A torsion component in a committed row, with a consistent transcript (the prover
+/// absorbs the same shifted commitment the verifier sees): the opening's final equation
+/// fails.
+#[test]
+fn torsion_in_a_row_fails_the_opening() {
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(27);
+    let t = torsion_point();
+    for n in [2usize, 7, 10] {
+        let c = make_case(&g, n, &mut rng, false);
+        for row in [0, c.comm.rows.len() - 1] {
+            let mut comm = c.comm.clone();
+            comm.rows[row] = (comm.rows[row] + t).into_affine();
+            let mut tp = Transcript::new(labels::TEST);
+            let (value, proof) = pcs::open(&g, n, &c.table, None, &comm, &c.point, &mut tp, &mut rng).unwrap();
+            assert_eq!(value, c.value);
+            assert_eq!(check(&g, &c, &c.comm, &c.point, c.value, &c.proof), Ok(()));
+            assert_eq!(
+                check(&g, &c, &comm, &c.point, value, &proof),
+                Err(PcsError::OpeningRejected),
+                "n {n} row {row}"
+            );
+        }
+    }
+}

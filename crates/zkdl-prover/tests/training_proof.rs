@@ -273,35 +273,18 @@ fn tampered_or_truncated_proof_bytes_are_errors() {
     }
 }
 
-/// A point of `E(Fq)` outside G1, reduced to its torsion component (times `r`) with the
-/// cofactor's small primes 3 and 11 cleared, so that random linear combinations keep it
-/// (a component of order 3 would vanish from one with probability 1/3).
-fn torsion_point() -> zkdl_core::G1Affine {
-    use ark_ec::{AffineRepr, CurveGroup};
-    use ark_ff::PrimeField;
-    let mut x = zkdl_core::Fq::from(1u64);
-    loop {
-        if let Some(p) = zkdl_core::G1Affine::get_point_from_x_unchecked(x, false) {
-            let t = p.mul_bigint(zkdl_core::Fr::MODULUS).into_affine().mul_bigint([363u64]).into_affine();
-            if !t.is_zero() {
-                assert!(t.is_on_curve() && !t.is_in_correct_subgroup_assuming_on_curve());
-                return t;
-            }
-        }
-        x += zkdl_core::Fq::from(1u64);
-    }
-}
-
 /// Points are checked on the curve, not in G1 (`zkdl_core::pcs::HyraxCommitment`): a
-/// commitment that carries a torsion component parses, and is rejected by the verifier,
-/// in the statement and in the proof; a point off the curve does not parse.
+/// commitment row shifted by the order-3 point `(0, 2)` parses, and the proof is
+/// rejected, in the statement and in every proof tensor (here the shift also changes the
+/// transcript; `zkdl-core`'s `torsion_in_a_row_fails_the_opening` keeps the transcript
+/// consistent and fails the opening's equation); a point off the curve does not parse.
 #[test]
 fn torsion_components_are_rejected_and_off_curve_points_do_not_parse() {
     use ark_ec::CurveGroup;
     let (spec, w0, batches) = setup(&[8], 1);
     let (st, proof, _) = prove(&spec, &w0, &batches);
     let gens = training_generators(&spec).unwrap();
-    let t = torsion_point();
+    let t = zkdl_core::G1Affine::new_unchecked(zkdl_core::Fq::from(0u64), zkdl_core::Fq::from(2u64));
     let shift = |c: &mut zkdl_core::pcs::HyraxCommitment, row: usize| c.rows[row] = (c.rows[row] + t).into_affine();
     // the statement's W^(0), X and W^(T)
     for which in 0..3 {
