@@ -179,22 +179,32 @@ fn every_folding_depth_verifies_and_tails_are_bound() {
     }
 }
 
+/// Every bit position of a blinded opening (folding points `L_k`, `R_k` included), in the
+/// compressed and the wire encoding: a parse error or a rejected opening.
 #[test]
 fn serialized_opening_bytes_tampered_or_truncated() {
+    use ark_serialize::{Compress, Validate};
     let g = gens();
     let mut rng = StdRng::seed_from_u64(24);
     let c = make_case(&g, 7, &mut rng, true);
-    let mut bytes = Vec::new();
-    c.proof.serialize_compressed(&mut bytes).unwrap();
-    for pos in 0..bytes.len() {
-        let mut b = bytes.clone();
-        b[pos] ^= 1 << (pos % 8);
-        if let Ok(p) = HyraxOpening::deserialize_compressed(&b[..]) {
-            assert!(check(&g, &c, &c.comm, &c.point, c.value, &p).is_err(), "byte {pos}");
+    assert!(!c.proof.l.is_empty());
+    for mode in [Compress::Yes, pcs::WIRE] {
+        let mut bytes = Vec::new();
+        c.proof.serialize_with_mode(&mut bytes, mode).unwrap();
+        for pos in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[pos] ^= 1 << (pos % 8);
+            if let Ok(p) = HyraxOpening::deserialize_with_mode(&b[..], mode, Validate::Yes) {
+                assert!(
+                    check(&g, &c, &c.comm, &c.point, c.value, &p).is_err(),
+                    "byte {pos} (compressed: {})",
+                    mode == Compress::Yes
+                );
+            }
         }
-    }
-    for cut in 0..bytes.len() {
-        assert!(HyraxOpening::deserialize_compressed(&bytes[..cut]).is_err());
+        for cut in 0..bytes.len() {
+            assert!(HyraxOpening::deserialize_with_mode(&bytes[..cut], mode, Validate::Yes).is_err());
+        }
     }
     let mut cb = Vec::new();
     c.comm.serialize_compressed(&mut cb).unwrap();
