@@ -201,7 +201,7 @@ impl HyraxGenerators {
 /// How proofs, statements and commitments are encoded on the wire (proof files,
 /// [`HyraxCommitment`] and every structure holding one): UNCOMPRESSED points, `x` and
 /// `y` (96 bytes for G1), scalars in 32 bytes. A compressed point (48 bytes) costs its
-/// reader a square root in `Fq` (about 30 us on one core of this project's CI machine),
+/// reader a square root in `Fq` (about 30 us on one core of the development machine),
 /// which made parsing a proof several times slower than checking it; an uncompressed one
 /// costs an on-curve check (two multiplications). The transcript absorbs points in their
 /// 48-byte compressed form either way (no square root: a sign comparison).
@@ -841,7 +841,7 @@ pub fn evaluate_table(table: &[Fr], point: &[Fr]) -> Fr {
 /// Sizes in bytes (on the wire, [`WIRE`]) of a commitment and an opening for `num_vars`.
 pub fn sizes(num_vars: usize) -> (usize, usize) {
     let (row_vars, col_vars) = split_vars(num_vars);
-    let point = G1Affine::generator().serialized_size(WIRE);
+    let point = WIRE_POINT_BYTES;
     let scalar = Fr::one().serialized_size(WIRE);
     let comm = 8 + (1usize << row_vars) * point;
     // unblinded: folding rounds down to the clear tail (see [`HyraxOpening`])

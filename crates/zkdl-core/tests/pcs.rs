@@ -336,6 +336,13 @@ fn wire_points_are_on_the_curve_with_one_encoding_each() {
     c.serialize_with_mode(&mut bytes, WIRE).unwrap();
     assert_eq!(bytes.len(), 8 + 3 * pcs::WIRE_POINT_BYTES);
     assert_eq!(parse(&bytes).unwrap(), c);
+    // `pcs::sizes` is what an unblinded commitment and opening take on the wire
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(28);
+    for n in [3usize, 8, 13] {
+        let k = make_case(&g, n, &mut rng, false);
+        assert_eq!(pcs::sizes(n), (k.comm.serialized_size(WIRE), k.proof.serialized_size(WIRE)), "n {n}");
+    }
     // the identity without its infinity flag
     let mut unflagged = bytes.clone();
     unflagged[8] &= !0x40;

@@ -119,11 +119,8 @@ pub fn matmul_at(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec<i128
 type Factor<'a> = (&'a [i64], (usize, usize), bool);
 
 /// The product of two factors by [`gemm_exact`], or by `loops` where it declines.
-fn exact_product((a, ad, ta): Factor<'_>, (b, bd, tb): Factor<'_>, loops: impl FnOnce() -> Vec<i128>) -> Vec<i128> {
-    match (ArrayView2::from_shape(ad, a), ArrayView2::from_shape(bd, b)) {
-        (Ok(av), Ok(bv)) => gemm_exact((av, ta), (bv, tb)).unwrap_or_else(loops),
-        _ => loops(),
-    }
+fn exact_product(a: Factor<'_>, b: Factor<'_>, loops: impl FnOnce() -> Vec<i128>) -> Vec<i128> {
+    gemm_exact(a, b).unwrap_or_else(loops)
 }
 
 /// Largest inner dimension [`gemm_exact`] takes.
@@ -131,9 +128,6 @@ const GEMM_EXACT_MAX_K: usize = 1 << 20;
 
 /// Largest magnitude below which every partial sum of a GEMM in f64 is exact.
 const F64_EXACT: u128 = 1 << 53;
-
-/// A row-major matrix and whether the product takes its transpose.
-type Operand<'a> = (ArrayView2<'a, i64>, bool);
 
 /// `f` of every entry in f64 (exact: callers bound the entries), in the operand's own
 /// row-major layout.
@@ -166,7 +160,8 @@ fn to_i128(c: &Array2<f64>) -> Option<Vec<i128>> {
 /// `x = 2^16 h + l`, `-2^15 <= l < 2^15`, `|h| <= 2^15`, and Karatsuba's three products
 /// `A_h B_h`, `A_l B_l`, `(A_h + A_l)(B_h + B_l)` have terms of magnitude at most `2^32`
 /// (partial sums below `2^52`): `C = 2^32 P_hh + 2^16 (P_m - P_hh - P_ll) + P_ll`.
-fn gemm_exact((a, ta): Operand<'_>, (b, tb): Operand<'_>) -> Option<Vec<i128>> {
+fn gemm_exact((a, ad, ta): Factor<'_>, (b, bd, tb): Factor<'_>) -> Option<Vec<i128>> {
+    let (a, b) = (ArrayView2::from_shape(ad, a).ok()?, ArrayView2::from_shape(bd, b).ok()?);
     let k = if ta { a.nrows() } else { a.ncols() };
     let kb = if tb { b.ncols() } else { b.nrows() };
     if k != kb || k > GEMM_EXACT_MAX_K {
