@@ -65,12 +65,12 @@ struct F32Model {
 
 impl F32Model {
     fn new(spec: &CircuitSpec, w: &Weights) -> Result<Self, CliError> {
-        let fp =
-            spec.fixed_point().map_err(|e| CliError::Circuit { path: spec.name.clone(), reason: e.to_string() })?;
+        let circuit = |e: zkdl_circuit::SpecError| CliError::Circuit { path: spec.name.clone(), reason: e.to_string() };
+        let (fp, fpw) = (spec.fixed_point().map_err(circuit)?, spec.weight_point().map_err(circuit)?);
         let mut ws = Vec::new();
         let mut bs = Vec::new();
         for lw in &w.layers {
-            let v: Vec<f32> = lw.w.iter().map(|&x| fp.decode(x) as f32).collect();
+            let v: Vec<f32> = lw.w.iter().map(|&x| fpw.decode(x) as f32).collect();
             ws.push(Array2::from_shape_vec((lw.d_in, lw.d_out), v).map_err(shape_err)?);
             bs.push(match &lw.b {
                 Some(b) => {

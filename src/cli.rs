@@ -205,7 +205,8 @@ pub fn prove(o: &RunOptions<'_>, out: &Path, weights_out: Option<&Path>) -> Resu
 /// Trained weights as safetensors: `layers.{l}.weight` (`d_out x d_in`, PyTorch's
 /// `nn.Linear` layout) and `layers.{l}.bias`, float32.
 pub fn write_safetensors(spec: &CircuitSpec, w: &train::Weights, path: &Path) -> Result<(), CliError> {
-    let fp = spec.fixed_point().map_err(|e| CliError::Circuit { path: spec.name.clone(), reason: e.to_string() })?;
+    let circuit = |e: zkdl_circuit::SpecError| CliError::Circuit { path: spec.name.clone(), reason: e.to_string() };
+    let (fp, fpw) = (spec.fixed_point().map_err(circuit)?, spec.weight_point().map_err(circuit)?);
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     let f32s = |v: Vec<f64>| v.into_iter().flat_map(|x| (x as f32).to_le_bytes()).collect::<Vec<u8>>();
     for (l, lw) in w.layers.iter().enumerate() {
@@ -213,7 +214,7 @@ pub fn write_safetensors(spec: &CircuitSpec, w: &train::Weights, path: &Path) ->
         let mut t = Vec::with_capacity(lw.w.len());
         for o in 0..lw.d_out {
             for i in 0..lw.d_in {
-                t.push(fp.decode(lw.w[i * lw.d_out + o]));
+                t.push(fpw.decode(lw.w[i * lw.d_out + o]));
             }
         }
         tensors.push((format!("layers.{l}.weight"), vec![lw.d_out, lw.d_in], f32s(t)));

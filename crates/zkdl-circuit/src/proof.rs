@@ -22,7 +22,9 @@ use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
-use crate::relations::{Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet};
+use crate::relations::{
+    Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel,
+};
 use crate::spec::CircuitSpec;
 
 /// What a proof is about: the circuit (by digest) and the public commitments.
@@ -277,8 +279,9 @@ impl Builder {
         Ok(r.sign)
     }
 
-    /// A rescaled matmul with the range relations of its output and remainders;
-    /// returns the sign tensor of `cq` when asked for.
+    /// A rescaled matmul with the range relations of its output and remainders (an
+    /// exact product, `rem: None`, has neither); returns the sign tensor of `cq` when
+    /// asked for.
     #[allow(clippy::too_many_arguments)]
     fn matmul(
         &mut self,
@@ -287,13 +290,19 @@ impl Builder {
         x: usize,
         y: usize,
         cq: usize,
-        rem: usize,
+        rem: Option<usize>,
         bias: Option<usize>,
         sign: bool,
     ) -> Result<Option<usize>, &'static str> {
-        self.range(rem, rescale.shift, 0, false)?;
-        let q = rescale.total_bits;
-        let s = self.range(cq, q, 1i64 << (q - 1), sign)?;
+        let s = match rem {
+            Some(rem) => {
+                self.range(rem, rescale.shift, 0, false)?;
+                let q = rescale.total_bits;
+                self.range(cq, q, 1i64 << (q - 1), sign)?
+            }
+            None if sign => return Err("an exact product has no sign tensor"),
+            None => None,
+        };
         self.set.matmuls.push(MatmulRel { shape, tau: self.tau, rescale, x, y, cq, rem, bias });
         Ok(s)
     }
@@ -316,7 +325,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau };
     let dim = |i: usize| d.get(i).copied().ok_or("layer index");
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
-    let resc = RescaleSpec { mult: 1, shift: f, total_bits: q };
+    let fw = spec.weight_frac_bits();
+    // forward and backward products are at scale 2^(f + fw)
+    let resc = RescaleSpec { mult: 1, shift: fw, total_bits: q };
     let u = spec.train.update_bits;
     let upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: f + spec.train.lr_shift, total_bits: u };
     let bias_upd = RescaleSpec { mult: spec.train.lr_mantissa, shift: spec.train.lr_shift, total_bits: u };
@@ -339,7 +350,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let zq = b.stacked(TensorKind::Zq(l), lb + dout);
         let rem = b.stacked(TensorKind::Rem(l), lb + dout);
         let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
-        let sign = b.matmul(shape, resc, input, wb, zq, rem, bb, hidden)?;
+        let sign = b.matmul(shape, resc, input, wb, zq, Some(rem), bb, hidden)?;
         inputs.push(input);
         weights.push((wb, bb));
         zq_signs.push(sign);
@@ -362,19 +373,29 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let gar = b.stacked(TensorKind::GaRem(l), lb + din);
         let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dout, lk: din };
         let (g, wb, g_prev) = (grads[l], weights[l].0, grads[l - 1]);
-        b.matmul(shape, resc, g, wb, gaq, gar, None, false)?;
+        b.matmul(shape, resc, g, wb, gaq, Some(gar), None, false)?;
         let sign = zq_signs[l - 1].ok_or("hidden layer without a sign tensor")?;
         b.set.masks.push(MaskRel { cq: gaq, out: g_prev, planes: sign, plane: 0 });
     }
     // Updates and chains.
     for (l, layer) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
-        let dw = b.stacked(TensorKind::Dw(l), din + dout);
-        let dwr = b.stacked(TensorKind::DwRem(l), din + dout);
         let shape = MatmulShape { form: MatmulForm::TN, li: din, lj: lb, lk: dout };
-        b.matmul(shape, upd, inputs[l], grads[l], dw, dwr, None, false)?;
-        let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
-        b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)], constant: 0 });
+        if spec.train.exact_update {
+            // W_before - W_after = m A^T G exactly: ΔW is virtual, nothing is committed
+            // or range-checked at weight size
+            let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
+            let dw = b.stacked(TensorKind::Dw(l), din + dout);
+            b.set.virtuals.push(VirtualRel { tensor: dw, terms: vec![(weights[l].0, 1), (wa, -1)], constant: 0 });
+            let exact = RescaleSpec { mult: spec.train.lr_mantissa, shift: 0, total_bits: q + (fw - f) };
+            b.matmul(shape, exact, inputs[l], grads[l], dw, None, None, false)?;
+        } else {
+            let dw = b.stacked(TensorKind::Dw(l), din + dout);
+            let dwr = b.stacked(TensorKind::DwRem(l), din + dout);
+            b.matmul(shape, upd, inputs[l], grads[l], dw, Some(dwr), None, false)?;
+            let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
+            b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)], constant: 0 });
+        }
         if layer.bias {
             let (Some(ones), Some(bb)) = (ones, weights[l].1) else {
                 return Err("bias layout");
@@ -382,7 +403,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
             let db = b.stacked(TensorKind::Db(l), dout);
             let dbr = b.stacked(TensorKind::DbRem(l), dout);
             let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dout };
-            b.matmul(shape, bias_upd, ones, grads[l], db, dbr, None, false)?;
+            b.matmul(shape, bias_upd, ones, grads[l], db, Some(dbr), None, false)?;
             let ba = b.stacked(TensorKind::BiasAfter(l), dout);
             b.set.linears.push(LinearRel { terms: vec![(ba, 1), (bb, -1), (db, 1)], constant: 0 });
         }

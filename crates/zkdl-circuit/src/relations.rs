@@ -99,7 +99,9 @@ pub struct RangeTensors {
 }
 
 /// `mult * (X ⊛ Y + 2^shift b) + 2^(shift-1) = 2^shift Cq + R` for every one of the
-/// `2^tau` stacked instances (ranges of `Cq`, `R` are separate relations, see [`RelationSet::range`]).
+/// `2^tau` stacked instances (ranges of `Cq`, `R` are separate relations, see
+/// [`RelationSet::range`]); without a remainder (`rem: None`, `shift = 0`) the EXACT
+/// product `mult * (X ⊛ Y + b) = Cq` (the exact SGD update, `Cq = W_before - W_after`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MatmulRel {
     pub shape: MatmulShape,
@@ -108,7 +110,8 @@ pub struct MatmulRel {
     pub x: usize,
     pub y: usize,
     pub cq: usize,
-    pub rem: usize,
+    /// The rounding remainder; `None` for an exact product (`shift = 0`).
+    pub rem: Option<usize>,
     /// A bias (`2^lk` entries per instance, `NN` form only).
     pub bias: Option<usize>,
 }
@@ -348,8 +351,11 @@ impl RelationSet {
         for m in &self.matmuls {
             let s = m.shape;
             let RescaleSpec { mult, shift, total_bits } = m.rescale;
-            if mult == 0 || shift == 0 || shift > MAX_RANGE_BITS || total_bits == 0 || total_bits > MAX_RANGE_BITS {
+            if mult == 0 || shift > MAX_RANGE_BITS || total_bits == 0 || total_bits > MAX_RANGE_BITS {
                 return Err("rescaling parameters");
+            }
+            if (shift == 0) != m.rem.is_none() {
+                return Err("a rounded product needs a remainder, an exact one (shift 0) none");
             }
             if s.li + s.lj + s.lk + m.tau > 3 * MAX_TENSOR_VARS {
                 return Err("matmul dimensions");
@@ -358,7 +364,7 @@ impl RelationSet {
                 return Err("matmul operand size");
             }
             let c = s.c_vars() + m.tau;
-            if self.vars(m.cq)? != c || self.vars(m.rem)? != c {
+            if self.vars(m.cq)? != c || m.rem.map(|r| self.vars(r)).transpose()?.is_some_and(|v| v != c) {
                 return Err("matmul output size");
             }
             if let Some(b) = m.bias {
@@ -449,7 +455,8 @@ impl RelationSet {
             for v in [form, s.li as u64, s.lj as u64, s.lk as u64, m.tau as u64, r.mult, r.shift as u64] {
                 t.append_u64(l, v);
             }
-            for v in [r.total_bits as u64, m.x as u64, m.y as u64, m.cq as u64, m.rem as u64, bias] {
+            let rem = m.rem.map_or(u64::MAX, |r| r as u64);
+            for v in [r.total_bits as u64, m.x as u64, m.y as u64, m.cq as u64, rem, bias] {
                 t.append_u64(l, v);
             }
         }
@@ -564,13 +571,19 @@ impl MatmulRel {
         Some(rk.iter().chain(rt).copied().collect())
     }
 
-    /// `C~(r)` from the claimed `Cq(r)`, `R(r)` and bias value.
-    pub fn product_claim(&self, cq: Fr, rem: Fr, bias: Option<Fr>) -> Option<Fr> {
+    /// `C~(r)` from the claimed `Cq(r)`, `R(r)` (`None` for an exact product) and bias
+    /// value; `None` if the remainder does not match the relation or the parameters are
+    /// invalid.
+    pub fn product_claim(&self, cq: Fr, rem: Option<Fr>, bias: Option<Fr>) -> Option<Fr> {
         let RescaleSpec { mult, shift, .. } = self.rescale;
         let p = zkdl_core::field::fr_pow2(shift);
         let inv = zkdl_core::field::fr_inverse(Fr::from(mult))?;
-        let half = zkdl_core::field::fr_pow2(shift.checked_sub(1)?);
-        Some((p * cq + rem - half) * inv - bias.map_or(Fr::from(0u64), |b| p * b))
+        let rounded = match (self.rem, rem) {
+            (Some(_), Some(rem)) => rem - zkdl_core::field::fr_pow2(shift.checked_sub(1)?),
+            (None, None) if shift == 0 => Fr::from(0u64),
+            _ => return None,
+        };
+        Some((p * cq + rounded) * inv - bias.map_or(Fr::from(0u64), |b| p * b))
     }
 }
 

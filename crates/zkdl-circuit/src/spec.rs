@@ -103,6 +103,11 @@ pub struct TrainSpec {
     /// 16 bits (updates below 0.5 at `f = 16`) commit one digit instead of two;
     /// training refuses, with a clear error, an update that does not fit.
     pub update_bits: u32,
+    /// Exact SGD: weights carry `2f + e` fractional bits (`f = fixed.frac_bits`,
+    /// `e = lr_shift`), so `ΔW = m A^T G` (scale `2^(2f)` times `m 2^-e`) is applied
+    /// without rounding and the proof needs no range check at weight size. Forward and
+    /// backward products rescale by `2^(2f+e)` instead of `2^f`; biases stay at `2^f`.
+    pub exact_update: bool,
 }
 
 /// Everything a proof is about, except the data and weights themselves.
@@ -120,6 +125,9 @@ pub const MAX_DIM: usize = 1 << 16;
 pub const MAX_LAYERS: usize = 64;
 /// Largest supported number of steps in one proof.
 pub const MAX_STEPS: usize = 1 << 16;
+/// Largest signed width of a weight with [`TrainSpec::exact_update`] (an `i64`, and a
+/// forward rescale within the proof's range relations).
+pub const MAX_WEIGHT_BITS: u32 = 62;
 
 impl CircuitSpec {
     /// Checks every constraint the prover and verifier rely on.
@@ -170,6 +178,18 @@ impl CircuitSpec {
                 format!("must be in 2..={} (fixed.total_bits), got {}", f.total_bits, t.update_bits),
             ));
         }
+        if t.exact_update {
+            let qw = f.total_bits + f.frac_bits + t.lr_shift;
+            if qw > MAX_WEIGHT_BITS {
+                return Err(invalid(
+                    "train.exact_update",
+                    format!(
+                        "weights of total_bits + frac_bits + lr_shift = {qw} bits; at most {MAX_WEIGHT_BITS}"
+                    ),
+                ));
+            }
+            self.weight_point()?;
+        }
         if t.batch == 0 || t.batch > MAX_DIM {
             return Err(invalid("train.batch", format!("must be in 1..={MAX_DIM}, got {}", t.batch)));
         }
@@ -182,9 +202,25 @@ impl CircuitSpec {
         Ok(())
     }
 
-    /// The fixed-point type of this circuit.
+    /// The fixed-point type of this circuit (data, activations, gradients, biases).
     pub fn fixed_point(&self) -> Result<FixedPoint, SpecError> {
         FixedPoint::new(self.fixed.frac_bits, self.fixed.total_bits).map_err(|e| invalid("fixed", e.to_string()))
+    }
+
+    /// Fractional bits of the weights: `f`, or `2f + e` with [`TrainSpec::exact_update`].
+    pub fn weight_frac_bits(&self) -> u32 {
+        match self.train.exact_update {
+            true => 2 * self.fixed.frac_bits + self.train.lr_shift,
+            false => self.fixed.frac_bits,
+        }
+    }
+
+    /// The fixed-point type of the weights: [`CircuitSpec::weight_frac_bits`]
+    /// fractional bits and the activations' integer bits.
+    pub fn weight_point(&self) -> Result<FixedPoint, SpecError> {
+        let fw = self.weight_frac_bits();
+        let qw = self.fixed.total_bits + (fw - self.fixed.frac_bits);
+        FixedPoint::new(fw, qw).map_err(|e| invalid("fixed", e.to_string()))
     }
 
     /// Layer dimensions `d_0 = input_dim, d_1, ..., d_L`.
@@ -226,6 +262,7 @@ impl CircuitSpec {
             Normalize::Standardize => 1,
         });
         put(self.train.update_bits as u64);
+        put(self.train.exact_update as u64);
         h.update(self.name.as_bytes());
         h.finalize().into()
     }
@@ -255,6 +292,7 @@ impl CircuitSpec {
                 loss: Loss::Mse,
                 normalize: Normalize::None,
                 update_bits: 16,
+                exact_update: false,
             },
         }
     }
@@ -289,6 +327,15 @@ mod tests {
         assert_ne!(s4.digest(), d);
         let mut bad = s.clone();
         bad.train.update_bits = 33;
+        assert!(bad.validate().is_err());
+        let mut ex = s.clone();
+        ex.train.exact_update = true;
+        ex.validate().unwrap();
+        assert_ne!(ex.digest(), d);
+        assert_eq!((ex.weight_frac_bits(), s.weight_frac_bits()), (2 * 16 + 8, 16));
+        assert_eq!(ex.weight_point().unwrap().total_bits(), 32 + 16 + 8);
+        let mut bad = ex.clone();
+        bad.train.lr_shift = 15;
         assert!(bad.validate().is_err());
         let mut bad = s;
         bad.fixed.total_bits = 64;

@@ -19,6 +19,8 @@
 //! loss = "mse"
 //! normalize = "none"   # or "standardize"
 //! update_bits = 16      # signed width of weight/bias updates; default fixed.total_bits
+//! exact_update = false  # true: weights keep 2 frac_bits + lr_shift fractional bits,
+//!                       # updates are applied without rounding (default false)
 //! ```
 //!
 //! Unknown keys and wrong types are errors naming the key (with line and column); the
@@ -82,6 +84,9 @@ struct Train {
     /// Default: `fixed.total_bits`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     update_bits: Option<u32>,
+    /// Default: false.
+    #[serde(default)]
+    exact_update: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -136,6 +141,7 @@ impl CircuitSpec {
                     LossName::Mse => Loss::Mse,
                 },
                 update_bits: f.train.update_bits.unwrap_or(fixed.total_bits),
+                exact_update: f.train.exact_update,
                 normalize: match f.train.normalize {
                     NormalizeName::None => Normalize::None,
                     NormalizeName::Standardize => Normalize::Standardize,
@@ -178,6 +184,7 @@ impl CircuitSpec {
                     Normalize::Standardize => NormalizeName::Standardize,
                 },
                 update_bits: Some(self.train.update_bits),
+                exact_update: self.train.exact_update,
             },
         };
         toml::to_string(&f).unwrap_or_default()
@@ -202,5 +209,9 @@ mod tests {
         assert!(err(&text.replace("update_bits = 16", "update_bits = 40")).contains("update_bits"));
         let no_bits = text.replace("update_bits = 16\n", "");
         assert_eq!(CircuitSpec::from_toml_str(&no_bits).unwrap().train.update_bits, 32, "default: total_bits");
+        let exact = CircuitSpec::from_toml_str(&text.replace("exact_update = false", "exact_update = true")).unwrap();
+        assert!(exact.train.exact_update && !spec.train.exact_update);
+        assert_eq!(CircuitSpec::from_toml_str(&exact.to_toml_string()).unwrap(), exact);
+        assert!(!CircuitSpec::from_toml_str(&text.replace("exact_update = false\n", "")).unwrap().train.exact_update);
     }
 }

@@ -12,7 +12,7 @@ use crate::error::FixedPointError;
 
 /// Largest number of fractional bits supported (so that `2^f` is exact in `f64`
 /// and a `Q`-bit value with `Q <= 63` still has integer headroom).
-pub const MAX_FRAC_BITS: u32 = 40;
+pub const MAX_FRAC_BITS: u32 = 56;
 
 /// Fixed-point parameters: `frac_bits` fractional bits (`f`) inside a `total_bits`
 /// signed integer (`Q`): encoded values lie in `[-2^(Q-1), 2^(Q-1))`.
@@ -414,7 +414,7 @@ mod tests {
         assert!(matches!(fp.encode(32768.0), Err(FixedPointError::OutOfRange { .. })));
         assert!(fp.encode(-32768.0).is_ok());
         assert!(matches!(fp.encode(-32768.1), Err(FixedPointError::OutOfRange { .. })));
-        assert!(FixedPoint::new(41, 63).is_err());
+        assert!(FixedPoint::new(57, 63).is_err());
         assert!(FixedPoint::new(16, 64).is_err());
         assert!(FixedPoint::new(16, 16).is_err());
     }

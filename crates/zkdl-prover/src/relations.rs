@@ -144,10 +144,15 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     let mut sums = Vec::with_capacity(set.matmuls.len());
     for (m, r) in set.matmuls.iter().zip(&rs) {
         let e = SplitEq::new(r);
-        let (cq, rem) = (e.eval_i64(tables[m.cq]), e.eval_i64(tables[m.rem]));
-        proof.matmul.pre.extend([cq, rem]);
+        let cq = e.eval_i64(tables[m.cq]);
+        proof.matmul.pre.push(cq);
         claims.push(m.cq, r.clone(), cq);
-        claims.push(m.rem, r.clone(), rem);
+        let rem = m.rem.map(|rt| {
+            let v = e.eval_i64(tables[rt]);
+            proof.matmul.pre.push(v);
+            claims.push(rt, r.clone(), v);
+            v
+        });
         let bias = match m.bias {
             Some(b) => {
                 let bp = m.bias_point(r).ok_or(ProveError::Params("matmul point"))?;

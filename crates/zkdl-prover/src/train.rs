@@ -243,6 +243,7 @@ pub fn matmul_at_i128(a: &[i64], b: &[i64], k: usize, n: usize, m: usize) -> Vec
 
 fn rescale_all(
     fp: &FixedPoint,
+    shift: u32,
     v: &[i128],
     step: usize,
     layer: usize,
@@ -251,7 +252,8 @@ fn rescale_all(
     let mut q = Vec::with_capacity(v.len());
     let mut r = Vec::with_capacity(v.len());
     for &z in v {
-        let (qq, rr) = fp.rescale(z).map_err(|source| TrainError::Overflow { step, layer, what, source })?;
+        let (qq, rr) = rescale_round(z, shift);
+        let qq = fp.check_range(qq).map_err(|source| TrainError::Overflow { step, layer, what, source })?;
         q.push(qq);
         r.push(rr as i64);
     }
@@ -275,6 +277,8 @@ pub fn train_step(
 ) -> Result<Option<StepTrace>, TrainError> {
     let fp = spec.fixed_point()?;
     let f = fp.frac_bits();
+    let fpw = spec.weight_point()?;
+    let fw = fpw.frac_bits();
     let dims = spec.dims();
     let nl = spec.model.layers.len();
     let bsz = spec.train.batch;
@@ -297,11 +301,11 @@ pub fn train_step(
         if let Some(b) = &lw.b {
             for row in z.chunks_mut(dout) {
                 for (zv, &bv) in row.iter_mut().zip(b) {
-                    *zv += (bv as i128) << f;
+                    *zv += (bv as i128) << fw;
                 }
             }
         }
-        let (zq, zr) = rescale_all(&fp, &z, step, l, "forward rescale")?;
+        let (zq, zr) = rescale_all(&fp, fw, &z, step, l, "forward rescale")?;
         let last = l + 1 == nl;
         let (sign, a_out): (Vec<bool>, Vec<i64>) = if last {
             (Vec::new(), zq.clone())
@@ -353,6 +357,17 @@ pub fn train_step(
         let mut dw = Vec::with_capacity(t.gw.len());
         let mut dwr = Vec::with_capacity(t.gw.len());
         for &v in &t.gw {
+            if spec.train.exact_update {
+                // ΔW = m A^T G at scale 2^(2f+e), the weights' scale: no rounding
+                let d = fpw.check_range(v * m as i128).map_err(|source| TrainError::Overflow {
+                    step,
+                    layer: l,
+                    what: "weight update (exact)",
+                    source,
+                })?;
+                dw.push(d);
+                continue;
+            }
             let (d, r) = sgd_round(v, m, f + e);
             let d = check_signed_bits(d, ub).map_err(|source| TrainError::Overflow {
                 step,
@@ -392,7 +407,7 @@ pub fn train_step(
         // gradient into the layer input (not needed for the first layer)
         if l > 0 {
             t.ga = matmul_bt(&g, &t.w_before.w, bsz, dout, din);
-            let (gaq, gar) = rescale_all(&fp, &t.ga, step, l, "backward rescale")?;
+            let (gaq, gar) = rescale_all(&fp, fw, &t.ga, step, l, "backward rescale")?;
             let prev_sign = &traces[l - 1].sign;
             g = gaq.iter().zip(prev_sign).map(|(&v, &s)| if s { v } else { 0 }).collect();
             let t = &mut traces[l];
@@ -404,7 +419,7 @@ pub fn train_step(
     for (l, lw) in weights.layers.iter_mut().enumerate() {
         let t = &traces[l];
         for (w, d) in lw.w.iter_mut().zip(&t.dw) {
-            *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow {
+            *w = fpw.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow {
                 step,
                 layer: l,
                 what: "updated weight",
@@ -453,7 +468,7 @@ pub fn train_traced(
 /// Forward pass only (inference): returns the output `B x d_L` at scale `2^f`.
 pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) -> Result<Vec<i64>, TrainError> {
     let fp = spec.fixed_point()?;
-    let f = fp.frac_bits();
+    let fw = spec.weight_frac_bits();
     let dims = spec.dims();
     let nl = spec.model.layers.len();
     let mut a = x.to_vec();
@@ -463,21 +478,22 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
         if let Some(b) = &lw.b {
             for row in z.chunks_mut(dims[l + 1]) {
                 for (zv, &bv) in row.iter_mut().zip(b) {
-                    *zv += (bv as i128) << f;
+                    *zv += (bv as i128) << fw;
                 }
             }
         }
-        let (zq, _) = rescale_all(&fp, &z, 0, l, "forward rescale")?;
+        let (zq, _) = rescale_all(&fp, fw, &z, 0, l, "forward rescale")?;
         a = if l + 1 == nl { zq } else { zq.iter().map(|&v| v.max(0)).collect() };
     }
     Ok(a)
 }
 
-/// Deterministic initial weights: uniform in `±1/sqrt(d_in)` (encoded at scale
-/// `2^f`), biases zero. Returns the fixed-point weights.
+/// Deterministic initial weights: uniform in `±1/sqrt(d_in)` (encoded at the
+/// weights' scale, [`CircuitSpec::weight_point`]), biases zero. Returns the fixed-point
+/// weights.
 pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError> {
     use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
-    let fp = spec.fixed_point()?;
+    let fp = spec.weight_point()?;
     let dims = spec.dims();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut layers = Vec::new();
@@ -512,10 +528,10 @@ pub struct FloatModel {
 impl FloatModel {
     /// The `f64` twin of fixed-point weights (decoded exactly).
     pub fn from_fixed(spec: &CircuitSpec, weights: &Weights) -> Result<Self, TrainError> {
-        let fp = spec.fixed_point()?;
+        let (fp, fpw) = (spec.fixed_point()?, spec.weight_point()?);
         Ok(FloatModel {
             dims: spec.dims(),
-            w: weights.layers.iter().map(|l| l.w.iter().map(|&v| fp.decode(v)).collect()).collect(),
+            w: weights.layers.iter().map(|l| l.w.iter().map(|&v| fpw.decode(v)).collect()).collect(),
             b: weights.layers.iter().map(|l| l.b.as_ref().map(|b| b.iter().map(|&v| fp.decode(v)).collect())).collect(),
             lr: spec.train.lr_mantissa as f64 / (1u64 << spec.train.lr_shift) as f64,
         })

@@ -59,6 +59,65 @@ fn plain_and_traced_training_agree_bit_for_bit() {
     }
 }
 
+/// Exact SGD: the weights carry `2f + e` fractional bits and `W' = W - m A^T G`
+/// holds exactly (no remainder); the result tracks f64 SGD from the same weights
+/// more closely than the rounded update does.
+#[test]
+fn exact_updates_are_exact_and_track_f64_sgd() {
+    let mut spec = CircuitSpec::mlp("t", 12, &[8, 6], 3, true, 4, 8);
+    spec.train.lr_shift = 10;
+    let fp = spec.fixed_point().unwrap();
+    let d = data::synthetic(64, 12, 3, 7);
+    let bs = batches(&fp, &d, 4, 8);
+    let mut exact = spec.clone();
+    exact.train.exact_update = true;
+    let fw = exact.weight_frac_bits();
+    assert_eq!(fw, 2 * 16 + 10);
+    let w0 = train::init_weights(&exact, 1).unwrap();
+    let (we, traces) = train::train_traced(&exact, &w0, &bs).unwrap();
+    assert_eq!(we, train::train_plain(&exact, &w0, &bs).unwrap());
+    for tr in &traces {
+        for lt in &tr.layers {
+            assert!(lt.dwr.is_empty());
+            for (gw, dw) in lt.gw.iter().zip(&lt.dw) {
+                assert_eq!(*dw as i128, gw * spec.train.lr_mantissa as i128);
+            }
+            for (z, q) in lt.z.iter().zip(&lt.zq) {
+                let (qq, _) = zkdl_core::field::rescale_round(*z, fw);
+                assert_eq!(qq, *q as i128, "forward rescale by 2^(2f+e)");
+            }
+        }
+    }
+    // the same initial weights at scale 2^f for the rounded update (exactly representable:
+    // the exact-mode weights are rounded to 2^f first, then rescaled)
+    let shift = fw - 16;
+    let round = |v: i64| ((v as i128 + (1i128 << (shift - 1))) >> shift) as i64;
+    let mut w0_r = w0.clone();
+    let mut w0_e = w0.clone();
+    for (lr, le) in w0_r.layers.iter_mut().zip(w0_e.layers.iter_mut()) {
+        for (a, b) in lr.w.iter_mut().zip(le.w.iter_mut()) {
+            *a = round(*a);
+            *b = *a << shift;
+        }
+    }
+    let we = train::train_plain(&exact, &w0_e, &bs).unwrap();
+    let wr = train::train_plain(&spec, &w0_r, &bs).unwrap();
+    let mut float = FloatModel::from_fixed(&spec, &w0_r).unwrap();
+    let fe = FloatModel::from_fixed(&exact, &w0_e).unwrap();
+    assert_eq!(float.w, fe.w, "the same real starting weights");
+    for b in &bs {
+        let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
+        let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
+        float.step(&x, &y, 4);
+    }
+    let err = |w: &train::Weights, s: &CircuitSpec| {
+        let m = FloatModel::from_fixed(s, w).unwrap();
+        m.w.iter().flatten().zip(float.w.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+    };
+    let (e_exact, e_round) = (err(&we, &exact), err(&wr, &spec));
+    assert!(e_exact < e_round, "exact {e_exact:e} vs rounded {e_round:e}");
+}
+
 #[test]
 fn bad_shapes_are_errors() {
     let spec = CircuitSpec::mlp("t", 4, &[4], 2, true, 2, 1);

@@ -250,6 +250,75 @@ fn witness_cheats_are_rejected() {
     assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong gradient accepted");
 }
 
+fn exact(mut spec: CircuitSpec) -> CircuitSpec {
+    spec.train.exact_update = true;
+    spec
+}
+
+/// Exact SGD (`train.exact_update`): no update digits or remainders are committed,
+/// the intermediate weights are sent; honest proofs verify (T = 1 and 3, bias, padded
+/// shapes); a wrong update, final weights that do not follow, and a wrong intermediate
+/// weight commitment are rejected.
+#[test]
+fn exact_update_proofs_verify_and_cheats_are_rejected() {
+    use zkdl_circuit::proof::TensorKind;
+    let cases = [setup(&[8], 1), setup_bias(&[8], 3, true), setup_odd(2)];
+    for (spec, _, batches) in cases {
+        let spec = exact(spec);
+        let w0 = train::init_weights(&spec, 3).unwrap();
+        let layout = training_layout(&spec).unwrap();
+        assert!(!layout.kinds.iter().any(|k| matches!(k, TensorKind::DwRem(_))));
+        assert!(layout.kinds.iter().enumerate().all(|(i, k)| !matches!(k, TensorKind::Dw(_)) || layout.set.is_virtual(i)));
+        let (st, proof, wt) = prove(&spec, &w0, &batches);
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+        assert!(proof.w_mid.iter().all(|m| m.len() == spec.train.steps - 1));
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+    }
+    let (spec, _, batches) = setup(&[8], 2);
+    let spec = exact(spec);
+    let w0 = train::init_weights(&spec, 3).unwrap();
+    let gens = training_generators(&spec).unwrap();
+    let (wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    let rng = &mut StdRng::seed_from_u64(2);
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &traces, rng).unwrap();
+    verify_with(&gens, &spec, &st, &p).unwrap();
+    // an update off by one in one weight of the last step, the final weights following it
+    let mut tr = traces.clone();
+    let mut w_bad = wt.clone();
+    tr[1].layers[0].dw[3] += 1;
+    w_bad.layers[0].w[3] -= 1;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, rng).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong exact update accepted");
+    // the update rounded to 2^f as the rounded mode would, applied consistently
+    let mut tr = traces.clone();
+    let mut w_bad = wt.clone();
+    let shift = spec.weight_frac_bits() - spec.fixed.frac_bits;
+    for (k, d) in tr[1].layers[1].dw.iter_mut().enumerate() {
+        let r = ((*d as i128 + (1i128 << (shift - 1))) >> shift << shift) as i64;
+        w_bad.layers[1].w[k] += *d - r;
+        *d = r;
+    }
+    assert_ne!(w_bad, wt);
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, rng).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "rounded update accepted as exact");
+    // final weights that do not follow
+    let mut w_bad = wt.clone();
+    w_bad.layers[1].w[0] += 1;
+    let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, rng).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final weights accepted");
+    // an intermediate weight commitment replaced by that of other weights
+    let layout = training_layout(&spec).unwrap();
+    let (st, mut p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &traces, rng).unwrap();
+    let mut other = traces[1].layers[0].w_before.w.clone();
+    other[5] += 1;
+    p.w_mid[0][0] = layout.commit_statement(&gens, 6, &other).unwrap();
+    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong intermediate weights accepted");
+    // the rounded-mode statement does not verify under the exact circuit (and back)
+    let (spec_r, w0_r, _) = setup(&[8], 2);
+    let (st_r, p_r, _) = prove(&spec_r, &w0_r, &batches);
+    assert_eq!(verify(&spec, &st_r, &p_r), Err(VerifyError::DigestMismatch));
+}
+
 #[test]
 fn tampered_or_truncated_proof_bytes_are_errors() {
     let (spec, w0, batches) = setup(&[8], 1);

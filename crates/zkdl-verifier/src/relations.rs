@@ -115,7 +115,7 @@ pub fn verify_relations(
     for m in &set.matmuls {
         rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
     }
-    let n_pre: usize = set.matmuls.iter().map(|m| 2 + m.bias.is_some() as usize).sum();
+    let n_pre: usize = set.matmuls.iter().map(|m| 1 + m.rem.is_some() as usize + m.bias.is_some() as usize).sum();
     if p.matmul.pre.len() != n_pre {
         return Err(VerifyError::Shape(what));
     }
@@ -123,9 +123,16 @@ pub fn verify_relations(
     let mut pre = p.matmul.pre.iter().copied();
     let mut sc = Vec::with_capacity(set.matmuls.len());
     for (m, r) in set.matmuls.iter().zip(&rs) {
-        let (cq, rem) = (pre.next().ok_or(VerifyError::Shape(what))?, pre.next().ok_or(VerifyError::Shape(what))?);
+        let cq = pre.next().ok_or(VerifyError::Shape(what))?;
         claims.push(Claim { tensor: m.cq, point: r.clone(), value: cq });
-        claims.push(Claim { tensor: m.rem, point: r.clone(), value: rem });
+        let rem = match m.rem {
+            Some(rt) => {
+                let v = pre.next().ok_or(VerifyError::Shape(what))?;
+                claims.push(Claim { tensor: rt, point: r.clone(), value: v });
+                Some(v)
+            }
+            None => None,
+        };
         let bias = match m.bias {
             Some(b) => {
                 let v = pre.next().ok_or(VerifyError::Shape(what))?;
