@@ -22,9 +22,7 @@ use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
-use crate::relations::{
-    Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel,
-};
+use crate::relations::{Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
 use crate::spec::CircuitSpec;
 
 /// What a proof is about: the circuit (by digest) and the public commitments.

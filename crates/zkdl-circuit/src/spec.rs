@@ -183,9 +183,7 @@ impl CircuitSpec {
             if qw > MAX_WEIGHT_BITS {
                 return Err(invalid(
                     "train.exact_update",
-                    format!(
-                        "weights of total_bits + frac_bits + lr_shift = {qw} bits; at most {MAX_WEIGHT_BITS}"
-                    ),
+                    format!("weights of total_bits + frac_bits + lr_shift = {qw} bits; at most {MAX_WEIGHT_BITS}"),
                 ));
             }
             self.weight_point()?;

@@ -85,6 +85,8 @@ pub enum PcsError {
     TooManyVars { num_vars: usize, max: usize },
     #[error("multi-scalar multiplication: {0}")]
     Msm(#[from] MsmError),
+    #[error("a scalar times the multiplier overflows 64 bits")]
+    ScalarOverflow,
 }
 
 /// Errors of multi-scalar multiplication.

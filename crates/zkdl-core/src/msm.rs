@@ -225,6 +225,20 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
     if m == 0 {
         return Vec::new();
     }
+    // A common factor 2^z of every scalar (weights at a finer scale than their values'
+    // precision) is taken out and restored by z doublings per row.
+    let or = scalars.par_iter().fold(|| 0u64, |a, &s| a | s as u64).reduce(|| 0, |a, b| a | b);
+    let z = or.trailing_zeros();
+    if z > 0 && or != 0 {
+        let reduced: Vec<i64> = scalars.par_iter().map(|&s| s >> z).collect();
+        let mut out = msm_small_rows(bases, shifted, &reduced);
+        out.par_iter_mut().for_each(|r| {
+            (0..z).for_each(|_| {
+                r.double_in_place();
+            })
+        });
+        return out;
+    }
     let rows = scalars.len() / m;
     let (lo, hi, nnz) = scalars
         .par_iter()

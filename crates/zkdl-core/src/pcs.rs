@@ -387,6 +387,80 @@ pub fn commit_split(
     Ok(HyraxCommitment { rows: G1Projective::normalize_batch(&proj) })
 }
 
+/// The commitment (column split `col_vars`, no blinding) of the `n x m` row-major
+/// product `mult A^T G`, `A` of `k x n` and `G` of `k x m` (row-major), from the
+/// factors: a product of rank `k` costs MSMs over `O(k (n + m))` small scalars (each
+/// row of `G` committed against the column generators once per position in a Hyrax
+/// row, then every row of the product as a combination of those `k`-point sums with
+/// the scalars of `A`) instead of `n m` entries. The points equal those of
+/// [`commit_split`] on the product table (the group law is exact), which the prover
+/// uses for the weights after an exact SGD update, `ΔW = m A^T G` of batch rank.
+/// `m` and `2^col_vars` must divide one another (powers of two).
+pub fn commit_tn_product(
+    gens: &HyraxGenerators,
+    col_vars: usize,
+    a: &[i64],
+    g: &[i64],
+    (k, n, m): (usize, usize, usize),
+    mult: i64,
+    msm: &dyn MsmBackend,
+) -> Result<HyraxCommitment, PcsError> {
+    let cols = 1usize << col_vars;
+    let total = n.checked_mul(m).ok_or(PcsError::TooManyVars { num_vars: usize::MAX, max: MAX_VARS })?;
+    if a.len() != k * n || g.len() != k * m || k == 0 {
+        return Err(PcsError::WrongTableLength { expected: k * n, got: a.len() });
+    }
+    if !total.is_power_of_two() || !m.is_power_of_two() || total < cols {
+        return Err(PcsError::TooManyVars { num_vars: col_vars, max: total.trailing_zeros() as usize });
+    }
+    let gen = gens.cols(col_vars)?;
+    let gm = g.iter().map(|&x| x.checked_mul(mult)).collect::<Option<Vec<i64>>>().ok_or(PcsError::ScalarOverflow)?;
+    let affine = |v: Vec<G1Projective>| G1Projective::normalize_batch(&v);
+    let rows: Vec<G1Projective> = if cols >= m {
+        // a Hyrax row holds s = cols / m whole product rows: row r is
+        // sum_{u < s} sum_b A[b, r s + u] H[u][b], H[u][b] = sum_j (mult G[b, j]) gen[u m + j]
+        let s = cols / m;
+        let mut h = Vec::with_capacity(s * k);
+        for u in 0..s {
+            h.extend(msm.msm_i64_rows(&gen[u * m..(u + 1) * m], &gm)?);
+        }
+        let h = affine(h);
+        let nrows = n / s;
+        let mut sc = vec![0i64; nrows * s * k];
+        sc.par_chunks_mut(s * k).enumerate().for_each(|(r, row)| {
+            for u in 0..s {
+                for b in 0..k {
+                    row[u * k + b] = a[b * n + r * s + u];
+                }
+            }
+        });
+        msm.msm_i64_rows(&h, &sc)?
+    } else {
+        // a product row spans nv = m / cols Hyrax rows: row (i, v) is
+        // sum_b A[b, i] H_v[b], H_v[b] = sum_{j < cols} (mult G[b, v cols + j]) gen[j]
+        let nv = m / cols;
+        let mut at = vec![0i64; n * k];
+        at.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
+            for (b, x) in row.iter_mut().enumerate() {
+                *x = a[b * n + i];
+            }
+        });
+        let mut out = vec![G1Projective::zero(); n * nv];
+        for v in 0..nv {
+            let mut gv = Vec::with_capacity(k * cols);
+            for b in 0..k {
+                gv.extend_from_slice(&gm[b * m + v * cols..b * m + (v + 1) * cols]);
+            }
+            let hv = affine(msm.msm_i64_rows(gen, &gv)?);
+            for (i, p) in msm.msm_i64_rows(&hv, &at)?.into_iter().enumerate() {
+                out[i * nv + v] = p;
+            }
+        }
+        out
+    };
+    Ok(HyraxCommitment { rows: affine(rows) })
+}
+
 /// `num_vars - col_vars`, or an error when the split is impossible.
 fn checked_rows(num_vars: usize, col_vars: usize) -> Result<usize, PcsError> {
     if num_vars > MAX_VARS {

@@ -193,6 +193,17 @@ fn row_wise_msms_match_one_msm_per_row() {
             assert_eq!(got[r], naive_msm(&b, &fr));
         }
     }
+    // scalars with a common factor 2^z (weights at a finer scale than their precision)
+    for (z, lo) in [(1u32, -5i64), (26, -(1 << 15)), (40, 0), (47, -(1 << 15))] {
+        let s: Vec<i64> = (0..32).map(|_| rng.gen_range(lo..1i64 << 15) << z).collect();
+        let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
+        for (r, row) in s.chunks(8).enumerate() {
+            let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
+            assert_eq!(got[r], naive_msm(&b, &fr), "z = {z}");
+        }
+    }
+    let s = vec![i64::MIN; 8];
+    assert_eq!(CpuMsm.msm_i64_rows(&b, &s).unwrap()[0], naive_msm(&b, &vec![fr_from_i64(i64::MIN); 8]));
     assert!(matches!(CpuMsm.msm_i64_rows(&bases(&mut rng, 3), &[1, 2]), Err(MsmError::LengthMismatch { .. })));
     // the edges of the digit counts on shifted bases: magnitudes up to
     // 128 + 128 * 256 = 32896 take two digits, one more takes three; an unsigned

@@ -379,3 +379,36 @@ fn torsion_in_a_row_fails_the_opening() {
         }
     }
 }
+
+/// The commitment of `mult A^T G` from its factors equals the commitment of the
+/// product table, for Hyrax rows holding several product rows and for product rows
+/// spanning several Hyrax rows, with signed and large (weight-sized) entries.
+#[test]
+fn product_commitment_from_the_factors_equals_the_product_table() {
+    let g = gens();
+    let rng = &mut StdRng::seed_from_u64(17);
+    for (k, n, m, col, mult) in
+        [(4, 8, 4, 3, 1i64), (3, 4, 16, 2, 3), (1, 2, 2, 1, -2), (5, 16, 8, 5, 7), (2, 8, 8, 6, 1)]
+    {
+        let a: Vec<i64> = (0..k * n).map(|_| rng.gen_range(-(1i64 << 20)..1 << 20)).collect();
+        let gg: Vec<i64> = (0..k * m).map(|_| rng.gen_range(-(1i64 << 24)..1 << 24)).collect();
+        let mut prod = vec![0i64; n * m];
+        for i in 0..n {
+            for j in 0..m {
+                prod[i * m + j] = mult * (0..k).map(|b| a[b * n + i] * gg[b * m + j]).sum::<i64>();
+            }
+        }
+        let vars = (n * m).trailing_zeros() as usize;
+        let direct = pcs::commit_split(&g, vars, col, Table::Small(&prod), None, &CpuMsm).unwrap();
+        let from = pcs::commit_tn_product(&g, col, &a, &gg, (k, n, m), mult, &CpuMsm).unwrap();
+        assert_eq!(from, direct, "k {k} n {n} m {m} col {col}");
+    }
+    // shapes that do not fit are errors
+    assert!(pcs::commit_tn_product(&g, 2, &[1; 3], &[1; 4], (2, 2, 2), 1, &CpuMsm).is_err());
+    assert!(
+        pcs::commit_tn_product(&g, 3, &[1; 2], &[1; 2], (1, 2, 2), 1, &CpuMsm).is_err(),
+        "more columns than entries"
+    );
+    let big = [i64::MAX / 2; 2];
+    assert_eq!(pcs::commit_tn_product(&g, 1, &[1; 2], &big, (1, 2, 2), 3, &CpuMsm), Err(PcsError::ScalarOverflow));
+}

@@ -6,10 +6,11 @@
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use zkdl_circuit::proof::{
-    absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingProof,
+    absorb_statement, proof_dims, training_layout, ProofDims, Statement, TensorKind, TrainingLayout, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators};
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_verifier::training::{chain_is_derived, training_generators, weight_chain};
 
@@ -329,6 +330,9 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     // Per layer, W(1..T) (`bias`: b(1..T)): derived, or committed from the tables.
     let own = |i: usize| committed.get(i).and_then(|c| c.as_ref());
     let chain_of = |l: usize, bias: bool, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {
+        if derive_weights && !bias && spec.train.exact_update {
+            return exact_weight_chain(gens, &layout, &tables, l, first);
+        }
         if derive_weights {
             let derived = weight_chain(gens, &layout, &own, l, bias, first);
             if let Some(c) = derived.map_err(|_| ProveError::Params("weight chain"))? {
@@ -380,6 +384,36 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     Ok((statement, proof))
 }
 
+/// Exact SGD: the commitments of `W(1..T)` of layer `l` from that of `W(0)` and the
+/// factors of every update, `ΔW(t) = m A_t^T G_t` of batch rank
+/// (`pcs::commit_tn_product`): `Com(W(t+1)) = Com(W(t)) - Com(ΔW(t))`, the same points
+/// as committing the tables, for `O(batch (d_in + d_out))` small scalars per step
+/// instead of `d_in d_out` weight-sized ones.
+fn exact_weight_chain(
+    gens: &HyraxGenerators,
+    layout: &TrainingLayout,
+    tables: &[Vec<i64>],
+    l: usize,
+    first: &HyraxCommitment,
+) -> Result<Vec<HyraxCommitment>, ProveError> {
+    let err = || ProveError::Params("exact weight chain");
+    let dw = layout.kinds.iter().position(|&k| k == TensorKind::Dw(l)).ok_or_else(err)?;
+    let m = layout.set.matmuls.iter().find(|m| m.cq == dw && m.rem.is_none()).ok_or_else(err)?;
+    let (k, n, mm) = (1usize << m.shape.lj, 1usize << m.shape.li, 1usize << m.shape.lk);
+    let col = layout.statement_col_vars(m.shape.li + m.shape.lk);
+    let mult = i64::try_from(m.rescale.mult).map_err(|_| err())?;
+    let (a, g) = (tables.get(m.x).ok_or_else(err)?, tables.get(m.y).ok_or_else(err)?);
+    let mut out: Vec<HyraxCommitment> = Vec::with_capacity(layout.steps);
+    for t in 0..layout.steps {
+        let at = a.get(t * k * n..(t + 1) * k * n).ok_or_else(err)?;
+        let gt = g.get(t * k * mm..(t + 1) * k * mm).ok_or_else(err)?;
+        let delta = pcs::commit_tn_product(gens, col, at, gt, (k, n, mm), mult, &CpuMsm)?;
+        let prev = out.last().unwrap_or(first);
+        out.push(pcs::commit_affine_combination(gens, col, &[(prev, 1), (&delta, -1)], 0)?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -391,8 +425,9 @@ mod tests {
     /// all zero), and equal the commitments of the honest tables.
     #[test]
     fn weight_chain_is_derived_from_the_updates() {
-        for (bias, steps) in [(true, 1), (false, 3)] {
-            let spec = CircuitSpec::mlp("chain", 16, &[16], 16, bias, 4, steps);
+        for (bias, steps, exact) in [(true, 1, false), (false, 3, false), (true, 3, true), (false, 2, true)] {
+            let mut spec = CircuitSpec::mlp("chain", 16, &[16], 16, bias, 4, steps);
+            spec.train.exact_update = exact;
             let fp = spec.fixed_point().unwrap();
             let d = crate::data::synthetic(4 * steps, 16, 16, 3);
             let batches: Vec<Batch> = (0..steps)
@@ -410,11 +445,20 @@ mod tests {
                 let tr = traces.clone();
                 prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), derive).unwrap()
             };
-            let (derived, _) = run(&zero, true);
-            let (direct, _) = run(&wt, false);
+            let (derived, dp) = run(&zero, true);
+            let (direct, pp) = run(&wt, false);
             let (wrong, _) = run(&zero, false);
             assert_eq!(derived.w_final, direct.w_final);
-            assert_eq!(derived.b_final, direct.b_final);
+            assert_eq!(dp.w_mid, pp.w_mid, "intermediate weights (sent in exact mode)");
+            assert_eq!(dp.w_mid.iter().all(|m| m.is_empty()), !exact || steps == 1);
+            // biases are derived where their update's column split allows it (here: not
+            // in exact mode, whose fewer weight-sized tensors change the tiny splits)
+            let layout = training_layout(&spec).unwrap();
+            if !bias || chain_is_derived(&layout, 0, true) {
+                assert_eq!(derived.b_final, direct.b_final);
+            } else {
+                assert!(exact);
+            }
             assert_ne!(wrong.w_final, direct.w_final, "the zero weights commit differently");
         }
     }

@@ -488,12 +488,14 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
     Ok(a)
 }
 
-/// Deterministic initial weights: uniform in `±1/sqrt(d_in)` (encoded at the
-/// weights' scale, [`CircuitSpec::weight_point`]), biases zero. Returns the fixed-point
-/// weights.
+/// Deterministic initial weights: uniform in `±1/sqrt(d_in)`, rounded to `f`
+/// fractional bits (`2^-16`) and held at the weights' scale
+/// ([`CircuitSpec::weight_point`]): exact SGD starts from the same real weights as the
+/// rounded update. Biases zero. Returns the fixed-point weights.
 pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError> {
     use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
-    let fp = spec.weight_point()?;
+    let fp = spec.fixed_point()?;
+    let extra = spec.weight_frac_bits() - fp.frac_bits();
     let dims = spec.dims();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut layers = Vec::new();
@@ -503,12 +505,13 @@ pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError
         let mut w = Vec::with_capacity(din * dout);
         for _ in 0..din * dout {
             let x: f64 = rng.gen_range(-bound..bound);
-            w.push(fp.encode(x).map_err(|source| TrainError::Overflow {
+            let v = fp.encode(x).map_err(|source| TrainError::Overflow {
                 step: 0,
                 layer: l,
                 what: "initial weight",
                 source,
-            })?);
+            })?;
+            w.push(v << extra);
         }
         layers.push(LayerWeights { d_in: din, d_out: dout, w, b: ls.bias.then(|| vec![0; dout]) });
     }

@@ -88,18 +88,8 @@ fn exact_updates_are_exact_and_track_f64_sgd() {
             }
         }
     }
-    // the same initial weights at scale 2^f for the rounded update (exactly representable:
-    // the exact-mode weights are rounded to 2^f first, then rescaled)
-    let shift = fw - 16;
-    let round = |v: i64| ((v as i128 + (1i128 << (shift - 1))) >> shift) as i64;
-    let mut w0_r = w0.clone();
-    let mut w0_e = w0.clone();
-    for (lr, le) in w0_r.layers.iter_mut().zip(w0_e.layers.iter_mut()) {
-        for (a, b) in lr.w.iter_mut().zip(le.w.iter_mut()) {
-            *a = round(*a);
-            *b = *a << shift;
-        }
-    }
+    // both modes start from the same real weights (rounded to 2^-f)
+    let (w0_r, w0_e) = (train::init_weights(&spec, 1).unwrap(), w0.clone());
     let we = train::train_plain(&exact, &w0_e, &bs).unwrap();
     let wr = train::train_plain(&spec, &w0_r, &bs).unwrap();
     let mut float = FloatModel::from_fixed(&spec, &w0_r).unwrap();

@@ -268,7 +268,11 @@ fn exact_update_proofs_verify_and_cheats_are_rejected() {
         let w0 = train::init_weights(&spec, 3).unwrap();
         let layout = training_layout(&spec).unwrap();
         assert!(!layout.kinds.iter().any(|k| matches!(k, TensorKind::DwRem(_))));
-        assert!(layout.kinds.iter().enumerate().all(|(i, k)| !matches!(k, TensorKind::Dw(_)) || layout.set.is_virtual(i)));
+        assert!(layout
+            .kinds
+            .iter()
+            .enumerate()
+            .all(|(i, k)| !matches!(k, TensorKind::Dw(_)) || layout.set.is_virtual(i)));
         let (st, proof, wt) = prove(&spec, &w0, &batches);
         assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
         assert!(proof.w_mid.iter().all(|m| m.len() == spec.train.steps - 1));
