@@ -731,4 +731,35 @@ mod tests {
             }
         }
     }
+
+    /// An exact product (no remainder) needs `shift = 0`, a rounded one a remainder;
+    /// the product claim follows: `C = Cq / mult` exactly, or with the rounding.
+    #[test]
+    fn exact_and_rounded_products() {
+        let shape = MatmulShape { form: MatmulForm::TN, li: 2, lj: 1, lk: 2 };
+        let mut set = RelationSet::default();
+        let (x, y, cq, rem) = (set.tensor(3, 0), set.tensor(3, 0), set.tensor(4, 0), set.tensor(4, 0));
+        let rel = |shift: u32, rem: Option<usize>| MatmulRel {
+            shape,
+            tau: 0,
+            rescale: RescaleSpec { mult: 3, shift, total_bits: 20 },
+            x,
+            y,
+            cq,
+            rem,
+            bias: None,
+        };
+        for (shift, r, ok) in [(0, None, true), (4, Some(rem), true), (0, Some(rem), false), (4, None, false)] {
+            let mut s = set.clone();
+            s.matmuls.push(rel(shift, r));
+            assert_eq!(s.validate().is_ok(), ok, "shift {shift}, remainder {r:?}");
+        }
+        let (c, v) = (Fr::from(12u64), Fr::from(5u64));
+        let third = zkdl_core::field::fr_inverse(Fr::from(3u64)).unwrap();
+        assert_eq!(rel(0, None).product_claim(c, None, None), Some(c * third));
+        assert_eq!(rel(0, None).product_claim(c, Some(v), None), None);
+        assert_eq!(rel(4, Some(rem)).product_claim(c, None, None), None);
+        let want = (Fr::from(16u64) * c + v - Fr::from(8u64)) * third;
+        assert_eq!(rel(4, Some(rem)).product_claim(c, Some(v), None), Some(want));
+    }
 }

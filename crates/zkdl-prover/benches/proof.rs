@@ -40,9 +40,13 @@ fn bench_circuit(c: &mut Criterion, name: &str, spec: CircuitSpec) {
 fn proofs(c: &mut Criterion) {
     let mnist = CircuitSpec::from_toml_str(include_str!("../../../circuits/mnist-mlp.toml")).unwrap();
     bench_circuit(c, "mnist-mlp", mnist);
+    // as circuits/paper-8x1024.toml, at width 256 (and with the rounded update, too)
     let mut paper256 = CircuitSpec::mlp("paper-8x256", 256, &[256; 7], 256, false, 64, 1);
     paper256.train.lr_shift = 10;
-    bench_circuit(c, "paper-8x256", paper256);
+    paper256.train.exact_update = true;
+    bench_circuit(c, "paper-8x256", paper256.clone());
+    paper256.train.exact_update = false;
+    bench_circuit(c, "paper-8x256-rounded", paper256);
 }
 
 criterion_group!(benches, proofs);

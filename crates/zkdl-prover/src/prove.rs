@@ -331,7 +331,9 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let own = |i: usize| committed.get(i).and_then(|c| c.as_ref());
     let chain_of = |l: usize, bias: bool, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {
         if derive_weights && !bias && spec.train.exact_update {
-            return exact_weight_chain(gens, &layout, &tables, l, first);
+            if let Some(c) = exact_weight_chain(gens, &layout, &tables, l, first)? {
+                return Ok(c);
+            }
         }
         if derive_weights {
             let derived = weight_chain(gens, &layout, &own, l, bias, first);
@@ -384,23 +386,33 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     Ok((statement, proof))
 }
 
+/// Whether committing `A^T G` (`k x n` and `k x m` factors, `2^col` columns) from its
+/// factors takes fewer scalars than committing the `n x m` table.
+fn factors_are_cheaper(k: usize, n: usize, m: usize, col: usize) -> bool {
+    k.saturating_mul((1usize << col) + n) < n.saturating_mul(m)
+}
+
 /// Exact SGD: the commitments of `W(1..T)` of layer `l` from that of `W(0)` and the
 /// factors of every update, `ΔW(t) = m A_t^T G_t` of batch rank
 /// (`pcs::commit_tn_product`): `Com(W(t+1)) = Com(W(t)) - Com(ΔW(t))`, the same points
-/// as committing the tables, for `O(batch (d_in + d_out))` small scalars per step
-/// instead of `d_in d_out` weight-sized ones.
+/// as committing the tables, for `batch (2^col + d_in)` small scalars per step instead
+/// of `d_in d_out` weight-sized ones. `None` where that is not fewer (narrow layers:
+/// the weight tables are committed instead).
 fn exact_weight_chain(
     gens: &HyraxGenerators,
     layout: &TrainingLayout,
     tables: &[Vec<i64>],
     l: usize,
     first: &HyraxCommitment,
-) -> Result<Vec<HyraxCommitment>, ProveError> {
+) -> Result<Option<Vec<HyraxCommitment>>, ProveError> {
     let err = || ProveError::Params("exact weight chain");
     let dw = layout.kinds.iter().position(|&k| k == TensorKind::Dw(l)).ok_or_else(err)?;
     let m = layout.set.matmuls.iter().find(|m| m.cq == dw && m.rem.is_none()).ok_or_else(err)?;
     let (k, n, mm) = (1usize << m.shape.lj, 1usize << m.shape.li, 1usize << m.shape.lk);
     let col = layout.statement_col_vars(m.shape.li + m.shape.lk);
+    if !factors_are_cheaper(k, n, mm, col) {
+        return Ok(None);
+    }
     let mult = i64::try_from(m.rescale.mult).map_err(|_| err())?;
     let (a, g) = (tables.get(m.x).ok_or_else(err)?, tables.get(m.y).ok_or_else(err)?);
     let mut out: Vec<HyraxCommitment> = Vec::with_capacity(layout.steps);
@@ -411,7 +423,7 @@ fn exact_weight_chain(
         let prev = out.last().unwrap_or(first);
         out.push(pcs::commit_affine_combination(gens, col, &[(prev, 1), (&delta, -1)], 0)?);
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]
@@ -426,10 +438,14 @@ mod tests {
     #[test]
     fn weight_chain_is_derived_from_the_updates() {
         for (bias, steps, exact) in [(true, 1, false), (false, 3, false), (true, 3, true), (false, 2, true)] {
-            let mut spec = CircuitSpec::mlp("chain", 16, &[16], 16, bias, 4, steps);
+            let mut spec = CircuitSpec::mlp("chain", 16, &[64], 64, bias, 4, steps);
             spec.train.exact_update = exact;
+            // exact mode: both layers take the route through the update's factors
+            let lay = training_layout(&spec).unwrap();
+            let col = |vars: usize| lay.statement_col_vars(vars);
+            assert!(!exact || (factors_are_cheaper(4, 16, 64, col(10)) && factors_are_cheaper(4, 64, 64, col(12))));
             let fp = spec.fixed_point().unwrap();
-            let d = crate::data::synthetic(4 * steps, 16, 16, 3);
+            let d = crate::data::synthetic(4 * steps, 16, 64, 3);
             let batches: Vec<Batch> = (0..steps)
                 .map(|t| {
                     let s = d.slice(4 * t, 4 * t + 4);
