@@ -301,7 +301,7 @@ impl Builder {
             None if sign => return Err("an exact product has no sign tensor"),
             None => None,
         };
-        self.set.matmuls.push(MatmulRel { shape, tau: self.tau, rescale, x, y, cq, rem, bias });
+        self.set.matmuls.push(MatmulRel { shape, tau: self.tau, rescale, x, y, cq, rem, bias, at: None });
         Ok(s)
     }
 }
@@ -339,6 +339,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     let mut grads = Vec::with_capacity(nl);
     let mut inputs = Vec::with_capacity(nl);
     let mut weights = Vec::with_capacity(nl);
+    let mut forward = Vec::with_capacity(nl);
     // Forward, with per-layer tensors.
     for (l, layer) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
@@ -348,6 +349,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let zq = b.stacked(TensorKind::Zq(l), lb + dout);
         let rem = b.stacked(TensorKind::Rem(l), lb + dout);
         let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
+        forward.push(b.set.matmuls.len());
         let sign = b.matmul(shape, resc, input, wb, zq, Some(rem), bb, hidden)?;
         inputs.push(input);
         weights.push((wb, bb));
@@ -387,6 +389,10 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
             b.set.virtuals.push(VirtualRel { tensor: dw, terms: vec![(weights[l].0, 1), (wa, -1)], constant: 0 });
             let exact = RescaleSpec { mult: spec.train.lr_mantissa, shift: 0, total_bits: q + (fw - f) };
             b.matmul(shape, exact, inputs[l], grads[l], dw, None, None, false)?;
+            // at the forward matmul's point on W_before: one claim point fewer on it
+            if let Some(m) = b.set.matmuls.last_mut() {
+                m.at = forward.get(l).copied();
+            }
         } else {
             let dw = b.stacked(TensorKind::Dw(l), din + dout);
             let dwr = b.stacked(TensorKind::DwRem(l), din + dout);
@@ -469,7 +475,7 @@ impl TrainingProof {
     pub fn sizes(&self) -> ProofSizes {
         use zkdl_core::pcs::WIRE;
         let r = &self.relations;
-        let phases = [&r.booleanity, &r.matmul, &r.mask, &r.padding, &r.openings.reduction];
+        let phases = [&r.booleanity, &r.matmul, &r.matmul_at, &r.mask, &r.padding, &r.openings.reduction];
         let sumchecks = phases.iter().map(|p| p.sumcheck.serialized_size(WIRE)).sum::<usize>()
             + r.logup.rounds.iter().map(|p| p.sumcheck.serialized_size(WIRE)).sum::<usize>();
         let values = phases.iter().map(|p| p.pre.serialized_size(WIRE) + p.post.serialized_size(WIRE)).sum::<usize>()

@@ -23,6 +23,7 @@
 //! 3. rescaled matmuls: per relation `r_m` over the (stacked) product; pre:
 //!    `Cq(r_m)`, `R(r_m)` (and the bias); one batched degree-3 sumcheck of
 //!    `eq(r_t, t) X~(t, r_i, j) Y~(t, j, r_k)` over `(j, t)`; post: `X`, `Y` values;
+//!    then the same for the matmuls whose `r_m` is such a `Y` point (`MatmulRel::at`);
 //! 4. masks: per relation `r'_m`; pre: `Out(r'_m)`; one batched degree-3 sumcheck of
 //!    `eq(r', x) s(x) Cq(x)`; post: `s(r4)` (a plane of a bit-plane table), `Cq(r4)`;
 //! 5. linear relations: per relation a point; pre: every term's value; the weighted
@@ -114,6 +115,12 @@ pub struct MatmulRel {
     pub rem: Option<usize>,
     /// A bias (`2^lk` entries per instance, `NN` form only).
     pub bias: Option<usize>,
+    /// `Some(i)`: the relation's point `r` is not drawn but is the point of matmul `i`'s
+    /// claim on its `Y` operand (matmul `i` has no `at` itself); such relations run in
+    /// a second batched sumcheck after the first. The exact SGD update sits at the
+    /// forward matmul's weight point, so its claims on the weight stacks share that
+    /// point (one claim-reduction instance fewer per layer).
+    pub at: Option<usize>,
 }
 
 /// `Out = s ⊙ Cq` with `s` plane `plane` of the bit-plane tensor `planes`.
@@ -349,6 +356,12 @@ impl RelationSet {
             }
         }
         for m in &self.matmuls {
+            if let Some(i) = m.at {
+                let src = self.matmuls.get(i).ok_or("matmul point source")?;
+                if src.at.is_some() || src.shape.y_vars() + src.tau != m.shape.c_vars() + m.tau {
+                    return Err("matmul point source");
+                }
+            }
             let s = m.shape;
             let RescaleSpec { mult, shift, total_bits } = m.rescale;
             if mult == 0 || shift > MAX_RANGE_BITS || total_bits == 0 || total_bits > MAX_RANGE_BITS {
@@ -456,7 +469,8 @@ impl RelationSet {
                 t.append_u64(l, v);
             }
             let rem = m.rem.map_or(u64::MAX, |r| r as u64);
-            for v in [r.total_bits as u64, m.x as u64, m.y as u64, m.cq as u64, rem, bias] {
+            let at = m.at.map_or(u64::MAX, |i| i as u64);
+            for v in [r.total_bits as u64, m.x as u64, m.y as u64, m.cq as u64, rem, bias, at] {
                 t.append_u64(l, v);
             }
         }
@@ -631,6 +645,8 @@ pub struct RelationProof {
     pub booleanity: PhaseProof,
     pub logup: LogupProof,
     pub matmul: PhaseProof,
+    /// The matmuls whose point is another's operand point ([`MatmulRel::at`]).
+    pub matmul_at: PhaseProof,
     pub mask: PhaseProof,
     pub linear: Vec<Fr>,
     pub padding: PhaseProof,
@@ -748,6 +764,7 @@ mod tests {
             cq,
             rem,
             bias: None,
+            at: None,
         };
         for (shift, r, ok) in [(0, None, true), (4, Some(rem), true), (0, Some(rem), false), (4, None, false)] {
             let mut s = set.clone();
@@ -761,5 +778,47 @@ mod tests {
         assert_eq!(rel(4, Some(rem)).product_claim(c, None, None), None);
         let want = (Fr::from(16u64) * c + v - Fr::from(8u64)) * third;
         assert_eq!(rel(4, Some(rem)).product_claim(c, Some(v), None), Some(want));
+    }
+
+    /// `at` must name an earlier-drawn matmul (one without `at`) whose `Y` point has
+    /// the relation's number of variables.
+    #[test]
+    fn matmul_points_taken_from_another_relation() {
+        let mut set = RelationSet::default();
+        // forward: X (2 x 4) times W (4 x 8); update: A^T (4 x 2) G (2 x 8), exact, = W-sized
+        let (x, w, z, r) = (set.tensor(3, 0), set.tensor(5, 0), set.tensor(4, 0), set.tensor(4, 0));
+        let (a, g, dw, x2) = (set.tensor(3, 0), set.tensor(4, 0), set.tensor(5, 0), set.tensor(2, 0));
+        let fwd = MatmulRel {
+            shape: MatmulShape { form: MatmulForm::NN, li: 1, lj: 2, lk: 3 },
+            tau: 0,
+            rescale: RescaleSpec { mult: 1, shift: 8, total_bits: 20 },
+            x,
+            y: w,
+            cq: z,
+            rem: Some(r),
+            bias: None,
+            at: None,
+        };
+        let upd = MatmulRel {
+            shape: MatmulShape { form: MatmulForm::TN, li: 2, lj: 1, lk: 3 },
+            rescale: RescaleSpec { mult: 1, shift: 0, total_bits: 40 },
+            x: a,
+            y: g,
+            cq: dw,
+            rem: None,
+            at: Some(0),
+            ..fwd
+        };
+        let with = |rels: Vec<MatmulRel>| {
+            let mut s = set.clone();
+            s.matmuls = rels;
+            s.validate()
+        };
+        assert!(with(vec![fwd, upd]).is_ok());
+        assert!(with(vec![fwd, MatmulRel { at: Some(2), ..upd }]).is_err(), "no such relation");
+        assert!(with(vec![MatmulRel { at: Some(1), ..fwd }, upd]).is_err(), "a source with a source");
+        let small = MatmulRel { shape: MatmulShape { form: MatmulForm::NN, li: 1, lj: 1, lk: 3 }, y: g, x: x2, ..fwd };
+        assert!(with(vec![small]).is_ok());
+        assert!(with(vec![small, upd]).is_err(), "a point of another size");
     }
 }

@@ -422,7 +422,9 @@ pub fn commit_tn_product(
         let s = cols / m;
         let mut h = Vec::with_capacity(s * k);
         for u in 0..s {
-            h.extend(msm.msm_i64_rows(&gen[u * m..(u + 1) * m], &gm)?);
+            let range = u * m..(u + 1) * m;
+            let sh: Vec<&[G1Affine]> = gens.shifted_generators().iter().filter_map(|v| v.get(range.clone())).collect();
+            h.extend(msm.msm_i64_rows_fixed(&gen[range], &sh, &gm)?);
         }
         let h = affine(h);
         let nrows = n / s;
@@ -451,7 +453,8 @@ pub fn commit_tn_product(
             for b in 0..k {
                 gv.extend_from_slice(&gm[b * m + v * cols..b * m + (v + 1) * cols]);
             }
-            let hv = affine(msm.msm_i64_rows(gen, &gv)?);
+            let sh: Vec<&[G1Affine]> = gens.shifted_generators().iter().filter_map(|v| v.get(..cols)).collect();
+            let hv = affine(msm.msm_i64_rows_fixed(gen, &sh, &gv)?);
             for (i, p) in msm.msm_i64_rows(&hv, &at)?.into_iter().enumerate() {
                 out[i * nv + v] = p;
             }

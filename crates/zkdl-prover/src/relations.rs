@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_point, claims_by_tensor, opening_groups, OpeningProof, RelationProof, RelationSet,
+    absorb_relations, claims_by_point, claims_by_tensor, opening_groups, MatmulRel, OpeningProof, PhaseProof,
+    RelationProof, RelationSet,
 };
 use zkdl_core::field::{fr_from_i64, Fr, LazySum, LazySum128};
 use zkdl_core::mle::{combine_i64, eq_table, evaluate_i64, DenseMle, SplitEq};
@@ -87,6 +88,92 @@ impl Claims {
     }
 }
 
+/// One batched sumcheck over the matmuls `which` of `set` at their points `rs`
+/// (phase 3): returns the phase proof and each relation's `Y` claim point.
+fn prove_matmuls(
+    t: &mut Transcript,
+    set: &RelationSet,
+    tables: &[&[i64]],
+    claims: &mut Claims,
+    which: &[usize],
+    rs: Vec<Vec<Fr>>,
+) -> Result<(PhaseProof, Vec<Vec<Fr>>), ProveError> {
+    let mut proof = PhaseProof::default();
+    let mut insts = Vec::with_capacity(which.len());
+    let mut sums = Vec::with_capacity(which.len());
+    let rels: Vec<&MatmulRel> = which.iter().filter_map(|&i| set.matmuls.get(i)).collect();
+    if rels.len() != which.len() || rs.len() != which.len() {
+        return Err(ProveError::Params("matmul relations"));
+    }
+    for (m, r) in rels.iter().zip(&rs) {
+        let e = SplitEq::new(r);
+        let cq = e.eval_i64(tables[m.cq]);
+        proof.pre.push(cq);
+        claims.push(m.cq, r.clone(), cq);
+        let rem = m.rem.map(|rt| {
+            let v = e.eval_i64(tables[rt]);
+            proof.pre.push(v);
+            claims.push(rt, r.clone(), v);
+            v
+        });
+        let bias = match m.bias {
+            Some(b) => {
+                let bp = m.bias_point(r).ok_or(ProveError::Params("matmul point"))?;
+                let v = eval(tables[b], &bp);
+                proof.pre.push(v);
+                claims.push(b, bp, v);
+                Some(v)
+            }
+            None => None,
+        };
+        sums.push(m.product_claim(cq, rem, bias).ok_or(ProveError::Params("rescaling parameters"))?);
+        let (rk, ri, rt) = m.split_r(r).ok_or(ProveError::Params("matmul point"))?;
+        let s = m.shape;
+        let (ni, nj, nk) = (1usize << s.li, 1usize << s.lj, 1usize << s.lk);
+        let (e_i, e_k, e_t) = (eq_table(ri), eq_table(rk), eq_table(rt));
+        let (x, y) = (&tables[m.x], &tables[m.y]);
+        let (xs, ys) = (ni * nj, nj * nk);
+        let fx: Vec<Fr> = (0..nj << m.tau)
+            .into_par_iter()
+            .map(|tj| {
+                let (ti, j) = (tj / nj, tj % nj);
+                let base = &x[ti * xs..(ti + 1) * xs];
+                let mut acc = LazySum::default();
+                (0..ni).for_each(|i| acc.add(&e_i[i], base[s.x_index(i, j)]));
+                acc.finish()
+            })
+            .collect();
+        let fy: Vec<Fr> = (0..nj << m.tau)
+            .into_par_iter()
+            .map(|tj| {
+                let (ti, j) = (tj / nj, tj % nj);
+                let base = &y[ti * ys..(ti + 1) * ys];
+                let mut acc = LazySum::default();
+                (0..nk).for_each(|k| acc.add(&e_k[k], base[s.y_index(j, k)]));
+                acc.finish()
+            })
+            .collect();
+        let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
+        insts.push(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?);
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &proof.pre);
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.sumcheck = sc;
+    let mut y_points = Vec::with_capacity(rels.len());
+    for (((m, r), inst), rho) in rels.iter().zip(&rs).zip(&insts).zip(points) {
+        let (xv, yv) = (final_eval(inst, 0), final_eval(inst, 1));
+        proof.post.extend([xv, yv]);
+        let (xp, yp) = m.operand_points(r, &rho).ok_or(ProveError::Params("matmul point"))?;
+        claims.push(m.x, xp, xv);
+        claims.push(m.y, yp.clone(), yv);
+        y_points.push(yp);
+    }
+    if !rels.is_empty() {
+        t.append_scalars(labels::RELATIONS_POST, &proof.post);
+    }
+    Ok((proof, y_points))
+}
+
 /// Prove every relation of `set` over `tables` (one per declared tensor, committed in
 /// `comms`). The transcript must hold what the verifier's holds at this point.
 pub fn prove_relations<R: RngCore + CryptoRng>(
@@ -134,78 +221,23 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     // 2. LogUp lookups.
     proof.logup = prove_logup(t, set, tables, &mut claims, phases)?;
 
-    // 3. Rescaled matmuls.
+    // 3. Rescaled matmuls: those with a drawn point, then those at another's Y point.
     phases.start("matmul");
-    let mut rs = Vec::with_capacity(set.matmuls.len());
-    for m in &set.matmuls {
+    let first: Vec<usize> = (0..set.matmuls.len()).filter(|&i| set.matmuls[i].at.is_none()).collect();
+    let mut rs = Vec::with_capacity(first.len());
+    for &i in &first {
+        let m = &set.matmuls[i];
         rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
     }
-    let mut insts = Vec::with_capacity(set.matmuls.len());
-    let mut sums = Vec::with_capacity(set.matmuls.len());
-    for (m, r) in set.matmuls.iter().zip(&rs) {
-        let e = SplitEq::new(r);
-        let cq = e.eval_i64(tables[m.cq]);
-        proof.matmul.pre.push(cq);
-        claims.push(m.cq, r.clone(), cq);
-        let rem = m.rem.map(|rt| {
-            let v = e.eval_i64(tables[rt]);
-            proof.matmul.pre.push(v);
-            claims.push(rt, r.clone(), v);
-            v
-        });
-        let bias = match m.bias {
-            Some(b) => {
-                let bp = m.bias_point(r).ok_or(ProveError::Params("matmul point"))?;
-                let v = eval(tables[b], &bp);
-                proof.matmul.pre.push(v);
-                claims.push(b, bp, v);
-                Some(v)
-            }
-            None => None,
-        };
-        sums.push(m.product_claim(cq, rem, bias).ok_or(ProveError::Params("rescaling parameters"))?);
-        let (rk, ri, rt) = m.split_r(r).ok_or(ProveError::Params("matmul point"))?;
-        let s = m.shape;
-        let (ni, nj, nk) = (1usize << s.li, 1usize << s.lj, 1usize << s.lk);
-        let (e_i, e_k, e_t) = (eq_table(ri), eq_table(rk), eq_table(rt));
-        let (x, y) = (&tables[m.x], &tables[m.y]);
-        let (xs, ys) = (ni * nj, nj * nk);
-        let fx: Vec<Fr> = (0..nj << m.tau)
-            .into_par_iter()
-            .map(|tj| {
-                let (ti, j) = (tj / nj, tj % nj);
-                let base = &x[ti * xs..(ti + 1) * xs];
-                let mut acc = LazySum::default();
-                (0..ni).for_each(|i| acc.add(&e_i[i], base[s.x_index(i, j)]));
-                acc.finish()
-            })
-            .collect();
-        let fy: Vec<Fr> = (0..nj << m.tau)
-            .into_par_iter()
-            .map(|tj| {
-                let (ti, j) = (tj / nj, tj % nj);
-                let base = &y[ti * ys..(ti + 1) * ys];
-                let mut acc = LazySum::default();
-                (0..nk).for_each(|k| acc.add(&e_k[k], base[s.y_index(j, k)]));
-                acc.finish()
-            })
-            .collect();
-        let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
-        insts.push(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?);
+    let y_points;
+    (proof.matmul, y_points) = prove_matmuls(t, set, tables, &mut claims, &first, rs)?;
+    let second: Vec<usize> = (0..set.matmuls.len()).filter(|&i| set.matmuls[i].at.is_some()).collect();
+    let mut rs = Vec::with_capacity(second.len());
+    for &i in &second {
+        let src = set.matmuls[i].at.and_then(|a| first.iter().position(|&f| f == a));
+        rs.push(src.and_then(|k| y_points.get(k).cloned()).ok_or(ProveError::Params("matmul point source"))?);
     }
-    t.append_scalars(labels::RELATIONS_PRE, &proof.matmul.pre);
-    let (sc, points) = run_phase(t, &mut insts, &sums)?;
-    proof.matmul.sumcheck = sc;
-    for (((m, r), inst), rho) in set.matmuls.iter().zip(&rs).zip(&insts).zip(points) {
-        let (xv, yv) = (final_eval(inst, 0), final_eval(inst, 1));
-        proof.matmul.post.extend([xv, yv]);
-        let (xp, yp) = m.operand_points(r, &rho).ok_or(ProveError::Params("matmul point"))?;
-        claims.push(m.x, xp, xv);
-        claims.push(m.y, yp, yv);
-    }
-    if !set.matmuls.is_empty() {
-        t.append_scalars(labels::RELATIONS_POST, &proof.matmul.post);
-    }
+    (proof.matmul_at, _) = prove_matmuls(t, set, tables, &mut claims, &second, rs)?;
 
     // 4. Masks.
     phases.start("mask");

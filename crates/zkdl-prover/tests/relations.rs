@@ -152,7 +152,7 @@ fn forward(tr: &StepTrace) -> (Case, Fwd) {
     let zq_sign = c.range(zq, Q, 1 << (Q - 1), true).unwrap();
     let shape = MatmulShape { form: MatmulForm::NN, li: LB, lj: D[0], lk: D[1] };
     let rescale = RescaleSpec { mult: 1, shift: F, total_bits: Q };
-    c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x, y: w, cq: zq, rem: Some(rem), bias: None });
+    c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x, y: w, cq: zq, rem: Some(rem), bias: None, at: None });
     c.set.masks.push(MaskRel { cq: zq, out: act, planes: zq_sign, plane: 0 });
     (c, Fwd { x, w, zq, rem, act, zq_sign })
 }
@@ -217,7 +217,17 @@ fn backward_mask_must_use_the_forward_sign_bits() {
         c.range(gaq, Q, 1 << (Q - 1), false);
         let shape = MatmulShape { form: MatmulForm::NT, li: LB, lj: D[2], lk: D[1] };
         let rescale = RescaleSpec { mult: 1, shift: F, total_bits: Q };
-        c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x: gl, y: w1, cq: gaq, rem: Some(gar), bias: None });
+        c.set.matmuls.push(MatmulRel {
+            shape,
+            tau: 0,
+            rescale,
+            x: gl,
+            y: w1,
+            cq: gaq,
+            rem: Some(gar),
+            bias: None,
+            at: None,
+        });
         let planes = if fake_signs {
             // sign bits of the prover's choosing (all ones), committed separately
             c.tensor(vec![1; tr.layers[0].zq.len()])
@@ -257,7 +267,7 @@ fn update_v(tr: &StepTrace, virt: bool) -> (Case, [usize; 4]) {
     c.range_v(dw, Q, 1 << (Q - 1), false, virt);
     let shape = MatmulShape { form: MatmulForm::TN, li: D[1], lj: LB, lk: D[2] };
     let rescale = RescaleSpec { mult: 1, shift: F + e, total_bits: Q };
-    c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x: a, y: gr, cq: dw, rem: Some(dwr), bias: None });
+    c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x: a, y: gr, cq: dw, rem: Some(dwr), bias: None, at: None });
     (c, [a, gr, dw, dwr])
 }
 
@@ -503,7 +513,17 @@ fn linear_padding_and_stacks() {
         c.range(dw, Q, 1 << (Q - 1), false);
         let shape = MatmulShape { form: MatmulForm::TN, li: D[1], lj: LB, lk: D[2] };
         let rescale = RescaleSpec { mult: 1, shift: F + 8, total_bits: Q };
-        c.set.matmuls.push(MatmulRel { shape, tau: 1, rescale, x: a, y: gr, cq: dw, rem: Some(dwr), bias: None });
+        c.set.matmuls.push(MatmulRel {
+            shape,
+            tau: 1,
+            rescale,
+            x: a,
+            y: gr,
+            cq: dw,
+            rem: Some(dwr),
+            bias: None,
+            at: None,
+        });
         c
     };
     stacked(false).run(&g).unwrap();

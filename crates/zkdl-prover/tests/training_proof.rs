@@ -399,14 +399,31 @@ fn torsion_components_are_rejected_and_off_curve_points_do_not_parse() {
 #[test]
 fn two_thousand_byte_flips_all_rejected() {
     // The smallest circuit: 4 -> 4 (ReLU) -> 2, batch 2, one step, with bias.
-    let spec = CircuitSpec::mlp("flips", 4, &[4], 2, true, 2, 1);
+    byte_flips(CircuitSpec::mlp("flips", 4, &[4], 2, true, 2, 1));
+}
+
+/// The same with exact SGD (its second matmul phase, the weights' points).
+#[test]
+fn byte_flips_of_an_exact_update_proof_are_rejected() {
+    let spec = exact(CircuitSpec::mlp("flips", 4, &[4], 2, true, 2, 2));
+    byte_flips(spec);
+}
+
+fn byte_flips(spec: CircuitSpec) {
+    let steps = spec.train.steps;
     let fp = spec.fixed_point().unwrap();
-    let d = data::synthetic(2, 4, 2, 8);
-    let batches = vec![Batch { x: fp.encode_slice(&d.x).unwrap(), y: fp.encode_slice(&d.y).unwrap() }];
+    let d = data::synthetic(2 * steps, 4, 2, 8);
+    let batches: Vec<Batch> = (0..steps)
+        .map(|t| {
+            let s = d.slice(2 * t, 2 * t + 2);
+            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+        })
+        .collect();
     let w0 = train::init_weights(&spec, 6).unwrap();
     let (st, proof, _) = prove(&spec, &w0, &batches);
     let gens = training_generators(&spec).unwrap();
     verify_with(&gens, &spec, &st, &proof).unwrap();
+    assert_eq!(proof.relations.matmul_at.sumcheck.rounds.is_empty(), !spec.train.exact_update);
     let mut bytes = Vec::new();
     proof.serialize_with_mode(&mut bytes, WIRE).unwrap();
     let n = 2000.min(bytes.len());

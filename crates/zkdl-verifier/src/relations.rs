@@ -47,6 +47,74 @@ fn run_phase(
     Ok(Some(bc))
 }
 
+/// One batched sumcheck over the matmuls `which` of `set` at the points `rs` (phase 3):
+/// checks it, records the claims it leaves; returns each relation's `Y` claim point.
+fn verify_matmuls(
+    t: &mut Transcript,
+    set: &RelationSet,
+    p: &PhaseProof,
+    claims: &mut Vec<Claim>,
+    which: &[usize],
+    rs: Vec<Vec<Fr>>,
+    what: &'static str,
+) -> Result<Vec<Vec<Fr>>, VerifyError> {
+    let mut rels = Vec::with_capacity(which.len());
+    for &i in which {
+        rels.push(set.matmuls.get(i).ok_or(VerifyError::Params("matmul"))?);
+    }
+    if rs.len() != rels.len() {
+        return Err(VerifyError::Params("matmul points"));
+    }
+    let n_pre: usize = rels.iter().map(|m| 1 + m.rem.is_some() as usize + m.bias.is_some() as usize).sum();
+    if p.pre.len() != n_pre {
+        return Err(VerifyError::Shape(what));
+    }
+    t.append_scalars(labels::RELATIONS_PRE, &p.pre);
+    let mut pre = p.pre.iter().copied();
+    let mut sc = Vec::with_capacity(rels.len());
+    for (m, r) in rels.iter().zip(&rs) {
+        let cq = pre.next().ok_or(VerifyError::Shape(what))?;
+        claims.push(Claim { tensor: m.cq, point: r.clone(), value: cq });
+        let rem = match m.rem {
+            Some(rt) => {
+                let v = pre.next().ok_or(VerifyError::Shape(what))?;
+                claims.push(Claim { tensor: rt, point: r.clone(), value: v });
+                Some(v)
+            }
+            None => None,
+        };
+        let bias = match m.bias {
+            Some(b) => {
+                let v = pre.next().ok_or(VerifyError::Shape(what))?;
+                let bp = m.bias_point(r).ok_or(VerifyError::Params("matmul point"))?;
+                claims.push(Claim { tensor: b, point: bp, value: v });
+                Some(v)
+            }
+            None => None,
+        };
+        let c = m.product_claim(cq, rem, bias).ok_or(VerifyError::Params("rescaling parameters"))?;
+        sc.push((c, m.shape.lj + m.tau));
+    }
+    let bc = run_phase(t, what, &sc, 3, p, (n_pre, 2 * rels.len()))?;
+    let mut y_points = Vec::with_capacity(rels.len());
+    if let Some(bc) = bc {
+        let mut evals = Vec::with_capacity(sc.len());
+        for (i, (m, r)) in rels.iter().zip(&rs).enumerate() {
+            let rho = point_of(&bc, i)?;
+            let (xv, yv) = (get(&p.post, 2 * i, what)?, get(&p.post, 2 * i + 1, what)?);
+            let (_, _, rt) = m.split_r(r).ok_or(VerifyError::Params("matmul point"))?;
+            let rho_t = rho.get(m.shape.lj..).ok_or(VerifyError::Params("matmul point"))?;
+            evals.push(eq(rt, rho_t)? * xv * yv);
+            let (xp, yp) = m.operand_points(r, &rho).ok_or(VerifyError::Params("matmul point"))?;
+            claims.push(Claim { tensor: m.x, point: xp, value: xv });
+            claims.push(Claim { tensor: m.y, point: yp.clone(), value: yv });
+            y_points.push(yp);
+        }
+        finish(Some(bc), &evals, what)?;
+    }
+    Ok(y_points)
+}
+
 fn point_of(bc: &BatchedClaim, i: usize) -> Result<Vec<Fr>, VerifyError> {
     bc.instance_point(i).map(|p| p.to_vec()).ok_or(VerifyError::Params("sumcheck point"))
 }
@@ -109,57 +177,23 @@ pub fn verify_relations(
     // 2. LogUp lookups.
     verify_logup(t, set, &p.logup, &mut claims)?;
 
-    // 3. Rescaled matmuls.
-    let what = "matmul";
-    let mut rs = Vec::with_capacity(set.matmuls.len());
-    for m in &set.matmuls {
+    // 3. Rescaled matmuls: those with a drawn point, then those at another's Y point.
+    let first: Vec<usize> =
+        (0..set.matmuls.len()).filter(|&i| set.matmuls.get(i).is_some_and(|m| m.at.is_none())).collect();
+    let mut rs = Vec::with_capacity(first.len());
+    for &i in &first {
+        let m = set.matmuls.get(i).ok_or(VerifyError::Params("matmul"))?;
         rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
     }
-    let n_pre: usize = set.matmuls.iter().map(|m| 1 + m.rem.is_some() as usize + m.bias.is_some() as usize).sum();
-    if p.matmul.pre.len() != n_pre {
-        return Err(VerifyError::Shape(what));
+    let y_points = verify_matmuls(t, set, &p.matmul, &mut claims, &first, rs, "matmul")?;
+    let second: Vec<usize> =
+        (0..set.matmuls.len()).filter(|&i| set.matmuls.get(i).is_some_and(|m| m.at.is_some())).collect();
+    let mut rs = Vec::with_capacity(second.len());
+    for &i in &second {
+        let src = set.matmuls.get(i).and_then(|m| m.at).and_then(|a| first.iter().position(|&f| f == a));
+        rs.push(src.and_then(|k| y_points.get(k).cloned()).ok_or(VerifyError::Params("matmul point source"))?);
     }
-    t.append_scalars(labels::RELATIONS_PRE, &p.matmul.pre);
-    let mut pre = p.matmul.pre.iter().copied();
-    let mut sc = Vec::with_capacity(set.matmuls.len());
-    for (m, r) in set.matmuls.iter().zip(&rs) {
-        let cq = pre.next().ok_or(VerifyError::Shape(what))?;
-        claims.push(Claim { tensor: m.cq, point: r.clone(), value: cq });
-        let rem = match m.rem {
-            Some(rt) => {
-                let v = pre.next().ok_or(VerifyError::Shape(what))?;
-                claims.push(Claim { tensor: rt, point: r.clone(), value: v });
-                Some(v)
-            }
-            None => None,
-        };
-        let bias = match m.bias {
-            Some(b) => {
-                let v = pre.next().ok_or(VerifyError::Shape(what))?;
-                let bp = m.bias_point(r).ok_or(VerifyError::Params("matmul point"))?;
-                claims.push(Claim { tensor: b, point: bp, value: v });
-                Some(v)
-            }
-            None => None,
-        };
-        let c = m.product_claim(cq, rem, bias).ok_or(VerifyError::Params("rescaling parameters"))?;
-        sc.push((c, m.shape.lj + m.tau));
-    }
-    let bc = run_phase(t, what, &sc, 3, &p.matmul, (n_pre, 2 * set.matmuls.len()))?;
-    if let Some(bc) = bc {
-        let mut evals = Vec::with_capacity(sc.len());
-        for (i, (m, r)) in set.matmuls.iter().zip(&rs).enumerate() {
-            let rho = point_of(&bc, i)?;
-            let (xv, yv) = (get(&p.matmul.post, 2 * i, what)?, get(&p.matmul.post, 2 * i + 1, what)?);
-            let (_, _, rt) = m.split_r(r).ok_or(VerifyError::Params("matmul point"))?;
-            let rho_t = rho.get(m.shape.lj..).ok_or(VerifyError::Params("matmul point"))?;
-            evals.push(eq(rt, rho_t)? * xv * yv);
-            let (xp, yp) = m.operand_points(r, &rho).ok_or(VerifyError::Params("matmul point"))?;
-            claims.push(Claim { tensor: m.x, point: xp, value: xv });
-            claims.push(Claim { tensor: m.y, point: yp, value: yv });
-        }
-        finish(Some(bc), &evals, what)?;
-    }
+    verify_matmuls(t, set, &p.matmul_at, &mut claims, &second, rs, "matmul at a weight point")?;
 
     // 4. Masks.
     let what = "mask";
