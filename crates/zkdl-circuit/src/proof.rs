@@ -382,8 +382,8 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
         let (din, dout) = (dim(l)?, dim(l + 1)?);
         let shape = MatmulShape { form: MatmulForm::TN, li: din, lj: lb, lk: dout };
         if spec.train.exact_update {
-            // W_before - W_after = m A^T G exactly: ΔW is virtual, nothing is committed
-            // or range-checked at weight size
+            // W_before - W_after = m A^T G exactly: ΔW is virtual, no update digits or
+            // remainders are committed or range-checked at weight size
             let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
             let dw = b.stacked(TensorKind::Dw(l), din + dout);
             b.set.virtuals.push(VirtualRel { tensor: dw, terms: vec![(weights[l].0, 1), (wa, -1)], constant: 0 });

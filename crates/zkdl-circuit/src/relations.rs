@@ -307,6 +307,20 @@ impl RelationSet {
         }
     }
 
+    /// The two rounds of phase 3: the matmuls that draw their point, in order, and the
+    /// others (`at`) with the position of their source in the first round (`None`: no
+    /// such source, which [`RelationSet::validate`] refuses).
+    pub fn matmul_rounds(&self) -> (Vec<usize>, Vec<(usize, Option<usize>)>) {
+        let first: Vec<usize> = (0..self.matmuls.len()).filter(|&i| self.matmuls[i].at.is_none()).collect();
+        let second = self
+            .matmuls
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.at.map(|a| (i, first.iter().position(|&f| f == a))))
+            .collect();
+        (first, second)
+    }
+
     /// Whether tensor `i` is virtual (never committed).
     pub fn is_virtual(&self, i: usize) -> bool {
         self.virtuals.iter().any(|v| v.tensor == i)
@@ -358,7 +372,9 @@ impl RelationSet {
         for m in &self.matmuls {
             if let Some(i) = m.at {
                 let src = self.matmuls.get(i).ok_or("matmul point source")?;
-                if src.at.is_some() || src.shape.y_vars() + src.tau != m.shape.c_vars() + m.tau {
+                let src_vars = src.shape.lj.checked_add(src.shape.lk).and_then(|v| v.checked_add(src.tau));
+                let vars = m.shape.li.checked_add(m.shape.lk).and_then(|v| v.checked_add(m.tau));
+                if src.at.is_some() || src_vars.is_none() || src_vars != vars {
                     return Err("matmul point source");
                 }
             }

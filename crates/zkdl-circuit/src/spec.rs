@@ -101,7 +101,8 @@ pub struct TrainSpec {
     /// Signed bit width of every weight and bias update (`ΔW`, `Δb` at scale `2^f`), at
     /// most `fixed.total_bits`. The proof range-checks each update to this width, so
     /// 16 bits (updates below 0.5 at `f = 16`) commit one digit instead of two;
-    /// training refuses, with a clear error, an update that does not fit.
+    /// training refuses, with a clear error, an update that does not fit. With
+    /// `exact_update`, only bias updates (weight updates are exact, not range-checked).
     pub update_bits: u32,
     /// Exact SGD: weights carry `2f + e` fractional bits (`f = fixed.frac_bits`,
     /// `e = lr_shift`), so `ΔW = m A^T G` (scale `2^(2f)` times `m 2^-e`) is applied
@@ -156,8 +157,8 @@ impl CircuitSpec {
         }
         let f = &self.fixed;
         FixedPoint::new(f.frac_bits, f.total_bits).map_err(|e| invalid("fixed", e.to_string()))?;
-        if f.frac_bits == 0 {
-            return Err(invalid("fixed.frac_bits", "must be at least 1"));
+        if f.frac_bits == 0 || f.frac_bits > 40 {
+            return Err(invalid("fixed.frac_bits", format!("must be in 1..=40, got {}", f.frac_bits)));
         }
         if f.total_bits > 48 {
             return Err(invalid(
@@ -179,7 +180,7 @@ impl CircuitSpec {
             ));
         }
         if t.exact_update {
-            let qw = f.total_bits + f.frac_bits + t.lr_shift;
+            let qw = f.total_bits.saturating_add(f.frac_bits).saturating_add(t.lr_shift);
             if qw > MAX_WEIGHT_BITS {
                 return Err(invalid(
                     "train.exact_update",
@@ -208,7 +209,7 @@ impl CircuitSpec {
     /// Fractional bits of the weights: `f`, or `2f + e` with [`TrainSpec::exact_update`].
     pub fn weight_frac_bits(&self) -> u32 {
         match self.train.exact_update {
-            true => 2 * self.fixed.frac_bits + self.train.lr_shift,
+            true => self.fixed.frac_bits.saturating_mul(2).saturating_add(self.train.lr_shift),
             false => self.fixed.frac_bits,
         }
     }
@@ -217,7 +218,7 @@ impl CircuitSpec {
     /// fractional bits and the activations' integer bits.
     pub fn weight_point(&self) -> Result<FixedPoint, SpecError> {
         let fw = self.weight_frac_bits();
-        let qw = self.fixed.total_bits + (fw - self.fixed.frac_bits);
+        let qw = self.fixed.total_bits.saturating_add(fw.saturating_sub(self.fixed.frac_bits));
         FixedPoint::new(fw, qw).map_err(|e| invalid("fixed", e.to_string()))
     }
 

@@ -18,7 +18,8 @@
 //! steps = 2
 //! loss = "mse"
 //! normalize = "none"   # or "standardize"
-//! update_bits = 16      # signed width of weight/bias updates; default fixed.total_bits
+//! update_bits = 16      # signed width of weight/bias updates (biases only with
+//!                       # exact_update); default fixed.total_bits
 //! exact_update = false  # true: weights keep 2 frac_bits + lr_shift fractional bits,
 //!                       # updates are applied without rounding (default false)
 //! ```

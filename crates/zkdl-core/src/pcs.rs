@@ -406,16 +406,22 @@ pub fn commit_tn_product(
     msm: &dyn MsmBackend,
 ) -> Result<HyraxCommitment, PcsError> {
     let cols = 1usize << col_vars;
-    let total = n.checked_mul(m).ok_or(PcsError::TooManyVars { num_vars: usize::MAX, max: MAX_VARS })?;
-    if a.len() != k * n || g.len() != k * m || k == 0 {
-        return Err(PcsError::WrongTableLength { expected: k * n, got: a.len() });
+    let total = n.checked_mul(m).filter(|t| t.is_power_of_two() && t.trailing_zeros() as usize <= MAX_VARS);
+    let total = total.ok_or(PcsError::TooManyVars { num_vars: MAX_VARS + 1, max: MAX_VARS })?;
+    for (table, len) in [(a, k.checked_mul(n)), (g, k.checked_mul(m))] {
+        if k == 0 || Some(table.len()) != len {
+            return Err(PcsError::WrongTableLength { expected: len.unwrap_or(usize::MAX), got: table.len() });
+        }
     }
-    if !total.is_power_of_two() || !m.is_power_of_two() || total < cols {
+    if !m.is_power_of_two() || total < cols {
         return Err(PcsError::TooManyVars { num_vars: col_vars, max: total.trailing_zeros() as usize });
     }
     let gen = gens.cols(col_vars)?;
     let gm = g.iter().map(|&x| x.checked_mul(mult)).collect::<Option<Vec<i64>>>().ok_or(PcsError::ScalarOverflow)?;
     let affine = |v: Vec<G1Projective>| G1Projective::normalize_batch(&v);
+    let shifted = |range: std::ops::Range<usize>| -> Vec<&[G1Affine]> {
+        gens.shifted_generators().iter().filter_map(|v| v.get(range.clone())).collect()
+    };
     let rows: Vec<G1Projective> = if cols >= m {
         // a Hyrax row holds s = cols / m whole product rows: row r is
         // sum_{u < s} sum_b A[b, r s + u] H[u][b], H[u][b] = sum_j (mult G[b, j]) gen[u m + j]
@@ -423,8 +429,7 @@ pub fn commit_tn_product(
         let mut h = Vec::with_capacity(s * k);
         for u in 0..s {
             let range = u * m..(u + 1) * m;
-            let sh: Vec<&[G1Affine]> = gens.shifted_generators().iter().filter_map(|v| v.get(range.clone())).collect();
-            h.extend(msm.msm_i64_rows_fixed(&gen[range], &sh, &gm)?);
+            h.extend(msm.msm_i64_rows_fixed(&gen[range.clone()], &shifted(range), &gm)?);
         }
         let h = affine(h);
         let nrows = n / s;
@@ -448,12 +453,12 @@ pub fn commit_tn_product(
             }
         });
         let mut out = vec![G1Projective::zero(); n * nv];
+        let sh = shifted(0..cols);
         for v in 0..nv {
             let mut gv = Vec::with_capacity(k * cols);
             for b in 0..k {
                 gv.extend_from_slice(&gm[b * m + v * cols..b * m + (v + 1) * cols]);
             }
-            let sh: Vec<&[G1Affine]> = gens.shifted_generators().iter().filter_map(|v| v.get(..cols)).collect();
             let hv = affine(msm.msm_i64_rows_fixed(gen, &sh, &gv)?);
             for (i, p) in msm.msm_i64_rows(&hv, &at)?.into_iter().enumerate() {
                 out[i * nv + v] = p;

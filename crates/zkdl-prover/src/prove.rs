@@ -387,9 +387,16 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
 }
 
 /// Whether committing `A^T G` (`k x n` and `k x m` factors, `2^col` columns) from its
-/// factors takes fewer scalars than committing the `n x m` table.
+/// factors (`pcs::commit_tn_product`) takes fewer scalars than committing the `n x m`
+/// table: `k (2^col + n)` when a Hyrax row holds whole product rows, else
+/// `k (m + n m / 2^col)`.
 fn factors_are_cheaper(k: usize, n: usize, m: usize, col: usize) -> bool {
-    k.saturating_mul((1usize << col) + n) < n.saturating_mul(m)
+    let cols = 1usize << col;
+    let factors = match cols >= m {
+        true => k.saturating_mul(cols.saturating_add(n)),
+        false => k.saturating_mul(m.saturating_add(n.saturating_mul(m / cols))),
+    };
+    factors < n.saturating_mul(m)
 }
 
 /// Exact SGD: the commitments of `W(1..T)` of layer `l` from that of `W(0)` and the

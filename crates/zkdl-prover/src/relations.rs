@@ -223,7 +223,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
 
     // 3. Rescaled matmuls: those with a drawn point, then those at another's Y point.
     phases.start("matmul");
-    let first: Vec<usize> = (0..set.matmuls.len()).filter(|&i| set.matmuls[i].at.is_none()).collect();
+    let (first, second) = set.matmul_rounds();
     let mut rs = Vec::with_capacity(first.len());
     for &i in &first {
         let m = &set.matmuls[i];
@@ -231,12 +231,11 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     }
     let y_points;
     (proof.matmul, y_points) = prove_matmuls(t, set, tables, &mut claims, &first, rs)?;
-    let second: Vec<usize> = (0..set.matmuls.len()).filter(|&i| set.matmuls[i].at.is_some()).collect();
     let mut rs = Vec::with_capacity(second.len());
-    for &i in &second {
-        let src = set.matmuls[i].at.and_then(|a| first.iter().position(|&f| f == a));
+    for &(_, src) in &second {
         rs.push(src.and_then(|k| y_points.get(k).cloned()).ok_or(ProveError::Params("matmul point source"))?);
     }
+    let second: Vec<usize> = second.iter().map(|s| s.0).collect();
     (proof.matmul_at, _) = prove_matmuls(t, set, tables, &mut claims, &second, rs)?;
 
     // 4. Masks.

@@ -178,21 +178,18 @@ pub fn verify_relations(
     verify_logup(t, set, &p.logup, &mut claims)?;
 
     // 3. Rescaled matmuls: those with a drawn point, then those at another's Y point.
-    let first: Vec<usize> =
-        (0..set.matmuls.len()).filter(|&i| set.matmuls.get(i).is_some_and(|m| m.at.is_none())).collect();
+    let (first, second) = set.matmul_rounds();
     let mut rs = Vec::with_capacity(first.len());
     for &i in &first {
         let m = set.matmuls.get(i).ok_or(VerifyError::Params("matmul"))?;
         rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
     }
     let y_points = verify_matmuls(t, set, &p.matmul, &mut claims, &first, rs, "matmul")?;
-    let second: Vec<usize> =
-        (0..set.matmuls.len()).filter(|&i| set.matmuls.get(i).is_some_and(|m| m.at.is_some())).collect();
     let mut rs = Vec::with_capacity(second.len());
-    for &i in &second {
-        let src = set.matmuls.get(i).and_then(|m| m.at).and_then(|a| first.iter().position(|&f| f == a));
+    for &(_, src) in &second {
         rs.push(src.and_then(|k| y_points.get(k).cloned()).ok_or(VerifyError::Params("matmul point source"))?);
     }
+    let second: Vec<usize> = second.iter().map(|s| s.0).collect();
     verify_matmuls(t, set, &p.matmul_at, &mut claims, &second, rs, "matmul at a weight point")?;
 
     // 4. Masks.
