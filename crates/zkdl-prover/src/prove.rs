@@ -325,8 +325,9 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
 
     // The weights after every step: W(t+1) = W(t) - dW(t) (a proven linear relation),
     // so their commitments follow from those of W(0) and of dW's digits by a few group
-    // operations per row; recommitted only where the column splits differ.
-    phases.start("statement commitments");
+    // operations per row, or with exact SGD from the update's factors; recommitted only
+    // where the column splits differ or the factors cost more.
+    phases.start("weights after each step");
     // Per layer, W(1..T) (`bias`: b(1..T)): derived, or committed from the tables.
     let own = |i: usize| committed.get(i).and_then(|c| c.as_ref());
     let chain_of = |l: usize, bias: bool, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {

@@ -175,6 +175,33 @@ fn gemm_exact((a, ad, ta): Factor<'_>, (b, bd, tb): Factor<'_>) -> Option<Vec<i1
         let (af, bf) = (to_f64(&a, |x| x as f64)?, to_f64(&b, |x| x as f64)?);
         return to_i128(&dot_f64(&af, ta, &bf, tb));
     }
+    // One small factor (activations, gradients) against one wide one (weights with
+    // exact SGD): the wide one in limbs of `w` bits (the top limb signed), each limb's
+    // product exact in f64 (`|small| 2^w k < 2^53`), shifted and summed in i128.
+    let (small, wide) = (ma.min(mb), ma.max(mb));
+    let room = (F64_EXACT / (small.max(1) * k.max(1) as u128)).checked_ilog2().unwrap_or(0);
+    if room > 16 {
+        let w = room - 1;
+        let limbs = (129 - wide.leading_zeros()).div_ceil(w).max(1);
+        let limb = move |x: i64, i: u32| match i + 1 == limbs {
+            true => x >> (w * i),
+            false => (x >> (w * i)) & ((1i64 << w) - 1),
+        };
+        let split_a = ma > mb;
+        let fixed = if split_a { to_f64(&b, |x| x as f64)? } else { to_f64(&a, |x| x as f64)? };
+        let mut out: Option<Vec<i128>> = None;
+        for i in 0..limbs {
+            let c = match split_a {
+                true => to_i128(&dot_f64(&to_f64(&a, |x| limb(x, i) as f64)?, ta, &fixed, tb))?,
+                false => to_i128(&dot_f64(&fixed, ta, &to_f64(&b, |x| limb(x, i) as f64)?, tb))?,
+            };
+            match out.as_mut() {
+                None => out = Some(c.into_par_iter().map(|v| v << (w * i)).collect()),
+                Some(o) => o.par_iter_mut().zip(&c).for_each(|(o, &v)| *o += v << (w * i)),
+            }
+        }
+        return out;
+    }
     const LIMIT: u128 = 1 << 31;
     if ma >= LIMIT || mb >= LIMIT {
         return None;

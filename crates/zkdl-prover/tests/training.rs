@@ -211,6 +211,32 @@ fn exact_gemm_matches_the_i128_loops() {
         let (at, b2) = (draw(k * n), draw(k * m));
         assert_eq!(matmul_at(&at, &b2, k, n, m), matmul_at_i128(&at, &b2, k, n, m), "at {n}x{k}x{m}");
     }
+    // a small factor against a wide one (weights of 58 bits with exact SGD), both orders,
+    // including i64 extremes of the wide one
+    for (n, k, m, wide_a) in [(4, 64, 8, false), (8, 64, 4, true), (3, 1024, 5, false)] {
+        let small = |len: usize, rng: &mut StdRng| -> Vec<i64> {
+            (0..len).map(|_| rng.gen_range(-(1 << 20)..1 << 20)).collect()
+        };
+        let wide = |len: usize, rng: &mut StdRng| -> Vec<i64> {
+            (0..len)
+                .map(|i| match i % 5 {
+                    0 => (1i64 << 57) - 1,
+                    1 => -(1i64 << 57),
+                    _ => rng.gen_range(-(1i64 << 57)..1 << 57),
+                })
+                .collect()
+        };
+        let (a, b) = if wide_a {
+            (wide(n * k, &mut rng), small(k * m, &mut rng))
+        } else {
+            (small(n * k, &mut rng), wide(k * m, &mut rng))
+        };
+        assert_eq!(matmul(&a, &b, n, k, m), matmul_i128(&a, &b, n, k, m), "wide {n}x{k}x{m}");
+        let bt: Vec<i64> = (0..m * k).map(|i| b[(i % k) * m + i / k]).collect();
+        assert_eq!(matmul_bt(&a, &bt, n, k, m), matmul_bt_i128(&a, &bt, n, k, m), "wide bt {n}x{k}x{m}");
+        let at: Vec<i64> = (0..k * n).map(|i| a[(i % n) * k + i / n]).collect();
+        assert_eq!(matmul_at(&at, &b, k, n, m), matmul_at_i128(&at, &b, k, n, m), "wide at {n}x{k}x{m}");
+    }
     // all entries at the extreme: every partial sum at its largest
     let (n, k, m) = (2, 1024, 3);
     let a = vec![-lim; n * k];
