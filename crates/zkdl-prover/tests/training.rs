@@ -162,7 +162,6 @@ fn mnist_fixed_point_accuracy_matches_f64() {
         .collect();
     let w0 = train::init_weights(&spec, 42).unwrap();
     let mut float = FloatModel::from_fixed(&spec, &w0).unwrap();
-    let wt = train::train_plain(&spec, &w0, &bs).unwrap();
     for b in &bs {
         let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
         let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
@@ -171,17 +170,29 @@ fn mnist_fixed_point_accuracy_matches_f64() {
     let labels = test_set.labels.as_ref().unwrap();
     let n = test_set.len();
     let xq = fp.encode_slice(&test_set.x).unwrap();
-    let out_fixed = train::predict(&spec, &wt, &xq, n).unwrap();
     let xf: Vec<f64> = xq.iter().map(|&v| fp.decode(v)).collect();
     let out_float = float.predict(&xf, n);
     let acc = |pred: Vec<usize>| {
         pred.iter().zip(labels).filter(|(p, l)| **p == **l as usize).count() as f64 / n as f64 * 100.0
     };
-    let acc_fixed = acc(argmax_rows(&out_fixed, 10));
     let acc_float = acc(argmax_rows(&out_float, 10));
-    println!("MNIST 784-128-128-10, batch {batch}, {steps} steps: fixed-point test accuracy {acc_fixed:.2}%, f64 {acc_float:.2}%");
     assert!(acc_float > 85.0, "f64 model did not learn: {acc_float}");
-    assert!((acc_fixed - acc_float).abs() <= 2.0, "fixed {acc_fixed} vs f64 {acc_float}");
+    // the rounded update and exact SGD, from the same real initial weights
+    for exact in [false, true] {
+        let mut spec = spec.clone();
+        spec.train.exact_update = exact;
+        let w0 = train::init_weights(&spec, 42).unwrap();
+        let wt = train::train_plain(&spec, &w0, &bs).unwrap();
+        let out_fixed = train::predict(&spec, &wt, &xq, n).unwrap();
+        let acc_fixed = acc(argmax_rows(&out_fixed, 10));
+        let fm = FloatModel::from_fixed(&spec, &wt).unwrap();
+        let dist = fm.w.iter().flatten().zip(float.w.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        println!(
+            "MNIST 784-128-128-10, batch {batch}, {steps} steps, exact_update = {exact}: fixed-point test accuracy \
+             {acc_fixed:.2}%, f64 {acc_float:.2}%; largest weight difference to f64 {dist:.2e}"
+        );
+        assert!((acc_fixed - acc_float).abs() <= 2.0, "fixed {acc_fixed} vs f64 {acc_float} (exact: {exact})");
+    }
 }
 
 /// The f64-GEMM products equal the `i128` loops exactly: random entries of every width up
