@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = std::env::args().nth(1).and_then(|s| s.parse().ok());
     let circuit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/paper-8x1024.toml");
     let opts = zkdl::cli::RunOptions { circuit: Some(&circuit), data: "synthetic", target: None, steps, seed: 1 };
-    let r = zkdl::bench::run(&opts, 1)?;
+    let r = zkdl::bench::run(&opts, 1, false)?;
     zkdl::bench::print_table(&r);
     Ok(())
 }

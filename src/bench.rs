@@ -8,7 +8,7 @@ use ark_std::rand::{rngs::StdRng, SeedableRng};
 use ndarray::{Array2, Axis};
 use zkdl_circuit::file::{FileError, ProofFile};
 use zkdl_circuit::CircuitSpec;
-use zkdl_prover::prove::prove_training_with;
+use zkdl_prover::prove::{prove_training_continued, prove_training_with};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_verifier::training::verify_with;
 
@@ -46,6 +46,13 @@ pub struct BenchReport {
     pub overhead: f64,
     /// Peak resident memory of the process (bytes), where the OS reports it.
     pub peak_memory_bytes: Option<u64>,
+    /// With `--continued`: per step, the proof of a second chunk of training that takes
+    /// `W(0)` from the first proof's statement (not committed again), verified; and its
+    /// ratio to the f32 step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prove_s_per_step_continued: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overhead_continued: Option<f64>,
 }
 
 /// Time spent in one prover phase.
@@ -162,7 +169,7 @@ fn f32_batch(spec: &CircuitSpec, b: &Batch) -> Result<(Array2<f32>, Array2<f32>)
 
 /// Run the benchmark, proving `prove_runs` times (at least once) and reporting the
 /// median run (machines shared with others drift by tens of percent).
-pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliError> {
+pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<BenchReport, CliError> {
     let mut spec = crate::cli::load_circuit(o.circuit)?;
     if let Some(s) = o.steps {
         spec.train.steps = s;
@@ -191,14 +198,15 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliErro
     for _ in 0..prove_runs.max(1) {
         let mut phases = zkdl_prover::Phases::default();
         let t0 = Instant::now();
-        let (statement, proof, _) =
+        let (statement, proof, w_final) =
             prove_training_with(&spec, &w0, &run.batches, &mut StdRng::seed_from_u64(o.seed), &mut phases)?;
-        runs.push((t0.elapsed().as_secs_f64(), phases.times, statement, proof));
+        runs.push((t0.elapsed().as_secs_f64(), phases.times, statement, proof, w_final));
     }
     let prove_s_runs: Vec<f64> = runs.iter().map(|r| r.0).collect();
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mid = runs.len() / 2;
-    let (prove_s, phase_times, statement, proof) = runs.swap_remove(mid);
+    let (prove_s, phase_times, statement, proof, w_final) = runs.swap_remove(mid);
+    let first_statement = continued.then(|| statement.clone());
 
     // Verify from the bytes a proof file holds (parsing and checking every point, then
     // the proof): cold (deriving the generators) and warm.
@@ -218,6 +226,24 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliErro
     })?;
 
     let steps = spec.train.steps;
+    // The next chunk of the same run (on the same batches), W(0) from the first statement.
+    let prove_s_per_step_continued = match first_statement {
+        Some(prev) => {
+            let t0 = Instant::now();
+            let (st, pf, _) = prove_training_continued(
+                &spec,
+                &w_final,
+                &run.batches,
+                &prev,
+                &mut StdRng::seed_from_u64(o.seed),
+                &mut zkdl_prover::Phases::default(),
+            )?;
+            let s = t0.elapsed().as_secs_f64();
+            verify_with(&gens, &spec, &st, &pf).map_err(verr)?;
+            Some(s / steps as f64)
+        }
+        None => None,
+    };
     let prove_s_per_step = prove_s / steps as f64;
     Ok(BenchReport {
         circuit: spec.name.clone(),
@@ -239,6 +265,8 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize) -> Result<BenchReport, CliErro
         file_bytes: bytes.len(),
         overhead: prove_s_per_step / plain_f32_step_s,
         peak_memory_bytes: peak_memory_bytes(),
+        overhead_continued: prove_s_per_step_continued.map(|s| s / plain_f32_step_s),
+        prove_s_per_step_continued,
     })
 }
 
@@ -264,6 +292,9 @@ pub fn print_table(r: &BenchReport) {
     }
     row("prove per step", format!("{:.3} s", r.prove_s_per_step));
     row("overhead vs f32 step", format!("{:.0}x", r.overhead));
+    if let (Some(s), Some(x)) = (r.prove_s_per_step_continued, r.overhead_continued) {
+        row("prove per step, continued", format!("{s:.3} s ({x:.0}x; W(0) from the previous proof)"));
+    }
     row("verify (with generators)", format!("{:.4} s (parsing the file {:.4} s)", r.verify_s, r.parse_s));
     row("verify (warm)", format!("{:.4} s", r.verify_warm_s));
     row("proof", format!("{} bytes (file {} bytes)", r.proof_bytes, r.file_bytes));
@@ -273,8 +304,8 @@ pub fn print_table(r: &BenchReport) {
 }
 
 /// `zkdl bench` entry point.
-pub fn bench_cmd(o: &RunOptions<'_>, prove_runs: usize, json: bool) -> Result<(), CliError> {
-    let r = run(o, prove_runs)?;
+pub fn bench_cmd(o: &RunOptions<'_>, prove_runs: usize, continued: bool, json: bool) -> Result<(), CliError> {
+    let r = run(o, prove_runs, continued)?;
     if json {
         println!("{}", serde_json::to_string(&r).unwrap_or_default());
     } else {

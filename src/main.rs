@@ -87,6 +87,10 @@ enum Command {
         /// Prove this many times and report the median run.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
         prove_runs: u64,
+        /// Also prove a second chunk of the run that takes W(0)'s commitment from the
+        /// first proof (as a training run proven in chunks does) and report its time.
+        #[arg(long)]
+        continued: bool,
         #[arg(long)]
         json: bool,
     },
@@ -131,8 +135,9 @@ fn main() -> ExitCode {
         Command::Prove { run, out, weights_out } => {
             zkdl::cli::prove(&run.options(), &out, weights_out.as_deref()).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Bench { run, prove_runs, json } => {
-            zkdl::bench::bench_cmd(&run.options(), prove_runs as usize, json).map_or_else(fail, |()| ExitCode::SUCCESS)
+        Command::Bench { run, prove_runs, continued, json } => {
+            zkdl::bench::bench_cmd(&run.options(), prove_runs as usize, continued, json)
+                .map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Verify { file, circuit, json } => match zkdl::cli::verify(&file, circuit.as_deref(), json) {
             Ok(true) => ExitCode::SUCCESS,

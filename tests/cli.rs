@@ -260,6 +260,12 @@ fn readme_main_command_and_bench_json() {
     assert!(v["prove_s_per_step"].as_f64().unwrap() > 0.0 && v["plain_f32_step_s"].as_f64().unwrap() > 0.0);
     assert!(v["prove_phases"].as_array().unwrap().iter().any(|p| p["phase"] == "openings"));
     assert_eq!(v["prove_runs"], 1);
+    assert!(v.get("prove_s_per_step_continued").is_none(), "only with --continued");
+    // a second chunk of the run, W(0) taken from the first proof
+    let o = zkdl(&["bench", "--json", "--continued"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["prove_s_per_step_continued"].as_f64().unwrap() > 0.0 && v["overhead_continued"].as_f64().unwrap() > 0.0);
     // several proving runs: every run's time, the median reported
     let o = zkdl(&["bench", "--json", "--prove-runs", "3"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -37,6 +37,34 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    prove_training_from(spec, w0, batches, None, rng, phases)
+}
+
+/// [`prove_training_with`] for the next chunk of a training run: `w0` are the final
+/// weights of the proof of `previous` (the same circuit), whose `W(T)` and `b(T)`
+/// commitments become this statement's `W(0)` and `b(0)` instead of being committed again
+/// (the statement is the same as from scratch; a `previous` that does not commit to `w0`
+/// gives a proof that does not verify). Chunks of one circuit chain: each proof's
+/// `w_initial` equals the previous one's `w_final`.
+pub fn prove_training_continued<R: RngCore + CryptoRng>(
+    spec: &CircuitSpec,
+    w0: &Weights,
+    batches: &[Batch],
+    previous: &Statement,
+    rng: &mut R,
+    phases: &mut Phases<'_>,
+) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    prove_training_from(spec, w0, batches, Some(previous), rng, phases)
+}
+
+fn prove_training_from<R: RngCore + CryptoRng>(
+    spec: &CircuitSpec,
+    w0: &Weights,
+    batches: &[Batch],
+    previous: Option<&Statement>,
+    rng: &mut R,
+    phases: &mut Phases<'_>,
+) -> Result<(Statement, TrainingProof, Weights), ProveError> {
     phases.start("witness");
     spec.validate().map_err(|_| ProveError::Params("invalid circuit"))?;
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
@@ -52,7 +80,8 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
         train_traced(&padded_spec, &w0p, &batches_p).map_err(|_| ProveError::Params("training failed"))?;
     phases.start("generators");
     let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
-    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, true)?;
+    let how = How { derive_weights: true, previous };
+    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
@@ -160,7 +189,18 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), false)
+    let how = How { derive_weights: false, previous: None };
+    prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)
+}
+
+/// How [`prove_traces_with`] obtains the weights' commitments.
+#[derive(Clone, Copy)]
+struct How<'s> {
+    /// Derive the commitments of the weights after every step (from the updates)
+    /// instead of committing the given tables.
+    derive_weights: bool,
+    /// Take `W(0)`, `b(0)` from this statement's `W(T)`, `b(T)`.
+    previous: Option<&'s Statement>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -173,8 +213,9 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     mut traces: Vec<StepTrace>,
     rng: &mut R,
     phases: &mut Phases<'_>,
-    derive_weights: bool,
+    how: How<'_>,
 ) -> Result<(Statement, TrainingProof), ProveError> {
+    let derive_weights = how.derive_weights;
     phases.start("statement commitments");
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
     let layout = training_layout(spec).map_err(ProveError::Params)?;
@@ -195,19 +236,39 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         .map(|b| Ok((commit(x_vars, &b.x)?, commit(y_vars, &b.y)?)))
         .collect::<Result<Vec<_>, ProveError>>()?;
     let w_vars_all = (0..nl).map(w_vars).collect::<Result<Vec<_>, _>>()?;
-    let w_initial = w0
-        .layers
-        .par_iter()
-        .zip(&w_vars_all)
-        .map(|(lw, &n)| Ok(commit(n, &lw.w)?))
-        .collect::<Result<Vec<_>, ProveError>>()?;
     let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {
         match w.layers.get(l).and_then(|lw| lw.b.as_ref()) {
             Some(b) => Ok(Some(commit(dim(l + 1)?, b)?)),
             None => Ok(None),
         }
     };
-    let b_initial = (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?;
+    let (w_initial, b_initial) = match how.previous {
+        Some(prev) => {
+            // the previous proof's final weights, checked against this layout's shapes
+            let rows = |vars: usize| layout.statement_rows(vars);
+            let fits = prev.w_final.len() == nl
+                && prev.b_final.len() == nl
+                && prev.w_final.iter().zip(&w_vars_all).all(|(c, &n)| c.rows.len() == rows(n))
+                && (0..nl).all(|l| match (&prev.b_final[l], w0.layers[l].b.is_some()) {
+                    (Some(c), true) => dim(l + 1).is_ok_and(|n| c.rows.len() == rows(n)),
+                    (None, false) => true,
+                    _ => false,
+                });
+            if !fits {
+                return Err(ProveError::Params("the previous statement's final weights do not fit this circuit"));
+            }
+            (prev.w_final.clone(), prev.b_final.clone())
+        }
+        None => {
+            let w = w0
+                .layers
+                .par_iter()
+                .zip(&w_vars_all)
+                .map(|(lw, &n)| Ok(commit(n, &lw.w)?))
+                .collect::<Result<Vec<_>, ProveError>>()?;
+            (w, (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?)
+        }
+    };
 
     // Dummy steps: all-zero weights and data, traced honestly.
     phases.start("witness");
@@ -467,7 +528,8 @@ mod tests {
             let rng = &mut StdRng::seed_from_u64(1);
             let mut run = |w: &Weights, derive: bool| {
                 let tr = traces.clone();
-                prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), derive).unwrap()
+                let how = How { derive_weights: derive, previous: None };
+                prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), how).unwrap()
             };
             let (derived, dp) = run(&zero, true);
             let (direct, pp) = run(&wt, false);

@@ -476,3 +476,38 @@ fn derived_weight_commitments_equal_direct_ones() {
         verify(&spec, &st, &proof).unwrap();
     }
 }
+
+/// A training run proven in chunks: the second proof takes `W(0)` (and `b(0)`) from the
+/// first statement's `W(T)` instead of committing them, and equals the proof made from
+/// scratch byte for byte; a previous statement that does not commit to the given weights
+/// gives a proof that does not verify; one of another circuit is refused.
+#[test]
+fn chunks_of_a_training_run_chain() {
+    use zkdl_prover::prove::prove_training_continued;
+    use zkdl_prover::Phases;
+    for exact_update in [false, true] {
+        let (mut spec, _, batches) = setup_bias(&[8], 2, true);
+        spec.train.steps = 1;
+        spec.train.exact_update = exact_update;
+        let w0 = train::init_weights(&spec, 3).unwrap();
+        let (st1, p1, w1) = prove(&spec, &w0, &batches[..1]);
+        verify(&spec, &st1, &p1).unwrap();
+        let rng = || StdRng::seed_from_u64(5);
+        let cont = |w: &Weights, prev: &Statement| {
+            prove_training_continued(&spec, w, &batches[1..], prev, &mut rng(), &mut Phases::default())
+        };
+        let (st2, p2, w2) = cont(&w1, &st1).unwrap();
+        assert_eq!(st2.w_initial, st1.w_final);
+        assert_eq!(st2.b_initial, st1.b_final);
+        verify(&spec, &st2, &p2).unwrap();
+        let (st2s, p2s, w2s) = prove_training(&spec, &w1, &batches[1..], &mut rng()).unwrap();
+        assert_eq!((st2s, p2s, w2s), (st2.clone(), p2, w2), "exact_update = {exact_update}");
+        // the previous statement does not commit to these weights
+        let (st_bad, p_bad, _) = cont(&w0, &st1).unwrap();
+        assert!(verify(&spec, &st_bad, &p_bad).is_err());
+        // a previous statement of another circuit (one more layer)
+        let (other, w_other, b_other) = setup_bias(&[8, 8], 1, true);
+        let (st_other, _, _) = prove(&other, &w_other, &b_other);
+        assert!(cont(&w1, &st_other).is_err());
+    }
+}
