@@ -44,7 +44,8 @@ pub struct BenchReport {
     pub file_bytes: usize,
     /// `prove_s_per_step / plain_f32_step_s`.
     pub overhead: f64,
-    /// Peak resident memory of the process (bytes), where the OS reports it.
+    /// Peak resident memory of the process (bytes), where the OS reports it (with
+    /// `--continued`, over both proofs).
     pub peak_memory_bytes: Option<u64>,
     /// With `--continued`: per step, the proof of a second chunk of training that takes
     /// `W(0)` from the first proof's statement (not committed again), verified; and its

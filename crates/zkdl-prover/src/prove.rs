@@ -44,8 +44,9 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
 /// weights of the proof of `previous` (the same circuit), whose `W(T)` and `b(T)`
 /// commitments become this statement's `W(0)` and `b(0)` instead of being committed again
 /// (the statement is the same as from scratch; a `previous` that does not commit to `w0`
-/// gives a proof that does not verify). Chunks of one circuit chain: each proof's
-/// `w_initial` equals the previous one's `w_final`.
+/// gives a proof that does not verify, found only by verifying it). Chunks of one circuit
+/// (the same number of steps included: the statement's column splits depend on it)
+/// chain: each proof's `w_initial` equals the previous one's `w_final`.
 pub fn prove_training_continued<R: RngCore + CryptoRng>(
     spec: &CircuitSpec,
     w0: &Weights,

@@ -160,6 +160,9 @@ fn to_i128(c: &Array2<f64>) -> Option<Vec<i128>> {
 /// `x = 2^16 h + l`, `-2^15 <= l < 2^15`, `|h| <= 2^15`, and Karatsuba's three products
 /// `A_h B_h`, `A_l B_l`, `(A_h + A_l)(B_h + B_l)` have terms of magnitude at most `2^32`
 /// (partial sums below `2^52`): `C = 2^32 P_hh + 2^16 (P_m - P_hh - P_ll) + P_ll`.
+/// Before that, one narrow factor against a wide one (42-bit weights with exact SGD, as
+/// long as `max|narrow| k < 2^37`): the wide one in limbs of `w` bits with
+/// `max|narrow| 2^w k <= 2^52`, one GEMM per limb, shifted and summed in `i128`.
 fn gemm_exact((a, ad, ta): Factor<'_>, (b, bd, tb): Factor<'_>) -> Option<Vec<i128>> {
     let (a, b) = (ArrayView2::from_shape(ad, a).ok()?, ArrayView2::from_shape(bd, b).ok()?);
     let k = if ta { a.nrows() } else { a.ncols() };
@@ -182,7 +185,9 @@ fn gemm_exact((a, ad, ta): Factor<'_>, (b, bd, tb): Factor<'_>) -> Option<Vec<i1
     let room = (F64_EXACT / (small.max(1) * k.max(1) as u128)).checked_ilog2().unwrap_or(0);
     if room > 16 {
         let w = room - 1;
-        let limbs = (129 - wide.leading_zeros()).div_ceil(w).max(1);
+        // ceil(L / w) limbs for entries of L bits: the top one, shifted by less than L
+        // (< 64), keeps the sign and stays within [-2^w, 2^w)
+        let limbs = (128 - wide.leading_zeros()).div_ceil(w).max(1);
         let limb = move |x: i64, i: u32| match i + 1 == limbs {
             true => x >> (w * i),
             false => (x >> (w * i)) & ((1i64 << w) - 1),

@@ -223,16 +223,22 @@ fn exact_gemm_matches_the_i128_loops() {
         assert_eq!(matmul_at(&at, &b2, k, n, m), matmul_at_i128(&at, &b2, k, n, m), "at {n}x{k}x{m}");
     }
     // a small factor against a wide one (weights of 58 bits with exact SGD), both orders,
-    // including i64 extremes of the wide one
-    for (n, k, m, wide_a) in [(4, 64, 8, false), (8, 64, 4, true), (3, 1024, 5, false)] {
+    // limbs of 16 to 32 bits, the wide one up to the extremes of i64
+    for (n, k, m, wide_a, sb, top) in [
+        (4, 64, 8, false, 20, 1i64 << 57),
+        (8, 64, 4, true, 20, 1 << 57),
+        (3, 1024, 5, false, 20, 1 << 57),
+        (3, 1024, 5, false, 10, i64::MAX),
+        (4, 1024, 3, true, 26, i64::MAX),
+    ] {
         let small = |len: usize, rng: &mut StdRng| -> Vec<i64> {
-            (0..len).map(|_| rng.gen_range(-(1 << 20)..1 << 20)).collect()
+            (0..len).map(|i| if i == 0 { 1 << sb } else { rng.gen_range(-(1 << sb)..1 << sb) }).collect()
         };
         let wide = |len: usize, rng: &mut StdRng| -> Vec<i64> {
             (0..len)
                 .map(|i| match i % 5 {
-                    0 => (1i64 << 57) - 1,
-                    1 => -(1i64 << 57),
+                    0 => top,
+                    1 => -top - (top == i64::MAX) as i64,
                     _ => rng.gen_range(-(1i64 << 57)..1 << 57),
                 })
                 .collect()
