@@ -387,7 +387,8 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
             let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
             let dw = b.stacked(TensorKind::Dw(l), din + dout);
             b.set.virtuals.push(VirtualRel { tensor: dw, terms: vec![(weights[l].0, 1), (wa, -1)], constant: 0 });
-            let exact = RescaleSpec { mult: spec.train.lr_mantissa, shift: 0, total_bits: q + (fw - f) };
+            let qw = spec.weight_point().map_err(|_| "the weights' fixed point")?.total_bits();
+            let exact = RescaleSpec { mult: spec.train.lr_mantissa, shift: 0, total_bits: qw };
             b.matmul(shape, exact, inputs[l], grads[l], dw, None, None, false)?;
             // at the forward matmul's point on W_before: one claim point fewer on it
             if let Some(m) = b.set.matmuls.last_mut() {

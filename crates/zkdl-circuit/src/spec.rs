@@ -180,14 +180,13 @@ impl CircuitSpec {
             ));
         }
         if t.exact_update {
-            let qw = f.total_bits.saturating_add(f.frac_bits).saturating_add(t.lr_shift);
+            let qw = self.weight_point()?.total_bits();
             if qw > MAX_WEIGHT_BITS {
                 return Err(invalid(
                     "train.exact_update",
                     format!("weights of total_bits + frac_bits + lr_shift = {qw} bits; at most {MAX_WEIGHT_BITS}"),
                 ));
             }
-            self.weight_point()?;
         }
         if t.batch == 0 || t.batch > MAX_DIM {
             return Err(invalid("train.batch", format!("must be in 1..={MAX_DIM}, got {}", t.batch)));

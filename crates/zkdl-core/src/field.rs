@@ -79,11 +79,12 @@ impl FixedPoint {
         check_signed_bits(v, self.total_bits)
     }
 
-    /// Rescale a value of scale `2^(2f)` to scale `2^f` with round-half-up:
-    /// `z + 2^(f-1) = 2^f * q + r` with `0 <= r < 2^f`. Returns `(q, r)`; `q` is
-    /// checked to be a `Q`-bit signed value.
-    pub fn rescale(&self, z: i128) -> Result<(i64, u64), FixedPointError> {
-        let (q, r) = rescale_round(z, self.frac_bits);
+    /// Rescale a product by `2^shift` with round-half-up (`shift = f` for a product of
+    /// two values at scale `2^f`, the weights' fractional bits for activations times
+    /// weights): `z + 2^(shift-1) = 2^shift * q + r` with `0 <= r < 2^shift`. Returns
+    /// `(q, r)`; `q` is checked to be a `Q`-bit signed value.
+    pub fn rescale(&self, z: i128, shift: u32) -> Result<(i64, u64), FixedPointError> {
+        let (q, r) = rescale_round(z, shift);
         Ok((self.check_range(q)?, r))
     }
 }
@@ -447,7 +448,9 @@ mod tests {
             assert!(r < 1 << 16);
         }
         let fp = FixedPoint::default();
-        assert!(fp.rescale(1i128 << 50).is_err());
+        assert!(fp.rescale(1i128 << 50, 16).is_err());
+        assert_eq!(fp.rescale(3i128 << 41, 42), Ok((2, 0)), "a product with 42-bit weights");
+        assert_eq!(fp.rescale((3i128 << 41) - 1, 42), Ok((1, (1 << 42) - 1)));
     }
 
     #[test]

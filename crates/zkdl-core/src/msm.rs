@@ -225,28 +225,28 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
     if m == 0 {
         return Vec::new();
     }
-    // A common factor 2^z of every scalar (weights at a finer scale than their values'
-    // precision) is taken out and restored by z doublings per row.
-    let or = scalars.par_iter().fold(|| 0u64, |a, &s| a | s as u64).reduce(|| 0, |a, b| a | b);
-    let z = or.trailing_zeros();
-    if z > 0 && or != 0 {
-        let reduced: Vec<i64> = scalars.par_iter().map(|&s| s >> z).collect();
-        let mut out = msm_small_rows(bases, shifted, &reduced);
-        out.par_iter_mut().for_each(|r| {
-            (0..z).for_each(|_| {
-                r.double_in_place();
-            })
-        });
-        return out;
-    }
     let rows = scalars.len() / m;
-    let (lo, hi, nnz) = scalars
+    let (lo, hi, nnz, or) = scalars
         .par_iter()
-        .fold(|| (i64::MAX, i64::MIN, 0usize), |(a, b, n), &s| (a.min(s), b.max(s), n + (s != 0) as usize))
-        .reduce(|| (i64::MAX, i64::MIN, 0), |(a, b, n), (c, d, k)| (a.min(c), b.max(d), n + k));
+        .fold(
+            || (i64::MAX, i64::MIN, 0usize, 0u64),
+            |(a, b, n, o), &s| (a.min(s), b.max(s), n + (s != 0) as usize, o | s as u64),
+        )
+        .reduce(|| (i64::MAX, i64::MIN, 0, 0), |(a, b, n, o), (c, d, k, p)| (a.min(c), b.max(d), n + k, o | p));
     if rows == 0 || nnz == 0 {
         return vec![G1Projective::zero(); rows];
     }
+    // A common factor 2^z of every scalar (weights at a finer scale than their values'
+    // precision) is taken out and restored by z doublings per row.
+    let z = or.trailing_zeros();
+    let reduced: Vec<i64>;
+    let (scalars, lo, hi) = match z {
+        0 => (scalars, lo, hi),
+        _ => {
+            reduced = scalars.par_iter().map(|&s| s >> z).collect();
+            (&reduced[..], lo >> z, hi >> z)
+        }
+    };
     let centre = ((lo as i128 + hi as i128) / 2) as i64;
     let centred_mag = (hi as i128 - centre as i128).max(centre as i128 - lo as i128) as u64;
     let max_mag = lo.unsigned_abs().max(hi.unsigned_abs());
@@ -303,6 +303,9 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
         let sum: G1Projective = bases.iter().map(|b| b.into_group()).sum();
         let offset = sum * fr_from_i64(centre);
         out.par_iter_mut().for_each(|r| *r += offset);
+    }
+    if z > 0 {
+        out.par_iter_mut().for_each(|r| (0..z).for_each(|_| _ = r.double_in_place()));
     }
     out
 }

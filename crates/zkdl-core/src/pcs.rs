@@ -389,10 +389,11 @@ pub fn commit_split(
 
 /// The commitment (column split `col_vars`, no blinding) of the `n x m` row-major
 /// product `mult A^T G`, `A` of `k x n` and `G` of `k x m` (row-major), from the
-/// factors: a product of rank `k` costs MSMs over `O(k (n + m))` small scalars (each
-/// row of `G` committed against the column generators once per position in a Hyrax
-/// row, then every row of the product as a combination of those `k`-point sums with
-/// the scalars of `A`) instead of `n m` entries. The points equal those of
+/// factors: a product of rank `k` costs MSMs over `k (2^col_vars + n)` small scalars
+/// when a Hyrax row holds whole product rows (each row of `G` committed against the
+/// column generators once per position in a Hyrax row, then every row of the product as
+/// a combination of those `k`-point sums with the scalars of `A`), `k (m + n m /
+/// 2^col_vars)` when a product row spans several Hyrax rows, instead of `n m` entries. The points equal those of
 /// [`commit_split`] on the product table (the group law is exact), which the prover
 /// uses for the weights after an exact SGD update, `ΔW = m A^T G` of batch rank.
 /// `m` and `2^col_vars` must divide one another (powers of two).

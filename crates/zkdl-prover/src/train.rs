@@ -284,8 +284,7 @@ fn rescale_all(
     let mut q = Vec::with_capacity(v.len());
     let mut r = Vec::with_capacity(v.len());
     for &z in v {
-        let (qq, rr) = rescale_round(z, shift);
-        let qq = fp.check_range(qq).map_err(|source| TrainError::Overflow { step, layer, what, source })?;
+        let (qq, rr) = fp.rescale(z, shift).map_err(|source| TrainError::Overflow { step, layer, what, source })?;
         q.push(qq);
         r.push(rr as i64);
     }
