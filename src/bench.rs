@@ -54,6 +54,9 @@ pub struct BenchReport {
     pub prove_s_per_step_continued: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overhead_continued: Option<f64>,
+    /// With `--continued`: the second chunk's seconds per phase.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prove_phases_continued: Vec<PhaseTime>,
 }
 
 /// Time spent in one prover phase.
@@ -228,6 +231,7 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
 
     let steps = spec.train.steps;
     // The next chunk of the same run (on the same batches), W(0) from the first statement.
+    let mut phases_continued = zkdl_prover::Phases::default();
     let prove_s_per_step_continued = match first_statement {
         Some(prev) => {
             let t0 = Instant::now();
@@ -237,13 +241,16 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
                 &run.batches,
                 &prev,
                 &mut StdRng::seed_from_u64(o.seed),
-                &mut zkdl_prover::Phases::default(),
+                &mut phases_continued,
             )?;
             let s = t0.elapsed().as_secs_f64();
             verify_with(&gens, &spec, &st, &pf).map_err(verr)?;
             Some(s / steps as f64)
         }
         None => None,
+    };
+    let phase_list = |times: &[(&str, f64)]| -> Vec<PhaseTime> {
+        times.iter().map(|(n, s)| PhaseTime { phase: n.to_string(), seconds: *s }).collect()
     };
     let prove_s_per_step = prove_s / steps as f64;
     Ok(BenchReport {
@@ -258,7 +265,8 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
         prove_s_per_step,
         prove_runs: prove_s_runs.len(),
         prove_s_runs,
-        prove_phases: phase_times.iter().map(|(n, s)| PhaseTime { phase: n.to_string(), seconds: *s }).collect(),
+        prove_phases: phase_list(&phase_times),
+        prove_phases_continued: phase_list(&phases_continued.times),
         verify_s,
         verify_warm_s,
         parse_s,
@@ -286,9 +294,12 @@ pub fn print_table(r: &BenchReport) {
     }
     row("prove (all steps)", format!("{:.3} s", r.prove_s));
     for p in &r.prove_phases {
+        // with --continued, the second chunk's time of the phase beside
+        let cont = r.prove_phases_continued.iter().find(|c| c.phase == p.phase);
+        let cont = cont.map(|c| format!("; continued {:.3} s", c.seconds)).unwrap_or_default();
         row(
             &format!("  {}", p.phase),
-            format!("{:.3} s ({:.0}%)", p.seconds, 100.0 * p.seconds / r.prove_s.max(1e-12)),
+            format!("{:.3} s ({:.0}%){cont}", p.seconds, 100.0 * p.seconds / r.prove_s.max(1e-12)),
         );
     }
     row("prove per step", format!("{:.3} s", r.prove_s_per_step));

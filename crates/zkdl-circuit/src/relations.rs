@@ -32,10 +32,14 @@
 //!    `eq(rho, x) P(x) T(x)` (claim 0); post: `T(r)`;
 //! 7. virtual tensors: every claim on a virtual tensor is replaced by claims on its
 //!    terms (their values sent, the combination checked);
-//! 8. claim reduction: every evaluation claim above (tensor, point, value) with a
-//!    random weight `alpha`; one batched degree-2 sumcheck of
-//!    `T_m(x) sum_k alpha_k eq(p_k, x)` per claimed tensor; post: `T_m(rho_m)`; then
-//!    per table shape `(vars, col_vars)` one Hyrax opening of a random combination.
+//! 8. claim reduction ([`ReductionLayout`]): every evaluation claim above (tensor,
+//!    point, value) with a random weight `alpha`; one batched degree-2 sumcheck over
+//!    the column variables (one instance per point and column split, the row
+//!    variables fixed to the point's); post: each tensor at (column batch point, its
+//!    claim's row point); weights `alpha'`; one batched degree-2 sumcheck over the row
+//!    variables (one instance per row point); post: every claimed tensor at (column
+//!    point, row point), the suffixes of its sizes; then per table shape
+//!    `(vars, col_vars)` one Hyrax opening of a random combination there.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkdl_core::field::Fr;
@@ -633,11 +637,13 @@ pub struct PhaseProof {
     pub post: Vec<Fr>,
 }
 
-/// The claim reduction: the batched sumcheck, the claimed tensors' values at its
-/// point, and one opening per table shape.
+/// The claim reduction ([`ReductionLayout`]): the column stage and its values, the row
+/// stage and the claimed tensors' values at the final points, and one opening per table
+/// shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct OpeningProof {
     pub reduction: PhaseProof,
+    pub rows: PhaseProof,
     pub openings: Vec<HyraxOpening>,
 }
 
@@ -683,22 +689,97 @@ pub fn claims_by_tensor(claim_tensors: &[usize], num_tensors: usize) -> Vec<(usi
     by.into_iter().enumerate().filter(|(_, v)| !v.is_empty()).collect()
 }
 
-/// Claims grouped by evaluation point (equal points have equal lengths), groups in order
-/// of first appearance, claims in order within a group. The claim reduction runs one
-/// sumcheck instance per group: `sum_x eq(point, x) sum_k alpha_k T_k(x)`.
-pub fn claims_by_point(points: &[&[Fr]]) -> Vec<Vec<usize>> {
-    let mut index: std::collections::HashMap<&[Fr], usize> = std::collections::HashMap::new();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (k, p) in points.iter().enumerate() {
-        let g = *index.entry(p).or_insert_with(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
-        if let Some(v) = groups.get_mut(g) {
-            v.push(k);
+/// The claim reduction's instances (phase 8), shared by prover and verifier. A claim
+/// `T(p) = v` on a tensor committed with `2^c` columns splits its point as `p = (lo,
+/// hi)`, `lo` the `c` column variables: `T(p) = sum_x eq(lo, x) T(x, hi)`, where the
+/// prover computes the column vector `T(., hi)` with the KNOWN weights `eq(hi, .)` in
+/// one pass over the integers (no sumcheck over the rows).
+/// 1. column stage: one instance per `(c, p)`, `sum_x eq(lo, x) sum_k alpha_k
+///    T_k(x, hi)` over `c` variables; post: `T(rho_c, hi)` per distinct tensor of the
+///    instance (`posts`), `rho_c` the batch point's suffix of length `c`;
+/// 2. row stage: those values are claims on `U_T = T(rho_c, .)`, one instance per
+///    distinct `hi`, `sum_y eq(hi, y) sum alpha'_j U_(T_j)(y)`; post: `T(rho_c, sigma)`
+///    per claimed tensor, `sigma` the row batch point's suffix of its row count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReductionLayout {
+    pub columns: Vec<ColumnInstance>,
+    /// The column stage's values: `(column instance, tensor)`.
+    pub posts: Vec<(usize, usize)>,
+    pub rows: Vec<RowInstance>,
+}
+
+/// A column-stage instance: the claims at one point on tensors of one column split.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnInstance {
+    /// Indices of its claims (the first gives the point).
+    pub claims: Vec<usize>,
+    /// Per claim, the index in [`ReductionLayout::posts`] of its tensor's value.
+    pub claim_posts: Vec<usize>,
+    pub col_vars: usize,
+}
+
+/// A row-stage instance: column-stage values at one row point.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowInstance {
+    /// Indices into [`ReductionLayout::posts`].
+    pub posts: Vec<usize>,
+    pub row_vars: usize,
+}
+
+impl ReductionLayout {
+    /// Lays out the claims `(tensor, point)`: every point must have its tensor's number
+    /// of variables. Instances in order of first appearance.
+    pub fn new(set: &RelationSet, claims: &[(usize, &[Fr])]) -> Result<Self, &'static str> {
+        use std::collections::HashMap;
+        let mut out = ReductionLayout::default();
+        let mut col_index: HashMap<(usize, &[Fr]), usize> = HashMap::new();
+        let mut post_index: HashMap<(usize, usize), usize> = HashMap::new();
+        for (k, &(tensor, point)) in claims.iter().enumerate() {
+            let d = set.tensors.get(tensor).ok_or("claim on an undeclared tensor")?;
+            if point.len() != d.vars || d.col_vars > d.vars {
+                return Err("claim point length");
+            }
+            let a = *col_index.entry((d.col_vars, point)).or_insert_with(|| {
+                out.columns.push(ColumnInstance { col_vars: d.col_vars, ..Default::default() });
+                out.columns.len() - 1
+            });
+            let post = *post_index.entry((a, tensor)).or_insert_with(|| {
+                out.posts.push((a, tensor));
+                out.posts.len() - 1
+            });
+            let inst = out.columns.get_mut(a).ok_or("column instance")?;
+            inst.claims.push(k);
+            inst.claim_posts.push(post);
         }
+        let mut row_index: HashMap<&[Fr], usize> = HashMap::new();
+        for (j, &(a, _)) in out.posts.iter().enumerate() {
+            let hi = out.row_point(a, claims).ok_or("column instance")?;
+            let b = *row_index.entry(hi).or_insert_with(|| {
+                out.rows.push(RowInstance { posts: Vec::new(), row_vars: hi.len() });
+                out.rows.len() - 1
+            });
+            out.rows.get_mut(b).ok_or("row instance")?.posts.push(j);
+        }
+        Ok(out)
     }
-    groups
+
+    /// Column instance `a`'s point split into (column, row) variables.
+    pub fn point<'p>(&self, a: usize, claims: &[(usize, &'p [Fr])]) -> Option<(&'p [Fr], &'p [Fr])> {
+        let inst = self.columns.get(a)?;
+        let (_, p) = claims.get(*inst.claims.first()?)?;
+        (inst.col_vars <= p.len()).then(|| p.split_at(inst.col_vars))
+    }
+
+    /// Column instance `a`'s row variables.
+    pub fn row_point<'p>(&self, a: usize, claims: &[(usize, &'p [Fr])]) -> Option<&'p [Fr]> {
+        self.point(a, claims).map(|p| p.1)
+    }
+
+    /// Row instance `b`'s point (that of its first value's column instance).
+    pub fn row_instance_point<'p>(&self, b: usize, claims: &[(usize, &'p [Fr])]) -> Option<&'p [Fr]> {
+        let &(a, _) = self.posts.get(*self.rows.get(b)?.posts.first()?)?;
+        self.row_point(a, claims)
+    }
 }
 
 /// Opening groups of the claimed tensors: tensors of equal `(vars, col_vars)`,

@@ -7,11 +7,13 @@ use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_point, claims_by_tensor, opening_groups, MatmulRel, OpeningProof, PhaseProof,
-    RelationProof, RelationSet,
+    absorb_relations, claims_by_tensor, opening_groups, MatmulRel, OpeningProof, PhaseProof, ReductionLayout,
+    RelationProof, RelationSet, TensorDecl,
 };
 use zkdl_core::field::{fr_from_i64, Fr, LazySum, LazySum128};
-use zkdl_core::mle::{combine_i64, eq_table, evaluate_i64, DenseMle, SplitEq};
+use zkdl_core::mle::{
+    combine_cols_i64, combine_i64, combine_rows_i64, eq_table, evaluate_i64, inner_product, DenseMle, SplitEq,
+};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
@@ -750,6 +752,22 @@ pub fn derive_tables(
     Ok(())
 }
 
+/// Phase 8 alone (the claim reduction and openings) for the claims `(tensor, point,
+/// value)` on the tensors of `set` (tables and commitments one per tensor): for tests of
+/// the reduction with chosen, possibly false, claims.
+#[doc(hidden)]
+pub fn prove_claim_reduction<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    set: &RelationSet,
+    tables: &[&[i64]],
+    comms: &[&HyraxCommitment],
+    claims: &[(usize, Vec<Fr>, Fr)],
+    rng: &mut R,
+) -> Result<OpeningProof, ProveError> {
+    prove_claims(gens, t, set, tables, comms, claims, rng, &mut Default::default())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn prove_claims<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
@@ -765,53 +783,95 @@ fn prove_claims<R: RngCore + CryptoRng>(
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
     t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
     let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
-    // One instance per distinct point: sum_x eq(point, x) sum_k alpha_k T_k(x), the
-    // tensors combined first (one pass each), the eq weight never materialised.
-    let by_point = claims_by_point(&claims.iter().map(|c| c.1.as_slice()).collect::<Vec<_>>());
-    let mut insts = Vec::with_capacity(by_point.len());
-    let mut sums = Vec::with_capacity(by_point.len());
-    for ks in &by_point {
-        let point = ks.first().map(|&k| claims[k].1.as_slice()).unwrap_or(&[]);
-        let mut sum = Fr::zero();
-        let mut tabs = Vec::with_capacity(ks.len());
-        let mut coeffs = Vec::with_capacity(ks.len());
-        for &k in ks {
-            let (tensor, _, value) = &claims[k];
-            sum += alpha[k] * value;
-            let tab = *tables.get(*tensor).ok_or(ProveError::Params("claim tensor"))?;
-            if tab.len() != 1usize << point.len() {
-                return Err(ProveError::Params("claim point length"));
-            }
-            tabs.push(tab);
-            coeffs.push(alpha[k]);
-        }
-        // the combination read from the integers (no full-size field copy)
-        let (combined, coeff) = match (tabs.as_slice(), coeffs.as_slice()) {
-            ([tab], [c]) => (LazyMle::from_i64(tab)?, *c),
-            _ => (LazyMle::combination_i64(&tabs, &coeffs)?, Fr::one()),
-        };
-        sums.push(sum);
-        insts.push(ProductSum::with_lazy(vec![combined], vec![(coeff, vec![0])])?.with_eq(point)?);
-    }
     let mut proof = OpeningProof::default();
-    let (sc, points) = run_phase(t, &mut insts, &sums)?;
-    proof.reduction.sumcheck = sc;
-    if claimed.is_empty() {
+    if claims.is_empty() {
         return Ok(proof);
     }
-    // Every claimed tensor at the batch point's suffix of its size (one split eq table per size).
-    let full = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
-    let rho = |vars: usize| full.get(full.len().saturating_sub(vars)..).unwrap_or(&[]);
-    let mut eqs: std::collections::BTreeMap<usize, SplitEq> = std::collections::BTreeMap::new();
-    for (tensor, _) in &claimed {
-        let vars = set.tensors[*tensor].vars;
-        eqs.entry(vars).or_insert_with(|| SplitEq::new(rho(vars)));
-    }
-    proof.reduction.post = claimed
+    let at: Vec<(usize, &[Fr])> = claims.iter().map(|c| (c.0, c.1.as_slice())).collect();
+    let layout = ReductionLayout::new(set, &at).map_err(ProveError::Params)?;
+    let table = |i: usize| tables.get(i).copied().ok_or(ProveError::Params("claim tensor"));
+    let decl = |i: usize| set.tensors.get(i).copied().ok_or(ProveError::Params("claim tensor"));
+    let split = |a: usize| layout.point(a, &at).ok_or(ProveError::Params("claim point"));
+    // Column stage: per (instance, tensor) the column vector T(., hi), summed from the
+    // integers against eq(hi, .); per instance their combination under eq(lo, .).
+    let cols: Vec<Vec<Fr>> = layout
+        .posts
         .par_iter()
-        .map(|(tensor, _)| eqs.get(&set.tensors[*tensor].vars).map_or_else(Fr::zero, |e| e.eval_i64(tables[*tensor])))
+        .map(|&(a, tensor)| Ok(combine_rows_i64(table(tensor)?, decl(tensor)?.col_vars, &eq_table(split(a)?.1))))
+        .collect::<Result<_, ProveError>>()?;
+    let mut insts = Vec::with_capacity(layout.columns.len());
+    let mut sums = Vec::with_capacity(layout.columns.len());
+    for (a, inst) in layout.columns.iter().enumerate() {
+        let mut v = vec![Fr::zero(); 1usize << inst.col_vars];
+        let mut sum = Fr::zero();
+        for (&k, &j) in inst.claims.iter().zip(&inst.claim_posts) {
+            sum += alpha[k] * claims[k].2;
+            v.iter_mut().zip(&cols[j]).for_each(|(x, y)| *x += alpha[k] * y);
+        }
+        sums.push(sum);
+        insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(split(a)?.0)?);
+    }
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.reduction.sumcheck = sc;
+    let suffix = |p: &[Fr], n: usize| p.get(p.len().saturating_sub(n)..).unwrap_or(&[]).to_vec();
+    let rho = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
+    let eq_rho = |c: usize| eq_table(&suffix(&rho, c));
+    proof.reduction.post = layout
+        .posts
+        .par_iter()
+        .zip(&cols)
+        .map(|(&(a, _), v)| inner_product(v, &eq_rho(layout.columns[a].col_vars)))
         .collect();
     t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
+
+    // Row stage: the values are claims on U_T = T(rho_c, .), one per claimed tensor.
+    t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
+    let alpha2 = t.challenge_scalars(labels::RELATIONS_ALPHA, layout.posts.len());
+    let mut u: Vec<Vec<Fr>> = vec![Vec::new(); set.tensors.len()];
+    let rows_of: Vec<(usize, Vec<Fr>)> = claimed
+        .par_iter()
+        .map(|(tensor, _)| {
+            let c = decl(*tensor)?.col_vars;
+            Ok((*tensor, combine_cols_i64(table(*tensor)?, c, &eq_rho(c))))
+        })
+        .collect::<Result<_, ProveError>>()?;
+    for (tensor, v) in rows_of {
+        u[tensor] = v;
+    }
+    let mut insts = Vec::with_capacity(layout.rows.len());
+    let mut sums = Vec::with_capacity(layout.rows.len());
+    for (b, inst) in layout.rows.iter().enumerate() {
+        let mut v = vec![Fr::zero(); 1usize << inst.row_vars];
+        let mut sum = Fr::zero();
+        for &j in &inst.posts {
+            let tensor = layout.posts[j].1;
+            sum += alpha2[j] * proof.reduction.post[j];
+            if u[tensor].len() != v.len() {
+                return Err(ProveError::Params("claim point length"));
+            }
+            v.iter_mut().zip(&u[tensor]).for_each(|(x, y)| *x += alpha2[j] * y);
+        }
+        sums.push(sum);
+        let hi = layout.row_instance_point(b, &at).ok_or(ProveError::Params("claim point"))?;
+        insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(hi)?);
+    }
+    let (sc, points) = run_phase(t, &mut insts, &sums)?;
+    proof.rows.sumcheck = sc;
+    let sigma = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
+    // Every claimed tensor at (rho's suffix of its columns, sigma's of its rows).
+    let final_point = |d: TensorDecl| -> Vec<Fr> {
+        let mut p = suffix(&rho, d.col_vars);
+        p.extend(suffix(&sigma, d.vars - d.col_vars));
+        p
+    };
+    proof.rows.post = claimed
+        .iter()
+        .map(|(tensor, _)| {
+            let d = decl(*tensor)?;
+            Ok(inner_product(&u[*tensor], &eq_table(&suffix(&sigma, d.vars - d.col_vars))))
+        })
+        .collect::<Result<_, ProveError>>()?;
+    t.append_scalars(labels::RELATIONS_POST, &proof.rows.post);
     phases.start("openings");
     for (decl, members) in opening_groups(set, &claimed) {
         let beta = if members.len() == 1 {
@@ -820,7 +880,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
             t.challenge_scalars(labels::RELATIONS_BETA, members.len())
         };
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
-        let point = rho(decl.vars);
+        let point = final_point(decl);
         // a single table is converted, several combined from their integers
         let table: Vec<Fr> = match ids.as_slice() {
             [single] => frs(tables[*single]),
@@ -828,7 +888,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         };
         let parts: Vec<(&HyraxCommitment, Fr)> = ids.iter().zip(&beta).map(|(&i, b)| (comms[i], *b)).collect();
         let comm = pcs::CommitmentRef::Combination(&parts);
-        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, &table, None, comm, point, t, rng)?;
+        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, &table, None, comm, &point, t, rng)?;
         proof.openings.push(opening);
     }
     Ok(proof)

@@ -568,3 +568,111 @@ fn malformed_inputs_are_errors() {
     q.mask.pre.push(q.mask.pre[0]);
     assert!(matches!(c.verify(&g, &comms, &q), Err(VerifyError::Shape(_))));
 }
+
+/// The claim reduction (phase 8) alone, with chosen claims: tensors of different column
+/// splits at one point (one row, one column), a tensor claimed twice at one point and at
+/// several points, points sharing their row part, sizes that differ. Honest claims
+/// verify; a false claim, tables other than the committed ones, and tampered values
+/// are rejected; a truncated reduction is an error.
+#[test]
+fn claim_reduction_over_mixed_splits_and_points() {
+    use zkdl_circuit::relations::OpeningProof;
+    use zkdl_core::field::Fr;
+    use zkdl_core::mle::evaluate_i64;
+    use zkdl_prover::relations::prove_claim_reduction;
+    use zkdl_verifier::relations::verify_claim_reduction;
+    let g = gens();
+    let mut rng = StdRng::seed_from_u64(12);
+    // (vars, col_vars)
+    let shapes = [(6usize, 3usize), (6, 6), (6, 0), (9, 4), (2, 1), (6, 3)];
+    let mut set = RelationSet::default();
+    let mut tables: Vec<Vec<i64>> = Vec::new();
+    for &(v, c) in &shapes {
+        set.tensor(v, c);
+        let mut t: Vec<i64> = (0..1usize << v).map(|_| rng.gen_range(-(1i64 << 40)..1i64 << 40)).collect();
+        t[0] = i64::MIN + 1;
+        tables.push(t);
+    }
+    let rand_point = |rng: &mut StdRng, n: usize| -> Vec<Fr> { (0..n).map(|_| Fr::from(rng.gen::<u64>())).collect() };
+    let p1 = rand_point(&mut rng, 6);
+    let p2 = rand_point(&mut rng, 6);
+    // p1's row part (for the split 3) with other column variables
+    let mut p3 = rand_point(&mut rng, 3);
+    p3.extend_from_slice(&p1[3..]);
+    let (q1, q2, q3) = (rand_point(&mut rng, 9), rand_point(&mut rng, 9), rand_point(&mut rng, 2));
+    let at = [
+        (0, &p1),
+        (1, &p1),
+        (2, &p1),
+        (0, &p1),
+        (5, &p1),
+        (0, &p2),
+        (5, &p2),
+        (2, &p2),
+        (5, &p3),
+        (3, &q1),
+        (3, &q2),
+        (4, &q3),
+        (0, &p3),
+    ];
+    let honest: Vec<(usize, Vec<Fr>, Fr)> =
+        at.iter().map(|&(i, p)| (i, p.clone(), evaluate_i64(&tables[i], p))).collect();
+    let commit = |tabs: &[Vec<i64>]| -> Vec<HyraxCommitment> {
+        tabs.iter().enumerate().map(|(i, t)| commit_tensor(&g, &set, i, t).unwrap()).collect()
+    };
+    let comms = commit(&tables);
+    let prove = |tabs: &[Vec<i64>], claims: &[(usize, Vec<Fr>, Fr)]| -> OpeningProof {
+        let refs: Vec<&[i64]> = tabs.iter().map(|t| t.as_slice()).collect();
+        let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
+        let mut r = StdRng::seed_from_u64(3);
+        prove_claim_reduction(&g, &mut Transcript::new(labels::TEST), &set, &refs, &crefs, claims, &mut r).unwrap()
+    };
+    let verify = |claims: &[(usize, Vec<Fr>, Fr)], p: &OpeningProof| {
+        let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
+        verify_claim_reduction(&g, &mut Transcript::new(labels::TEST), &set, &crefs, claims, p)
+    };
+    let p = prove(&tables, &honest);
+    verify(&honest, &p).unwrap();
+    // the layout: one column instance per (split, point), one row instance per row point
+    assert_eq!(p.reduction.post.len(), 12, "values per (instance, distinct tensor)");
+    assert_eq!(p.rows.post.len(), shapes.len(), "one final value per claimed tensor");
+    // a false claim (each in turn), the prover running on it
+    for k in 0..honest.len() {
+        let mut bad = honest.clone();
+        bad[k].2 += Fr::from(1u64);
+        let q = prove(&tables, &bad);
+        assert!(verify(&bad, &q).is_err(), "false claim {k} accepted");
+    }
+    // tables that are not the committed ones, the claims true for them
+    let mut other = tables.clone();
+    other[3][77] += 1;
+    let claims: Vec<(usize, Vec<Fr>, Fr)> =
+        at.iter().map(|&(i, p)| (i, p.clone(), evaluate_i64(&other[i], p))).collect();
+    match verify(&claims, &prove(&other, &claims)) {
+        Err(VerifyError::Opening { .. }) => {}
+        other => panic!("a table other than the committed one: {other:?}"),
+    }
+    // tampered values of either stage
+    for stage in 0..2 {
+        let n = if stage == 0 { p.reduction.post.len() } else { p.rows.post.len() };
+        for j in 0..n {
+            let mut q = p.clone();
+            let v = if stage == 0 { &mut q.reduction.post[j] } else { &mut q.rows.post[j] };
+            *v += Fr::from(1u64);
+            match verify(&honest, &q) {
+                Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "claim reduction"),
+                other => panic!("stage {stage} value {j} tampered: {other:?}"),
+            }
+        }
+    }
+    // truncated: a value or a round missing
+    let mut q = p.clone();
+    q.rows.post.pop();
+    assert!(matches!(verify(&honest, &q), Err(VerifyError::Shape(_))));
+    let mut q = p.clone();
+    q.reduction.sumcheck.rounds.pop();
+    assert!(verify(&honest, &q).is_err());
+    let mut q = p;
+    q.openings.pop();
+    assert!(verify(&honest, &q).is_err());
+}

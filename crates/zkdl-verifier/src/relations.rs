@@ -4,7 +4,8 @@
 
 use ark_ff::Field;
 use zkdl_circuit::relations::{
-    absorb_relations, claims_by_point, claims_by_tensor, opening_groups, PhaseProof, RelationProof, RelationSet,
+    absorb_relations, claims_by_tensor, opening_groups, OpeningProof, PhaseProof, ReductionLayout, RelationProof,
+    RelationSet,
 };
 use zkdl_core::field::Fr;
 use zkdl_core::mle::eq_eval;
@@ -309,7 +310,7 @@ pub fn verify_relations(
     let claims = expand_virtual_claims(t, set, claims, &p.virtuals)?;
 
     // 7. Claim reduction and openings.
-    verify_claims(gens, t, set, comms, &claims, p)
+    verify_claims(gens, t, set, comms, &claims, &p.openings)
 }
 
 /// One fraction-sum tree of the LogUp argument: a lookup tensor or a table.
@@ -530,68 +531,106 @@ fn expand_virtual_claims(
     Ok(out)
 }
 
+/// Phase 8 alone (the claim reduction and openings) for the claims `(tensor, point,
+/// value)` on the committed tensors of `set`: for tests of the reduction with chosen,
+/// possibly false, claims.
+#[doc(hidden)]
+pub fn verify_claim_reduction(
+    gens: &HyraxGenerators,
+    t: &mut Transcript,
+    set: &RelationSet,
+    comms: &[&HyraxCommitment],
+    claims: &[(usize, Vec<Fr>, Fr)],
+    p: &OpeningProof,
+) -> Result<(), VerifyError> {
+    let claims: Vec<Claim> = claims
+        .iter()
+        .map(|(tensor, point, value)| Claim { tensor: *tensor, point: point.clone(), value: *value })
+        .collect();
+    verify_claims(gens, t, set, comms, &claims, p)
+}
+
 fn verify_claims(
     gens: &HyraxGenerators,
     t: &mut Transcript,
     set: &RelationSet,
     comms: &[&HyraxCommitment],
     claims: &[Claim],
-    p: &RelationProof,
+    p: &OpeningProof,
 ) -> Result<(), VerifyError> {
     let what = "claim reduction";
     let tensors: Vec<usize> = claims.iter().map(|c| c.tensor).collect();
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
     t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
     let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
-    for c in claims {
-        if set.vars(c.tensor).map_err(VerifyError::Params)? != c.point.len() {
-            return Err(VerifyError::Shape(what));
-        }
+    let (red, rows) = (&p.reduction, &p.rows);
+    if claims.is_empty() {
+        run_phase(t, what, &[], 2, red, (0, 0))?;
+        run_phase(t, what, &[], 2, rows, (0, 0))?;
+        return if p.openings.is_empty() { Ok(()) } else { Err(VerifyError::Shape(what)) };
     }
-    // One instance per distinct point: sum_x eq(point, x) sum_k alpha_k T_k(x).
-    let by_point = claims_by_point(&claims.iter().map(|c| c.point.as_slice()).collect::<Vec<_>>());
-    let mut sc = Vec::with_capacity(by_point.len());
-    for ks in &by_point {
+    let at: Vec<(usize, &[Fr])> = claims.iter().map(|c| (c.tensor, c.point.as_slice())).collect();
+    let layout = ReductionLayout::new(set, &at).map_err(VerifyError::Params)?;
+    let split = |a: usize| layout.point(a, &at).ok_or(VerifyError::Shape(what));
+    // Column stage: one instance per (column split, point).
+    let mut sc = Vec::with_capacity(layout.columns.len());
+    for inst in &layout.columns {
         let mut sum = Fr::from(0u64);
-        for &k in ks {
+        for &k in &inst.claims {
             sum += get(&alpha, k, what)? * claims.get(k).ok_or(VerifyError::Shape(what))?.value;
         }
-        let first = ks.first().and_then(|&k| claims.get(k)).ok_or(VerifyError::Shape(what))?;
-        sc.push((sum, first.point.len()));
+        sc.push((sum, inst.col_vars));
     }
-    let red = &p.openings.reduction;
-    let bc = run_phase(t, what, &sc, 2, red, (0, claimed.len()))?;
-    let Some(bc) = bc else {
-        return if p.openings.openings.is_empty() { Ok(()) } else { Err(VerifyError::Shape(what)) };
-    };
-    // post[i]: claimed tensor i at the batch point's suffix of its size.
+    let bc = run_phase(t, what, &sc, 2, red, (0, layout.posts.len()))?.ok_or(VerifyError::Shape(what))?;
+    let mut evals = Vec::with_capacity(layout.columns.len());
+    for (a, inst) in layout.columns.iter().enumerate() {
+        let mut combined = Fr::from(0u64);
+        for (&k, &j) in inst.claims.iter().zip(&inst.claim_posts) {
+            combined += get(&alpha, k, what)? * get(&red.post, j, what)?;
+        }
+        evals.push(eq(split(a)?.0, &point_of(&bc, a)?)? * combined);
+    }
+    bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
+    let suffix = |p: &[Fr], n: usize| p.get(p.len().saturating_sub(n)..).map(|s| s.to_vec()).unwrap_or_default();
+    let rho = bc.point.clone();
+    // Row stage: the values are claims on T(rho_c, .), one instance per row point.
+    t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
+    let alpha2 = t.challenge_scalars(labels::RELATIONS_ALPHA, layout.posts.len());
+    let mut sc = Vec::with_capacity(layout.rows.len());
+    for inst in &layout.rows {
+        let mut sum = Fr::from(0u64);
+        for &j in &inst.posts {
+            sum += get(&alpha2, j, what)? * get(&red.post, j, what)?;
+        }
+        sc.push((sum, inst.row_vars));
+    }
+    let bc = run_phase(t, what, &sc, 2, rows, (0, claimed.len()))?.ok_or(VerifyError::Shape(what))?;
+    // rows.post[i]: claimed tensor i at its final point.
     let mut post_of = vec![None; set.tensors.len()];
     for (i, (tensor, _)) in claimed.iter().enumerate() {
         if let Some(slot) = post_of.get_mut(*tensor) {
-            *slot = Some(get(&red.post, i, what)?);
+            *slot = Some(get(&rows.post, i, what)?);
         }
     }
-    let rho =
-        |vars: usize| bc.point.len().checked_sub(vars).and_then(|s| bc.point.get(s..)).ok_or(VerifyError::Shape(what));
-    let mut evals = Vec::with_capacity(by_point.len());
-    for (g, ks) in by_point.iter().enumerate() {
-        let r = point_of(&bc, g)?;
+    let mut evals = Vec::with_capacity(layout.rows.len());
+    for (b, inst) in layout.rows.iter().enumerate() {
         let mut combined = Fr::from(0u64);
-        for &k in ks {
-            let c = claims.get(k).ok_or(VerifyError::Shape(what))?;
-            let v = post_of.get(c.tensor).copied().flatten().ok_or(VerifyError::Shape(what))?;
-            combined += get(&alpha, k, what)? * v;
+        for &j in &inst.posts {
+            let &(_, tensor) = layout.posts.get(j).ok_or(VerifyError::Shape(what))?;
+            let v = post_of.get(tensor).copied().flatten().ok_or(VerifyError::Shape(what))?;
+            combined += get(&alpha2, j, what)? * v;
         }
-        let point = &ks.first().and_then(|&k| claims.get(k)).ok_or(VerifyError::Shape(what))?.point;
-        evals.push(eq(point, &r)? * combined);
+        let hi = layout.row_instance_point(b, &at).ok_or(VerifyError::Shape(what))?;
+        evals.push(eq(hi, &point_of(&bc, b)?)? * combined);
     }
     bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
+    let sigma = bc.point;
     let groups = opening_groups(set, &claimed);
-    if groups.len() != p.openings.openings.len() {
+    if groups.len() != p.openings.len() {
         return Err(VerifyError::Shape("number of openings"));
     }
     let mut checks = Vec::with_capacity(groups.len());
-    for ((decl, members), opening) in groups.iter().zip(&p.openings.openings) {
+    for ((decl, members), opening) in groups.iter().zip(&p.openings) {
         let beta = if members.len() == 1 {
             vec![Fr::from(1u64)]
         } else {
@@ -602,11 +641,13 @@ fn verify_claims(
         for (&pos, b) in members.iter().zip(&beta) {
             let (tensor, _) = claimed.get(pos).ok_or(VerifyError::Shape(what))?;
             parts.push((*comms.get(*tensor).ok_or(VerifyError::Shape(what))?, *b));
-            value += *b * get(&red.post, pos, what)?;
+            value += *b * get(&rows.post, pos, what)?;
         }
-        let point = rho(decl.vars)?;
+        let row_vars = decl.vars.checked_sub(decl.col_vars).ok_or(VerifyError::Shape(what))?;
+        let mut point = suffix(&rho, decl.col_vars);
+        point.extend(suffix(&sigma, row_vars));
         let comm = pcs::CommitmentRef::Combination(&parts);
-        let check = pcs::verify_terms(gens, decl.vars, decl.col_vars, comm, point, value, opening, t)
+        let check = pcs::verify_terms(gens, decl.vars, decl.col_vars, comm, &point, value, opening, t)
             .map_err(|source| VerifyError::Opening { what: "combined opening", source })?;
         checks.push(check);
     }
