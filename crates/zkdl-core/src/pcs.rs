@@ -732,14 +732,59 @@ pub fn open_split_folded<R: RngCore + CryptoRng>(
             return Err(PcsError::WrongBlindCount { expected: rows, got: b.len() });
         }
     }
-    let g = gens.cols(col_vars)?;
-    let (r_col, r_row) = point.split_at(col_vars);
-    let lvec = eq_table(r_row);
-    let bvec = eq_table(r_col);
+    let lvec = eq_table(point.get(col_vars..).unwrap_or(&[]));
     // v = L^T M
-    let mut v: Vec<Fr> = (0..m).into_par_iter().map(|j| (0..rows).map(|i| lvec[i] * table[i * m + j]).sum()).collect();
+    let v: Vec<Fr> = (0..m).into_par_iter().map(|j| (0..rows).map(|i| lvec[i] * table[i * m + j]).sum()).collect();
+    let blind = blinds.map(|b| inner_product(&lvec, b));
+    fold_row_combination(gens, num_vars, col_vars, v, blind, comm, point, transcript, rng, tail_vars)
+}
+
+/// [`open_split`] given the row combination `v = sum_i eq(r_row, i) M_i` of the
+/// committed table (`2^col_vars` entries; the caller computes it, e.g. from integer
+/// tables with `mle::combine_rows_i64`) and, for a blinded commitment, the same
+/// combination of the row blinds.
+#[allow(clippy::too_many_arguments)]
+pub fn open_row_combination<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    v: Vec<Fr>,
+    blind: Option<Fr>,
+    comm: CommitmentRef<'_>,
+    point: &[Fr],
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> Result<(Fr, HyraxOpening), PcsError> {
+    let tail_vars = if blind.is_some() { 0 } else { col_vars.min(OPENING_TAIL_VARS) };
+    fold_row_combination(gens, num_vars, col_vars, v, blind, comm, point, transcript, rng, tail_vars)
+}
+
+/// The opening from the row combination, folding down to `2^tail_vars` entries.
+#[allow(clippy::too_many_arguments)]
+fn fold_row_combination<R: RngCore + CryptoRng>(
+    gens: &HyraxGenerators,
+    num_vars: usize,
+    col_vars: usize,
+    mut v: Vec<Fr>,
+    blind: Option<Fr>,
+    comm: CommitmentRef<'_>,
+    point: &[Fr],
+    transcript: &mut Transcript,
+    rng: &mut R,
+    tail_vars: usize,
+) -> Result<(Fr, HyraxOpening), PcsError> {
+    checked_rows(num_vars, col_vars)?;
+    if point.len() != num_vars {
+        return Err(PcsError::PointLength { expected: num_vars, got: point.len() });
+    }
+    if v.len() != 1usize << col_vars {
+        return Err(PcsError::WrongTableLength { expected: 1usize << col_vars, got: v.len() });
+    }
+    let blinds = blind.is_some();
+    let mut blind = blind.unwrap_or_else(Fr::zero);
+    let g = gens.cols(col_vars)?;
+    let bvec = eq_table(point.get(..col_vars).unwrap_or(&[]));
     let value = inner_product(&v, &bvec);
-    let mut blind = blinds.map_or(Fr::zero(), |b| inner_product(&lvec, b));
 
     absorb_statement(transcript, (num_vars, col_vars), comm, point, &value);
     let w = transcript.challenge_scalar(labels::HYRAX_IPA_U);
@@ -756,7 +801,7 @@ pub fn open_split_folded<R: RngCore + CryptoRng>(
         let (v_lo, v_hi) = v.split_at(h);
         let (b_lo, b_hi) = b.split_at(h);
         let (g_lo, g_hi) = gcur.split_at(h);
-        let (lam_l, lam_r) = if blinds.is_some() { (Fr::rand(rng), Fr::rand(rng)) } else { (Fr::zero(), Fr::zero()) };
+        let (lam_l, lam_r) = if blinds { (Fr::rand(rng), Fr::rand(rng)) } else { (Fr::zero(), Fr::zero()) };
         // L = <v_lo, G_hi> + <v_lo, b_hi> Q + lam_l H ; R = <v_hi, G_lo> + <v_hi, b_lo> Q + lam_r H
         let l = msm.msm_fr(g_hi, v_lo)? + q * inner_product(v_lo, b_hi) + gens.h * lam_l;
         let r = msm.msm_fr(g_lo, v_hi)? + q * inner_product(v_hi, b_lo) + gens.h * lam_r;

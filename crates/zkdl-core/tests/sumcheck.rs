@@ -194,8 +194,8 @@ fn affine_integer_first_round_proves_as_dense() {
     }
 }
 
-/// A linear combination of integer tables (`LazyMle::combination_i64`, the claim
-/// reduction's instances) proves byte for byte as its dense table: alone under an eq
+/// A linear combination of integer tables (`LazyMle::combination_i64`; the affine form
+/// builds the lookup trees' layer above the leaves) proves byte for byte as its dense table: alone under an eq
 /// weight (the integer first round) and times a dense MLE (the generic first round),
 /// both binding from the integers; tables of different lengths are an error.
 #[test]

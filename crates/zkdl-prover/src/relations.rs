@@ -11,9 +11,7 @@ use zkdl_circuit::relations::{
     RelationProof, RelationSet, TensorDecl,
 };
 use zkdl_core::field::{fr_from_i64, Fr, LazySum, LazySum128};
-use zkdl_core::mle::{
-    combine_cols_i64, combine_i64, combine_rows_i64, eq_table, evaluate_i64, inner_product, DenseMle, SplitEq,
-};
+use zkdl_core::mle::{combine_cols_i64, combine_rows_i64, eq_table, evaluate_i64, inner_product, DenseMle, SplitEq};
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
@@ -881,14 +879,17 @@ fn prove_claims<R: RngCore + CryptoRng>(
         };
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
         let point = final_point(decl);
-        // a single table is converted, several combined from their integers
-        let table: Vec<Fr> = match ids.as_slice() {
-            [single] => frs(tables[*single]),
-            _ => combine_i64(&ids.iter().map(|&i| tables[i]).collect::<Vec<_>>(), &beta),
-        };
+        // the row combination sum_i beta_i L^T T_i, from the integers
+        let lvec = eq_table(point.get(decl.col_vars..).unwrap_or(&[]));
+        let per_table: Vec<Vec<Fr>> =
+            ids.par_iter().map(|&i| combine_rows_i64(tables[i], decl.col_vars, &lvec)).collect();
+        let mut v = vec![Fr::zero(); 1usize << decl.col_vars];
+        for (row, b) in per_table.iter().zip(&beta) {
+            v.iter_mut().zip(row).for_each(|(x, y)| *x += *b * y);
+        }
         let parts: Vec<(&HyraxCommitment, Fr)> = ids.iter().zip(&beta).map(|(&i, b)| (comms[i], *b)).collect();
         let comm = pcs::CommitmentRef::Combination(&parts);
-        let (_, opening) = pcs::open_split(gens, decl.vars, decl.col_vars, &table, None, comm, &point, t, rng)?;
+        let (_, opening) = pcs::open_row_combination(gens, decl.vars, decl.col_vars, v, None, comm, &point, t, rng)?;
         proof.openings.push(opening);
     }
     Ok(proof)
