@@ -179,7 +179,7 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
         spec.train.steps = s;
         spec.validate().map_err(|e| CliError::Circuit { path: "--steps".into(), reason: e.to_string() })?;
     }
-    let run = load_data(&spec, o.data, o.target, o.seed)?;
+    let run = load_data(&spec, o.data, o.target, o.seed, 0)?;
     let w0 = train::init_weights(&spec, o.seed)?;
     let first = run.batches.first().ok_or(CliError::Data { spec: o.data.into(), reason: "no batches".into() })?;
 

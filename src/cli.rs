@@ -7,7 +7,7 @@ use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::file::{FileError, ProofFile, FORMAT_VERSION};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
-use zkdl_prover::prove::prove_training_with;
+use zkdl_prover::prove::{prove_training_continued, prove_training_with};
 use zkdl_prover::train::{self, Batch};
 
 /// The built-in default circuit (`circuits/tiny.toml`).
@@ -28,6 +28,8 @@ pub enum CliError {
     Train(#[from] zkdl_prover::train::TrainError),
     #[error("proving: {0}")]
     Prove(#[from] zkdl_prover::ProveError),
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: PathBuf, reason: String },
 }
 
 /// Load a circuit file (or the built-in tiny circuit when `path` is `None`).
@@ -56,8 +58,15 @@ pub struct RunData {
 /// check it against the circuit, split it (MNIST: first 8,000 rows to train, the rest
 /// to test; otherwise the last fifth is the test split), normalise it as the circuit
 /// says, and encode every training row in fixed point: every data error is reported
-/// here, before any proving.
-pub fn load_data(spec: &CircuitSpec, data_spec: &str, target: Option<&str>, seed: u64) -> Result<RunData, CliError> {
+/// here, before any proving. The batches are those of steps `first_step..` of the run
+/// (a resumed run continues where its checkpoint stopped).
+pub fn load_data(
+    spec: &CircuitSpec,
+    data_spec: &str,
+    target: Option<&str>,
+    seed: u64,
+    first_step: usize,
+) -> Result<RunData, CliError> {
     let bad = |reason: String| CliError::Data { spec: data_spec.to_string(), reason };
     let (b, steps) = (spec.train.batch, spec.train.steps);
     let (din, dout) = (spec.model.input_dim, spec.dims().last().copied().unwrap_or(0));
@@ -99,7 +108,7 @@ pub fn load_data(spec: &CircuitSpec, data_spec: &str, target: Option<&str>, seed
         })
     };
     let (x_all, y_all) = (enc(&train.x, "features")?, enc(&train.y, "targets")?);
-    let batches = (0..steps)
+    let batches = (first_step..first_step + steps)
         .map(|t| {
             let rows: Vec<usize> = (0..b).map(|i| (t * b + i) % train_rows).collect();
             let pick = |v: &[i64], w: usize| rows.iter().flat_map(|&r| v[r * w..(r + 1) * w].iter().copied()).collect();
@@ -157,7 +166,7 @@ fn evaluate(spec: &CircuitSpec, w: &train::Weights, test: &data::Dataset) -> Res
 /// `zkdl train`: plain fixed-point training, loss per step, test metric at the end.
 pub fn train_cmd(o: &RunOptions<'_>) -> Result<(), CliError> {
     let spec = spec_for(o)?;
-    let run = load_data(&spec, o.data, o.target, o.seed)?;
+    let run = load_data(&spec, o.data, o.target, o.seed, 0)?;
     let fp = spec.fixed_point().map_err(|e| CliError::Circuit { path: spec.name.clone(), reason: e.to_string() })?;
     let mut w = train::init_weights(&spec, o.seed)?;
     let t0 = Instant::now();
@@ -173,28 +182,65 @@ pub fn train_cmd(o: &RunOptions<'_>) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `zkdl prove`: train, prove, write the proof file (and the trained weights).
-pub fn prove(o: &RunOptions<'_>, out: &Path, weights_out: Option<&Path>) -> Result<(), CliError> {
+/// Where `zkdl prove` writes, and the checkpoint it resumes from.
+#[derive(Debug, Clone, Copy)]
+pub struct ProveFiles<'a> {
+    pub out: &'a Path,
+    /// The trained weights as float32 safetensors.
+    pub weights_out: Option<&'a Path>,
+    /// The checkpoint for the next chunk ([`crate::checkpoint`]).
+    pub checkpoint_out: Option<&'a Path>,
+    /// Resume the run from this checkpoint: its weights, the steps after its, `W(0)`'s
+    /// commitment from its statement.
+    pub resume: Option<&'a Path>,
+}
+
+/// `zkdl prove`: train, prove, write the proof file (and the trained weights, the
+/// checkpoint); with `resume`, the next chunk of a run proven in chunks.
+pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError> {
     let spec = spec_for(o)?;
-    let run = load_data(&spec, o.data, o.target, o.seed)?;
-    let w0 = train::init_weights(&spec, o.seed)?;
-    eprintln!("zkdl: proving {} steps of {} ({} parameters)", spec.train.steps, spec.name, spec.num_params());
+    let previous = files.resume.map(|p| crate::checkpoint::read(&spec, p)).transpose()?;
+    let first_step = previous.as_ref().map_or(0, |c| c.steps_done);
+    let run = load_data(&spec, o.data, o.target, o.seed, first_step)?;
+    let w0 = match &previous {
+        Some(c) => c.weights.clone(),
+        None => train::init_weights(&spec, o.seed)?,
+    };
+    eprintln!(
+        "zkdl: proving steps {}..{} of {} ({} parameters)",
+        first_step,
+        first_step + spec.train.steps,
+        spec.name,
+        spec.num_params()
+    );
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let show = |phase: &'static str| bar.set_message(format!("proving: {phase}"));
     let mut phases = zkdl_prover::Phases::with_callback(&show);
     let t0 = Instant::now();
-    let (statement, proof, w_final) =
-        prove_training_with(&spec, &w0, &run.batches, &mut StdRng::seed_from_u64(o.seed), &mut phases)?;
+    let mut rng = StdRng::seed_from_u64(o.seed ^ first_step as u64);
+    let (statement, proof, w_final) = match &previous {
+        Some(c) => prove_training_continued(&spec, &w0, &run.batches, &c.statement, &mut rng, &mut phases)?,
+        None => prove_training_with(&spec, &w0, &run.batches, &mut rng, &mut phases)?,
+    };
     let prove_s = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     for (name, s) in &phases.times {
         tracing::info!(phase = name, seconds = s, "prover phase");
     }
-    if let Some(path) = weights_out {
+    if let Some(path) = files.weights_out {
         write_safetensors(&spec, &w_final, path)?;
     }
+    if let Some(path) = files.checkpoint_out {
+        let ck = crate::checkpoint::Checkpoint {
+            steps_done: first_step + spec.train.steps,
+            statement: statement.clone(),
+            weights: w_final,
+        };
+        crate::checkpoint::write(&spec, &ck, path)?;
+    }
+    let out = files.out;
     let file = ProofFile { spec, statement, proof };
     let bytes = file.to_bytes().map_err(|source| CliError::File { path: out.to_path_buf(), source })?;
     std::fs::write(out, &bytes).map_err(|source| CliError::Io { path: out.to_path_buf(), source })?;
@@ -241,33 +287,68 @@ pub fn read_proof(path: &Path) -> Result<ProofFile, CliError> {
     ProofFile::from_bytes(&bytes).map_err(|source| CliError::File { path: path.to_path_buf(), source })
 }
 
-/// `zkdl verify`: `Ok(true)` accepted, `Ok(false)` rejected (reason printed).
-/// With `expected`, the proof must be about that circuit file's circuit (a verifier
+/// Why consecutive proofs of a chain do not chain, if they do not: the same circuit,
+/// and the second starts from the weights (and biases) the first ends with.
+fn chain_break(a: &ProofFile, b: &ProofFile) -> Option<&'static str> {
+    if a.spec.digest() != b.spec.digest() {
+        Some("they are about different circuits")
+    } else if a.statement.w_final != b.statement.w_initial || a.statement.b_final != b.statement.b_initial {
+        Some("the second does not start from the weights the first ends with")
+    } else {
+        None
+    }
+}
+
+/// `zkdl verify`: `Ok(true)` accepted, `Ok(false)` rejected (reason printed). Several
+/// files are a training run proven in chunks, in order: each is verified, and each
+/// must start from the weights the one before ends with.
+/// With `expected`, the proofs must be about that circuit file's circuit (a verifier
 /// that accepts whatever circuit a file names learns little).
-pub fn verify(path: &Path, expected: Option<&Path>, json: bool) -> Result<bool, CliError> {
-    // The reported time covers parsing the file (every point is read and checked).
+pub fn verify(paths: &[PathBuf], expected: Option<&Path>, json: bool) -> Result<bool, CliError> {
+    // The reported time covers parsing the files (every point is read and checked).
     let t0 = Instant::now();
-    let f = read_proof(path)?;
+    let files = paths.iter().map(|p| read_proof(p)).collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = files.first() else {
+        return Err(CliError::Data { spec: "verify".into(), reason: "no proof file given".into() });
+    };
     if let Some(c) = expected {
-        let want = load_circuit(Some(c))?;
-        if want.digest() != f.spec.digest() {
-            return Err(CliError::File { path: path.to_path_buf(), source: FileError::OtherCircuit });
+        let want = load_circuit(Some(c))?.digest();
+        if let Some((_, p)) = files.iter().zip(paths).find(|(f, _)| f.spec.digest() != want) {
+            return Err(CliError::File { path: p.clone(), source: FileError::OtherCircuit });
         }
     }
-    let res = zkdl_verifier::verify(&f.spec, &f.statement, &f.proof);
+    let mut res: Result<(), String> = Ok(());
+    for (k, (f, p)) in files.iter().zip(paths).enumerate() {
+        if let Err(e) = zkdl_verifier::verify(&f.spec, &f.statement, &f.proof) {
+            res = Err(if files.len() > 1 { format!("{}: {e}", p.display()) } else { e.to_string() });
+            break;
+        }
+        if let Some(next) = files.get(k + 1) {
+            if let Some(why) = chain_break(f, next) {
+                res = Err(format!("proofs {} and {} do not chain: {why}", k + 1, k + 2));
+                break;
+            }
+        }
+    }
     let secs = t0.elapsed().as_secs_f64();
+    let steps: usize = files.iter().map(|f| f.spec.train.steps).sum();
     if json {
         let v = serde_json::json!({
             "accepted": res.is_ok(),
-            "reason": res.as_ref().err().map(|e| e.to_string()),
-            "circuit": f.spec.name,
-            "steps": f.spec.train.steps,
+            "reason": res.as_ref().err(),
+            "circuit": first.spec.name,
+            "proofs": files.len(),
+            "steps": steps,
             "verify_s": secs,
         });
         println!("{v}");
     } else {
+        let what = match files.len() {
+            1 => format!("{steps} steps of {}", first.spec.name),
+            n => format!("a chain of {n} proofs, {steps} steps of {}", first.spec.name),
+        };
         match &res {
-            Ok(()) => println!("accepted: {} steps of {} ({secs:.3} s)", f.spec.train.steps, f.spec.name),
+            Ok(()) => println!("accepted: {what} ({secs:.3} s)"),
             Err(e) => println!("rejected: {e} ({secs:.3} s)"),
         }
     }

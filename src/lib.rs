@@ -20,5 +20,6 @@ pub use zkdl_prover as prover;
 pub use zkdl_verifier as verifier;
 
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod demo;

@@ -78,6 +78,15 @@ enum Command {
         /// Also write the trained weights (safetensors, float32).
         #[arg(long)]
         weights_out: Option<PathBuf>,
+        /// Also write a checkpoint (exact weights, statement, steps so far) from which
+        /// `--resume` proves the next chunk of the run.
+        #[arg(long)]
+        checkpoint_out: Option<PathBuf>,
+        /// Prove the next chunk of a run: start from this checkpoint's weights, on the
+        /// batches after its steps, `W(0)`'s commitment taken from its statement (same
+        /// circuit and step count).
+        #[arg(long)]
+        resume: Option<PathBuf>,
     },
     /// Benchmark one circuit: plain f32 and fixed-point steps, proving per phase,
     /// verifying, proof size, peak memory.
@@ -94,10 +103,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Verify a proof file: exit 0 accepted, 1 rejected, 2 bad input.
+    /// Verify a proof file, or a training run proven in chunks (the files in order:
+    /// each must start from the weights the one before ends with): exit 0 accepted, 1
+    /// rejected, 2 bad input.
     Verify {
-        file: PathBuf,
-        /// Refuse the proof unless it is about this circuit file's circuit.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Refuse the proofs unless they are about this circuit file's circuit.
         #[arg(long)]
         circuit: Option<PathBuf>,
         #[arg(long)]
@@ -132,14 +144,20 @@ fn main() -> ExitCode {
             zkdl::demo::run(steps as usize, seed).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Train { run } => zkdl::cli::train_cmd(&run.options()).map_or_else(fail, |()| ExitCode::SUCCESS),
-        Command::Prove { run, out, weights_out } => {
-            zkdl::cli::prove(&run.options(), &out, weights_out.as_deref()).map_or_else(fail, |()| ExitCode::SUCCESS)
+        Command::Prove { run, out, weights_out, checkpoint_out, resume } => {
+            let files = zkdl::cli::ProveFiles {
+                out: &out,
+                weights_out: weights_out.as_deref(),
+                checkpoint_out: checkpoint_out.as_deref(),
+                resume: resume.as_deref(),
+            };
+            zkdl::cli::prove(&run.options(), &files).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Bench { run, prove_runs, continued, json } => {
             zkdl::bench::bench_cmd(&run.options(), prove_runs as usize, continued, json)
                 .map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Verify { file, circuit, json } => match zkdl::cli::verify(&file, circuit.as_deref(), json) {
+        Command::Verify { files, circuit, json } => match zkdl::cli::verify(&files, circuit.as_deref(), json) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => fail(e),

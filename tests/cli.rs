@@ -277,3 +277,70 @@ fn readme_main_command_and_bench_json() {
     let o = zkdl(&["bench", "--prove-runs", "0"]);
     assert_eq!(o.status.code(), Some(2), "zero runs is a usage error");
 }
+
+/// A run proven in chunks: `--checkpoint-out`, then `--resume`, for the rounded and the
+/// exact update (the latter with a bias); the chain verifies, in order only; a chunk
+/// from scratch does not chain; a checkpoint of another circuit, a damaged one and a
+/// missing one are clear errors; a checkpoint whose weights were altered gives a proof
+/// the verifier rejects.
+#[test]
+fn a_run_proven_in_chunks_verifies_as_a_chain() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tiny = std::fs::read_to_string(root.join("circuits/tiny.toml")).unwrap();
+    let exact = tiny
+        .replace(
+            "{ width = 16, activation = \"relu\", bias = false }",
+            "{ width = 16, activation = \"relu\", bias = true }",
+        )
+        .replace("update_bits = 16", "update_bits = 16\nexact_update = true");
+    assert_ne!(exact, tiny);
+    for (name, text) in [("rounded", tiny), ("exact", exact)] {
+        let circuit = tmp(&format!("chunks-{name}.toml"));
+        std::fs::write(&circuit, text).unwrap();
+        let c = circuit.to_str().unwrap();
+        let p = |k: usize| tmp(&format!("chunks-{name}-{k}.zkdl")).to_str().unwrap().to_string();
+        let ck = |k: usize| tmp(&format!("chunks-{name}-{k}.ckpt")).to_str().unwrap().to_string();
+        let prove = |extra: &[&str]| {
+            let mut args = vec!["prove", "--circuit", c];
+            args.extend_from_slice(extra);
+            zkdl(&args)
+        };
+        let o = prove(&["--out", &p(1), "--checkpoint-out", &ck(1)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = prove(&["--out", &p(2), "--resume", &ck(1), "--checkpoint-out", &ck(2)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stderr(&o).contains("steps 2..4"), "{}", stderr(&o));
+        let o = prove(&["--out", &p(3), "--resume", &ck(2)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = zkdl(&["verify", &p(1), &p(2), &p(3)]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stdout));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("a chain of 3 proofs, 6 steps"));
+        let o = zkdl(&["verify", &p(1), &p(3), "--json"]);
+        assert_eq!(o.status.code(), Some(1));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["accepted"], false);
+        assert!(v["reason"].as_str().unwrap().contains("do not chain"), "{v}");
+        assert_eq!(zkdl(&["verify", &p(2), &p(1)]).status.code(), Some(1), "{name}: out of order");
+        // the same steps proven from scratch do not continue the first chunk
+        let o = prove(&["--out", &p(4)]);
+        assert!(o.status.success());
+        assert_eq!(zkdl(&["verify", &p(1), &p(4)]).status.code(), Some(1), "{name}: a fresh start");
+        // another circuit's checkpoint, a damaged or missing one
+        let mnist = root.join("circuits/mnist-mlp.toml");
+        let o = zkdl(&["prove", "--circuit", mnist.to_str().unwrap(), "--out", &p(5), "--resume", &ck(1)]);
+        assert_clear_error(&o, "another circuit");
+        let mut bytes = std::fs::read(ck(1)).unwrap();
+        let n = bytes.len();
+        std::fs::write(ck(9), &bytes[..n / 2]).unwrap();
+        assert_clear_error(&prove(&["--out", &p(5), "--resume", &ck(9)]), "checkpoint");
+        assert_clear_error(&prove(&["--out", &p(5), "--resume", "/nonexistent/ckpt"]), "/nonexistent/ckpt");
+        // altered weights (the last byte of layer 0's first weight): the proof is refused
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let w = st.tensor("layers.0.weight").unwrap().data().as_ptr() as usize - bytes.as_ptr() as usize;
+        bytes[w] ^= 4;
+        std::fs::write(ck(8), &bytes).unwrap();
+        let o = prove(&["--out", &p(6), "--resume", &ck(8)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(zkdl(&["verify", &p(6)]).status.code(), Some(1), "{name}: weights other than committed");
+    }
+}
