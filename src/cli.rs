@@ -71,9 +71,16 @@ pub fn load_data(
     let (b, steps) = (spec.train.batch, spec.train.steps);
     let (din, dout) = (spec.model.input_dim, spec.dims().last().copied().unwrap_or(0));
     let de = |e: data::DataError| bad(e.to_string());
+    let end_step = first_step.checked_add(steps).ok_or_else(|| bad(format!("step {first_step} is out of range")))?;
     let (mut set, mnist) = match data_spec.split_once(':') {
         None if data_spec == "synthetic" => {
-            (data::synthetic(b * steps + (b * steps).div_ceil(4), din, dout, seed), false)
+            // rows for every step so far, so that a resumed run trains on new rows
+            let rows = b.checked_mul(end_step).filter(|&r| r <= MAX_SYNTHETIC_ROWS).ok_or_else(|| {
+                bad(format!(
+                    "synthetic data has at most {MAX_SYNTHETIC_ROWS} training rows; step {end_step} needs more"
+                ))
+            })?;
+            (data::synthetic(rows + (b * steps).div_ceil(4), din, dout, seed), false)
         }
         Some(("mnist", dir)) => (data::load_mnist_dir(Path::new(dir)).map_err(de)?, true),
         Some(("uci", dir)) => (data::load_uci_dir(Path::new(dir)).map_err(de)?, false),
@@ -108,15 +115,19 @@ pub fn load_data(
         })
     };
     let (x_all, y_all) = (enc(&train.x, "features")?, enc(&train.y, "targets")?);
-    let batches = (first_step..first_step + steps)
+    let batches = (first_step..end_step)
         .map(|t| {
-            let rows: Vec<usize> = (0..b).map(|i| (t * b + i) % train_rows).collect();
+            // row (t b + i) mod train_rows, without overflow for any t
+            let rows: Vec<usize> = (0..b).map(|i| ((t % train_rows) * b + i) % train_rows).collect();
             let pick = |v: &[i64], w: usize| rows.iter().flat_map(|&r| v[r * w..(r + 1) * w].iter().copied()).collect();
             Batch { x: pick(&x_all, din), y: pick(&y_all, dout) }
         })
         .collect();
     Ok(RunData { batches, test: set.slice(train_rows, n), train_rows })
 }
+
+/// Most training rows `--data synthetic` generates (a resumed run's steps included).
+const MAX_SYNTHETIC_ROWS: usize = 1 << 24;
 
 /// Options shared by `train` and `prove`.
 pub struct RunOptions<'a> {
@@ -202,17 +213,12 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let previous = files.resume.map(|p| crate::checkpoint::read(&spec, p)).transpose()?;
     let first_step = previous.as_ref().map_or(0, |c| c.steps_done);
     let run = load_data(&spec, o.data, o.target, o.seed, first_step)?;
+    let end_step = first_step.saturating_add(spec.train.steps); // load_data refuses an overflow
     let w0 = match &previous {
         Some(c) => c.weights.clone(),
         None => train::init_weights(&spec, o.seed)?,
     };
-    eprintln!(
-        "zkdl: proving steps {}..{} of {} ({} parameters)",
-        first_step,
-        first_step + spec.train.steps,
-        spec.name,
-        spec.num_params()
-    );
+    eprintln!("zkdl: proving steps {}..{} of {} ({} parameters)", first_step, end_step, spec.name, spec.num_params());
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -233,11 +239,7 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
         write_safetensors(&spec, &w_final, path)?;
     }
     if let Some(path) = files.checkpoint_out {
-        let ck = crate::checkpoint::Checkpoint {
-            steps_done: first_step + spec.train.steps,
-            statement: statement.clone(),
-            weights: w_final,
-        };
+        let ck = crate::checkpoint::Checkpoint { steps_done: end_step, statement: statement.clone(), weights: w_final };
         crate::checkpoint::write(&spec, &ck, path)?;
     }
     let out = files.out;

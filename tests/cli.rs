@@ -334,7 +334,16 @@ fn a_run_proven_in_chunks_verifies_as_a_chain() {
         std::fs::write(ck(9), &bytes[..n / 2]).unwrap();
         assert_clear_error(&prove(&["--out", &p(5), "--resume", &ck(9)]), "checkpoint");
         assert_clear_error(&prove(&["--out", &p(5), "--resume", "/nonexistent/ckpt"]), "/nonexistent/ckpt");
-        // altered weights (the last byte of layer 0's first weight): the proof is refused
+        // a step count that overflows, or more steps than synthetic data has rows for
+        for (steps, needle) in [(u64::MAX.to_string(), "out of range"), ("1000000000".to_string(), "synthetic")] {
+            let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+            let mut m = meta.metadata().clone().unwrap();
+            m.insert("steps_done".into(), steps);
+            let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+            std::fs::write(ck(7), safetensors::tensor::serialize(st.tensors(), &Some(m)).unwrap()).unwrap();
+            assert_clear_error(&prove(&["--out", &p(5), "--resume", &ck(7)]), needle);
+        }
+        // altered weights (a bit of the low byte of layer 0's first weight): the proof is refused
         let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let w = st.tensor("layers.0.weight").unwrap().data().as_ptr() as usize - bytes.as_ptr() as usize;
         bytes[w] ^= 4;

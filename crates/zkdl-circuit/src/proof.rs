@@ -477,7 +477,7 @@ impl TrainingProof {
         use zkdl_core::pcs::WIRE;
         let r = &self.relations;
         let phases =
-            [&r.booleanity, &r.matmul, &r.matmul_at, &r.mask, &r.padding, &r.openings.reduction, &r.openings.rows];
+            [&r.booleanity, &r.matmul, &r.matmul_at, &r.mask, &r.padding, &r.openings.columns, &r.openings.rows];
         let sumchecks = phases.iter().map(|p| p.sumcheck.serialized_size(WIRE)).sum::<usize>()
             + r.logup.rounds.iter().map(|p| p.sumcheck.serialized_size(WIRE)).sum::<usize>();
         let values = phases.iter().map(|p| p.pre.serialized_size(WIRE) + p.post.serialized_size(WIRE)).sum::<usize>()

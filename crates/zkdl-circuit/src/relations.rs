@@ -642,7 +642,7 @@ pub struct PhaseProof {
 /// shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct OpeningProof {
-    pub reduction: PhaseProof,
+    pub columns: PhaseProof,
     pub rows: PhaseProof,
     pub openings: Vec<HyraxOpening>,
 }
@@ -693,7 +693,8 @@ pub fn claims_by_tensor(claim_tensors: &[usize], num_tensors: usize) -> Vec<(usi
 /// `T(p) = v` on a tensor committed with `2^c` columns splits its point as `p = (lo,
 /// hi)`, `lo` the `c` column variables: `T(p) = sum_x eq(lo, x) T(x, hi)`, where the
 /// prover computes the column vector `T(., hi)` with the KNOWN weights `eq(hi, .)` in
-/// one pass over the integers (no sumcheck over the rows).
+/// one pass over the integers (no sumcheck over the full table: the row stage below runs
+/// over `T(rho_c, .)`, `2^(vars - c)` entries).
 /// 1. column stage: one instance per `(c, p)`, `sum_x eq(lo, x) sum_k alpha_k
 ///    T_k(x, hi)` over `c` variables; post: `T(rho_c, hi)` per distinct tensor of the
 ///    instance (`posts`), `rho_c` the batch point's suffix of length `c`;
@@ -736,7 +737,10 @@ impl ReductionLayout {
         let mut post_index: HashMap<(usize, usize), usize> = HashMap::new();
         for (k, &(tensor, point)) in claims.iter().enumerate() {
             let d = set.tensors.get(tensor).ok_or("claim on an undeclared tensor")?;
-            if point.len() != d.vars || d.col_vars > d.vars {
+            if d.col_vars > d.vars {
+                return Err("a tensor with more column variables than variables");
+            }
+            if point.len() != d.vars {
                 return Err("claim point length");
             }
             let a = *col_index.entry((d.col_vars, point)).or_insert_with(|| {
@@ -773,6 +777,21 @@ impl ReductionLayout {
     /// Column instance `a`'s row variables.
     pub fn row_point<'p>(&self, a: usize, claims: &[(usize, &'p [Fr])]) -> Option<&'p [Fr]> {
         self.point(a, claims).map(|p| p.1)
+    }
+
+    /// The last `n` coordinates of a batch point (an instance's point, a tensor's part of
+    /// the end point: `BatchedClaim::instance_point`'s convention); `None` if shorter.
+    pub fn suffix(point: &[Fr], n: usize) -> Option<&[Fr]> {
+        point.get(point.len().checked_sub(n)?..)
+    }
+
+    /// Where the reduction leaves a tensor of shape `d`: the column stage's batch point
+    /// `rho` cut to its columns, then the row stage's `sigma` cut to its rows (the point
+    /// of its opening group).
+    pub fn end_point(rho: &[Fr], sigma: &[Fr], d: TensorDecl) -> Option<Vec<Fr>> {
+        let cols = Self::suffix(rho, d.col_vars)?;
+        let rows = Self::suffix(sigma, d.vars.checked_sub(d.col_vars)?)?;
+        Some(cols.iter().chain(rows).copied().collect())
     }
 
     /// Row instance `b`'s point (that of its first value's column instance).

@@ -325,18 +325,6 @@ pub fn combine_i64_at(tables: &[&[i64]], coeffs: &[Fr], x: usize) -> Fr {
     acc.finish()
 }
 
-/// `sum_k coeffs[k] tables[k][x]` for every `x`, the tables small signed integers (of
-/// the length of the first): one [`crate::field::LazySum`] per entry.
-pub fn combine_i64(tables: &[&[i64]], coeffs: &[Fr]) -> Vec<Fr> {
-    let n = tables.first().map_or(0, |t| t.len());
-    let one = |x: usize| combine_i64_at(tables, coeffs, x);
-    if n >= PAR_THRESHOLD {
-        (0..n).into_par_iter().map(one).collect()
-    } else {
-        (0..n).map(one).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,7 +424,8 @@ mod tests {
             }
             let refs: Vec<&[i64]> = tabs.iter().map(|t| t.as_slice()).collect();
             let want: Vec<Fr> = (0..n).map(|i| (0..3).map(|k| coeffs[k] * fr_from_i64(tabs[k][i])).sum()).collect();
-            assert_eq!(combine_i64(&refs, &coeffs), want, "n {n}");
+            let got: Vec<Fr> = (0..n).map(|i| combine_i64_at(&refs, &coeffs, i)).collect();
+            assert_eq!(got, want, "n {n}");
         }
     }
 

@@ -308,6 +308,16 @@ pub struct HyraxOpening {
 /// Largest row vector an unblinded opening sends in the clear (log2 of its length).
 pub const OPENING_TAIL_VARS: usize = 12;
 
+/// The folded tail's variables of an opening: the row vector in the clear up to
+/// [`OPENING_TAIL_VARS`] unblinded, folded to one entry blinded (see [`HyraxOpening`]).
+fn tail_vars(col_vars: usize, blinded: bool) -> usize {
+    if blinded {
+        0
+    } else {
+        col_vars.min(OPENING_TAIL_VARS)
+    }
+}
+
 /// The scalars of a table to commit: field elements or small signed integers
 /// (quantized tensors, which take the fast MSM path).
 #[derive(Debug, Clone, Copy)]
@@ -698,7 +708,7 @@ pub fn open_split<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<(Fr, HyraxOpening), PcsError> {
-    let tail_vars = if blinds.is_some() { 0 } else { col_vars.min(OPENING_TAIL_VARS) };
+    let tail_vars = tail_vars(col_vars, blinds.is_some());
     open_split_folded(gens, num_vars, col_vars, table, blinds, comm, point, transcript, rng, tail_vars)
 }
 
@@ -755,7 +765,7 @@ pub fn open_row_combination<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<(Fr, HyraxOpening), PcsError> {
-    let tail_vars = if blind.is_some() { 0 } else { col_vars.min(OPENING_TAIL_VARS) };
+    let tail_vars = tail_vars(col_vars, blind.is_some());
     fold_row_combination(gens, num_vars, col_vars, v, blind, comm, point, transcript, rng, tail_vars)
 }
 
@@ -973,7 +983,7 @@ pub fn sizes(num_vars: usize) -> (usize, usize) {
     let scalar = Fr::one().serialized_size(WIRE);
     let comm = 8 + (1usize << row_vars) * point;
     // unblinded: folding rounds down to the clear tail (see [`HyraxOpening`])
-    let tail = col_vars.min(OPENING_TAIL_VARS);
+    let tail = tail_vars(col_vars, false);
     let open = 8 + 8 + 2 * (col_vars - tail) * point + 8 + (1usize << tail) * scalar + scalar;
     (comm, open)
 }

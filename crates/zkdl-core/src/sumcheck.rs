@@ -434,13 +434,8 @@ impl<'a> LazyMle<'a> {
         Ok(m)
     }
 
-    /// The entries `sum_k coeffs[k] tables[k][x]` of tables of small signed integers
+    /// The entries `a + sum_k coeffs[k] tables[k][x]` of tables of small signed integers
     /// (at least one, all of one power-of-two length).
-    pub fn combination_i64(tables: &[&'a [i64]], coeffs: &[Fr]) -> Result<Self, SumcheckError> {
-        Self::affine_combination_i64(Fr::zero(), tables, coeffs)
-    }
-
-    /// The entries `a + sum_k coeffs[k] tables[k][x]` (see [`Self::combination_i64`]).
     pub fn affine_combination_i64(a: Fr, tables: &[&'a [i64]], coeffs: &[Fr]) -> Result<Self, SumcheckError> {
         let len = tables.first().map_or(0, |t| t.len());
         if !len.is_power_of_two() || tables.iter().any(|t| t.len() != len) || coeffs.len() != tables.len() {

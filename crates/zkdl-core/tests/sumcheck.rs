@@ -194,14 +194,15 @@ fn affine_integer_first_round_proves_as_dense() {
     }
 }
 
-/// A linear combination of integer tables (`LazyMle::combination_i64`; the affine form
-/// builds the lookup trees' layer above the leaves) proves byte for byte as its dense table: alone under an eq
-/// weight (the integer first round) and times a dense MLE (the generic first round),
-/// both binding from the integers; tables of different lengths are an error.
+/// An affine combination of integer tables (`LazyMle::affine_combination_i64`, which
+/// builds the lookup trees' layer above the leaves) proves byte for byte as its dense
+/// table: alone under an eq weight (the integer first round) and times a dense MLE (the
+/// generic first round), both binding from the integers; tables of different lengths are
+/// an error.
 #[test]
 fn integer_combinations_prove_as_dense() {
     use ark_std::rand::Rng;
-    use zkdl_core::mle::combine_i64;
+    use zkdl_core::field::fr_from_i64;
     let mut rng = StdRng::seed_from_u64(8);
     for n in [1usize, 4, 13] {
         for (k, bits) in [(1usize, 16u32), (3, 16), (4, 40)] {
@@ -213,13 +214,15 @@ fn integer_combinations_prove_as_dense() {
             let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
             let other = rand_mle(&mut rng, n);
             for with_other in [false, true] {
-                let c = Fr::rand(&mut rng);
-                let dense_comb = DenseMle::new(combine_i64(&refs, &coeffs)).unwrap();
+                let (c, a) = (Fr::rand(&mut rng), if with_other { Fr::rand(&mut rng) } else { Fr::zero() });
+                let comb =
+                    (0..1usize << n).map(|x| a + (0..k).map(|j| coeffs[j] * fr_from_i64(tables[j][x])).sum::<Fr>());
+                let dense_comb = DenseMle::new(comb.collect()).unwrap();
                 let (dense, terms) = match with_other {
                     false => (vec![dense_comb], vec![(c, vec![0])]),
                     true => (vec![dense_comb, other.clone()], vec![(c, vec![0, 1]), (Fr::one(), vec![1])]),
                 };
-                let mut lazy = vec![LazyMle::combination_i64(&refs, &coeffs).unwrap()];
+                let mut lazy = vec![LazyMle::affine_combination_i64(a, &refs, &coeffs).unwrap()];
                 if with_other {
                     let o = other.evals().to_vec();
                     lazy.push(LazyMle::new(n, move |x| o[x]));
@@ -231,9 +234,9 @@ fn integer_combinations_prove_as_dense() {
     }
     let (a, b) = (vec![1i64, 2], vec![1i64, 2, 3, 4]);
     let one = Fr::one();
-    assert!(LazyMle::combination_i64(&[&a, &b], &[one, one]).is_err(), "tables of different lengths");
-    assert!(LazyMle::combination_i64(&[&a], &[one, one]).is_err(), "a coefficient without a table");
-    assert!(LazyMle::combination_i64(&[], &[]).is_err(), "no table");
+    assert!(LazyMle::affine_combination_i64(one, &[&a, &b], &[one, one]).is_err(), "tables of different lengths");
+    assert!(LazyMle::affine_combination_i64(one, &[&a], &[one, one]).is_err(), "a coefficient without a table");
+    assert!(LazyMle::affine_combination_i64(one, &[], &[]).is_err(), "no table");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use ark_ff::{AdditiveGroup, Field, One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use thiserror::Error;
 use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::relations::{
@@ -750,24 +751,12 @@ pub fn derive_tables(
     Ok(())
 }
 
-/// Phase 8 alone (the claim reduction and openings) for the claims `(tensor, point,
-/// value)` on the tensors of `set` (tables and commitments one per tensor): for tests of
-/// the reduction with chosen, possibly false, claims.
+/// Phase 8: the claim reduction and openings of the claims `(tensor, point, value)` on
+/// the tensors of `set` (tables and commitments one per tensor). Public for tests of the
+/// reduction with chosen, possibly false, claims.
 #[doc(hidden)]
-pub fn prove_claim_reduction<R: RngCore + CryptoRng>(
-    gens: &HyraxGenerators,
-    t: &mut Transcript,
-    set: &RelationSet,
-    tables: &[&[i64]],
-    comms: &[&HyraxCommitment],
-    claims: &[(usize, Vec<Fr>, Fr)],
-    rng: &mut R,
-) -> Result<OpeningProof, ProveError> {
-    prove_claims(gens, t, set, tables, comms, claims, rng, &mut Default::default())
-}
-
 #[allow(clippy::too_many_arguments)]
-fn prove_claims<R: RngCore + CryptoRng>(
+pub fn prove_claims<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
     t: &mut Transcript,
     set: &RelationSet,
@@ -790,12 +779,23 @@ fn prove_claims<R: RngCore + CryptoRng>(
     let table = |i: usize| tables.get(i).copied().ok_or(ProveError::Params("claim tensor"));
     let decl = |i: usize| set.tensors.get(i).copied().ok_or(ProveError::Params("claim tensor"));
     let split = |a: usize| layout.point(a, &at).ok_or(ProveError::Params("claim point"));
+    fn suffix(p: &[Fr], n: usize) -> Result<&[Fr], ProveError> {
+        ReductionLayout::suffix(p, n).ok_or(ProveError::Params("claim point"))
+    }
+    // eq tables shared by the values of one instance, of one size
+    let eq_of = |points: Vec<&[Fr]>| -> BTreeMap<Vec<Fr>, Vec<Fr>> {
+        points.into_iter().map(|p| (p.to_vec(), eq_table(p))).collect()
+    };
     // Column stage: per (instance, tensor) the column vector T(., hi), summed from the
     // integers against eq(hi, .); per instance their combination under eq(lo, .).
+    let eq_hi = eq_of((0..layout.columns.len()).map(split).map(|p| p.map(|p| p.1)).collect::<Result<_, _>>()?);
     let cols: Vec<Vec<Fr>> = layout
         .posts
         .par_iter()
-        .map(|&(a, tensor)| Ok(combine_rows_i64(table(tensor)?, decl(tensor)?.col_vars, &eq_table(split(a)?.1))))
+        .map(|&(a, tensor)| {
+            let w = eq_hi.get(split(a)?.1).ok_or(ProveError::Params("claim point"))?;
+            Ok(combine_rows_i64(table(tensor)?, decl(tensor)?.col_vars, w))
+        })
         .collect::<Result<_, ProveError>>()?;
     let mut insts = Vec::with_capacity(layout.columns.len());
     let mut sums = Vec::with_capacity(layout.columns.len());
@@ -810,17 +810,18 @@ fn prove_claims<R: RngCore + CryptoRng>(
         insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(split(a)?.0)?);
     }
     let (sc, points) = run_phase(t, &mut insts, &sums)?;
-    proof.reduction.sumcheck = sc;
-    let suffix = |p: &[Fr], n: usize| p.get(p.len().saturating_sub(n)..).unwrap_or(&[]).to_vec();
+    proof.columns.sumcheck = sc;
     let rho = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
-    let eq_rho = |c: usize| eq_table(&suffix(&rho, c));
-    proof.reduction.post = layout
+    let col_sizes: Vec<usize> = layout.columns.iter().map(|c| c.col_vars).collect();
+    let eq_rho = eq_of(col_sizes.iter().map(|&c| suffix(&rho, c)).collect::<Result<_, _>>()?);
+    let eq_rho_c = |c: usize| suffix(&rho, c).and_then(|p| eq_rho.get(p).ok_or(ProveError::Params("claim point")));
+    proof.columns.post = layout
         .posts
         .par_iter()
         .zip(&cols)
-        .map(|(&(a, _), v)| inner_product(v, &eq_rho(layout.columns[a].col_vars)))
-        .collect();
-    t.append_scalars(labels::RELATIONS_POST, &proof.reduction.post);
+        .map(|(&(a, _), v)| Ok(inner_product(v, eq_rho_c(layout.columns[a].col_vars)?)))
+        .collect::<Result<_, ProveError>>()?;
+    t.append_scalars(labels::RELATIONS_POST, &proof.columns.post);
 
     // Row stage: the values are claims on U_T = T(rho_c, .), one per claimed tensor.
     t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
@@ -830,7 +831,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         .par_iter()
         .map(|(tensor, _)| {
             let c = decl(*tensor)?.col_vars;
-            Ok((*tensor, combine_cols_i64(table(*tensor)?, c, &eq_rho(c))))
+            Ok((*tensor, combine_cols_i64(table(*tensor)?, c, eq_rho_c(c)?)))
         })
         .collect::<Result<_, ProveError>>()?;
     for (tensor, v) in rows_of {
@@ -843,7 +844,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
         let mut sum = Fr::zero();
         for &j in &inst.posts {
             let tensor = layout.posts[j].1;
-            sum += alpha2[j] * proof.reduction.post[j];
+            sum += alpha2[j] * proof.columns.post[j];
             if u[tensor].len() != v.len() {
                 return Err(ProveError::Params("claim point length"));
             }
@@ -857,16 +858,16 @@ fn prove_claims<R: RngCore + CryptoRng>(
     proof.rows.sumcheck = sc;
     let sigma = points.iter().max_by_key(|p| p.len()).cloned().unwrap_or_default();
     // Every claimed tensor at (rho's suffix of its columns, sigma's of its rows).
-    let final_point = |d: TensorDecl| -> Vec<Fr> {
-        let mut p = suffix(&rho, d.col_vars);
-        p.extend(suffix(&sigma, d.vars - d.col_vars));
-        p
-    };
+    let final_point =
+        |d: TensorDecl| ReductionLayout::end_point(&rho, &sigma, d).ok_or(ProveError::Params("claim point"));
+    let eq_sigma = eq_of(layout.rows.iter().map(|r| suffix(&sigma, r.row_vars)).collect::<Result<_, _>>()?);
     proof.rows.post = claimed
         .iter()
         .map(|(tensor, _)| {
             let d = decl(*tensor)?;
-            Ok(inner_product(&u[*tensor], &eq_table(&suffix(&sigma, d.vars - d.col_vars))))
+            let w = suffix(&sigma, d.vars - d.col_vars)
+                .and_then(|p| eq_sigma.get(p).ok_or(ProveError::Params("claim point")))?;
+            Ok(inner_product(&u[*tensor], w))
         })
         .collect::<Result<_, ProveError>>()?;
     t.append_scalars(labels::RELATIONS_POST, &proof.rows.post);
@@ -878,7 +879,7 @@ fn prove_claims<R: RngCore + CryptoRng>(
             t.challenge_scalars(labels::RELATIONS_BETA, members.len())
         };
         let ids: Vec<usize> = members.iter().map(|&pos| claimed[pos].0).collect();
-        let point = final_point(decl);
+        let point = final_point(decl)?;
         // the row combination sum_i beta_i L^T T_i, from the integers
         let lvec = eq_table(point.get(decl.col_vars..).unwrap_or(&[]));
         let per_table: Vec<Vec<Fr>> =

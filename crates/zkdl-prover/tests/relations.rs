@@ -579,7 +579,7 @@ fn claim_reduction_over_mixed_splits_and_points() {
     use zkdl_circuit::relations::OpeningProof;
     use zkdl_core::field::Fr;
     use zkdl_core::mle::evaluate_i64;
-    use zkdl_prover::relations::prove_claim_reduction;
+    use zkdl_prover::relations::prove_claims;
     use zkdl_verifier::relations::verify_claim_reduction;
     let g = gens();
     let mut rng = StdRng::seed_from_u64(12);
@@ -614,6 +614,7 @@ fn claim_reduction_over_mixed_splits_and_points() {
         (3, &q2),
         (4, &q3),
         (0, &p3),
+        (1, &p2),
     ];
     let honest: Vec<(usize, Vec<Fr>, Fr)> =
         at.iter().map(|&(i, p)| (i, p.clone(), evaluate_i64(&tables[i], p))).collect();
@@ -625,7 +626,17 @@ fn claim_reduction_over_mixed_splits_and_points() {
         let refs: Vec<&[i64]> = tabs.iter().map(|t| t.as_slice()).collect();
         let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
         let mut r = StdRng::seed_from_u64(3);
-        prove_claim_reduction(&g, &mut Transcript::new(labels::TEST), &set, &refs, &crefs, claims, &mut r).unwrap()
+        prove_claims(
+            &g,
+            &mut Transcript::new(labels::TEST),
+            &set,
+            &refs,
+            &crefs,
+            claims,
+            &mut r,
+            &mut Default::default(),
+        )
+        .unwrap()
     };
     let verify = |claims: &[(usize, Vec<Fr>, Fr)], p: &OpeningProof| {
         let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
@@ -634,7 +645,7 @@ fn claim_reduction_over_mixed_splits_and_points() {
     let p = prove(&tables, &honest);
     verify(&honest, &p).unwrap();
     // the layout: one column instance per (split, point), one row instance per row point
-    assert_eq!(p.reduction.post.len(), 12, "values per (instance, distinct tensor)");
+    assert_eq!(p.columns.post.len(), 13, "values per (instance, distinct tensor)");
     assert_eq!(p.rows.post.len(), shapes.len(), "one final value per claimed tensor");
     // a false claim (each in turn), the prover running on it
     for k in 0..honest.len() {
@@ -654,10 +665,10 @@ fn claim_reduction_over_mixed_splits_and_points() {
     }
     // tampered values of either stage
     for stage in 0..2 {
-        let n = if stage == 0 { p.reduction.post.len() } else { p.rows.post.len() };
+        let n = if stage == 0 { p.columns.post.len() } else { p.rows.post.len() };
         for j in 0..n {
             let mut q = p.clone();
-            let v = if stage == 0 { &mut q.reduction.post[j] } else { &mut q.rows.post[j] };
+            let v = if stage == 0 { &mut q.columns.post[j] } else { &mut q.rows.post[j] };
             *v += Fr::from(1u64);
             match verify(&honest, &q) {
                 Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "claim reduction"),
@@ -670,9 +681,30 @@ fn claim_reduction_over_mixed_splits_and_points() {
     q.rows.post.pop();
     assert!(matches!(verify(&honest, &q), Err(VerifyError::Shape(_))));
     let mut q = p.clone();
-    q.reduction.sumcheck.rounds.pop();
+    q.columns.sumcheck.rounds.pop();
     assert!(verify(&honest, &q).is_err());
-    let mut q = p;
+    let mut q = p.clone();
     q.openings.pop();
     assert!(verify(&honest, &q).is_err());
+    let mut q = p.clone();
+    q.rows.sumcheck.rounds[0][1] += Fr::from(1u64);
+    assert!(verify(&honest, &q).is_err(), "a row-stage round tampered");
+    // no claims: nothing is sent, and a reduction with anything in it is refused
+    let none = prove(&tables, &[]);
+    assert_eq!(none, OpeningProof::default());
+    verify(&[], &none).unwrap();
+    assert!(verify(&[], &p).is_err());
+    // stages without variables: claims only on the one-row tensor (a row stage of no
+    // rounds) or only on the one-column tensor (a column stage of no rounds)
+    for t in [1usize, 2] {
+        let only: Vec<(usize, Vec<Fr>, Fr)> = honest.iter().filter(|c| c.0 == t).cloned().collect();
+        assert!(only.len() >= 2);
+        let q = prove(&tables, &only);
+        let empty = if t == 1 { &q.rows } else { &q.columns };
+        assert!(empty.sumcheck.rounds.is_empty(), "tensor {t}");
+        verify(&only, &q).unwrap();
+        let mut bad = only.clone();
+        bad[1].2 += Fr::from(1u64);
+        assert!(verify(&bad, &prove(&tables, &bad)).is_err(), "tensor {t}: a false claim");
+    }
 }

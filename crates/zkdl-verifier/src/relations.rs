@@ -563,7 +563,7 @@ fn verify_claims(
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
     t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
     let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
-    let (red, rows) = (&p.reduction, &p.rows);
+    let (red, rows) = (&p.columns, &p.rows);
     if claims.is_empty() {
         run_phase(t, what, &[], 2, red, (0, 0))?;
         run_phase(t, what, &[], 2, rows, (0, 0))?;
@@ -591,7 +591,6 @@ fn verify_claims(
         evals.push(eq(split(a)?.0, &point_of(&bc, a)?)? * combined);
     }
     bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
-    let suffix = |p: &[Fr], n: usize| p.get(p.len().saturating_sub(n)..).map(|s| s.to_vec()).unwrap_or_default();
     let rho = bc.point.clone();
     // Row stage: the values are claims on T(rho_c, .), one instance per row point.
     t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
@@ -643,9 +642,7 @@ fn verify_claims(
             parts.push((*comms.get(*tensor).ok_or(VerifyError::Shape(what))?, *b));
             value += *b * get(&rows.post, pos, what)?;
         }
-        let row_vars = decl.vars.checked_sub(decl.col_vars).ok_or(VerifyError::Shape(what))?;
-        let mut point = suffix(&rho, decl.col_vars);
-        point.extend(suffix(&sigma, row_vars));
+        let point = ReductionLayout::end_point(&rho, &sigma, *decl).ok_or(VerifyError::Shape(what))?;
         let comm = pcs::CommitmentRef::Combination(&parts);
         let check = pcs::verify_terms(gens, decl.vars, decl.col_vars, comm, &point, value, opening, t)
             .map_err(|source| VerifyError::Opening { what: "combined opening", source })?;
