@@ -11,8 +11,8 @@
 //! `d_in x d_out`, the fixed-point integers at the circuit's weight scale),
 //! `layers.{l}.bias` (int64, `d_out`, at the activation scale) and `statement` (uint8,
 //! the statement as in the proof file). Reading checks every field against the circuit;
-//! a checkpoint whose weights are not the ones its statement commits to gives a proof
-//! that does not verify.
+//! the prover then refuses weights the statement does not commit to
+//! (`prove_training_continued`, before proving).
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -480,6 +480,39 @@ pub fn commit_tn_product(
     Ok(HyraxCommitment { rows: affine(rows) })
 }
 
+/// Whether the unblinded commitments `parts[i].0` (`2^col_vars` columns each) are those of
+/// the tables of small integers `parts[i].1`, checked on one combination of all their
+/// rows with the weights `gamma` (one per row, in order, drawn after the commitments are
+/// fixed: other tables pass with probability at most `1/|Fr|`):
+/// `sum_r gamma_r C_r == sum_j (sum_r gamma_r M[r, j]) G_j`, two MSMs (of the rows, of
+/// the `2^col_vars` generators) and one pass over the tables instead of committing again.
+pub fn commits_to_i64(
+    gens: &HyraxGenerators,
+    col_vars: usize,
+    parts: &[(&HyraxCommitment, &[i64])],
+    gamma: &[Fr],
+) -> Result<bool, PcsError> {
+    let g = gens.cols(col_vars)?;
+    let rows: Vec<G1Affine> = parts.iter().flat_map(|(c, _)| c.rows.iter().copied()).collect();
+    if gamma.len() != rows.len() {
+        return Err(PcsError::CombineMismatch { commitments: rows.len(), coefficients: gamma.len() });
+    }
+    let mut v = vec![Fr::zero(); g.len()];
+    let mut at = 0usize;
+    for (comm, table) in parts {
+        let n = comm.rows.len();
+        let len = n.saturating_mul(g.len());
+        if table.len() != len {
+            return Err(PcsError::WrongTableLength { expected: len, got: table.len() });
+        }
+        let w = gamma.get(at..at + n).ok_or(PcsError::CombineMismatch { commitments: n, coefficients: 0 })?;
+        let part = crate::mle::combine_rows_i64(table, col_vars, w);
+        v.iter_mut().zip(&part).for_each(|(x, y)| *x += y);
+        at += n;
+    }
+    Ok(CpuMsm.msm_fr(&rows, gamma)? == CpuMsm.msm_fr(g, &v)?)
+}
+
 /// `num_vars - col_vars`, or an error when the split is impossible.
 fn checked_rows(num_vars: usize, col_vars: usize) -> Result<usize, PcsError> {
     if num_vars > MAX_VARS {

@@ -73,6 +73,9 @@ pub mod labels {
 
     /// Used only by tests and examples of the core crate.
     pub const TEST: &[u8] = b"zkdl/test";
+    /// The prover's check that a previous statement commits to the weights it resumes
+    /// from (`pcs::commits_to_i64`'s row weights; not part of any proof).
+    pub const PREVIOUS_WEIGHTS: &[u8] = b"zkdl/previous-weights";
 }
 
 /// The Fiat-Shamir transcript of zkdl.

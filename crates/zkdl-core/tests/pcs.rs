@@ -412,3 +412,38 @@ fn product_commitment_from_the_factors_equals_the_product_table() {
     let big = [i64::MAX / 2; 2];
     assert_eq!(pcs::commit_tn_product(&g, 1, &[1; 2], &big, (1, 2, 2), 3, &CpuMsm), Err(PcsError::ScalarOverflow));
 }
+
+/// `commits_to_i64`: the committed table passes under random row weights (with the i64
+/// extremes and one row or one column), a table differing in one entry or two rows
+/// swapped does not, wrong lengths are errors; two commitments checked at once.
+#[test]
+fn a_commitment_is_checked_against_a_table_on_one_row_combination() {
+    let g = gens();
+    let rng = &mut StdRng::seed_from_u64(21);
+    for (vars, col) in [(6usize, 3usize), (6, 6), (6, 0), (10, 4)] {
+        let mut table: Vec<i64> = (0..1usize << vars).map(|_| rng.gen_range(-(1i64 << 50)..1 << 50)).collect();
+        table[0] = i64::MIN + 1;
+        table[1] = i64::MAX;
+        let comm = pcs::commit_split(&g, vars, col, Table::Small(&table), None, &CpuMsm).unwrap();
+        let gamma: Vec<Fr> = (0..comm.rows.len()).map(|_| Fr::rand(rng)).collect();
+        assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table)], &gamma).unwrap(), "vars {vars} col {col}");
+        let mut other = table.clone();
+        other[(1usize << vars) - 1] ^= 1;
+        assert!(!pcs::commits_to_i64(&g, col, &[(&comm, &other)], &gamma).unwrap(), "one entry, vars {vars} col {col}");
+        if comm.rows.len() > 1 {
+            let mut swapped = table.clone();
+            let c = 1usize << col;
+            let (r0, r1) = swapped.split_at_mut(c);
+            r0.swap_with_slice(&mut r1[..c]);
+            assert!(!pcs::commits_to_i64(&g, col, &[(&comm, &swapped)], &gamma).unwrap(), "two rows swapped");
+        }
+        assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table[1..])], &gamma).is_err(), "short table");
+        assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table)], &gamma[1..]).is_err(), "missing row weight");
+        // two commitments checked together: the pair passes, the pair swapped does not
+        let table2: Vec<i64> = table.iter().map(|v| v / 3 + 1).collect();
+        let comm2 = pcs::commit_split(&g, vars, col, Table::Small(&table2), None, &CpuMsm).unwrap();
+        let gamma2: Vec<Fr> = (0..2 * comm.rows.len()).map(|_| Fr::rand(rng)).collect();
+        assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table), (&comm2, &table2)], &gamma2).unwrap());
+        assert!(!pcs::commits_to_i64(&g, col, &[(&comm, &table2), (&comm2, &table)], &gamma2).unwrap());
+    }
+}

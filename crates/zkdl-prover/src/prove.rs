@@ -43,8 +43,9 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
 /// [`prove_training_with`] for the next chunk of a training run: `w0` are the final
 /// weights of the proof of `previous` (the same circuit), whose `W(T)` and `b(T)`
 /// commitments become this statement's `W(0)` and `b(0)` instead of being committed again
-/// (the statement is the same as from scratch; a `previous` that does not commit to `w0`
-/// gives a proof that does not verify, found only by verifying it). Chunks of one circuit
+/// (the statement is the same as from scratch). A `previous` that does not commit to `w0`
+/// is an error, found before any proving: each commitment is checked on one random
+/// combination of its rows (`pcs::commits_to_i64`, two small MSMs per tensor). Chunks of one circuit
 /// (the same number of steps included: the statement's column splits depend on it)
 /// chain: each proof's `w_initial` equals the previous one's `w_final`.
 pub fn prove_training_continued<R: RngCore + CryptoRng>(
@@ -257,6 +258,28 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
                 });
             if !fits {
                 return Err(ProveError::Params("the previous statement's final weights do not fit this circuit"));
+            }
+            // ... and they commit to `w0`: one random combination of the rows of all the
+            // commitments of one column split
+            let mut by_split: std::collections::BTreeMap<usize, Vec<(&HyraxCommitment, &[i64])>> = Default::default();
+            for (l, lw) in w0.layers.iter().enumerate() {
+                let w_split = layout.statement_col_vars(w_vars_all[l]);
+                by_split.entry(w_split).or_default().push((&prev.w_final[l], &lw.w));
+                if let (Some(c), Some(b)) = (&prev.b_final[l], &lw.b) {
+                    by_split.entry(layout.statement_col_vars(dim(l + 1)?)).or_default().push((c, b));
+                }
+            }
+            let mut t = Transcript::new(labels::PREVIOUS_WEIGHTS);
+            for (col_vars, parts) in &by_split {
+                let mut rows = 0;
+                for (c, _) in parts {
+                    t.append_points(labels::HYRAX_COMMITMENT_ROW, &c.rows);
+                    rows += c.rows.len();
+                }
+                let gamma = t.challenge_scalars(labels::PREVIOUS_WEIGHTS, rows);
+                if !pcs::commits_to_i64(gens, *col_vars, parts, &gamma)? {
+                    return Err(ProveError::Params("the previous statement does not commit to these initial weights"));
+                }
             }
             (prev.w_final.clone(), prev.b_final.clone())
         }

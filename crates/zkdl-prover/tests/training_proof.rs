@@ -480,7 +480,7 @@ fn derived_weight_commitments_equal_direct_ones() {
 /// A training run proven in chunks: the second proof takes `W(0)` (and `b(0)`) from the
 /// first statement's `W(T)` instead of committing them, and equals the proof made from
 /// scratch byte for byte; a previous statement that does not commit to the given weights
-/// gives a proof that does not verify; one of another circuit is refused.
+/// (or biases) is refused before proving, as is one of another circuit.
 #[test]
 fn chunks_of_a_training_run_chain() {
     use zkdl_prover::prove::prove_training_continued;
@@ -502,9 +502,18 @@ fn chunks_of_a_training_run_chain() {
         verify(&spec, &st2, &p2).unwrap();
         let (st2s, p2s, w2s) = prove_training(&spec, &w1, &batches[1..], &mut rng()).unwrap();
         assert_eq!((st2s, p2s, w2s), (st2.clone(), p2, w2), "exact_update = {exact_update}");
-        // the previous statement does not commit to these weights
-        let (st_bad, p_bad, _) = cont(&w0, &st1).unwrap();
-        assert!(verify(&spec, &st_bad, &p_bad).is_err());
+        // the previous statement does not commit to these weights, or to these biases
+        let refused = |w: &Weights| match cont(w, &st1) {
+            Err(e) => assert!(e.to_string().contains("does not commit"), "{e}"),
+            Ok(_) => panic!("weights the previous statement does not commit to were accepted"),
+        };
+        refused(&w0);
+        let mut w_bad = w1.clone();
+        w_bad.layers[1].w[3] += 1;
+        refused(&w_bad);
+        let mut b_bad = w1.clone();
+        *b_bad.layers[0].b.as_mut().unwrap().last_mut().unwrap() -= 1;
+        refused(&b_bad);
         // a previous statement of another circuit (one more layer)
         let (other, w_other, b_other) = setup_bias(&[8, 8], 1, true);
         let (st_other, _, _) = prove(&other, &w_other, &b_other);
