@@ -89,6 +89,27 @@ impl Claims {
     }
 }
 
+/// A matmul operand (instances of `block` entries, `2^tau` of them) summed over its index
+/// other than `j < nj` against that index's eq table `e`, per (instance, `j`): entry
+/// `at(o, j)` of an instance is the one at other index `o`.
+fn fold_operand(
+    table: &[i64],
+    (block, nj, tau): (usize, usize, usize),
+    e: &[Fr],
+    at: impl Fn(usize, usize) -> usize + Sync,
+) -> Vec<Fr> {
+    (0..nj << tau)
+        .into_par_iter()
+        .map(|tj| {
+            let (ti, j) = (tj / nj, tj % nj);
+            let base = &table[ti * block..(ti + 1) * block];
+            let mut acc = LazySum::default();
+            e.iter().enumerate().for_each(|(o, w)| acc.add(w, base[at(o, j)]));
+            acc.finish()
+        })
+        .collect()
+}
+
 /// One batched sumcheck over the matmuls `which` of `set` at their points `rs`
 /// (phase 3): returns the phase proof and each relation's `Y` claim point.
 fn prove_matmuls(
@@ -133,27 +154,8 @@ fn prove_matmuls(
         let (ni, nj, nk) = (1usize << s.li, 1usize << s.lj, 1usize << s.lk);
         let (e_i, e_k, e_t) = (eq_table(ri), eq_table(rk), eq_table(rt));
         let (x, y) = (&tables[m.x], &tables[m.y]);
-        let (xs, ys) = (ni * nj, nj * nk);
-        let fx: Vec<Fr> = (0..nj << m.tau)
-            .into_par_iter()
-            .map(|tj| {
-                let (ti, j) = (tj / nj, tj % nj);
-                let base = &x[ti * xs..(ti + 1) * xs];
-                let mut acc = LazySum::default();
-                (0..ni).for_each(|i| acc.add(&e_i[i], base[s.x_index(i, j)]));
-                acc.finish()
-            })
-            .collect();
-        let fy: Vec<Fr> = (0..nj << m.tau)
-            .into_par_iter()
-            .map(|tj| {
-                let (ti, j) = (tj / nj, tj % nj);
-                let base = &y[ti * ys..(ti + 1) * ys];
-                let mut acc = LazySum::default();
-                (0..nk).for_each(|k| acc.add(&e_k[k], base[s.y_index(j, k)]));
-                acc.finish()
-            })
-            .collect();
+        let fx = fold_operand(x, (ni * nj, nj, m.tau), &e_i, |i, j| s.x_index(i, j));
+        let fy = fold_operand(y, (nj * nk, nj, m.tau), &e_k, |k, j| s.y_index(j, k));
         let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
         insts.push(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?);
     }

@@ -591,7 +591,7 @@ fn verify_claims(
         evals.push(eq(split(a)?.0, &point_of(&bc, a)?)? * combined);
     }
     bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
-    let rho = bc.point.clone();
+    let rho = bc.point;
     // Row stage: the values are claims on T(rho_c, .), one instance per row point.
     t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
     let alpha2 = t.challenge_scalars(labels::RELATIONS_ALPHA, layout.posts.len());
