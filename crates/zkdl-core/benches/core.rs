@@ -2,7 +2,8 @@
 //!
 //! - `msm/<kind>/<log n>`: ours (`CpuMsm`) vs `ark_ec::VariableBaseMSM::msm` on the
 //!   same bases and scalars, kinds: full 255-bit, 32-bit, signed 16-bit, 0/1 (and
-//!   0/1 with the fixed-base `PairTable`).
+//!   0/1 as the rows of a Hyrax commitment over the fixed-base `SubsetTable`, its
+//!   blocks built before timing).
 //! - `sumcheck/deg<d>/<n>`: the generic prover for a product of d MLEs, n = 16..22.
 //! - `hyrax/commit|open|verify/<n>`: Hyrax on 2^n small-integer entries; the
 //!   commitment and opening sizes in bytes are printed once per size.
@@ -75,9 +76,12 @@ fn bench_msm(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("bits/arkworks", log), &log, |bch, _| {
             bch.iter(|| G1Projective::msm(b, &fr_bits).unwrap())
         });
-        let table = zkdl_core::msm::PairTable::new(b);
-        group.bench_with_input(BenchmarkId::new("bits/ours_pairtable", log), &log, |bch, _| {
-            bch.iter(|| table.msm_bits(&bits).unwrap())
+        let table = zkdl_core::msm::SubsetTable::new(b);
+        let bits64: Vec<u64> = bits.iter().map(|&x| x as u64).collect();
+        let row = 1usize << log.div_ceil(2);
+        table.msm_rows(0, row, &bits64).unwrap();
+        group.bench_with_input(BenchmarkId::new("bits/ours_subset_table_rows", log), &log, |bch, _| {
+            bch.iter(|| table.msm_rows(0, row, &bits64).unwrap())
         });
         {
             group.bench_with_input(BenchmarkId::new("full/ours", log), &log, |bch, _| {

@@ -117,21 +117,26 @@ fn main() {
             },
         );
         row("0/1 vs ark msm_u1(bool)", o, a);
+        // the same bits as the rows of a Hyrax commitment (2^ceil(n/2) columns) over the
+        // fixed-base subset table, against one arkworks MSM of them all
+        let table = zkdl_core::msm::SubsetTable::new(&bases);
+        let bits64: Vec<u64> = bits.iter().map(|&x| x as u64).collect();
+        let width = 1usize << log_msm.div_ceil(2);
         let t0 = Instant::now();
-        let table = zkdl_core::msm::PairTable::new(&bases);
+        let rows = table.msm_rows(0, width, &bits64).unwrap();
         let build = t0.elapsed();
-        assert_eq!(table.msm_bits(&bits).unwrap(), G1Projective::msm(&bases, &fr).unwrap());
+        assert_eq!(rows.len(), bits.len() / width);
         let (o, a) = duel(
             reps,
             || {
-                let _ = std::hint::black_box(table.msm_bits(&bits).unwrap());
+                let _ = std::hint::black_box(table.msm_rows(0, width, &bits64).unwrap());
             },
             || {
                 let _ = std::hint::black_box(G1Projective::msm(&bases, &fr).unwrap());
             },
         );
-        row("0/1, fixed-base pair table", o, a);
-        println!("{:<26} {:>10.2}ms (once per generator set)", "  pair table build", build.as_secs_f64() * 1e3);
+        row("0/1 rows, subset table", o, a);
+        println!("{:<26} {:>10.2}ms (first use: blocks built)", "  subset table rows", build.as_secs_f64() * 1e3);
         let fr16: Vec<Fr> = s16.iter().map(|&x| fr_from_i64(x)).collect();
         let (o, a) = duel(
             reps,

@@ -10,6 +10,9 @@
 //! bucket, so skewed scalar distributions (all ones, mostly zeros) stay parallel.
 //! Full-size field scalars take the same bucket phase over signed digits of their
 //! canonical representatives (`msm_full_signed`: about 1.3x `ark_ec`'s MSM at 2^14-2^15).
+//! The rows of a commitment over the fixed column generators may instead go through a
+//! [`SubsetTable`] (bit planes against precomputed subset sums of blocks of 12 bases)
+//! when its cost model says so.
 
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
@@ -38,18 +41,68 @@ pub trait MsmBackend: Send + Sync {
         }
         scalars.chunks(bases.len()).map(|row| self.msm_i64(bases, row)).collect()
     }
-    /// [`Self::msm_i64_rows`] over fixed bases whose multiples `shifted[k-1][i] =
-    /// 2^(ROW_SHIFT_BITS k) * bases[i]` are known (precomputed once per generator set,
-    /// [`shifted_bases`]): a backend may use them to put every digit of a scalar in one
-    /// window. The default ignores them.
-    fn msm_i64_rows_fixed(
-        &self,
-        bases: &[G1Affine],
-        shifted: &[&[G1Affine]],
-        scalars: &[i64],
-    ) -> Result<Vec<G1Projective>, MsmError> {
-        let _ = shifted;
-        self.msm_i64_rows(bases, scalars)
+    /// [`Self::msm_i64_rows`] over fixed bases (the Hyrax column generators) with what
+    /// is precomputed for them ([`FixedBases`]: shifted multiples, a subset table): a
+    /// backend may use the precomputations. The default ignores them.
+    fn msm_i64_rows_fixed(&self, fixed: &FixedBases<'_>, scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
+        self.msm_i64_rows(fixed.bases(), scalars)
+    }
+}
+
+/// A range of a fixed base set (the Hyrax column generators) with the precomputations
+/// known for the set: `shifted[k-1][i] = 2^(ROW_SHIFT_BITS k) set[i]` ([`shifted_bases`])
+/// and a [`SubsetTable`]. The constructors check that they belong to the set.
+#[derive(Debug, Clone)]
+pub struct FixedBases<'a> {
+    set: &'a [G1Affine],
+    shifted: &'a [Vec<G1Affine>],
+    table: Option<&'a SubsetTable>,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> FixedBases<'a> {
+    /// The whole set, nothing precomputed.
+    pub fn new(set: &'a [G1Affine]) -> Self {
+        Self { set, shifted: &[], table: None, range: 0..set.len() }
+    }
+
+    /// With shifted multiples of the set (each of the set's length).
+    pub fn with_shifted(self, shifted: &'a [Vec<G1Affine>]) -> Result<Self, MsmError> {
+        if let Some(s) = shifted.iter().find(|s| s.len() != self.set.len()) {
+            return Err(MsmError::LengthMismatch { bases: self.set.len(), scalars: s.len() });
+        }
+        Ok(Self { shifted, ..self })
+    }
+
+    /// With a subset table built over the same set.
+    pub fn with_table(self, table: &'a SubsetTable) -> Result<Self, MsmError> {
+        if !std::ptr::eq(table.bases(), self.set) && table.bases() != self.set {
+            return Err(MsmError::ForeignPrecomputation);
+        }
+        Ok(Self { table: Some(table), ..self })
+    }
+
+    /// Restricted to `range` of the set.
+    pub fn range(self, range: std::ops::Range<usize>) -> Result<Self, MsmError> {
+        if range.start > range.end || range.end > self.set.len() {
+            return Err(MsmError::RangeOutside { start: range.start, end: range.end, len: self.set.len() });
+        }
+        Ok(Self { range, ..self })
+    }
+
+    /// The bases of the MSMs: the range of the set.
+    pub fn bases(&self) -> &'a [G1Affine] {
+        self.set.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// The shifted multiples of [`Self::bases`].
+    pub fn shifted(&self) -> Vec<&'a [G1Affine]> {
+        self.shifted.iter().filter_map(|s| s.get(self.range.clone())).collect()
+    }
+
+    /// The subset table and the position of [`Self::bases`] in its set.
+    pub fn table(&self) -> Option<(&'a SubsetTable, usize)> {
+        self.table.map(|t| (t, self.range.start))
     }
 }
 
@@ -127,19 +180,15 @@ impl MsmBackend for CpuMsm {
     }
 
     fn msm_i64_rows(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
-        self.msm_i64_rows_fixed(bases, &[], scalars)
+        self.msm_i64_rows_fixed(&FixedBases::new(bases), scalars)
     }
 
-    fn msm_i64_rows_fixed(
-        &self,
-        bases: &[G1Affine],
-        shifted: &[&[G1Affine]],
-        scalars: &[i64],
-    ) -> Result<Vec<G1Projective>, MsmError> {
-        if bases.is_empty() || scalars.len() % bases.len() != 0 || shifted.iter().any(|s| s.len() != bases.len()) {
+    fn msm_i64_rows_fixed(&self, fixed: &FixedBases<'_>, scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
+        let bases = fixed.bases();
+        if bases.is_empty() || scalars.len() % bases.len() != 0 {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
-        Ok(msm_small_rows(bases, shifted, scalars))
+        Ok(msm_small_rows(bases, &fixed.shifted(), fixed.table(), scalars))
     }
 }
 
@@ -220,7 +269,17 @@ fn window_cost(n: usize, c: usize, windows: usize) -> f64 {
 /// sum_i (s_i - k) G_i + k sum_i G_i`) when that saves digits: unsigned 16-bit digits
 /// take two windows instead of three, but the zeros of a sparse table (padding, ReLU
 /// outputs, MNIST pixels) would no longer be free, so the cheaper of the two is taken.
-fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) -> Vec<G1Projective> {
+///
+/// With a subset `table` (and the position of `bases` in its set), the scalars may
+/// instead be offset by their minimum and summed by bit planes ([`SubsetTable`]) when
+/// that costs fewer additions: the exact count (one per block and plane with a bit set)
+/// is summed from the scalars in one pass.
+fn msm_small_rows(
+    bases: &[G1Affine],
+    shifted: &[&[G1Affine]],
+    table: Option<(&SubsetTable, usize)>,
+    scalars: &[i64],
+) -> Vec<G1Projective> {
     let m = bases.len();
     if m == 0 {
         return Vec::new();
@@ -261,19 +320,36 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
         let (c, w) = choose_window(m, mag);
         n.saturating_mul(w).saturating_add(reduce(c, w))
     };
-    let mut options = vec![(any_window(nnz, max_mag), 0, max_mag, None)];
+    let mut options = vec![(any_window(nnz, max_mag), 0, max_mag, RowMethod::Windows)];
     if centre != 0 {
-        options.push((any_window(nnz_centred, centred_mag), centre, centred_mag, None));
+        options.push((any_window(nnz_centred, centred_mag), centre, centred_mag, RowMethod::Windows));
     }
     if fits(max_mag) {
-        options.push((one_window(nnz, max_mag), 0, max_mag, Some(windows(max_mag))));
+        options.push((one_window(nnz, max_mag), 0, max_mag, RowMethod::OneWindow(windows(max_mag))));
     }
     if centre != 0 && fits(centred_mag) {
-        options.push((one_window(nnz_centred, centred_mag), centre, centred_mag, Some(windows(centred_mag))));
+        options.push((
+            one_window(nnz_centred, centred_mag),
+            centre,
+            centred_mag,
+            RowMethod::OneWindow(windows(centred_mag)),
+        ));
     }
-    let (_, centre, mag, digit_windows) = options.into_iter().min_by_key(|o| o.0).unwrap_or((0, 0, max_mag, None));
-    let mut out = match digit_windows {
-        Some(w) if w > 1 => {
+    // bit planes of `s - lo` (below 2^48, so that the offset cannot overflow)
+    let span = (hi as i128 - lo as i128) as u128;
+    if let Some((t, start)) = table.filter(|_| span < 1 << 48) {
+        let planes = u128::BITS - span.leading_zeros();
+        // a block not built yet costs an addition per entry (a caller that commits many
+        // rows of one width builds the blocks first, `SubsetTable::prepare`)
+        let build = t.missing(start / SUBSET_BLOCK..(start + m).div_ceil(SUBSET_BLOCK)).len() << SUBSET_BLOCK;
+        let cost = subset_cost(start, m, planes, |i| (scalars[i] - lo) as u64, rows).saturating_add(build);
+        options.push((cost, lo, span as u64, RowMethod::Subset(t, start, planes)));
+    }
+    let (_, centre, mag, method) =
+        options.into_iter().min_by_key(|o| o.0).unwrap_or((0, 0, max_mag, RowMethod::Windows));
+    let mut out = match method {
+        RowMethod::Subset(t, start, planes) => subset_rows(t, start, m, rows, planes, |i| (scalars[i] - centre) as u64),
+        RowMethod::OneWindow(w) if w > 1 => {
             // Row r of the widened problem: digit k of every scalar on 2^(8k) G.
             let mut ext: Vec<G1Affine> = Vec::with_capacity(w * m);
             ext.extend_from_slice(bases);
@@ -308,6 +384,39 @@ fn msm_small_rows(bases: &[G1Affine], shifted: &[&[G1Affine]], scalars: &[i64]) 
         out.par_iter_mut().for_each(|r| (0..z).for_each(|_| _ = r.double_in_place()));
     }
     out
+}
+
+/// How [`msm_small_rows`] sums its rows.
+enum RowMethod<'a> {
+    /// Windows of signed digits, one bucket reduction per window and row.
+    Windows,
+    /// The digits of every scalar on shifted bases, one window.
+    OneWindow(usize),
+    /// Bit planes over a subset table (at the bases' position in its set, planes).
+    Subset(&'a SubsetTable, usize, u32),
+}
+
+/// The additions [`subset_rows`] makes for the scalars `value(i) < 2^planes` over bases
+/// `start..start + m`: one per (row, block, plane) with a bit set, and about 2.5 for
+/// each row's doubling and addition per plane (projective, against a batch-affine
+/// addition).
+fn subset_cost(start: usize, m: usize, planes: u32, value: impl Fn(usize) -> u64 + Sync, rows: usize) -> usize {
+    let k = SUBSET_BLOCK;
+    let selected: usize = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let mut n = 0usize;
+            let mut i = 0usize;
+            while i < m {
+                let end = m.min(i + k - (start + i) % k);
+                let or = (i..end).fold(0u64, |a, j| a | value(r * m + j));
+                n += or.count_ones() as usize;
+                i = end;
+            }
+            n
+        })
+        .sum();
+    selected.saturating_add(rows * planes as usize * 5 / 2)
 }
 
 /// [`msm_small_rows`] without centring, for scalars of magnitude at most `max_mag`.
@@ -456,31 +565,29 @@ fn sum_selected<'a>(mut pts: impl Iterator<Item = &'a G1Affine>) -> G1Projective
     acc.first().map_or_else(G1Projective::zero, |p| p.into_group())
 }
 
-/// A fixed-base table for 0/1 MSMs over a fixed set of bases (the Hyrax column
-/// generators): the pair sums `G_{2i} + G_{2i+1}`. With it, a pair of bits `11`
-/// costs one addition instead of two, so random bit planes need 3/4 of the
-/// additions. Built once per base set with batch-affine additions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PairTable {
+/// Bases per block of a [`SubsetTable`].
+pub const SUBSET_BLOCK: usize = 12;
+
+/// A fixed-base table over a base set (the Hyrax column generators), "four Russians"
+/// style: for every block of [`SUBSET_BLOCK`] consecutive bases, the sums of all
+/// `2^SUBSET_BLOCK` subsets of the block (entry `idx` is the sum of the bases whose bit
+/// is set in `idx`). A row MSM of non-negative scalars below `2^b` is then `sum_p 2^p
+/// S_p` with `S_p` the sum, over the blocks, of the entry selected by bit `p` of the
+/// block's scalars: one addition per bit plane and block (`b / 12` per scalar for dense
+/// scalars) instead of one per scalar and 8-bit digit, and no bucket reduction. A block
+/// is built on its first use (`2^12` batch-affine additions), so a base set whose
+/// prefix alone is used pays only for that prefix.
+#[derive(Debug, Clone)]
+pub struct SubsetTable {
     bases: Vec<G1Affine>,
-    pair_sums: Vec<G1Affine>,
+    blocks: Vec<std::sync::OnceLock<Vec<G1Affine>>>,
 }
 
-impl PairTable {
-    /// Precompute the pair sums of `bases` (an odd last base has no pair).
+impl SubsetTable {
+    /// A table over `bases` (no block is built yet).
     pub fn new(bases: &[G1Affine]) -> Self {
-        let pairs = bases.len() / 2;
-        let chunk = 1usize << 14;
-        let pair_sums: Vec<G1Affine> = bases[..2 * pairs]
-            .par_chunks(chunk)
-            .flat_map_iter(|c| {
-                let mut pts = c.to_vec();
-                let mut segs: Vec<(u32, u32)> = (0..c.len() / 2).map(|i| (i as u32, 2)).collect();
-                reduce_segments(&mut pts, &mut segs);
-                pts
-            })
-            .collect();
-        Self { bases: bases.to_vec(), pair_sums }
+        let blocks = (0..bases.len().div_ceil(SUBSET_BLOCK)).map(|_| std::sync::OnceLock::new()).collect();
+        Self { bases: bases.to_vec(), blocks }
     }
 
     pub fn len(&self) -> usize {
@@ -491,37 +598,194 @@ impl PairTable {
         self.bases.is_empty()
     }
 
-    /// `sum_i bits[i] * bases[i]` for the first `bits.len()` bases.
-    pub fn msm_bits(&self, bits: &[bool]) -> Result<G1Projective, MsmError> {
-        if bits.len() > self.bases.len() {
-            return Err(MsmError::LengthMismatch { bases: self.bases.len(), scalars: bits.len() });
-        }
-        let n = bits.len();
-        if n == 0 {
-            return Ok(G1Projective::zero());
-        }
-        let threads = rayon::current_num_threads().max(1);
-        // chunks of an even length, so that pairs never straddle two chunks
-        let chunk = (n.div_ceil(threads).max(4 * LANES) + 1) & !1;
-        let res = bits
-            .par_chunks(chunk)
-            .enumerate()
-            .map(|(ci, bs)| {
-                let off = ci * chunk;
-                let pts = bs.chunks(2).enumerate().filter_map(move |(j, pair)| {
-                    let i = off + 2 * j;
-                    match pair {
-                        [true, true] => self.pair_sums.get(i / 2),
-                        [true, false] | [true] => self.bases.get(i),
-                        [false, true] => self.bases.get(i + 1),
-                        _ => None,
-                    }
-                });
-                sum_selected(pts)
-            })
-            .sum();
-        Ok(res)
+    /// The set the table is built over.
+    pub fn bases(&self) -> &[G1Affine] {
+        &self.bases
     }
+
+    /// Builds the blocks that cover bases `range` (those not built yet), for a caller
+    /// about to use them many times: the MSMs charge a block not built yet to the call
+    /// that would build it, and take other methods when that call alone does not pay.
+    pub fn prepare(&self, range: std::ops::Range<usize>) {
+        if range.start < range.end {
+            self.blocks(range.start / SUBSET_BLOCK..range.end.div_ceil(SUBSET_BLOCK));
+        }
+    }
+
+    /// The blocks of `range` not built yet.
+    fn missing(&self, range: std::ops::Range<usize>) -> Vec<usize> {
+        range.filter(|&b| self.blocks.get(b).is_some_and(|c| c.get().is_none())).collect()
+    }
+
+    /// Blocks `range` of the table, built where missing: the missing blocks in chunks
+    /// (one per thread), each chunk level by level (`t[2^j + i] = t[i] + G_j`) with one
+    /// batch of additions, so that one inversion serves every block of the chunk.
+    fn blocks(&self, range: std::ops::Range<usize>) -> Vec<&[G1Affine]> {
+        let missing = self.missing(range.clone());
+        let chunk = missing.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+        missing.par_chunks(chunk).for_each(|bs| {
+            let sets: Vec<&[G1Affine]> = bs
+                .iter()
+                .map(|&b| {
+                    self.bases.get(b * SUBSET_BLOCK..((b + 1) * SUBSET_BLOCK).min(self.bases.len())).unwrap_or_default()
+                })
+                .collect();
+            let mut tables: Vec<Vec<G1Affine>> =
+                sets.iter().map(|g| vec![G1Affine::identity(); 1 << g.len()]).collect();
+            let (mut kinds, mut dens, mut prefix) = (Vec::new(), Vec::new(), Vec::new());
+            for j in 0..SUBSET_BLOCK {
+                let half = 1usize << j;
+                // forward: every block's pairs (t[i], G_j), i < 2^j, one product chain
+                kinds.clear();
+                dens.clear();
+                prefix.clear();
+                let mut acc = Fq::ONE;
+                for (t, g) in tables.iter().zip(&sets) {
+                    if let Some(gj) = g.get(j) {
+                        for p in &t[..half] {
+                            let (k, d) = classify(p, gj);
+                            kinds.push(k);
+                            dens.push(d);
+                            prefix.push(acc);
+                            acc *= d;
+                        }
+                    }
+                }
+                let mut inv = acc.inverse().unwrap_or(Fq::ZERO);
+                // backward: the sums into t[2^j + i]
+                let mut n = kinds.len();
+                for (t, g) in tables.iter_mut().zip(&sets).rev() {
+                    if let Some(gj) = g.get(j) {
+                        let (lo, hi) = t.split_at_mut(half);
+                        for (p, out) in lo.iter().zip(hi.iter_mut()).rev() {
+                            n -= 1;
+                            let inv_n = inv * prefix[n];
+                            inv *= dens[n];
+                            *out = finish_add(kinds[n], p, gj, inv_n);
+                        }
+                    }
+                }
+            }
+            for (&b, t) in bs.iter().zip(tables) {
+                if let Some(cell) = self.blocks.get(b) {
+                    let _ = cell.set(t);
+                }
+            }
+        });
+        range.map(|b| self.blocks.get(b).and_then(|c| c.get()).map_or(&[][..], |t| t.as_slice())).collect()
+    }
+
+    /// `sum_i scalars[r m + i] * bases[start + i]` for every row `r` of `m` scalars
+    /// (`m = scalars.len() / rows`): the rows of a Hyrax commitment whose columns are
+    /// bases `start..start + m` of the set.
+    pub fn msm_rows(&self, start: usize, m: usize, scalars: &[u64]) -> Result<Vec<G1Projective>, MsmError> {
+        if m == 0 || scalars.len() % m != 0 {
+            return Err(MsmError::LengthMismatch { bases: m, scalars: scalars.len() });
+        }
+        if start.checked_add(m).map_or(true, |end| end > self.bases.len()) {
+            return Err(MsmError::RangeOutside { start, end: start.saturating_add(m), len: self.bases.len() });
+        }
+        let top = scalars.par_iter().copied().reduce(|| 0, |a, b| a | b);
+        let planes = u64::BITS - top.leading_zeros();
+        Ok(subset_rows(self, start, m, scalars.len() / m, planes, |i| scalars[i]))
+    }
+}
+
+/// Entries per group of rows in [`subset_rows`] (more than [`ROW_GROUP_ENTRIES`]: a
+/// group's segments are shorter, `m / 12` points, so its later levels of additions
+/// would otherwise share an inversion among few pairs).
+const SUBSET_GROUP_ENTRIES: usize = 1 << 16;
+
+/// [`SubsetTable::msm_rows`] for scalars `value(i) < 2^planes` (`i < rows m`, bases
+/// `start..start + m` of the table's set, which the caller checked). Rows are processed
+/// in groups: every (row, plane) of a group is one segment of a single
+/// [`reduce_segments`] call, then each row combines its planes by doublings (Horner).
+fn subset_rows(
+    table: &SubsetTable,
+    start: usize,
+    m: usize,
+    rows: usize,
+    planes: u32,
+    value: impl Fn(usize) -> u64 + Sync,
+) -> Vec<G1Projective> {
+    if rows == 0 || m == 0 || planes == 0 {
+        return vec![G1Projective::zero(); rows];
+    }
+    let k = SUBSET_BLOCK;
+    let (b0, b1) = (start / k, (start + m - 1) / k + 1);
+    let nb = b1 - b0;
+    let blocks = table.blocks(b0..b1);
+    let np = planes as usize;
+    let group = (SUBSET_GROUP_ENTRIES / m).clamp(1, rows.div_ceil(rayon::current_num_threads().max(1)).max(1));
+    (0..rows.div_ceil(group))
+        .into_par_iter()
+        .flat_map_iter(|gi| {
+            let r0 = gi * group;
+            let g_rows = group.min(rows - r0);
+            // idx[(r nb + b) np + p]: the subset of block b selected by bit p of row r
+            let mut idx = vec![0u16; g_rows * nb * np];
+            for r in 0..g_rows {
+                let base = (r0 + r) * m;
+                for i in 0..m {
+                    let mut v = value(base + i);
+                    let pos = start + i;
+                    let (b, q) = (pos / k - b0, pos % k);
+                    let slot = &mut idx[(r * nb + b) * np..(r * nb + b + 1) * np];
+                    while v != 0 {
+                        slot[v.trailing_zeros() as usize] |= 1 << q;
+                        v &= v - 1;
+                    }
+                }
+            }
+            // segment (r, p): the selected entries of every block
+            let mut counts = vec![0u32; g_rows * np];
+            for (rb, sel) in idx.chunks(np).enumerate() {
+                let r = rb / nb;
+                for (p, &x) in sel.iter().enumerate() {
+                    counts[r * np + p] += (x != 0) as u32;
+                }
+            }
+            let mut starts = Vec::with_capacity(counts.len());
+            let mut acc = 0usize;
+            for &c in &counts {
+                starts.push(acc);
+                acc += c as usize;
+            }
+            // block by block, so that the reads stay within one block's table
+            let mut pts = vec![G1Affine::identity(); acc];
+            for (b, block) in blocks.iter().enumerate() {
+                for r in 0..g_rows {
+                    let sel = &idx[(r * nb + b) * np..(r * nb + b + 1) * np];
+                    for (p, &x) in sel.iter().enumerate() {
+                        if x != 0 {
+                            let slot = &mut starts[r * np + p];
+                            pts[*slot] = block[x as usize];
+                            *slot += 1;
+                        }
+                    }
+                }
+            }
+            let mut segs: Vec<(u32, u32)> =
+                counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as u32, n)).collect();
+            reduce_segments(&mut pts, &mut segs);
+            let mut sums = vec![None; g_rows * np];
+            for (&(s, _), p) in segs.iter().zip(&pts) {
+                sums[s as usize] = Some(*p);
+            }
+            sums.chunks(np)
+                .map(|row| {
+                    let mut acc = G1Projective::zero();
+                    for s in row.iter().rev() {
+                        acc.double_in_place();
+                        if let Some(p) = s {
+                            acc += p;
+                        }
+                    }
+                    acc
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Number of signed-digit windows of `c` bits needed for magnitudes up to `max_mag`:

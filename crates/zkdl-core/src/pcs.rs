@@ -36,7 +36,7 @@ use sha2::Sha256;
 use crate::error::PcsError;
 use crate::field::Fr;
 use crate::mle::{eq_table, inner_product};
-use crate::msm::{CpuMsm, MsmBackend, PairTable};
+use crate::msm::{CpuMsm, FixedBases, MsmBackend, SubsetTable};
 use crate::transcript::{labels, Transcript};
 use crate::{G1Affine, G1Projective};
 
@@ -59,8 +59,9 @@ pub struct HyraxGenerators {
     gens: Vec<G1Affine>,
     h: G1Affine,
     u: G1Affine,
-    /// Fixed-base table for committing bit planes, built on first use.
-    pairs: std::sync::OnceLock<PairTable>,
+    /// Subset sums of blocks of column generators (committing small integers and bits);
+    /// each block is built on first use.
+    subsets: SubsetTable,
     /// `2^8 G_j`, `2^16 G_j`, `2^24 G_j` for every column generator (committing small
     /// integers), built on first use.
     shifted: std::sync::OnceLock<Vec<Vec<G1Affine>>>,
@@ -142,25 +143,22 @@ impl HyraxGenerators {
             Some(p) => (p.h, p.u),
             None => (hash_generator(&hasher, label, b"H", 0)?, hash_generator(&hasher, label, b"U", 0)?),
         };
-        Ok(Self {
-            gens,
-            h,
-            u,
-            pairs: std::sync::OnceLock::new(),
-            shifted: std::sync::OnceLock::new(),
-            column_sums: std::sync::OnceLock::new(),
-        })
+        let subsets = SubsetTable::new(&gens);
+        Ok(Self { gens, h, u, subsets, shifted: std::sync::OnceLock::new(), column_sums: std::sync::OnceLock::new() })
     }
 
-    /// The fixed-base pair table of the column generators (built once, on first use).
-    pub fn pair_table(&self) -> &PairTable {
-        self.pairs.get_or_init(|| PairTable::new(&self.gens))
+    /// Column generators `range` with their precomputations (shifted multiples, built
+    /// once on first use, and the subset table) for [`MsmBackend::msm_i64_rows_fixed`].
+    pub fn fixed(&self, range: std::ops::Range<usize>) -> Result<FixedBases<'_>, PcsError> {
+        let shifted = self.shifted.get_or_init(|| crate::msm::shifted_bases(&self.gens));
+        let set = self.subsets.bases();
+        Ok(FixedBases::new(set).with_shifted(shifted)?.with_table(&self.subsets)?.range(range)?)
     }
 
-    /// The shifted column generators of [`crate::msm::shifted_bases`] (built once, on
-    /// first use).
-    fn shifted_generators(&self) -> &[Vec<G1Affine>] {
-        self.shifted.get_or_init(|| crate::msm::shifted_bases(&self.gens))
+    /// Builds the subset table for the first `2^col_vars` column generators (see
+    /// [`SubsetTable::prepare`]): worth it before committing many rows of that width.
+    pub fn prepare_columns(&self, col_vars: usize) {
+        self.subsets.prepare(0..(1usize << col_vars).min(self.gens.len()));
     }
 
     /// `sum_{j < 2^col_vars} G_j`: the commitment of a row of ones (cached).
@@ -382,14 +380,11 @@ pub fn commit_split(
             (0..rows).into_par_iter().map(|i| msm.msm_fr(g, &v[i * m..(i + 1) * m]).unwrap_or_default()).collect()
         }
         // all rows at once: the backend shares work between rows
-        Table::Small(v) => {
-            let sh: Vec<&[G1Affine]> = gens.shifted_generators().iter().filter_map(|s| s.get(..m)).collect();
-            msm.msm_i64_rows_fixed(g, &sh, v).unwrap_or_else(|_| vec![G1Projective::zero(); rows])
+        Table::Small(v) => msm.msm_i64_rows_fixed(&gens.fixed(0..m)?, v)?,
+        Table::Bits(v) => {
+            let v: Vec<i64> = v.par_iter().map(|&b| b as i64).collect();
+            msm.msm_i64_rows_fixed(&gens.fixed(0..m)?, &v)?
         }
-        Table::Bits(v) => (0..rows)
-            .into_par_iter()
-            .map(|i| gens.pair_table().msm_bits(&v[i * m..(i + 1) * m]).unwrap_or_default())
-            .collect(),
     };
     if let Some(b) = blinds {
         proj.par_iter_mut().zip(b).for_each(|(c, bi)| *c += gens.h * bi);
@@ -427,12 +422,9 @@ pub fn commit_tn_product(
     if !m.is_power_of_two() || total < cols {
         return Err(PcsError::TooManyVars { num_vars: col_vars, max: total.trailing_zeros() as usize });
     }
-    let gen = gens.cols(col_vars)?;
+    gens.cols(col_vars)?; // enough generators
     let gm = g.iter().map(|&x| x.checked_mul(mult)).collect::<Option<Vec<i64>>>().ok_or(PcsError::ScalarOverflow)?;
     let affine = |v: Vec<G1Projective>| G1Projective::normalize_batch(&v);
-    let shifted = |range: std::ops::Range<usize>| -> Vec<&[G1Affine]> {
-        gens.shifted_generators().iter().filter_map(|v| v.get(range.clone())).collect()
-    };
     let rows: Vec<G1Projective> = if cols >= m {
         // a Hyrax row holds s = cols / m whole product rows: row r is
         // sum_{u < s} sum_b A[b, r s + u] H[u][b], H[u][b] = sum_j (mult G[b, j]) gen[u m + j]
@@ -440,7 +432,7 @@ pub fn commit_tn_product(
         let mut h = Vec::with_capacity(s * k);
         for u in 0..s {
             let range = u * m..(u + 1) * m;
-            h.extend(msm.msm_i64_rows_fixed(&gen[range.clone()], &shifted(range), &gm)?);
+            h.extend(msm.msm_i64_rows_fixed(&gens.fixed(range)?, &gm)?);
         }
         let h = affine(h);
         let nrows = n / s;
@@ -464,13 +456,13 @@ pub fn commit_tn_product(
             }
         });
         let mut out = vec![G1Projective::zero(); n * nv];
-        let sh = shifted(0..cols);
+        let fixed = gens.fixed(0..cols)?;
         for v in 0..nv {
             let mut gv = Vec::with_capacity(k * cols);
             for b in 0..k {
                 gv.extend_from_slice(&gm[b * m + v * cols..b * m + (v + 1) * cols]);
             }
-            let hv = affine(msm.msm_i64_rows_fixed(gen, &sh, &gv)?);
+            let hv = affine(msm.msm_i64_rows_fixed(&fixed, &gv)?);
             for (i, p) in msm.msm_i64_rows(&hv, &at)?.into_iter().enumerate() {
                 out[i * nv + v] = p;
             }

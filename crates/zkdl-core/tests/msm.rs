@@ -6,7 +6,7 @@ use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkdl_core::field::fr_from_i64;
-use zkdl_core::msm::{naive_msm, shifted_bases, CpuMsm, MsmBackend};
+use zkdl_core::msm::{naive_msm, shifted_bases, CpuMsm, FixedBases, MsmBackend, SubsetTable};
 use zkdl_core::{Fr, G1Affine, G1Projective, MsmError};
 
 fn bases(rng: &mut StdRng, n: usize) -> Vec<G1Affine> {
@@ -115,30 +115,38 @@ fn bits_and_full_scalars() {
 }
 
 #[test]
-fn pair_table_bits() {
-    use zkdl_core::msm::PairTable;
+fn subset_table_rows_match_naive() {
+    use zkdl_core::msm::{SubsetTable, SUBSET_BLOCK};
     let mut rng = StdRng::seed_from_u64(14);
-    for &n in &[0usize, 1, 2, 3, 17, 1000, 5001] {
-        let b = bases(&mut rng, n.max(1));
-        let table = PairTable::new(&b[..n]);
-        for density in [0.0, 0.5, 1.0] {
-            let bits: Vec<bool> = (0..n).map(|_| rng.gen_bool(density)).collect();
-            let fr: Vec<Fr> = bits.iter().map(|&x| Fr::from(x as u64)).collect();
-            assert_eq!(table.msm_bits(&bits).unwrap(), naive_msm(&b[..n], &fr), "n={n} density={density}");
-            // a prefix of the bases
-            let m = n / 2;
-            assert_eq!(table.msm_bits(&bits[..m]).unwrap(), naive_msm(&b[..m], &fr[..m]));
+    let naive_rows = |b: &[G1Affine], s: &[u64], m: usize| -> Vec<G1Projective> {
+        s.chunks(m).map(|row| naive_msm(b, &row.iter().map(|&x| Fr::from(x)).collect::<Vec<_>>())).collect()
+    };
+    for &n in &[1usize, 2, 12, 13, 30, 100] {
+        let b = bases(&mut rng, n);
+        let table = SubsetTable::new(&b);
+        // ranges that start and end inside blocks, whole set, single bases
+        for (start, m) in [(0usize, n), (n / 3, n - n / 3), (n - 1, 1), (n / 2, n / 4 + 1)] {
+            let m = m.min(n - start).max(1);
+            for (bits, density) in [(1u32, 0.5), (1, 1.0), (5, 0.3), (16, 1.0), (40, 0.9), (64, 1.0), (16, 0.0)] {
+                let rows = 3;
+                let s: Vec<u64> = (0..rows * m)
+                    .map(|_| if rng.gen_bool(density) { rng.gen::<u64>() >> (64 - bits) } else { 0 })
+                    .collect();
+                let got = table.msm_rows(start, m, &s).unwrap();
+                assert_eq!(got, naive_rows(&b[start..start + m], &s, m), "n={n} start={start} m={m} bits={bits}");
+            }
         }
-        assert!(table.msm_bits(&vec![true; n + 1]).is_err());
+        assert!(matches!(table.msm_rows(n, 1, &[1]), Err(MsmError::RangeOutside { .. })));
+        assert!(matches!(table.msm_rows(0, 2, &[1, 2, 3]), Err(MsmError::LengthMismatch { .. })));
+        assert!(matches!(table.msm_rows(0, 0, &[]), Err(MsmError::LengthMismatch { .. })));
     }
-    // repeated bases: pair sums are doublings, and P + (-P) = 0
+    // repeated bases (subset sums that are doublings) and P + (-P) = 0 inside a block
     let b = bases(&mut rng, 2);
-    let rep = vec![b[0]; 8];
-    let t = PairTable::new(&rep);
-    assert_eq!(t.msm_bits(&[true; 8]).unwrap(), naive_msm(&rep, &vec![Fr::from(1u64); 8]));
+    let rep = vec![b[0]; SUBSET_BLOCK + 3];
+    let s = vec![u64::MAX >> 1; rep.len()];
+    assert_eq!(SubsetTable::new(&rep).msm_rows(0, rep.len(), &s).unwrap(), naive_rows(&rep, &s, rep.len()));
     let pm = vec![b[1], -b[1], b[1], -b[1]];
-    let t = PairTable::new(&pm);
-    assert_eq!(t.msm_bits(&[true; 4]).unwrap(), G1Projective::zero());
+    assert_eq!(SubsetTable::new(&pm).msm_rows(0, 4, &[7; 4]).unwrap(), vec![G1Projective::zero()]);
 }
 
 #[test]
@@ -173,10 +181,16 @@ fn row_wise_msms_match_one_msm_per_row() {
             let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
             assert_eq!(got.len(), rows);
             let sets = shifted_bases(&b);
+            let table = SubsetTable::new(&b);
             for k in 0..=sets.len() {
-                let sh: Vec<&[G1Affine]> = sets.iter().take(k).map(|v| v.as_slice()).collect();
-                let fixed = CpuMsm.msm_i64_rows_fixed(&b, &sh, &s).unwrap();
-                assert_eq!(fixed, got, "{k} shifted sets: m={m} rows={rows} bits={bits} unsigned={unsigned}");
+                for with_table in [false, true] {
+                    let mut fixed = FixedBases::new(&b).with_shifted(&sets[..k]).unwrap();
+                    if with_table {
+                        fixed = fixed.with_table(&table).unwrap();
+                    }
+                    let fixed = CpuMsm.msm_i64_rows_fixed(&fixed, &s).unwrap();
+                    assert_eq!(fixed, got, "{k} shifted sets, table {with_table}: m={m} rows={rows} bits={bits}");
+                }
             }
             for (r, row) in s.chunks(m).enumerate() {
                 let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
@@ -209,9 +223,10 @@ fn row_wise_msms_match_one_msm_per_row() {
     // 128 + 128 * 256 = 32896 take two digits, one more takes three; an unsigned
     // 16-bit range with its top value 2^16 (fixed point 1.0), centred or not; a sparse
     // table (zeros are free uncentred); four digits, and wider than four
-    let b = bases(&mut rng, 64);
-    let sets = shifted_bases(&b);
-    let sh: Vec<&[G1Affine]> = sets.iter().map(|v| v.as_slice()).collect();
+    let set = bases(&mut rng, 64 + 5);
+    let sets = shifted_bases(&set);
+    let table = SubsetTable::new(&set);
+    let b = &set[5..];
     let ranges = [
         (-32_896i64, 32_896i64),
         (-32_897, 32_897),
@@ -230,16 +245,30 @@ fn row_wise_msms_match_one_msm_per_row() {
             }
             s[0] = lo;
             s[1] = hi;
-            for k in [1, sh.len()] {
-                let fixed = CpuMsm.msm_i64_rows_fixed(&b, &sh[..k], &s).unwrap();
-                for (r, row) in s.chunks(64).enumerate() {
-                    let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
-                    assert_eq!(fixed[r], naive_msm(&b, &fr), "range {lo}..={hi} sparse {sparse} sets {k} row {r}");
+            for k in [1, sets.len()] {
+                for with_table in [false, true] {
+                    // bases 5..69 of the set: the table's blocks do not start with the range
+                    let mut fixed = FixedBases::new(&set).with_shifted(&sets[..k]).unwrap();
+                    if with_table {
+                        fixed = fixed.with_table(&table).unwrap();
+                    }
+                    let fixed = fixed.range(5..69).unwrap();
+                    assert_eq!(fixed.bases(), b);
+                    let got = CpuMsm.msm_i64_rows_fixed(&fixed, &s).unwrap();
+                    for (r, row) in s.chunks(64).enumerate() {
+                        let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
+                        assert_eq!(got[r], naive_msm(b, &fr), "range {lo}..={hi} sparse {sparse} sets {k} row {r}");
+                    }
                 }
             }
         }
     }
-    assert!(CpuMsm.msm_i64_rows_fixed(&b, &[&sh[0][..63]], &[0; 64]).is_err(), "shifted bases of another length");
+    let short = vec![sets[0][..63].to_vec()];
+    assert!(FixedBases::new(&set).with_shifted(&short).is_err(), "shifted bases of another length");
+    assert_eq!(FixedBases::new(b).with_table(&table).unwrap_err(), MsmError::ForeignPrecomputation);
+    assert!(matches!(FixedBases::new(b).range(60..65), Err(MsmError::RangeOutside { .. })));
+    let fixed = FixedBases::new(&set).range(0..8).unwrap();
+    assert!(CpuMsm.msm_i64_rows_fixed(&fixed, &[1; 9]).is_err(), "scalars not a whole number of rows");
 }
 
 /// `sum_i s_i P_i` in `E(Fq)` by double-and-add with the signed small scalars themselves

@@ -74,7 +74,7 @@ fn small_integer_commitment_equals_field_commitment() {
     let a = pcs::commit(&g, n, Table::Small(&small), None, &CpuMsm).unwrap();
     let b = pcs::commit(&g, n, Table::Field(&fr), None, &CpuMsm).unwrap();
     assert_eq!(a, b);
-    // bit planes through the fixed-base pair table
+    // bit planes through the fixed-base subset table
     let bits: Vec<bool> = (0..1 << n).map(|_| rng.gen()).collect();
     let bfr: Vec<Fr> = bits.iter().map(|&x| Fr::from(x as u64)).collect();
     let c = pcs::commit(&g, n, Table::Bits(&bits), None, &CpuMsm).unwrap();

@@ -15,7 +15,7 @@ use zkdl_core::transcript::{labels, Transcript};
 use zkdl_verifier::training::{chain_is_derived, training_generators, weight_chain};
 
 use crate::phases::Phases;
-use crate::relations::{commit_tensor, derive_tables, prove_relations, ProveError};
+use crate::relations::{commit_tensor, derive_tables, prepare_subset_table, prove_relations, ProveError};
 use crate::train::{train_traced, Batch, LayerTrace, LayerWeights, StepTrace, Weights};
 
 /// Trains `spec.train.steps` steps from `w0` on `batches` and proves it. Returns the
@@ -227,6 +227,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     if traces.len() != steps || batches.len() != steps || w0.layers.len() != nl || w_final.layers.len() != nl {
         return Err(ProveError::Params("one trace and batch per step, weights per layer"));
     }
+    prepare_subset_table(gens, &layout.set);
     let commit = |n: usize, v: &[i64]| layout.commit_statement(gens, n, v);
     let dim = |i: usize| d.get(i).copied().ok_or(ProveError::Params("layer index"));
     let w_vars = |l: usize| -> Result<usize, ProveError> { Ok(dim(l)? + dim(l + 1)?) };

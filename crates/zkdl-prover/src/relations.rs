@@ -32,7 +32,7 @@ pub enum ProveError {
     Sumcheck(#[from] zkdl_core::SumcheckError),
 }
 
-/// Commit to a tensor of `set` (its declared split); 0/1 tables take the bit path.
+/// Commit to a tensor of `set` (its declared split).
 pub fn commit_tensor(
     gens: &HyraxGenerators,
     set: &RelationSet,
@@ -40,11 +40,27 @@ pub fn commit_tensor(
     table: &[i64],
 ) -> Result<HyraxCommitment, ProveError> {
     let d = set.tensors.get(i).ok_or(ProveError::Params("tensor index"))?;
-    if table.par_iter().all(|&b| b == 0 || b == 1) {
-        let bits: Vec<bool> = table.par_iter().map(|&b| b == 1).collect();
-        Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Bits(&bits), None, &CpuMsm)?)
-    } else {
-        Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None, &CpuMsm)?)
+    Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None, &CpuMsm)?)
+}
+
+/// Committed rows of one width from which on the generators' subset table is built
+/// before committing (`HyraxGenerators::prepare_columns`): a block of 12 columns costs
+/// 4096 additions and saves, on a row of dense 16-bit entries, about 8 (two digits
+/// per entry against 16 planes per block) — about 500 rows to break even, fewer for
+/// narrower entries (measured: docs/BENCHMARKS.md, tenth session).
+pub const SUBSET_TABLE_ROWS: usize = 512;
+
+/// Builds the subset table up to the widest column split that at least
+/// [`SUBSET_TABLE_ROWS`] rows of the committed tensors of `set` use.
+pub fn prepare_subset_table(gens: &HyraxGenerators, set: &RelationSet) {
+    let mut rows = std::collections::BTreeMap::<usize, usize>::new();
+    for (i, d) in set.tensors.iter().enumerate() {
+        if !set.is_virtual(i) {
+            *rows.entry(d.col_vars).or_insert(0) += 1usize << d.vars.saturating_sub(d.col_vars);
+        }
+    }
+    if let Some((&c, _)) = rows.iter().rev().find(|(_, &r)| r >= SUBSET_TABLE_ROWS) {
+        gens.prepare_columns(c);
     }
 }
 
