@@ -192,6 +192,20 @@ impl MsmBackend for CpuMsm {
     }
 }
 
+/// The start of every segment of a counting sort (the prefix sums of `counts`) and the
+/// total.
+fn segment_starts(counts: impl Iterator<Item = usize>) -> (Vec<usize>, usize) {
+    let mut total = 0usize;
+    let starts = counts
+        .map(|c| {
+            let s = total;
+            total += c;
+            s
+        })
+        .collect();
+    (starts, total)
+}
+
 /// Entries per group of rows in [`msm_small_rows`]: rows are bucketed together so that
 /// one batch inversion serves all of a group's bucket additions.
 const ROW_GROUP_ENTRIES: usize = 1 << 14;
@@ -335,20 +349,31 @@ fn msm_small_rows(
             RowMethod::OneWindow(windows(centred_mag)),
         ));
     }
-    // bit planes of `s - lo` (below 2^48, so that the offset cannot overflow)
+    // bit planes of `s - lo` (below 2^48, so that the offset cannot overflow), over the
+    // given table or, for bases without one, a table built for this call
     let span = (hi as i128 - lo as i128) as u128;
-    if let Some((t, start)) = table.filter(|_| span < 1 << 48) {
+    if span < 1 << 48 {
         let planes = u128::BITS - span.leading_zeros();
+        let (start, missing) = match table {
+            Some((t, start)) => (start, t.missing(start / SUBSET_BLOCK..(start + m).div_ceil(SUBSET_BLOCK)).len()),
+            None => (0, m.div_ceil(SUBSET_BLOCK)),
+        };
         // a block not built yet costs an addition per entry (a caller that commits many
         // rows of one width builds the blocks first, `SubsetTable::prepare`)
-        let build = t.missing(start / SUBSET_BLOCK..(start + m).div_ceil(SUBSET_BLOCK)).len() << SUBSET_BLOCK;
-        let cost = subset_cost(start, m, planes, |i| (scalars[i] - lo) as u64, rows).saturating_add(build);
-        options.push((cost, lo, span as u64, RowMethod::Subset(t, start, planes)));
+        let cost =
+            subset_cost(start, m, planes, |i| (scalars[i] - lo) as u64, rows).saturating_add(missing << SUBSET_BLOCK);
+        options.push((cost, lo, span as u64, RowMethod::Subset(table.map(|t| t.0), start, planes)));
     }
     let (_, centre, mag, method) =
         options.into_iter().min_by_key(|o| o.0).unwrap_or((0, 0, max_mag, RowMethod::Windows));
     let mut out = match method {
-        RowMethod::Subset(t, start, planes) => subset_rows(t, start, m, rows, planes, |i| (scalars[i] - centre) as u64),
+        RowMethod::Subset(t, start, planes) => {
+            let value = |i: usize| (scalars[i] - centre) as u64;
+            match t {
+                Some(t) => subset_rows(t, start, m, rows, planes, value),
+                None => subset_rows(&SubsetTable::new(bases), 0, m, rows, planes, value),
+            }
+        }
         RowMethod::OneWindow(w) if w > 1 => {
             // Row r of the widened problem: digit k of every scalar on 2^(8k) G.
             let mut ext: Vec<G1Affine> = Vec::with_capacity(w * m);
@@ -392,8 +417,9 @@ enum RowMethod<'a> {
     Windows,
     /// The digits of every scalar on shifted bases, one window.
     OneWindow(usize),
-    /// Bit planes over a subset table (at the bases' position in its set, planes).
-    Subset(&'a SubsetTable, usize, u32),
+    /// Bit planes over a subset table (at the bases' position in its set, planes); without
+    /// one, over a table of the bases built for the call.
+    Subset(Option<&'a SubsetTable>, usize, u32),
 }
 
 /// The additions [`subset_rows`] makes for the scalars `value(i) < 2^planes` over bases
@@ -454,13 +480,8 @@ fn msm_small_rows_uncentred(bases: &[G1Affine], scalars: &[i64], max_mag: u64) -
                     }
                 }
             }
-            let mut starts = Vec::with_capacity(counts.len());
-            let mut acc = 0usize;
-            for &cnt in &counts {
-                starts.push(acc);
-                acc += cnt as usize;
-            }
-            let mut pts = vec![G1Affine::identity(); acc];
+            let (mut starts, total) = segment_starts(counts.iter().map(|&c| c as usize));
+            let mut pts = vec![G1Affine::identity(); total];
             for (sw, dig) in digits.chunks(m).enumerate() {
                 for (i, &d) in dig.iter().enumerate() {
                     if d != 0 {
@@ -745,14 +766,9 @@ fn subset_rows(
                     counts[r * np + p] += (x != 0) as u32;
                 }
             }
-            let mut starts = Vec::with_capacity(counts.len());
-            let mut acc = 0usize;
-            for &c in &counts {
-                starts.push(acc);
-                acc += c as usize;
-            }
+            let (mut starts, total) = segment_starts(counts.iter().map(|&c| c as usize));
             // block by block, so that the reads stay within one block's table
-            let mut pts = vec![G1Affine::identity(); acc];
+            let mut pts = vec![G1Affine::identity(); total];
             for (b, block) in blocks.iter().enumerate() {
                 for r in 0..g_rows {
                     let sel = &idx[(r * nb + b) * np..(r * nb + b + 1) * np];
@@ -896,13 +912,8 @@ fn pippenger_from_digits(bases: &[G1Affine], digits: &[Vec<i32>], c: u32) -> G1P
                 counts[(d.unsigned_abs() - 1) as usize] += 1;
             }
         }
-        let mut starts = Vec::with_capacity(nb);
-        let mut acc = 0usize;
-        for &cnt in &counts {
-            starts.push(acc);
-            acc += cnt;
-        }
-        let mut entries = vec![0u32; acc];
+        let (mut starts, total) = segment_starts(counts.iter().copied());
+        let mut entries = vec![0u32; total];
         for (i, &d) in dig.iter().enumerate() {
             if d != 0 {
                 let b = (d.unsigned_abs() - 1) as usize;

@@ -150,6 +150,22 @@ fn subset_table_rows_match_naive() {
 }
 
 #[test]
+fn many_narrow_rows_over_a_table_built_for_the_call() {
+    // bases without precomputation, rows enough that a subset table built for the call
+    // pays (the prover's product commitments: 64 bases, a row per weight row)
+    let mut rng = StdRng::seed_from_u64(15);
+    for (m, rows, lo, hi) in [(24usize, 1500usize, 0i64, 1i64 << 16), (64, 600, -(1 << 19), 1 << 19), (13, 4000, -3, 3)]
+    {
+        let b = bases(&mut rng, m);
+        let s: Vec<i64> = (0..m * rows).map(|_| rng.gen_range(lo..=hi)).collect();
+        let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
+        for (r, row) in s.chunks(m).enumerate() {
+            assert_eq!(got[r], CpuMsm.msm_i64(&b, row).unwrap(), "m={m} row={r}");
+        }
+    }
+}
+
+#[test]
 fn row_wise_msms_match_one_msm_per_row() {
     let mut rng = StdRng::seed_from_u64(12);
     for &(m, rows) in &[(1usize, 5usize), (4, 1), (16, 33), (256, 9), (1024, 3)] {
