@@ -322,8 +322,8 @@ fn tail_vars(col_vars: usize, blinded: bool) -> usize {
 pub enum Table<'a> {
     Field(&'a [Fr]),
     Small(&'a [i64]),
-    /// 0/1 entries (sign bits, bit planes): committed with the generators'
-    /// fixed-base pair table.
+    /// 0/1 entries (sign bits, bit planes): committed like `Small`, one bit plane over
+    /// the generators' subset table where built.
     Bits(&'a [bool]),
 }
 
