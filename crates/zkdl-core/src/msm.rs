@@ -1101,12 +1101,15 @@ fn finish_add(kind: u8, p: &G1Affine, q: &G1Affine, inv: Fq) -> G1Affine {
 
 /// Reduce every segment of `pts` (consecutive runs given by `segs[i].1`) to a single
 /// point with batch-affine pairwise additions, in place. Afterwards `pts[i]` is the
-/// sum of segment `i` and every segment length is 1.
+/// sum of segment `i` and every segment length is 1. Per level: a forward pass
+/// classifies the pairs and chains their denominators, one inversion, a backward pass
+/// turns the chain into each pair's inverse (field elements only), and a forward pass
+/// adds the pairs, writing each sum over the points already read (writes never
+/// overtake reads), so no points are copied besides the sums.
 fn reduce_segments(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
     let mut kinds: Vec<u8> = Vec::new();
     let mut dens: Vec<Fq> = Vec::new();
     let mut prefix: Vec<Fq> = Vec::new();
-    let mut sums: Vec<G1Affine> = Vec::new();
     loop {
         kinds.clear();
         dens.clear();
@@ -1131,31 +1134,25 @@ fn reduce_segments(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
         }
         // acc is a product of non-zero elements, so it is invertible.
         let mut inv = acc.inverse().unwrap_or(Fq::ZERO);
-        // Backward: individual inverses and the sums.
-        sums.clear();
-        sums.resize(np, G1Affine::identity());
-        let mut k = np;
-        let mut off = pts.len();
-        for &(_, len) in segs.iter().rev() {
-            let len = len as usize;
-            off -= len;
-            for j in (0..len / 2).rev() {
-                k -= 1;
-                let inv_k = inv * prefix[k];
-                inv *= dens[k];
-                sums[k] = finish_add(kinds[k], &pts[off + 2 * j], &pts[off + 2 * j + 1], inv_k);
-            }
+        // Backward: each pair's inverse, in place of its denominator.
+        for (d, p) in dens.iter_mut().zip(&prefix).rev() {
+            let dk = *d;
+            *d = inv * p;
+            inv *= dk;
         }
-        // Compact in place (writes never overtake reads).
+        // Forward: the sums, compacted in place.
         let mut w = 0usize;
         let mut r = 0usize;
-        let mut s = 0usize;
+        let mut k = 0usize;
         for seg in segs.iter_mut() {
             let len = seg.1 as usize;
             let half = len / 2;
-            pts[w..w + half].copy_from_slice(&sums[s..s + half]);
-            s += half;
-            w += half;
+            for j in 0..half {
+                let sum = finish_add(kinds[k], &pts[r + 2 * j], &pts[r + 2 * j + 1], dens[k]);
+                pts[w] = sum;
+                w += 1;
+                k += 1;
+            }
             if len % 2 == 1 {
                 pts[w] = pts[r + len - 1];
                 w += 1;
