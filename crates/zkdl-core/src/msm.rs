@@ -611,14 +611,6 @@ impl SubsetTable {
         Self { bases: bases.to_vec(), blocks }
     }
 
-    pub fn len(&self) -> usize {
-        self.bases.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bases.is_empty()
-    }
-
     /// The set the table is built over.
     pub fn bases(&self) -> &[G1Affine] {
         &self.bases

@@ -56,12 +56,11 @@ pub fn split_vars(num_vars: usize) -> (usize, usize) {
 /// inner-product value.
 #[derive(Debug, Clone)]
 pub struct HyraxGenerators {
-    gens: Vec<G1Affine>,
+    /// The column generators, with the subset sums of their blocks (committing small
+    /// integers and bits; each block is built on first use).
+    subsets: SubsetTable,
     h: G1Affine,
     u: G1Affine,
-    /// Subset sums of blocks of column generators (committing small integers and bits);
-    /// each block is built on first use.
-    subsets: SubsetTable,
     /// `2^8 G_j`, `2^16 G_j`, `2^24 G_j` for every column generator (committing small
     /// integers), built on first use.
     shifted: std::sync::OnceLock<Vec<Vec<G1Affine>>>,
@@ -72,7 +71,7 @@ pub struct HyraxGenerators {
 
 impl PartialEq for HyraxGenerators {
     fn eq(&self, other: &Self) -> bool {
-        self.gens == other.gens && self.h == other.h && self.u == other.u
+        self.subsets.bases() == other.subsets.bases() && self.h == other.h && self.u == other.u
     }
 }
 
@@ -104,7 +103,7 @@ impl PrecomputedGenerators {
     /// Derive `count` column generators (and `H`, `U`) for `label` by hash-to-curve.
     pub fn derive(label: &[u8], count: usize) -> Result<Self, PcsError> {
         let g = HyraxGenerators::derive(label, count, None)?;
-        Ok(Self { label: label.to_vec(), gens: g.gens, h: g.h, u: g.u })
+        Ok(Self { label: label.to_vec(), gens: g.subsets.bases().to_vec(), h: g.h, u: g.u })
     }
 }
 
@@ -143,22 +142,27 @@ impl HyraxGenerators {
             Some(p) => (p.h, p.u),
             None => (hash_generator(&hasher, label, b"H", 0)?, hash_generator(&hasher, label, b"U", 0)?),
         };
-        let subsets = SubsetTable::new(&gens);
-        Ok(Self { gens, h, u, subsets, shifted: std::sync::OnceLock::new(), column_sums: std::sync::OnceLock::new() })
+        Ok(Self {
+            subsets: SubsetTable::new(&gens),
+            h,
+            u,
+            shifted: std::sync::OnceLock::new(),
+            column_sums: std::sync::OnceLock::new(),
+        })
     }
 
     /// Column generators `range` with their precomputations (shifted multiples, built
     /// once on first use, and the subset table) for [`MsmBackend::msm_i64_rows_fixed`].
     pub fn fixed(&self, range: std::ops::Range<usize>) -> Result<FixedBases<'_>, PcsError> {
-        let shifted = self.shifted.get_or_init(|| crate::msm::shifted_bases(&self.gens));
         let set = self.subsets.bases();
+        let shifted = self.shifted.get_or_init(|| crate::msm::shifted_bases(set));
         Ok(FixedBases::new(set).with_shifted(shifted)?.with_table(&self.subsets)?.range(range)?)
     }
 
     /// Builds the subset table for the first `2^col_vars` column generators (see
     /// [`SubsetTable::prepare`]): worth it before committing many rows of that width.
     pub fn prepare_columns(&self, col_vars: usize) {
-        self.subsets.prepare(0..(1usize << col_vars).min(self.gens.len()));
+        self.subsets.prepare(0..(1usize << col_vars).min(self.subsets.bases().len()));
     }
 
     /// `sum_{j < 2^col_vars} G_j`: the commitment of a row of ones (cached).
@@ -166,7 +170,7 @@ impl HyraxGenerators {
         let sums = self.column_sums.get_or_init(|| {
             let mut out = Vec::new();
             let mut acc = G1Projective::zero();
-            for (j, g) in self.gens.iter().enumerate() {
+            for (j, g) in self.subsets.bases().iter().enumerate() {
                 acc += g;
                 if (j + 1).is_power_of_two() {
                     out.push(acc);
@@ -175,15 +179,15 @@ impl HyraxGenerators {
             out
         });
         let m = 1usize << col_vars;
-        sums.get(col_vars).copied().ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.gens.len() })
+        sums.get(col_vars).copied().ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.subsets.bases().len() })
     }
 
     pub fn max_num_vars(&self) -> usize {
-        2 * (self.gens.len().trailing_zeros() as usize)
+        2 * (self.subsets.bases().len().trailing_zeros() as usize)
     }
 
     pub fn column_generators(&self) -> &[G1Affine] {
-        &self.gens
+        self.subsets.bases()
     }
 
     pub fn blinding_generator(&self) -> G1Affine {
@@ -192,7 +196,10 @@ impl HyraxGenerators {
 
     fn cols(&self, col_vars: usize) -> Result<&[G1Affine], PcsError> {
         let m = 1usize << col_vars;
-        self.gens.get(..m).ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.gens.len() })
+        self.subsets
+            .bases()
+            .get(..m)
+            .ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.subsets.bases().len() })
     }
 }
 
