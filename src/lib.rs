@@ -14,6 +14,8 @@
 //! ```
 //!
 //! (`examples/verify_file.rs` is the same as a program.)
+
+#![forbid(unsafe_code)]
 pub use zkdl_circuit as circuit;
 pub use zkdl_core as core;
 pub use zkdl_prover as prover;

@@ -1,5 +1,7 @@
 //! The `zkdl` command line.
 
+#![forbid(unsafe_code)]
+
 // See Cargo.toml: glibc's malloc retains the prover's freed tables.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]

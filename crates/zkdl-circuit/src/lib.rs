@@ -6,6 +6,8 @@
 //! exact circuit, the aggregated relation system ([`relations`]) and the layout of
 //! the training proof over it ([`proof::training_layout`]).
 
+#![forbid(unsafe_code)]
+
 pub mod file;
 pub mod gadgets;
 pub mod proof;

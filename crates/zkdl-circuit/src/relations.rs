@@ -550,14 +550,14 @@ impl PaddingRel {
         if col_split >= cv {
             // a Hyrax row is `k` whole matrix rows
             let k = 1usize << (col_split - cv);
-            if self.cols != (1usize << cv) || self.rows % k != 0 {
+            if self.cols != (1usize << cv) || !self.rows.is_multiple_of(k) {
                 return None;
             }
             zero.extend(self.rows / k..per_instance);
         } else {
             // a Hyrax row is `seg` consecutive entries of one matrix row
             let seg = 1usize << col_split;
-            if self.cols % seg != 0 {
+            if !self.cols.is_multiple_of(seg) {
                 return None;
             }
             let per_row = 1usize << (cv - col_split);

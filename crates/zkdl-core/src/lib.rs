@@ -13,12 +13,15 @@
 //! - [`pcs`]: Hyrax-style multilinear polynomial commitments over BLS12-381 G1.
 //! - [`msm`]: the [`msm::MsmBackend`] trait and the CPU backend tuned for the small
 //!   scalars of quantized tensors.
+//! - [`ifma`]: batch-affine G1 additions on AVX-512 IFMA (eight lanes), where the CPU
+//!   has it; the only module with `unsafe` (the call into that code after the check).
 //!
 //! Library code of this crate never unwraps or panics on input (enforced by lints);
 //! every fallible operation returns one of the typed errors of [`error`].
 
 pub mod error;
 pub mod field;
+pub mod ifma;
 pub mod mle;
 pub mod msm;
 pub mod pcs;

@@ -345,7 +345,7 @@ mod tests {
             assert_eq!(evaluate_i64(&table, &point), split.eval_i64(&table));
             let short = &table[..table.len() / 2];
             let padded: Vec<i64> =
-                short.iter().copied().chain(std::iter::repeat(0).take(table.len() - short.len())).collect();
+                short.iter().copied().chain(std::iter::repeat_n(0, table.len() - short.len())).collect();
             assert_eq!(split.eval_i64(short), split.eval_i64(&padded), "n {n}, short");
         }
     }

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::error::MsmError;
 use crate::field::{fr_from_i64, small_signed, Fr};
+use crate::ifma::P52;
 use crate::{Fq, G1Affine, G1Projective};
 
 /// A multi-scalar-multiplication backend. Implementations must agree exactly with
@@ -36,7 +37,7 @@ pub trait MsmBackend: Send + Sync {
     /// One MSM per row: `scalars` holds rows of `bases.len()` signed scalars each (a
     /// Hyrax commitment's rows). The default runs [`Self::msm_i64`] per row.
     fn msm_i64_rows(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
-        if bases.is_empty() || scalars.len() % bases.len() != 0 {
+        if bases.is_empty() || !scalars.len().is_multiple_of(bases.len()) {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
         scalars.chunks(bases.len()).map(|row| self.msm_i64(bases, row)).collect()
@@ -185,7 +186,7 @@ impl MsmBackend for CpuMsm {
 
     fn msm_i64_rows_fixed(&self, fixed: &FixedBases<'_>, scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
         let bases = fixed.bases();
-        if bases.is_empty() || scalars.len() % bases.len() != 0 {
+        if bases.is_empty() || !scalars.len().is_multiple_of(bases.len()) {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
         Ok(msm_small_rows(bases, &fixed.shifted(), fixed.table(), scalars))
@@ -589,6 +590,57 @@ fn sum_selected<'a>(mut pts: impl Iterator<Item = &'a G1Affine>) -> G1Projective
 /// Bases per block of a [`SubsetTable`].
 pub const SUBSET_BLOCK: usize = 12;
 
+/// A point type the batch-affine reductions run on: arkworks' affine points, or the
+/// 52-bit-limb form of the IFMA code ([`crate::ifma`]) in which a [`SubsetTable`] keeps
+/// its blocks where the CPU has it.
+trait BatchPoint: Copy + Send + Sync {
+    fn identity() -> Self;
+    fn from_affine(p: &G1Affine) -> Self;
+    fn to_affine(&self) -> G1Affine;
+    /// Every segment of `pts` to its sum (see [`reduce_segments`]).
+    fn reduce(pts: &mut Vec<Self>, segs: &mut [(u32, u32)]);
+    /// The sums of the segments of the points `src` refers to.
+    fn reduce_refs(src: &[&Self], segs: &mut [(u32, u32)]) -> Vec<Self>;
+}
+
+impl BatchPoint for G1Affine {
+    fn identity() -> Self {
+        G1Affine::identity()
+    }
+    fn from_affine(p: &G1Affine) -> Self {
+        *p
+    }
+    fn to_affine(&self) -> G1Affine {
+        *self
+    }
+    fn reduce(pts: &mut Vec<Self>, segs: &mut [(u32, u32)]) {
+        reduce_segments(pts, segs)
+    }
+    fn reduce_refs(src: &[&Self], segs: &mut [(u32, u32)]) -> Vec<Self> {
+        let mut pts: Vec<Self> = src.iter().map(|p| **p).collect();
+        reduce_segments(&mut pts, segs);
+        pts
+    }
+}
+
+impl BatchPoint for P52 {
+    fn identity() -> Self {
+        P52::IDENTITY
+    }
+    fn from_affine(p: &G1Affine) -> Self {
+        P52::from_affine(p)
+    }
+    fn to_affine(&self) -> G1Affine {
+        P52::to_affine(self)
+    }
+    fn reduce(pts: &mut Vec<Self>, segs: &mut [(u32, u32)]) {
+        crate::ifma::reduce_segments(pts, segs)
+    }
+    fn reduce_refs(src: &[&Self], segs: &mut [(u32, u32)]) -> Vec<Self> {
+        crate::ifma::reduce_refs(src, segs)
+    }
+}
+
 /// A fixed-base table over a base set (the Hyrax column generators), "four Russians"
 /// style: for every block of [`SUBSET_BLOCK`] consecutive bases, the sums of all
 /// `2^SUBSET_BLOCK` subsets of the block (entry `idx` is the sum of the bases whose bit
@@ -597,17 +649,37 @@ pub const SUBSET_BLOCK: usize = 12;
 /// block's scalars: one addition per bit plane and block (`b / 12` per scalar for dense
 /// scalars) instead of one per scalar and 8-bit digit, and no bucket reduction. A block
 /// is built on its first use (`2^12` batch-affine additions), so a base set whose
-/// prefix alone is used pays only for that prefix.
+/// prefix alone is used pays only for that prefix. Where the CPU has AVX-512 IFMA
+/// ([`crate::ifma::available`]) the blocks hold the IFMA form of their points and every
+/// addition on them runs eight at a time.
 #[derive(Debug, Clone)]
 pub struct SubsetTable {
     bases: Vec<G1Affine>,
-    blocks: Vec<std::sync::OnceLock<Vec<G1Affine>>>,
+    blocks: Blocks,
+}
+
+/// The blocks of a [`SubsetTable`], in one of the two point forms.
+#[derive(Debug, Clone)]
+enum Blocks {
+    Affine(Vec<std::sync::OnceLock<Vec<G1Affine>>>),
+    Ifma(Vec<std::sync::OnceLock<Vec<P52>>>),
 }
 
 impl SubsetTable {
-    /// A table over `bases` (no block is built yet).
+    /// A table over `bases` (no block is built yet), in the IFMA form where the CPU has it.
     pub fn new(bases: &[G1Affine]) -> Self {
-        let blocks = (0..bases.len().div_ceil(SUBSET_BLOCK)).map(|_| std::sync::OnceLock::new()).collect();
+        Self::with_form(bases, crate::ifma::available())
+    }
+
+    /// A table over `bases` in the IFMA form (`ifma`; where the CPU lacks it, its additions
+    /// go through arkworks one at a time, slowly) or as arkworks' points: for tests and
+    /// side-by-side measurements.
+    pub fn with_form(bases: &[G1Affine], ifma: bool) -> Self {
+        let n = bases.len().div_ceil(SUBSET_BLOCK);
+        let blocks = match ifma {
+            true => Blocks::Ifma((0..n).map(|_| std::sync::OnceLock::new()).collect()),
+            false => Blocks::Affine((0..n).map(|_| std::sync::OnceLock::new()).collect()),
+        };
         Self { bases: bases.to_vec(), blocks }
     }
 
@@ -621,81 +693,30 @@ impl SubsetTable {
     /// that would build it, and take other methods when that call alone does not pay.
     pub fn prepare(&self, range: std::ops::Range<usize>) {
         if range.start < range.end {
-            self.blocks(range.start / SUBSET_BLOCK..range.end.div_ceil(SUBSET_BLOCK));
+            let blocks = range.start / SUBSET_BLOCK..range.end.div_ceil(SUBSET_BLOCK);
+            match &self.blocks {
+                Blocks::Affine(c) => _ = build_blocks(&self.bases, c, blocks),
+                Blocks::Ifma(c) => _ = build_blocks(&self.bases, c, blocks),
+            }
         }
     }
 
     /// The blocks of `range` not built yet.
     fn missing(&self, range: std::ops::Range<usize>) -> Vec<usize> {
-        range.filter(|&b| self.blocks.get(b).is_some_and(|c| c.get().is_none())).collect()
-    }
-
-    /// Blocks `range` of the table, built where missing: the missing blocks in chunks
-    /// (one per thread), each chunk level by level (`t[2^j + i] = t[i] + G_j`) with one
-    /// batch of additions, so that one inversion serves every block of the chunk.
-    fn blocks(&self, range: std::ops::Range<usize>) -> Vec<&[G1Affine]> {
-        let missing = self.missing(range.clone());
-        let chunk = missing.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
-        missing.par_chunks(chunk).for_each(|bs| {
-            let sets: Vec<&[G1Affine]> = bs
-                .iter()
-                .map(|&b| {
-                    self.bases.get(b * SUBSET_BLOCK..((b + 1) * SUBSET_BLOCK).min(self.bases.len())).unwrap_or_default()
-                })
-                .collect();
-            let mut tables: Vec<Vec<G1Affine>> =
-                sets.iter().map(|g| vec![G1Affine::identity(); 1 << g.len()]).collect();
-            let (mut kinds, mut dens, mut prefix) = (Vec::new(), Vec::new(), Vec::new());
-            for j in 0..SUBSET_BLOCK {
-                let half = 1usize << j;
-                // forward: every block's pairs (t[i], G_j), i < 2^j, one product chain
-                kinds.clear();
-                dens.clear();
-                prefix.clear();
-                let mut acc = Fq::ONE;
-                for (t, g) in tables.iter().zip(&sets) {
-                    if let Some(gj) = g.get(j) {
-                        for p in &t[..half] {
-                            let (k, d) = classify(p, gj);
-                            kinds.push(k);
-                            dens.push(d);
-                            prefix.push(acc);
-                            acc *= d;
-                        }
-                    }
-                }
-                let mut inv = acc.inverse().unwrap_or(Fq::ZERO);
-                // backward: the sums into t[2^j + i]
-                let mut n = kinds.len();
-                for (t, g) in tables.iter_mut().zip(&sets).rev() {
-                    if let Some(gj) = g.get(j) {
-                        let (lo, hi) = t.split_at_mut(half);
-                        for (p, out) in lo.iter().zip(hi.iter_mut()).rev() {
-                            n -= 1;
-                            let inv_n = inv * prefix[n];
-                            inv *= dens[n];
-                            *out = finish_add(kinds[n], p, gj, inv_n);
-                        }
-                    }
-                }
-            }
-            for (&b, t) in bs.iter().zip(tables) {
-                if let Some(cell) = self.blocks.get(b) {
-                    let _ = cell.set(t);
-                }
-            }
-        });
-        range.map(|b| self.blocks.get(b).and_then(|c| c.get()).map_or(&[][..], |t| t.as_slice())).collect()
+        match &self.blocks {
+            Blocks::Affine(c) => missing_blocks(c, range),
+            Blocks::Ifma(c) => missing_blocks(c, range),
+        }
     }
 
     /// `sum_i scalars[r m + i] * bases[start + i]` for every row `r` of `m` scalars
     /// (`m = scalars.len() / rows`): the rows of a Hyrax commitment whose columns are
     /// bases `start..start + m` of the set.
     pub fn msm_rows(&self, start: usize, m: usize, scalars: &[u64]) -> Result<Vec<G1Projective>, MsmError> {
-        if m == 0 || scalars.len() % m != 0 {
+        if m == 0 || !scalars.len().is_multiple_of(m) {
             return Err(MsmError::LengthMismatch { bases: m, scalars: scalars.len() });
         }
-        if start.checked_add(m).map_or(true, |end| end > self.bases.len()) {
+        if start.checked_add(m).is_none_or(|end| end > self.bases.len()) {
             return Err(MsmError::RangeOutside { start, end: start.saturating_add(m), len: self.bases.len() });
         }
         let top = scalars.par_iter().copied().reduce(|| 0, |a, b| a | b);
@@ -704,15 +725,83 @@ impl SubsetTable {
     }
 }
 
+fn missing_blocks<T>(cells: &[std::sync::OnceLock<Vec<T>>], range: std::ops::Range<usize>) -> Vec<usize> {
+    range.filter(|&b| cells.get(b).is_some_and(|c| c.get().is_none())).collect()
+}
+
+/// Pairs per batch of additions when [`build_blocks`] builds blocks.
+const BUILD_BATCH: usize = 1 << 13;
+
+/// Blocks `range` of a table over `bases`, built where missing: the missing blocks in
+/// chunks (one per thread), each chunk level by level (`t[2^j + i] = t[i] + G_j`), the
+/// additions of a level in batches of about [`BUILD_BATCH`] pairs over its blocks, one
+/// inversion each.
+fn build_blocks<'t, T: BatchPoint>(
+    bases: &[G1Affine],
+    cells: &'t [std::sync::OnceLock<Vec<T>>],
+    range: std::ops::Range<usize>,
+) -> Vec<&'t [T]> {
+    let missing = missing_blocks(cells, range.clone());
+    let chunk = missing.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    missing.par_chunks(chunk).for_each(|bs| {
+        let sets: Vec<Vec<T>> = bs
+            .iter()
+            .map(|&b| {
+                let g = bases.get(b * SUBSET_BLOCK..((b + 1) * SUBSET_BLOCK).min(bases.len())).unwrap_or_default();
+                g.iter().map(T::from_affine).collect()
+            })
+            .collect();
+        let mut tables: Vec<Vec<T>> = sets.iter().map(|g| vec![T::identity(); 1 << g.len()]).collect();
+        let (mut pts, mut segs, mut dest) = (Vec::new(), Vec::new(), Vec::new());
+        // the pairs in batches of about BUILD_BATCH (one inversion each, a few MB)
+        let flush =
+            |tables: &mut [Vec<T>], pts: &mut Vec<T>, segs: &mut Vec<(u32, u32)>, dest: &mut Vec<(usize, usize)>| {
+                T::reduce(pts, segs);
+                for (s, &(t, i)) in pts.iter().zip(dest.iter()) {
+                    if let Some(slot) = tables.get_mut(t).and_then(|t| t.get_mut(i)) {
+                        *slot = *s;
+                    }
+                }
+                pts.clear();
+                segs.clear();
+                dest.clear();
+            };
+        for j in 0..SUBSET_BLOCK {
+            let half = 1usize << j;
+            // t[2^j] = G_j, t[2^j + i] = t[i] + G_j for 0 < i < 2^j
+            for (ti, g) in sets.iter().enumerate() {
+                let (Some(gj), Some(t)) = (g.get(j), tables.get_mut(ti)) else { continue };
+                if let Some(slot) = t.get_mut(half) {
+                    *slot = *gj;
+                }
+                for (i, p) in t.iter().enumerate().take(half).skip(1) {
+                    pts.extend([*p, *gj]);
+                    segs.push((segs.len() as u32, 2));
+                    dest.push((ti, half + i));
+                }
+                if segs.len() >= BUILD_BATCH {
+                    flush(&mut tables, &mut pts, &mut segs, &mut dest);
+                }
+            }
+            flush(&mut tables, &mut pts, &mut segs, &mut dest);
+        }
+        for (&b, t) in bs.iter().zip(tables) {
+            if let Some(cell) = cells.get(b) {
+                let _ = cell.set(t);
+            }
+        }
+    });
+    range.map(|b| cells.get(b).and_then(|c| c.get()).map_or(&[][..], |t| t.as_slice())).collect()
+}
+
 /// Entries per group of rows in [`subset_rows`] (more than [`ROW_GROUP_ENTRIES`]: a
 /// group's segments are shorter, `m / 12` points, so its later levels of additions
 /// would otherwise share an inversion among few pairs).
 const SUBSET_GROUP_ENTRIES: usize = 1 << 16;
 
 /// [`SubsetTable::msm_rows`] for scalars `value(i) < 2^planes` (`i < rows m`, bases
-/// `start..start + m` of the table's set, which the caller checked). Rows are processed
-/// in groups: every (row, plane) of a group is one segment of a single
-/// [`reduce_segments`] call, then each row combines its planes by doublings (Horner).
+/// `start..start + m` of the table's set, which the caller checked), over the table's
+/// blocks in their form.
 fn subset_rows(
     table: &SubsetTable,
     start: usize,
@@ -724,10 +813,27 @@ fn subset_rows(
     if rows == 0 || m == 0 || planes == 0 {
         return vec![G1Projective::zero(); rows];
     }
+    let blocks = start / SUBSET_BLOCK..(start + m - 1) / SUBSET_BLOCK + 1;
+    match &table.blocks {
+        Blocks::Affine(c) => subset_rows_over(&build_blocks(&table.bases, c, blocks), start, m, rows, planes, value),
+        Blocks::Ifma(c) => subset_rows_over(&build_blocks(&table.bases, c, blocks), start, m, rows, planes, value),
+    }
+}
+
+/// [`subset_rows`] over the blocks that cover bases `start..start + m`. Rows are
+/// processed in groups: every (row, plane) of a group is one segment of a single
+/// reduction, then each row combines its planes by doublings (Horner).
+fn subset_rows_over<T: BatchPoint>(
+    blocks: &[&[T]],
+    start: usize,
+    m: usize,
+    rows: usize,
+    planes: u32,
+    value: impl Fn(usize) -> u64 + Sync,
+) -> Vec<G1Projective> {
     let k = SUBSET_BLOCK;
-    let (b0, b1) = (start / k, (start + m - 1) / k + 1);
-    let nb = b1 - b0;
-    let blocks = table.blocks(b0..b1);
+    let b0 = start / k;
+    let nb = blocks.len();
     let np = planes as usize;
     let group = (SUBSET_GROUP_ENTRIES / m).clamp(1, rows.div_ceil(rayon::current_num_threads().max(1)).max(1));
     (0..rows.div_ceil(group))
@@ -759,15 +865,17 @@ fn subset_rows(
                 }
             }
             let (mut starts, total) = segment_starts(counts.iter().map(|&c| c as usize));
-            // block by block, so that the reads stay within one block's table
-            let mut pts = vec![G1Affine::identity(); total];
+            // the selected entries, block by block (the first level of additions reads
+            // them in the table)
+            let identity = T::identity();
+            let mut refs = vec![&identity; total];
             for (b, block) in blocks.iter().enumerate() {
                 for r in 0..g_rows {
                     let sel = &idx[(r * nb + b) * np..(r * nb + b + 1) * np];
                     for (p, &x) in sel.iter().enumerate() {
                         if x != 0 {
                             let slot = &mut starts[r * np + p];
-                            pts[*slot] = block[x as usize];
+                            refs[*slot] = &block[x as usize];
                             *slot += 1;
                         }
                     }
@@ -775,10 +883,10 @@ fn subset_rows(
             }
             let mut segs: Vec<(u32, u32)> =
                 counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(s, &n)| (s as u32, n)).collect();
-            reduce_segments(&mut pts, &mut segs);
+            let pts = T::reduce_refs(&refs, &mut segs);
             let mut sums = vec![None; g_rows * np];
             for (&(s, _), p) in segs.iter().zip(&pts) {
-                sums[s as usize] = Some(*p);
+                sums[s as usize] = Some(p.to_affine());
             }
             sums.chunks(np)
                 .map(|row| {

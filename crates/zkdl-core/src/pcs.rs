@@ -281,7 +281,7 @@ impl CanonicalDeserialize for HyraxCommitment {
             .par_chunks(size)
             .map(|b| {
                 let p = G1Affine::deserialize_with_mode(b, compress, ark_serialize::Validate::No)?;
-                match p.is_zero() && b.first().map_or(true, |f| f & INFINITY_FLAG == 0) {
+                match p.is_zero() && b.first().is_none_or(|f| f & INFINITY_FLAG == 0) {
                     true => Err(ark_serialize::SerializationError::InvalidData),
                     false => Ok(p),
                 }

@@ -116,6 +116,17 @@ fn bits_and_full_scalars() {
 
 #[test]
 fn subset_table_rows_match_naive() {
+    // both forms of the blocks: arkworks' points, and the IFMA form (where this CPU lacks
+    // IFMA, its additions take the arkworks fallback)
+    if !zkdl_core::ifma::available() {
+        println!("no AVX-512 IFMA here: the IFMA-form table runs its fallback");
+    }
+    for ifma in [false, true] {
+        subset_table_rows_in_form(ifma);
+    }
+}
+
+fn subset_table_rows_in_form(ifma: bool) {
     use zkdl_core::msm::{SubsetTable, SUBSET_BLOCK};
     let mut rng = StdRng::seed_from_u64(14);
     let naive_rows = |b: &[G1Affine], s: &[u64], m: usize| -> Vec<G1Projective> {
@@ -123,7 +134,7 @@ fn subset_table_rows_match_naive() {
     };
     for &n in &[1usize, 2, 12, 13, 30, 100] {
         let b = bases(&mut rng, n);
-        let table = SubsetTable::new(&b);
+        let table = SubsetTable::with_form(&b, ifma);
         // ranges that start and end inside blocks, whole set, single bases
         for (start, m) in [(0usize, n), (n / 3, n - n / 3), (n - 1, 1), (n / 2, n / 4 + 1)] {
             let m = m.min(n - start).max(1);
@@ -133,7 +144,11 @@ fn subset_table_rows_match_naive() {
                     .map(|_| if rng.gen_bool(density) { rng.gen::<u64>() >> (64 - bits) } else { 0 })
                     .collect();
                 let got = table.msm_rows(start, m, &s).unwrap();
-                assert_eq!(got, naive_rows(&b[start..start + m], &s, m), "n={n} start={start} m={m} bits={bits}");
+                assert_eq!(
+                    got,
+                    naive_rows(&b[start..start + m], &s, m),
+                    "ifma={ifma} n={n} start={start} m={m} bits={bits}"
+                );
             }
         }
         assert!(matches!(table.msm_rows(n, 1, &[1]), Err(MsmError::RangeOutside { .. })));
@@ -144,9 +159,9 @@ fn subset_table_rows_match_naive() {
     let b = bases(&mut rng, 2);
     let rep = vec![b[0]; SUBSET_BLOCK + 3];
     let s = vec![u64::MAX >> 1; rep.len()];
-    assert_eq!(SubsetTable::new(&rep).msm_rows(0, rep.len(), &s).unwrap(), naive_rows(&rep, &s, rep.len()));
+    assert_eq!(SubsetTable::with_form(&rep, ifma).msm_rows(0, rep.len(), &s).unwrap(), naive_rows(&rep, &s, rep.len()));
     let pm = vec![b[1], -b[1], b[1], -b[1]];
-    assert_eq!(SubsetTable::new(&pm).msm_rows(0, 4, &[7; 4]).unwrap(), vec![G1Projective::zero()]);
+    assert_eq!(SubsetTable::with_form(&pm, ifma).msm_rows(0, 4, &[7; 4]).unwrap(), vec![G1Projective::zero()]);
 }
 
 #[test]

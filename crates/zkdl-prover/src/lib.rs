@@ -7,6 +7,8 @@
 //! - [`relations`]: the prover of the aggregated relation system.
 //! - [`prove`]: the proof of training.
 
+#![forbid(unsafe_code)]
+
 pub mod data;
 pub mod phases;
 pub mod prove;

@@ -4,6 +4,7 @@
 //! never panics on untrusted input: lints deny `unwrap`, `expect`, `panic` and
 //! slice indexing in this crate's library code; every failure is a [`VerifyError`].
 
+#![forbid(unsafe_code)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod relations;

@@ -82,7 +82,7 @@ fn part<'a>(c: &'a HyraxCommitment, rows: usize, what: &'static str) -> Result<&
 fn stack(parts: &[&HyraxCommitment], rows: usize, tau: usize) -> HyraxCommitment {
     let zero = HyraxCommitment::zero(rows);
     let dummies = (1usize << tau).saturating_sub(parts.len());
-    HyraxCommitment::concat(parts.iter().copied().chain(std::iter::repeat(&zero).take(dummies)))
+    HyraxCommitment::concat(parts.iter().copied().chain(std::iter::repeat_n(&zero, dummies)))
 }
 
 /// [`verify`] with generators derived by the caller (see [`generator_vars`]).
