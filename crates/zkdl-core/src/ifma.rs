@@ -423,7 +423,7 @@ mod simd {
     pub(super) fn reduce_segments(pts: &mut Vec<P52>, segs: &mut [(u32, u32)]) {
         let (c, mut s, mut out) = (consts(), Scratch::default(), Vec::new());
         while segs.iter().any(|s| s.1 > 1) {
-            level(&c, &mut s, &|i| pts.get(i), segs, &mut out);
+            level(&c, &mut s, &|i| pts.get(i), segs, &mut out, false);
             std::mem::swap(pts, &mut out);
         }
     }
@@ -432,10 +432,10 @@ mod simd {
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub(super) fn reduce_refs(src: &[&P52], segs: &mut [(u32, u32)]) -> Vec<P52> {
         let (c, mut s, mut pts) = (consts(), Scratch::default(), Vec::new());
-        level(&c, &mut s, &|i| src.get(i).copied(), segs, &mut pts);
+        level(&c, &mut s, &|i| src.get(i).copied(), segs, &mut pts, true);
         let mut out = Vec::new();
         while segs.iter().any(|s| s.1 > 1) {
-            level(&c, &mut s, &|i| pts.get(i), segs, &mut out);
+            level(&c, &mut s, &|i| pts.get(i), segs, &mut out, false);
             std::mem::swap(&mut pts, &mut out);
         }
         pts
@@ -453,18 +453,30 @@ mod simd {
         get: &impl Fn(usize) -> Option<&'a P52>,
         segs: &mut [(u32, u32)],
         out: &mut Vec<P52>,
+        across: bool,
     ) {
         let Scratch { firsts, dens, prefix, special, sum_at } = s;
+        let pairs: usize = segs.iter().map(|s| s.1 as usize / 2).sum();
         firsts.clear();
         sum_at.clear();
+        firsts.reserve(pairs);
+        sum_at.reserve(pairs);
         out.clear();
         out.resize(segs.iter().map(|s| (s.1 as usize).div_ceil(2)).sum(), P52::IDENTITY);
-        // where each sum and each odd point goes
-        let (mut r, mut w) = (0usize, 0usize);
+        // where each sum and each odd point goes; with `across`, pair j of every segment
+        // before pair j + 1 of any (a table's entries in block order: the reads stay
+        // within a few blocks at a time)
+        let (mut r, mut w, mut longest) = (0usize, 0usize, 0usize);
+        let mut starts = Vec::with_capacity(if across { segs.len() } else { 0 });
         for seg in segs.iter_mut() {
             let len = seg.1 as usize;
-            firsts.extend((0..len / 2).map(|j| r + 2 * j));
-            sum_at.extend(w..w + len / 2);
+            if across {
+                starts.push((r, w, len / 2));
+                longest = longest.max(len / 2);
+            } else {
+                firsts.extend((0..len / 2).map(|j| r + 2 * j));
+                sum_at.extend(w..w + len / 2);
+            }
             w += len / 2;
             if len % 2 == 1 {
                 if let (Some(o), Some(p)) = (out.get_mut(w), get(r + len - 1)) {
@@ -474,6 +486,14 @@ mod simd {
             }
             r += len;
             seg.1 = (len / 2 + len % 2) as u32;
+        }
+        for j in 0..longest {
+            for &(r, w, half) in &starts {
+                if j < half {
+                    firsts.push(r + 2 * j);
+                    sum_at.push(w + j);
+                }
+            }
         }
         if firsts.is_empty() {
             return;
@@ -495,6 +515,9 @@ mod simd {
         dens.clear();
         prefix.clear();
         special.clear();
+        dens.reserve(groups);
+        prefix.reserve(groups);
+        special.reserve(groups);
         let mut acc = c.one;
         let zero = c.p[0];
         for g in 0..groups {

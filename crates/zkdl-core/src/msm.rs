@@ -768,7 +768,9 @@ fn build_blocks<'t, T: BatchPoint>(
             })
             .collect();
         let mut tables: Vec<Vec<T>> = sets.iter().map(|g| vec![T::identity(); 1 << g.len()]).collect();
-        let (mut pts, mut segs, mut dest) = (Vec::new(), Vec::new(), Vec::new());
+        let mut pts = Vec::with_capacity(2 * BUILD_BATCH + (2 << SUBSET_BLOCK));
+        let mut segs = Vec::with_capacity(BUILD_BATCH + (1 << SUBSET_BLOCK));
+        let mut dest = Vec::with_capacity(BUILD_BATCH + (1 << SUBSET_BLOCK));
         // the pairs in batches of about BUILD_BATCH (one inversion each, a few MB)
         let flush =
             |tables: &mut [Vec<T>], pts: &mut Vec<T>, segs: &mut Vec<(u32, u32)>, dest: &mut Vec<(usize, usize)>| {
