@@ -408,7 +408,8 @@ mod simd {
         transpose(v).map(bytemuck::cast)
     }
 
-    /// Buffers reused from level to level.
+    /// Buffers reused from level to level and, per thread, from call to call (the
+    /// levels' points are megabytes: fresh ones would fault their pages in every time).
     #[derive(Default)]
     struct Scratch {
         firsts: Vec<usize>,
@@ -416,29 +417,43 @@ mod simd {
         prefix: Vec<V>,
         special: Vec<__mmask8>,
         sum_at: Vec<usize>,
+        pts: Vec<P52>,
+        out: Vec<P52>,
+    }
+
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
     }
 
     /// See [`super::reduce_segments`].
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub(super) fn reduce_segments(pts: &mut Vec<P52>, segs: &mut [(u32, u32)]) {
-        let (c, mut s, mut out) = (consts(), Scratch::default(), Vec::new());
+        let c = consts();
+        let mut s = SCRATCH.with(|cell| cell.take());
+        let mut out = std::mem::take(&mut s.pts);
         while segs.iter().any(|s| s.1 > 1) {
             level(&c, &mut s, &|i| pts.get(i), segs, &mut out, false);
             std::mem::swap(pts, &mut out);
         }
+        s.pts = out;
+        SCRATCH.with(|cell| cell.replace(s));
     }
 
     /// See [`super::reduce_refs`].
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub(super) fn reduce_refs(src: &[&P52], segs: &mut [(u32, u32)]) -> Vec<P52> {
-        let (c, mut s, mut pts) = (consts(), Scratch::default(), Vec::new());
+        let c = consts();
+        let mut s = SCRATCH.with(|cell| cell.take());
+        let (mut pts, mut out) = (std::mem::take(&mut s.pts), std::mem::take(&mut s.out));
         level(&c, &mut s, &|i| src.get(i).copied(), segs, &mut pts, true);
-        let mut out = Vec::new();
         while segs.iter().any(|s| s.1 > 1) {
             level(&c, &mut s, &|i| pts.get(i), segs, &mut out, false);
             std::mem::swap(&mut pts, &mut out);
         }
-        pts
+        let sums = pts.clone();
+        (s.pts, s.out) = (pts, out);
+        SCRATCH.with(|cell| cell.replace(s));
+        sums
     }
 
     /// One level of pairwise additions: the points `get(0..)` in segments `segs` to `out`
@@ -455,7 +470,7 @@ mod simd {
         out: &mut Vec<P52>,
         across: bool,
     ) {
-        let Scratch { firsts, dens, prefix, special, sum_at } = s;
+        let Scratch { firsts, dens, prefix, special, sum_at, .. } = s;
         let pairs: usize = segs.iter().map(|s| s.1 as usize / 2).sum();
         firsts.clear();
         sum_at.clear();
