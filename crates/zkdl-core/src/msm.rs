@@ -1217,6 +1217,9 @@ fn finish_add(kind: u8, p: &G1Affine, q: &G1Affine, inv: Fq) -> G1Affine {
     }
 }
 
+/// Points from which [`reduce_segments`] converts to the IFMA form (where the CPU has it).
+const IFMA_MIN_POINTS: usize = 256;
+
 /// Reduce every segment of `pts` (consecutive runs given by `segs[i].1`) to a single
 /// point with batch-affine pairwise additions, in place. Afterwards `pts[i]` is the
 /// sum of segment `i` and every segment length is 1. Per level: a forward pass
@@ -1225,6 +1228,11 @@ fn finish_add(kind: u8, p: &G1Affine, q: &G1Affine, inv: Fq) -> G1Affine {
 /// adds the pairs, writing each sum over the points already read (writes never
 /// overtake reads), so no points are copied besides the sums.
 fn reduce_segments(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
+    // eight additions at a time where the CPU has IFMA (the conversions pay from a few
+    // hundred points on)
+    if pts.len() >= IFMA_MIN_POINTS && crate::ifma::reduce_affine(pts, segs) {
+        return;
+    }
     let mut kinds: Vec<u8> = Vec::new();
     let mut dens: Vec<Fq> = Vec::new();
     let mut prefix: Vec<Fq> = Vec::new();

@@ -52,6 +52,15 @@ fn check(reduce: fn(&mut Vec<P52>, &mut [(u32, u32)]), seed: u64) {
         let from_refs: Vec<G1Affine> = from_refs.iter().map(|p| p.to_affine()).collect();
         assert_eq!(from_refs, expected, "references, {n_segs} segments of {lens:?}");
         assert!(segs_refs.iter().all(|s| s.1 == 1));
+        // arkworks' points through the IFMA form and back
+        let mut affine = pts.clone();
+        let mut segs_affine = segs.clone();
+        if ifma::reduce_affine(&mut affine, &mut segs_affine) {
+            assert_eq!(affine, expected, "arkworks' points, {n_segs} segments of {lens:?}");
+            assert!(segs_affine.iter().all(|s| s.1 == 1));
+        } else {
+            assert_eq!(affine, pts, "left as it was");
+        }
         reduce(&mut p52, &mut segs);
         assert_eq!(p52.len(), n_segs);
         assert!(segs.iter().all(|s| s.1 == 1));

@@ -345,3 +345,22 @@ fn torsion_and_identity_bases_sum_exactly() {
         assert_eq!(CpuMsm.msm_fr(&b, &fr).unwrap(), exact_sum(&b, &s), "mixed fr, n={n}");
     }
 }
+
+/// Every test of this file again in a child process with the IFMA code turned off
+/// (`ZKDL_NO_IFMA=1`), so that the arkworks path of the batch-affine additions stays
+/// tested on CPUs that have IFMA (elsewhere it is what every test above runs).
+#[test]
+fn the_same_without_ifma() {
+    if std::env::var_os("ZKDL_NO_IFMA").is_some() {
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let out = std::process::Command::new(exe)
+        .env("ZKDL_NO_IFMA", "1")
+        .args(["--skip", "the_same_without_ifma"])
+        .output()
+        .expect("child test run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "without IFMA:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("test result: ok"), "{stdout}");
+}
