@@ -111,6 +111,42 @@ fn consts_scalar() -> &'static ScalarConsts {
     })
 }
 
+/// The vector code's constants as limbs, computed once per process (the conversion
+/// constants take exponentiations).
+struct ConstLimbs {
+    /// `p` and `2p`, limb by limb
+    p: [u64; 8],
+    p2: [u64; 8],
+    /// `-p^-1 mod 2^52`
+    n0: u64,
+    /// `1`, `2^448` and `2^384` in this form's limbs (see `simd::Consts`)
+    one: [u64; 8],
+    to_r: [u64; 8],
+    from_r: [u64; 8],
+}
+
+fn const_limbs() -> &'static ConstLimbs {
+    static L: std::sync::OnceLock<ConstLimbs> = std::sync::OnceLock::new();
+    L.get_or_init(|| {
+        let m = Fq::MODULUS.0;
+        // p^-1 mod 2^64 by Newton's iteration (p odd)
+        let mut inv = 1u64;
+        for _ in 0..7 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(m[0].wrapping_mul(inv)));
+        }
+        let p = to52(&m);
+        let two = Fq::from(2u64);
+        ConstLimbs {
+            p,
+            p2: p.map(|x| 2 * x),
+            n0: inv.wrapping_neg() & MASK,
+            one: fq_to52(&Fq::ONE),
+            to_r: to52(&two.pow([448u64]).into_bigint().0),
+            from_r: to52(&two.pow([384u64]).into_bigint().0),
+        }
+    })
+}
+
 /// A field element in this form from arkworks' (for the lane inverses).
 fn fq_to52(x: &Fq) -> [u64; 8] {
     to52(&(*x * consts_scalar().to_r).into_bigint().0)
@@ -215,7 +251,7 @@ mod simd {
     use super::{add_scalar, fq_from52, fq_to52, MASK, P52};
     use ark_bls12_381::{Fq, G1Affine};
     use ark_ec::AffineRepr;
-    use ark_ff::{BigInt, Field, PrimeField};
+    use ark_ff::BigInt;
     use std::arch::x86_64::*;
 
     /// Eight field elements, limb `j` of lane `l` in `v[j]` lane `l`.
@@ -241,21 +277,14 @@ mod simd {
 
     #[target_feature(enable = "avx512f,avx512ifma")]
     fn consts() -> Consts {
-        let m = Fq::MODULUS.0;
-        // -p^-1 mod 2^52 by Newton's iteration (p odd)
-        let mut inv = 1u64;
-        for _ in 0..7 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(m[0].wrapping_mul(inv)));
-        }
-        let p = super::to52(&m);
-        let p2: [u64; 8] = std::array::from_fn(|j| 2 * p[j]);
+        let l = super::const_limbs();
         Consts {
-            p: [splat(&[0; 8]), splat(&p), splat(&p2)],
-            n0: _mm512_set1_epi64((inv.wrapping_neg() & MASK) as i64),
+            p: [splat(&[0; 8]), splat(&l.p), splat(&l.p2)],
+            n0: _mm512_set1_epi64(l.n0 as i64),
             mask: _mm512_set1_epi64(MASK as i64),
-            one: splat(&fq_to52(&Fq::ONE)),
-            to_r: splat(&super::to52(&Fq::from(2u64).pow([448u64]).into_bigint().0)),
-            from_r: splat(&super::to52(&Fq::from(2u64).pow([384u64]).into_bigint().0)),
+            one: splat(&l.one),
+            to_r: splat(&l.to_r),
+            from_r: splat(&l.from_r),
         }
     }
 

@@ -12,7 +12,9 @@
 //! canonical representatives (`msm_full_signed`: about 1.3x `ark_ec`'s MSM at 2^14-2^15).
 //! The rows of a commitment over the fixed column generators may instead go through a
 //! [`SubsetTable`] (bit planes against precomputed subset sums of blocks of 12 bases)
-//! when its cost model says so.
+//! when its cost model says so. Where the CPU has AVX-512 IFMA, the batch-affine
+//! additions run eight at a time ([`crate::ifma`]): the subset table keeps its points in
+//! that form, and larger reductions of arkworks' points are converted to it and back.
 
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
