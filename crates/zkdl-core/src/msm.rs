@@ -331,11 +331,16 @@ fn msm_small_rows(
     // Costs in bucket additions: one per non-zero digit, plus the reductions (about
     // three additions per bucket and row, see `window_cost`).
     let nnz_centred = if centre != 0 { scalars.par_iter().filter(|&&s| s != centre).count() } else { nnz };
+    // The digits' batch-affine additions count 0.55 where they run on IFMA, the bucket
+    // reductions (projective) 1.
+    let ifma = crate::ifma::available();
     let reduce = |c: u32, w: usize| (rows * w * 3) << (c - 1);
-    let one_window = |n: usize, mag: u64| n.saturating_mul(windows(mag)).saturating_add(reduce(ROW_SHIFT_BITS, 1));
+    let one_window = |n: usize, mag: u64| {
+        ifma_weight(n.saturating_mul(windows(mag)), ifma).saturating_add(reduce(ROW_SHIFT_BITS, 1))
+    };
     let any_window = |n: usize, mag: u64| {
         let (c, w) = choose_window(m, mag);
-        n.saturating_mul(w).saturating_add(reduce(c, w))
+        ifma_weight(n.saturating_mul(w), ifma).saturating_add(reduce(c, w))
     };
     let mut options = vec![(any_window(nnz, max_mag), 0, max_mag, RowMethod::Windows)];
     if centre != 0 {
@@ -427,9 +432,8 @@ enum RowMethod<'a> {
 
 /// The additions [`subset_rows`] makes for the scalars `value(i) < 2^planes` over bases
 /// `start..start + m`: one per (row, block, plane) with a bit set and `2^12` per block
-/// not built yet (`missing`), both counted as 0.55 where the table is in the IFMA form
-/// (`ifma`: measured about 1.8x faster, `ifma_profile`), and about 2.5 for each row's
-/// doubling and addition per plane (projective, against a batch-affine addition).
+/// not built yet (`missing`), both weighted by [`ifma_weight`] where the table is in the
+/// IFMA form, and about 2.5 for each row's doubling and addition per plane (projective).
 fn subset_cost(
     start: usize,
     m: usize,
@@ -454,9 +458,16 @@ fn subset_cost(
             n
         })
         .sum();
-    let batch_affine = selected.saturating_add(missing << SUBSET_BLOCK);
-    let batch_affine = if ifma { batch_affine / 20 * 11 } else { batch_affine };
-    batch_affine.saturating_add(rows * planes as usize * 5 / 2)
+    ifma_weight(selected.saturating_add(missing << SUBSET_BLOCK), ifma).saturating_add(rows * planes as usize * 5 / 2)
+}
+
+/// A count of batch-affine additions in the cost models' unit: 0.55 where they run on
+/// IFMA (`ifma`; measured about 1.8x faster, `ifma_profile`), else 1.
+fn ifma_weight(additions: usize, ifma: bool) -> usize {
+    match ifma {
+        true => additions / 20 * 11,
+        false => additions,
+    }
 }
 
 /// [`msm_small_rows`] without centring, for scalars of magnitude at most `max_mag`.
