@@ -1,8 +1,9 @@
 //! Batch-affine additions of BLS12-381 G1 points on AVX-512 IFMA: eight independent
 //! additions at once, one per 64-bit lane, on base-field elements held in eight limbs of
 //! 52 bits (Montgomery form with `R = 2^416`) and multiplied by `vpmadd52{lo,hi}uq`.
-//! Used where the points live in our own tables ([`crate::msm::SubsetTable`]): they are
-//! stored in this form ([`P52`]), so the hot loop converts nothing.
+//! Our own tables ([`crate::msm::SubsetTable`]) store their points in this form ([`P52`]),
+//! so their hot loop converts nothing; other reductions of arkworks' points convert them
+//! eight at a time, one Montgomery product per coordinate each way ([`reduce_affine`]).
 //!
 //! Every function here either runs only after [`available`] said yes (the CPU has
 //! AVX-512F and AVX-512 IFMA, checked at run time) or is plain Rust. The one `unsafe`
@@ -241,9 +242,14 @@ pub fn reduce_segments_scalar(pts: &mut Vec<P52>, segs: &mut [(u32, u32)]) {
     }
 }
 
-/// Sum of two points (arkworks), for the special pairs.
+/// Sum of two points, for the special pairs: an identity (padding rows commit to it) at
+/// no cost, equal x through arkworks.
 fn add_scalar(p: &P52, q: &P52) -> P52 {
-    P52::from_affine(&(p.to_affine() + q.to_affine()).into_affine())
+    match (*p == P52::IDENTITY, *q == P52::IDENTITY) {
+        (true, _) => *q,
+        (_, true) => *p,
+        _ => P52::from_affine(&(p.to_affine() + q.to_affine()).into_affine()),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
