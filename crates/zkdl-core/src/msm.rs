@@ -268,9 +268,11 @@ fn digits_by_window(n: usize, windows: usize, fill: impl Fn(usize, &mut [i32]) +
 }
 
 /// The cost model of a window choice: one batch-affine addition per point and window
-/// plus about three additions' worth per bucket for the running-sum reduction.
+/// ([`ifma_weight`]: 0.55 on IFMA) plus about three additions' worth per bucket for the
+/// running-sum reduction (projective).
 fn window_cost(n: usize, c: usize, windows: usize) -> f64 {
-    windows as f64 * (n as f64 + 3.0 * (1u64 << (c - 1)) as f64)
+    let points = ifma_weight(n, crate::ifma::available() && n >= IFMA_MIN_POINTS);
+    windows as f64 * (points as f64 + 3.0 * (1u64 << (c - 1)) as f64)
 }
 
 /// Row-wise MSMs over the same bases (the rows of a Hyrax commitment). Rows are
