@@ -352,3 +352,31 @@ fn a_run_proven_in_chunks_verifies_as_a_chain() {
         assert_clear_error(&prove(&["--out", &p(6), "--resume", &ck(8)]), "does not commit");
     }
 }
+
+/// The AVX-512 IFMA code changes how points are added, not which: the same run proves to
+/// the same bytes with it turned off (`ZKDL_NO_IFMA=1`), and each side verifies.
+#[test]
+fn same_proof_bytes_with_and_without_ifma() {
+    let (with, without) = (tmp("ifma.zkdl"), tmp("no-ifma.zkdl"));
+    let prove = |out: &Path, off: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_zkdl"));
+        c.args(["prove", "--out", out.to_str().unwrap()]);
+        if off {
+            c.env("ZKDL_NO_IFMA", "1");
+        } else {
+            c.env_remove("ZKDL_NO_IFMA");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    prove(&with, false);
+    prove(&without, true);
+    assert_eq!(std::fs::read(&with).unwrap(), std::fs::read(&without).unwrap());
+    let o = Command::new(env!("CARGO_BIN_EXE_zkdl"))
+        .env("ZKDL_NO_IFMA", "1")
+        .args(["verify", with.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(zkdl(&["verify", without.to_str().unwrap()]).status.code(), Some(0));
+}
