@@ -13,7 +13,7 @@
 
 use ark_bls12_381::{Fq, G1Affine};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{BigInt, Field, PrimeField};
+use ark_ff::{BigInt, BigInteger, Field, PrimeField};
 
 const MASK: u64 = (1 << 52) - 1;
 
@@ -158,13 +158,7 @@ fn fq_from52(x: &[u64; 8]) -> Fq {
     let mut b = BigInt(from52(x));
     if b >= Fq::MODULUS {
         // below 2p: one subtraction makes it canonical
-        let mut borrow = false;
-        for (l, m) in b.0.iter_mut().zip(Fq::MODULUS.0) {
-            let (d, b1) = l.overflowing_sub(m);
-            let (d, b2) = d.overflowing_sub(borrow as u64);
-            *l = d;
-            borrow = b1 || b2;
-        }
+        b.sub_with_borrow(&Fq::MODULUS);
     }
     Fq::new_unchecked(b) * consts_scalar().from_r
 }
@@ -479,6 +473,7 @@ mod simd {
 
     thread_local! {
         static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+        static CONVERTED: std::cell::RefCell<Vec<P52>> = const { std::cell::RefCell::new(Vec::new()) };
     }
 
     /// One coordinate of eight points, converted by a Montgomery product with `k` and
@@ -494,7 +489,10 @@ mod simd {
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub(super) fn reduce_affine(pts: &mut Vec<G1Affine>, segs: &mut [(u32, u32)]) {
         let c = consts();
-        let mut p52 = Vec::with_capacity(pts.len());
+        // the converted points in a per-thread buffer (reused from call to call)
+        let mut p52 = CONVERTED.with(|cell| cell.take());
+        p52.clear();
+        p52.reserve(pts.len());
         for chunk in pts.chunks(8) {
             let limbs = |y: bool| -> [[u64; 8]; 8] {
                 std::array::from_fn(|l| match chunk.get(l).and_then(|p| p.xy()) {
@@ -527,6 +525,7 @@ mod simd {
                 });
             }
         }
+        CONVERTED.with(|cell| cell.replace(p52));
     }
 
     /// See [`super::reduce_segments`].
