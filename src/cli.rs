@@ -292,8 +292,11 @@ pub fn read_proof(path: &Path) -> Result<ProofFile, CliError> {
 /// Why consecutive proofs of a chain do not chain, if they do not: the same circuit,
 /// and the second starts from the weights (and biases) the first ends with.
 fn chain_break(a: &ProofFile, b: &ProofFile) -> Option<&'static str> {
+    let next = a.statement.step_offset.checked_add(a.statement.data.len() as u64);
     if a.spec.digest() != b.spec.digest() {
         Some("they are about different circuits")
+    } else if b.statement.initial_checked || next != Some(b.statement.step_offset) {
+        Some("the second is not the chunk of steps that follows the first")
     } else if a.statement.w_final != b.statement.w_initial || a.statement.b_final != b.statement.b_initial {
         Some("the second does not start from the weights the first ends with")
     } else {
@@ -301,12 +304,19 @@ fn chain_break(a: &ProofFile, b: &ProofFile) -> Option<&'static str> {
     }
 }
 
+/// Steps `first..end` of the training run that a statement proves.
+fn step_range(s: &zkdl_circuit::proof::Statement) -> (u64, u64) {
+    (s.step_offset, s.step_offset.saturating_add(s.data.len() as u64))
+}
+
 /// `zkdl verify`: `Ok(true)` accepted, `Ok(false)` rejected (reason printed). Several
 /// files are a training run proven in chunks, in order: each is verified, and each
-/// must start from the weights the one before ends with.
+/// must be the chunk of steps that follows the one before and start from the weights
+/// it ends with. The first must be a first chunk (its `W(0)` range-checked), unless
+/// `trust_initial`: the caller vouches for the first proof's `W(0)`.
 /// With `expected`, the proofs must be about that circuit file's circuit (a verifier
 /// that accepts whatever circuit a file names learns little).
-pub fn verify(paths: &[PathBuf], expected: Option<&Path>, json: bool) -> Result<bool, CliError> {
+pub fn verify(paths: &[PathBuf], expected: Option<&Path>, trust_initial: bool, json: bool) -> Result<bool, CliError> {
     // The reported time covers parsing the files (every point is read and checked).
     let t0 = Instant::now();
     let files = paths.iter().map(|p| read_proof(p)).collect::<Result<Vec<_>, _>>()?;
@@ -320,7 +330,17 @@ pub fn verify(paths: &[PathBuf], expected: Option<&Path>, json: bool) -> Result<
         }
     }
     let mut res: Result<(), String> = Ok(());
+    if !first.statement.initial_checked && !trust_initial {
+        let (a, b) = step_range(&first.statement);
+        res = Err(format!(
+            "{} proves steps {a}..{b}, a continued chunk whose W(0) it does not range-check: the proofs of steps 0..{a} must come before it (or --trust-initial)",
+            paths.first().map_or_else(String::new, |p| p.display().to_string())
+        ));
+    }
     for (k, (f, p)) in files.iter().zip(paths).enumerate() {
+        if res.is_err() {
+            break;
+        }
         if let Err(e) = zkdl_verifier::verify(&f.spec, &f.statement, &f.proof) {
             res = Err(if files.len() > 1 { format!("{}: {e}", p.display()) } else { e.to_string() });
             break;
@@ -334,6 +354,8 @@ pub fn verify(paths: &[PathBuf], expected: Option<&Path>, json: bool) -> Result<
     }
     let secs = t0.elapsed().as_secs_f64();
     let steps: usize = files.iter().map(|f| f.spec.train.steps).sum();
+    let (run_first, _) = step_range(&first.statement);
+    let run_end = files.last().map_or(run_first, |f| step_range(&f.statement).1);
     if json {
         let v = serde_json::json!({
             "accepted": res.is_ok(),
@@ -341,13 +363,19 @@ pub fn verify(paths: &[PathBuf], expected: Option<&Path>, json: bool) -> Result<
             "circuit": first.spec.name,
             "proofs": files.len(),
             "steps": steps,
+            "step_range": [run_first, run_end],
+            "initial_weights_checked": first.statement.initial_checked,
             "verify_s": secs,
         });
         println!("{v}");
     } else {
         let what = match files.len() {
-            1 => format!("{steps} steps of {}", first.spec.name),
-            n => format!("a chain of {n} proofs, {steps} steps of {}", first.spec.name),
+            1 => format!("{steps} steps of {} (steps {run_first}..{run_end})", first.spec.name),
+            n => format!("a chain of {n} proofs, {steps} steps of {} (steps {run_first}..{run_end})", first.spec.name),
+        };
+        let what = match first.statement.initial_checked {
+            true => what,
+            false => format!("{what}, W(0) trusted (--trust-initial)"),
         };
         match &res {
             Ok(()) => println!("accepted: {what} ({secs:.3} s)"),
@@ -372,6 +400,8 @@ pub fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
             "parameters": f.spec.num_params(),
             "batch": f.spec.train.batch,
             "steps": f.spec.train.steps,
+            "step_range": [f.statement.step_offset, step_range(&f.statement).1],
+            "initial_weights_checked": f.statement.initial_checked,
             "sizes": {
                 "commitments": sz.commitments,
                 "sumchecks": sz.sumchecks,
@@ -385,6 +415,11 @@ pub fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
         println!("zkdl proof, format version {FORMAT_VERSION}");
         println!("circuit {} {:?}, batch {}, {} steps", f.spec.name, dims, f.spec.train.batch, f.spec.train.steps);
         println!("digest {digest}");
+        let (a, b) = step_range(&f.statement);
+        match f.statement.initial_checked {
+            true => println!("steps {a}..{b} of the run; W(0) and b(0) range-checked in this proof"),
+            false => println!("steps {a}..{b} of the run; W(0) and b(0) carried from the proof of steps ..{a}"),
+        }
         println!(
             "proof {} bytes: commitments {}, sumchecks {}, values {}, openings {}",
             sz.total, sz.commitments, sz.sumchecks, sz.values, sz.openings

@@ -114,6 +114,10 @@ enum Command {
         /// Refuse the proofs unless they are about this circuit file's circuit.
         #[arg(long)]
         circuit: Option<PathBuf>,
+        /// Accept a first proof that continues a run (its W(0) not range-checked in
+        /// it): the caller vouches for the weights it starts from.
+        #[arg(long)]
+        trust_initial: bool,
         #[arg(long)]
         json: bool,
     },
@@ -159,11 +163,13 @@ fn main() -> ExitCode {
             zkdl::bench::bench_cmd(&run.options(), prove_runs as usize, continued, json)
                 .map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Verify { files, circuit, json } => match zkdl::cli::verify(&files, circuit.as_deref(), json) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::from(1),
-            Err(e) => fail(e),
-        },
+        Command::Verify { files, circuit, trust_initial, json } => {
+            match zkdl::cli::verify(&files, circuit.as_deref(), trust_initial, json) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => fail(e),
+            }
+        }
         Command::Inspect { file, json } => zkdl::cli::inspect(&file, json).map_or_else(fail, |()| ExitCode::SUCCESS),
     }
 }

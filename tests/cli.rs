@@ -321,6 +321,18 @@ fn a_run_proven_in_chunks_verifies_as_a_chain() {
         assert_eq!(v["accepted"], false);
         assert!(v["reason"].as_str().unwrap().contains("do not chain"), "{v}");
         assert_eq!(zkdl(&["verify", &p(2), &p(1)]).status.code(), Some(1), "{name}: out of order");
+        // a continued chunk alone: rejected, naming the missing predecessor, unless the
+        // caller vouches for its W(0)
+        let o = zkdl(&["verify", &p(2)]);
+        assert_eq!(o.status.code(), Some(1), "{name}: a lone continued chunk");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("steps 2..4") && out.contains("0..2 must come before it"), "{out}");
+        let o = zkdl(&["verify", &p(2), &p(3), "--trust-initial"]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stdout));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("(steps 2..6), W(0) trusted"));
+        assert_eq!(zkdl(&["verify", &p(2), &p(2), "--trust-initial"]).status.code(), Some(1), "{name}: repeated");
+        let o = zkdl(&["inspect", &p(3)]);
+        assert!(String::from_utf8_lossy(&o.stdout).contains("steps 4..6 of the run"), "{name}: inspect");
         // the same steps proven from scratch do not continue the first chunk
         let o = prove(&["--out", &p(4)]);
         assert!(o.status.success());

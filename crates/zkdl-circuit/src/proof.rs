@@ -29,9 +29,18 @@ use crate::spec::CircuitSpec;
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Statement {
     pub digest: [u8; 32],
+    /// The position in the training run of this proof's first step (`0` for the first
+    /// chunk of a run; a continued chunk starts where its predecessor ends).
+    pub step_offset: u64,
+    /// `true`: `w_initial` commits to the initial weights at their initialisation
+    /// scale, `w` with `W^(0) = 2^(fw - f) w` (see [`initial_weights_commitment`]), and
+    /// this proof range-checks `w` (`train.init_bits`) and `b^(0)` (`fixed.total_bits`).
+    /// `false` (a continued chunk): `w_initial` commits to `W^(0)` itself, the previous
+    /// chunk's `W^(T)`, whose range that chunk's chain carries; not checked again.
+    pub initial_checked: bool,
     /// Per step: commitments to the input batch `X_t` and targets `Y_t`.
     pub data: Vec<(HyraxCommitment, HyraxCommitment)>,
-    /// Per layer: `W^(0)` and `W^(T)`.
+    /// Per layer: `W^(0)` (or `w`, see [`Statement::initial_checked`]) and `W^(T)`.
     pub w_initial: Vec<HyraxCommitment>,
     pub w_final: Vec<HyraxCommitment>,
     /// Per layer with a bias: `b^(0)` and `b^(T)`.
@@ -42,6 +51,8 @@ pub struct Statement {
 /// Absorb the statement (after the protocol domain): digest, then every commitment.
 pub fn absorb_statement(t: &mut Transcript, s: &Statement) {
     t.append_message(labels::STATEMENT_DIGEST, &s.digest);
+    t.append_u64(labels::STATEMENT_COMMITMENT, s.step_offset);
+    t.append_u64(labels::STATEMENT_COMMITMENT, s.initial_checked as u64);
     t.append_u64(labels::STATEMENT_COMMITMENT, s.data.len() as u64);
     for (x, y) in &s.data {
         t.append_points(labels::STATEMENT_COMMITMENT, &x.rows);
@@ -116,7 +127,8 @@ pub enum TensorKind {
     WeightsAfter(usize),
     BiasBefore(usize),
     BiasAfter(usize),
-    /// `W^(0)`, `b^(0)` of a layer (statement; for the padding relation).
+    /// `W^(0)`, `b^(0)` of a layer (statement; for the padding and, in a first chunk,
+    /// the range relations; a first chunk's is `w`, see [`Statement::initial_checked`]).
     InitialWeights(usize),
     InitialBias(usize),
     /// Stacked per-layer tensors committed in the proof.
@@ -163,6 +175,11 @@ pub struct TrainingLayout {
     /// Column split of the per-step statement commitments, by their size (see
     /// [`TrainingLayout::statement_col_vars`]).
     pub statement_cols: std::collections::BTreeMap<usize, usize>,
+    /// Whether this layout range-checks the statement's `W^(0)` and `b^(0)`
+    /// ([`Statement::initial_checked`]).
+    pub initial_checked: bool,
+    /// `W^(0) = 2^init_shift w` in a first chunk: the weights' fractional bits less `f`.
+    pub init_shift: u32,
 }
 
 impl TrainingLayout {
@@ -200,6 +217,28 @@ impl TrainingLayout {
     }
 }
 
+/// The commitment of `W^(0)` of a first chunk from the statement's commitment of `w`
+/// (`W^(0) = 2^shift w`): every row times `2^shift` (`shift` doublings). The prover and
+/// the verifier both take `W^(0)`'s commitment from here.
+pub fn initial_weights_commitment(w: &HyraxCommitment, shift: u32) -> HyraxCommitment {
+    use ark_ec::{AdditiveGroup, CurveGroup};
+    if shift == 0 {
+        return w.clone();
+    }
+    let scaled: Vec<zkdl_core::G1Projective> = w
+        .rows
+        .iter()
+        .map(|p| {
+            let mut q = zkdl_core::G1Projective::from(*p);
+            for _ in 0..shift {
+                q.double_in_place();
+            }
+            q
+        })
+        .collect();
+    HyraxCommitment { rows: zkdl_core::G1Projective::normalize_batch(&scaled) }
+}
+
 /// Largest column split of the prover's own tensors: `2^12` columns, the generators the
 /// verifier ships (`zkdl_verifier::training::training_generators`).
 pub const MAX_PROOF_COL_VARS: usize = 12;
@@ -220,14 +259,16 @@ pub fn group_col_vars(vars: usize, count: usize) -> usize {
 /// Sets every tensor's column split once the layout is complete: tensors of one size
 /// share [`group_col_vars`] of their number; tensors assembled from per-step statement
 /// commitments take, per step, the split of the proof's tensors of the stacked size.
-fn assign_column_splits(b: &mut Builder) -> std::collections::BTreeMap<usize, usize> {
-    let mut count: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+/// `fixed`: counts by size to use instead of this layout's own where given.
+fn assign_column_splits(b: &mut Builder, fixed: Option<&Counts>) -> (Counts, Counts) {
+    let mut count: Counts = Counts::new();
     for (i, d) in b.set.tensors.iter().enumerate() {
         if !b.set.is_virtual(i) {
             *count.entry(d.vars).or_insert(0) += 1;
         }
     }
-    let col_of = |vars: usize| group_col_vars(vars, count.get(&vars).copied().unwrap_or(1));
+    let counted = |vars: usize| fixed.and_then(|f| f.get(&vars)).or(count.get(&vars)).copied().unwrap_or(1);
+    let col_of = |vars: usize| group_col_vars(vars, counted(vars));
     let tau = b.tau;
     let mut statement_cols = std::collections::BTreeMap::new();
     for (d, kind) in b.set.tensors.iter_mut().zip(&b.kinds) {
@@ -245,7 +286,7 @@ fn assign_column_splits(b: &mut Builder) -> std::collections::BTreeMap<usize, us
             }
         };
     }
-    statement_cols
+    (statement_cols, count)
 }
 
 struct Builder {
@@ -277,6 +318,18 @@ impl Builder {
         Ok(r.sign)
     }
 
+    /// `value` (a tensor of the statement, which stays committed) is a signed value of
+    /// `bits` bits: looked up directly (at most 16 bits) or split into digits tied to
+    /// it by a linear relation.
+    fn signed_statement_range(&mut self, value: usize, bits: u32) -> Result<(), &'static str> {
+        let offset = 1i64.checked_shl(bits.saturating_sub(1)).ok_or("range bit width")?;
+        let r = self.set.range_with(value, bits, offset, false, false)?;
+        for (_, d) in &r.derived {
+            self.kinds.push(TensorKind::Derived(*d));
+        }
+        Ok(())
+    }
+
     /// A rescaled matmul with the range relations of its output and remainders (an
     /// exact product, `rem: None`, has neither); returns the sign tensor of `cq` when
     /// asked for.
@@ -306,12 +359,41 @@ impl Builder {
     }
 }
 
+/// The relation set of a first chunk's proof of `spec`
+/// ([`training_layout_for`] with `initial_checked`).
+pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static str> {
+    training_layout_for(spec, true)
+}
+
 /// The relation set of a training proof of `spec` (zero-padded shapes, `T` steps
 /// stacked over `2^tau`): per layer the forward matmul with its zkReLU mask, the
 /// backward matmul masked with the forward sign bits, the weight (and bias) update
-/// with its rounding, the weight (and bias) chain; the loss gradient; zero padding
-/// of `W^(0)`, `b^(0)` and the data stacks.
-pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static str> {
+/// with its rounding, the weight (and bias) chain; the loss gradient and its range;
+/// the ranges of the data and targets of every step; zero padding of `W^(0)`, `b^(0)`
+/// and the data stacks; with `initial_checked` (a first chunk), the ranges of `w`
+/// (`W^(0) = 2^(fw - f) w`) and `b^(0)`.
+///
+/// The statement's column splits are those of the continued chunk's layout in both
+/// cases, so that a chunk's `W^(0)`, `b^(0)` commitments are its predecessor's `W^(T)`,
+/// `b^(T)`.
+pub fn training_layout_for(spec: &CircuitSpec, initial_checked: bool) -> Result<TrainingLayout, &'static str> {
+    let (continued, counts) = build_layout(spec, false, None)?;
+    match initial_checked {
+        false => Ok(continued),
+        true => Ok(build_layout(spec, true, Some(&counts))?.0),
+    }
+}
+
+/// Tensors by number of variables.
+type Counts = std::collections::BTreeMap<usize, usize>;
+
+/// The layout, and its number of committed tensors by size; column splits are chosen
+/// by the `counts` given (the continued chunk's: both layouts split every size alike).
+fn build_layout(
+    spec: &CircuitSpec,
+    initial_checked: bool,
+    counts: Option<&Counts>,
+) -> Result<(TrainingLayout, Counts), &'static str> {
     let pd = proof_dims(spec)?;
     let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
@@ -332,6 +414,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
 
     let x = b.stacked(TensorKind::Inputs, lb + dim(0)?);
     let y = b.stacked(TensorKind::Targets, lb + dim(nl)?);
+    // The statement's data and targets are signed values of the declared widths.
+    b.signed_statement_range(x, spec.train.data_bits)?;
+    b.signed_statement_range(y, q)?;
     let has_bias = spec.model.layers.iter().any(|l| l.bias);
     let ones = if has_bias { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
     let mut input = x;
@@ -366,6 +451,8 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     // Loss gradient: G_L = Z'_L - Y.
     let (g_last, zq_last) = (*grads.last().ok_or("layers")?, input);
     b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)], constant: 0 });
+    // ... a Q-bit value, as every gradient the backward pass rescales
+    b.range(g_last, q, 1i64 << (q - 1), false)?;
     // Backward: G_{l-1} = s_{l-1} ⊙ rescale(G_l W_l^T).
     for l in (1..nl).rev() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
@@ -419,13 +506,25 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     for (l, layer) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
         let (rows, cols) = (pd.dims[l], pd.dims[l + 1]);
-        if padded(rows, cols, din, dout) {
+        let w_padded = padded(rows, cols, din, dout);
+        if w_padded || initial_checked {
             let w0 = b.single(TensorKind::InitialWeights(l), din + dout);
-            b.set.paddings.push(PaddingRel { tensor: w0, rows, cols, row_vars: din, col_vars: dout });
+            if w_padded {
+                b.set.paddings.push(PaddingRel { tensor: w0, rows, cols, row_vars: din, col_vars: dout });
+            }
+            if initial_checked {
+                b.signed_statement_range(w0, spec.train.init_bits)?;
+            }
         }
-        if layer.bias && padded(1, cols, 0, dout) {
+        let b_padded = layer.bias && padded(1, cols, 0, dout);
+        if b_padded || (layer.bias && initial_checked) {
             let b0 = b.single(TensorKind::InitialBias(l), dout);
-            b.set.paddings.push(PaddingRel { tensor: b0, rows: 1, cols, row_vars: 0, col_vars: dout });
+            if b_padded {
+                b.set.paddings.push(PaddingRel { tensor: b0, rows: 1, cols, row_vars: 0, col_vars: dout });
+            }
+            if initial_checked {
+                b.signed_statement_range(b0, q)?;
+            }
         }
     }
     let (d0, dl) = (dim(0)?, dim(nl)?);
@@ -438,7 +537,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     for (_, d) in b.set.declare_tables() {
         b.kinds.push(TensorKind::Derived(d));
     }
-    let statement_cols = assign_column_splits(&mut b);
+    let (statement_cols, own_counts) = assign_column_splits(&mut b, counts);
     // Linear relations over tensors of one column split (the gradient of the loss, the
     // weight and bias updates) are checked on the commitments: no claims, no openings.
     let linears = std::mem::take(&mut b.set.linears);
@@ -454,7 +553,9 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
     b.set.paddings = paddings;
     b.set.zero_rows = zero_rows;
     b.set.validate()?;
-    Ok(TrainingLayout { set: b.set, kinds: b.kinds, tau, steps, statement_cols })
+    let init_shift = fw.checked_sub(f).ok_or("the weights' fractional bits")?;
+    let layout = TrainingLayout { set: b.set, kinds: b.kinds, tau, steps, statement_cols, initial_checked, init_shift };
+    Ok((layout, own_counts))
 }
 
 /// Compressed sizes in bytes of a proof's sections.
@@ -500,16 +601,40 @@ impl TrainingProof {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relations::LookupRel;
 
-    /// On the MNIST shapes every linear relation (loss gradient, three weight chains) is
-    /// checked on the commitments, and so is the padding of W(0) of layer 0 (784 of 1024
-    /// input rows, whole Hyrax rows); the paddings that cut rows keep their sumcheck.
+    /// On the MNIST shapes every linear relation (loss gradient, three weight chains, the
+    /// digits of the data and targets) is checked on the commitments, and so is the
+    /// padding of W(0) of layer 0 (784 of 1024 input rows, whole Hyrax rows); the
+    /// paddings that cut rows keep their sumcheck. A first chunk looks every initial
+    /// weight up once (signed 16 bits); a continued chunk does not.
     #[test]
     fn mnist_layout_checks_linears_and_row_padding_on_commitments() {
         let spec = CircuitSpec::mlp("m", 784, &[128, 128], 10, false, 64, 1);
         let layout = training_layout(&spec).unwrap();
         assert!(layout.set.linears.is_empty());
-        assert_eq!(layout.set.homomorphic.len(), 4);
+        assert_eq!(layout.set.homomorphic.len(), 6);
+        for l in 0..3 {
+            let w0 = layout.kinds.iter().position(|k| *k == TensorKind::InitialWeights(l)).unwrap();
+            let rel = LookupRel { tensor: w0, width: 16, offset: 1 << 15 };
+            assert!(layout.set.lookups.contains(&rel), "layer {l}: one signed 16-bit lookup per weight");
+        }
+        let continued = training_layout_for(&spec, false).unwrap();
+        let initial = |k: &TensorKind| matches!(k, TensorKind::InitialWeights(_));
+        assert!(continued.set.lookups.iter().all(|l| !continued.kinds.get(l.tensor).is_some_and(initial)));
+        assert_eq!(continued.set.lookups.len() + 3, layout.set.lookups.len());
+        // chunks chain: both layouts commit the statement alike, for any shape
+        for (bias, steps, exact) in [(false, 1, true), (true, 3, false), (true, 5, true)] {
+            let mut s = CircuitSpec::mlp("m", 20, &[64, 8], 3, bias, 16, steps);
+            s.train.exact_update = exact;
+            let (a, b) = (training_layout_for(&s, true).unwrap(), training_layout_for(&s, false).unwrap());
+            assert_eq!(a.statement_cols, b.statement_cols);
+            for (k, d) in a.kinds.iter().zip(&a.set.tensors) {
+                if let Some(j) = b.kinds.iter().position(|x| x == k) {
+                    assert_eq!(b.set.tensors[j], *d, "{k:?}: the same split in both layouts");
+                }
+            }
+        }
         let w0 = layout.kinds.iter().position(|k| *k == TensorKind::InitialWeights(0)).unwrap();
         assert!(layout.set.zero_rows.iter().any(|p| p.tensor == w0 && p.rows == 784));
         assert!(layout.set.paddings.iter().all(|p| p.tensor != w0));

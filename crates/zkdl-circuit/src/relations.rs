@@ -68,12 +68,13 @@ pub struct BoolRel {
 /// Largest lookup table: `[0, 2^16)`.
 pub const MAX_LOOKUP_WIDTH: u32 = 16;
 
-/// Every entry of `tensor` lies in `[0, 2^width)`: a LogUp lookup into the table of
-/// that width.
+/// Every entry of `tensor`, plus `offset`, lies in `[0, 2^width)`: a LogUp lookup into
+/// the table of that width (a signed value of `width` bits with `offset = 2^(width-1)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LookupRel {
     pub tensor: usize,
     pub width: u32,
+    pub offset: i64,
 }
 
 /// The table `[0, 2^width)` of the lookups of that width, with the committed
@@ -200,7 +201,8 @@ impl RelationSet {
     /// (lookups) or 1 bit (booleanity), tied to the value by a linear relation; with
     /// `sign`, the top bit is a separate boolean tensor (the zkReLU sign `[z >= 0]`
     /// for `offset = 2^(bits-1)`). A value of at most 16 bits with no offset and no
-    /// sign is looked up directly.
+    /// sign is looked up directly, and so is one with an offset that stays committed
+    /// (not `make_virtual`: the statement's inputs).
     pub fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<RangeTensors, &'static str> {
         self.range_with(value, bits, offset, sign, false)
     }
@@ -221,8 +223,8 @@ impl RelationSet {
         }
         let n = self.vars(value)?;
         let col = self.tensors.get(value).map_or(0, |d| d.col_vars);
-        if !sign && offset == 0 && bits <= MAX_LOOKUP_WIDTH {
-            self.lookups.push(LookupRel { tensor: value, width: bits });
+        if !sign && (offset == 0 || !make_virtual) && bits <= MAX_LOOKUP_WIDTH {
+            self.lookups.push(LookupRel { tensor: value, width: bits, offset });
             return Ok(RangeTensors::default());
         }
         let mut out = RangeTensors::default();
@@ -235,7 +237,7 @@ impl RelationSet {
             if width == 1 {
                 self.bools.push(BoolRel { tensor: d });
             } else {
-                self.lookups.push(LookupRel { tensor: d, width });
+                self.lookups.push(LookupRel { tensor: d, width, offset: 0 });
             }
             out.derived.push((d, Derivation::Digit { value, offset, shift, width }));
             terms.push((d, -(1i64 << shift)));
@@ -470,6 +472,7 @@ impl RelationSet {
         t.append_u64(l, self.lookups.len() as u64);
         for k in &self.lookups {
             t.append_u64(l, ((k.tensor as u64) << 8) | k.width as u64);
+            t.append_u64(l, k.offset as u64);
         }
         t.append_u64(l, self.tables.len() as u64);
         for k in &self.tables {

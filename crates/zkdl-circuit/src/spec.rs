@@ -109,7 +109,18 @@ pub struct TrainSpec {
     /// without rounding and the proof needs no range check at weight size. Forward and
     /// backward products rescale by `2^(2f+e)` instead of `2^f`; biases stay at `2^f`.
     pub exact_update: bool,
+    /// Signed bit width of the initial weights at scale `2^f` (`fixed.frac_bits`): a
+    /// first proof range-checks `W(0) = 2^(fw - f) w` with `-2^(init_bits-1) <= w <
+    /// 2^(init_bits-1)` (`fw` the weights' fractional bits), one lookup per weight.
+    pub init_bits: u32,
+    /// Signed bit width of every input feature at scale `2^f` (at most
+    /// `fixed.total_bits`, its default); the proof range-checks every `X_t` to it and
+    /// every target `Y_t` to `fixed.total_bits`.
+    pub data_bits: u32,
 }
+
+/// Largest [`TrainSpec::init_bits`]: one 16-bit lookup per weight.
+pub const MAX_INIT_BITS: u32 = 16;
 
 /// Everything a proof is about, except the data and weights themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -179,6 +190,15 @@ impl CircuitSpec {
                 format!("must be in 2..={} (fixed.total_bits), got {}", f.total_bits, t.update_bits),
             ));
         }
+        if t.init_bits < 2 || t.init_bits > MAX_INIT_BITS {
+            return Err(invalid("train.init_bits", format!("must be in 2..={MAX_INIT_BITS}, got {}", t.init_bits)));
+        }
+        if t.data_bits < 2 || t.data_bits > f.total_bits {
+            return Err(invalid(
+                "train.data_bits",
+                format!("must be in 2..={} (fixed.total_bits), got {}", f.total_bits, t.data_bits),
+            ));
+        }
         if t.exact_update {
             let qw = self.weight_point()?.total_bits();
             if qw > MAX_WEIGHT_BITS {
@@ -236,7 +256,7 @@ impl CircuitSpec {
     /// (the name included), versioned.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = Sha256::new();
-        h.update(b"zkdl/circuit/v1");
+        h.update(b"zkdl/circuit/v2");
         let mut put = |x: u64| h.update(x.to_le_bytes());
         put(self.name.len() as u64);
         put(self.model.input_dim as u64);
@@ -261,6 +281,8 @@ impl CircuitSpec {
         });
         put(self.train.update_bits as u64);
         put(self.train.exact_update as u64);
+        put(self.train.init_bits as u64);
+        put(self.train.data_bits as u64);
         h.update(self.name.as_bytes());
         h.finalize().into()
     }
@@ -291,6 +313,8 @@ impl CircuitSpec {
                 normalize: Normalize::None,
                 update_bits: 16,
                 exact_update: false,
+                init_bits: 16,
+                data_bits: 32,
             },
         }
     }

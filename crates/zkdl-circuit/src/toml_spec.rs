@@ -22,6 +22,10 @@
 //!                       # exact_update); default fixed.total_bits
 //! exact_update = false  # true: weights keep 2 frac_bits + lr_shift fractional bits,
 //!                       # updates are applied without rounding (default false)
+//! init_bits = 16        # signed width of the initial weights at scale 2^frac_bits,
+//!                       # range-checked by a first proof (default 16, at most 16)
+//! data_bits = 32        # signed width of the input features, range-checked in
+//!                       # every step (default fixed.total_bits)
 //! ```
 //!
 //! Unknown keys and wrong types are errors naming the key (with line and column); the
@@ -88,6 +92,12 @@ struct Train {
     /// Default: false.
     #[serde(default)]
     exact_update: bool,
+    /// Default: 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    init_bits: Option<u32>,
+    /// Default: `fixed.total_bits`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_bits: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -143,6 +153,8 @@ impl CircuitSpec {
                 },
                 update_bits: f.train.update_bits.unwrap_or(fixed.total_bits),
                 exact_update: f.train.exact_update,
+                init_bits: f.train.init_bits.unwrap_or(16),
+                data_bits: f.train.data_bits.unwrap_or(fixed.total_bits),
                 normalize: match f.train.normalize {
                     NormalizeName::None => Normalize::None,
                     NormalizeName::Standardize => Normalize::Standardize,
@@ -186,6 +198,8 @@ impl CircuitSpec {
                 },
                 update_bits: Some(self.train.update_bits),
                 exact_update: self.train.exact_update,
+                init_bits: Some(self.train.init_bits),
+                data_bits: Some(self.train.data_bits),
             },
         };
         toml::to_string(&f).unwrap_or_default()
@@ -214,5 +228,10 @@ mod tests {
         assert!(exact.train.exact_update && !spec.train.exact_update);
         assert_eq!(CircuitSpec::from_toml_str(&exact.to_toml_string()).unwrap(), exact);
         assert!(!CircuitSpec::from_toml_str(&text.replace("exact_update = false\n", "")).unwrap().train.exact_update);
+        let defaults = text.replace("init_bits = 16\n", "").replace("data_bits = 32\n", "");
+        let d = CircuitSpec::from_toml_str(&defaults).unwrap();
+        assert_eq!((d.train.init_bits, d.train.data_bits), (16, 32), "defaults: 16 and total_bits");
+        assert!(err(&text.replace("init_bits = 16", "init_bits = 17")).contains("init_bits"));
+        assert!(err(&text.replace("data_bits = 32", "data_bits = 33")).contains("data_bits"));
     }
 }

@@ -19,13 +19,19 @@ use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
 use zkdl_core::transcript::{labels, Transcript};
 
 /// Errors of the prover.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum ProveError {
     #[error("value {value} at index {index} plus offset is outside [0, 2^{bits})")]
     OutOfRange { index: usize, value: i64, bits: u32 },
     #[error("bad parameters: {0}")]
     Params(&'static str),
+    #[error("training: {0}")]
+    Train(#[from] crate::train::TrainError),
+    #[error(
+        "initial weight {index} of layer {layer} is {value}: a first proof needs 2^{shift} times a signed value of {bits} bits (train.init_bits; biases fixed.total_bits)"
+    )]
+    InitialWeight { layer: usize, index: usize, value: i64, bits: u32, shift: u32 },
     #[error("commitment: {0}")]
     Pcs(#[from] zkdl_core::PcsError),
     #[error("sumcheck: {0}")]
@@ -627,8 +633,11 @@ fn prove_logup(
     let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
     phases.start("lookup trees");
     // Trees in parallel (and each tree's layers in parallel inside).
-    let mut trees: Vec<Tree> =
-        set.lookups.par_iter().map(|l| Tree::lookup(tables[l.tensor], alpha, l.tensor)).collect();
+    let mut trees: Vec<Tree> = set
+        .lookups
+        .par_iter()
+        .map(|l| Tree::lookup(tables[l.tensor], alpha - fr_from_i64(l.offset), l.tensor))
+        .collect();
     for tb in &set.tables {
         let m = tables[tb.multiplicities];
         let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
@@ -642,7 +651,8 @@ fn prove_logup(
     t.append_scalars(labels::RELATIONS_PRE, &proof.roots);
     let leaf_claim = |tr: &Tree, r: &[Fr], (p, q): (Fr, Fr), claims: &mut Claims| {
         if tr.is_lookup() {
-            claims.push(tr.leaf, r.to_vec(), alpha - q);
+            // the tree's `alpha` is the challenge less the lookup's offset
+            claims.push(tr.leaf, r.to_vec(), tr.alpha - q);
         } else {
             claims.push(tr.leaf, r.to_vec(), p);
         }
@@ -756,6 +766,7 @@ pub fn derive_tables(
                     let src = tables.get(l.tensor).ok_or(ProveError::Params("lookup tensor index"))?;
                     for &x in src.iter() {
                         // out-of-range values have no slot: the proof will fail
+                        let x = x.checked_add(l.offset).unwrap_or(-1);
                         if let Some(slot) = usize::try_from(x).ok().and_then(|u| m.get_mut(u)) {
                             *slot += 1;
                         }

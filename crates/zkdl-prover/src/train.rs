@@ -6,6 +6,7 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use thiserror::Error;
+use zkdl_circuit::spec::MAX_WEIGHT_BITS;
 use zkdl_circuit::{CircuitSpec, SpecError};
 use zkdl_core::field::{check_signed_bits, rescale_round, FixedPoint};
 use zkdl_core::FixedPointError;
@@ -322,6 +323,18 @@ pub fn train_step(
     if weights.layers.len() != nl {
         return Err(TrainError::Shape { what: "layers", expected: nl, got: weights.layers.len() });
     }
+    // The ranges the proof checks of the step's inputs: features of `train.data_bits`,
+    // targets of `fixed.total_bits` (signed).
+    for (v, bits, what) in [(&batch.x, spec.train.data_bits, "input feature"), (&batch.y, fp.total_bits(), "target")] {
+        for &x in v.iter() {
+            check_signed_bits(x as i128, bits).map_err(|source| TrainError::Overflow {
+                step,
+                layer: 0,
+                what,
+                source,
+            })?;
+        }
+    }
     // Forward.
     let mut traces: Vec<LayerTrace> = Vec::with_capacity(nl);
     let mut a = batch.x.clone();
@@ -390,7 +403,7 @@ pub fn train_step(
         for &v in &t.gw {
             if spec.train.exact_update {
                 // ΔW = m A^T G at scale 2^(2f+e), the weights' scale: no rounding
-                let d = fpw.check_range(v * m as i128).map_err(|source| TrainError::Overflow {
+                let d = check_signed_bits(v * m as i128, MAX_WEIGHT_BITS).map_err(|source| TrainError::Overflow {
                     step,
                     layer: l,
                     what: "weight update (exact)",
@@ -446,25 +459,19 @@ pub fn train_step(
             t.gar = gar;
         }
     }
-    // Apply the updates.
+    // Apply the updates. The proof bounds the weights by induction (docs/PROTOCOL.md,
+    // "What a proof attests"), not by a range check: here only the width this trainer
+    // holds them in (MAX_WEIGHT_BITS, signed) is checked.
     for (l, lw) in weights.layers.iter_mut().enumerate() {
         let t = &traces[l];
         for (w, d) in lw.w.iter_mut().zip(&t.dw) {
-            *w = fpw.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow {
-                step,
-                layer: l,
-                what: "updated weight",
-                source,
-            })?;
+            *w = check_signed_bits(*w as i128 - *d as i128, MAX_WEIGHT_BITS)
+                .map_err(|source| TrainError::Overflow { step, layer: l, what: "updated weight", source })?;
         }
         if let Some(b) = lw.b.as_mut() {
             for (w, d) in b.iter_mut().zip(&t.db) {
-                *w = fp.check_range(*w as i128 - *d as i128).map_err(|source| TrainError::Overflow {
-                    step,
-                    layer: l,
-                    what: "updated bias",
-                    source,
-                })?;
+                *w = check_signed_bits(*w as i128 - *d as i128, MAX_WEIGHT_BITS)
+                    .map_err(|source| TrainError::Overflow { step, layer: l, what: "updated bias", source })?;
             }
         }
     }
@@ -519,10 +526,11 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
     Ok(a)
 }
 
-/// Deterministic initial weights: uniform in `±1/sqrt(d_in)`, rounded to `f`
-/// fractional bits (`2^-16`) and held at the weights' scale
-/// ([`CircuitSpec::weight_point`]): exact SGD starts from the same real weights as the
-/// rounded update. Biases zero. Returns the fixed-point weights.
+/// Deterministic initial weights: uniform in `±1/sqrt(d_in)` (at most the
+/// `train.init_bits` a first proof range-checks), rounded to `f` fractional bits
+/// (`2^-16`) and held at the weights' scale ([`CircuitSpec::weight_point`]): exact SGD
+/// starts from the same real weights as the rounded update. Biases zero. Returns the
+/// fixed-point weights.
 pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError> {
     use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
     let fp = spec.fixed_point()?;
@@ -532,7 +540,8 @@ pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError
     let mut layers = Vec::new();
     for (l, ls) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dims[l], dims[l + 1]);
-        let bound = 1.0 / (din as f64).sqrt();
+        let init_max = ((1u64 << (spec.train.init_bits - 1)) - 1) as f64 / fp.scale();
+        let bound = (1.0 / (din as f64).sqrt()).min(init_max);
         let mut w = Vec::with_capacity(din * dout);
         for _ in 0..din * dout {
             let x: f64 = rng.gen_range(-bound..bound);

@@ -316,7 +316,7 @@ pub fn verify_relations(
 /// One fraction-sum tree of the LogUp argument: a lookup tensor or a table.
 #[derive(Clone, Copy)]
 enum Leaf {
-    Lookup { tensor: usize },
+    Lookup { tensor: usize, offset: i64 },
     Table { multiplicities: usize },
 }
 
@@ -324,7 +324,8 @@ enum Leaf {
 fn logup_trees(set: &RelationSet) -> Result<Vec<(Leaf, usize, u32)>, VerifyError> {
     let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
     for l in &set.lookups {
-        trees.push((Leaf::Lookup { tensor: l.tensor }, set.vars(l.tensor).map_err(VerifyError::Params)?, l.width));
+        let leaf = Leaf::Lookup { tensor: l.tensor, offset: l.offset };
+        trees.push((leaf, set.vars(l.tensor).map_err(VerifyError::Params)?, l.width));
     }
     for tb in &set.tables {
         trees.push((Leaf::Table { multiplicities: tb.multiplicities }, tb.width as usize, tb.width));
@@ -392,11 +393,13 @@ fn verify_logup(
     }
     let leaf_claim = |i: usize, r: &[Fr], (pv, qv): (Fr, Fr), claims: &mut Vec<Claim>| -> Result<(), VerifyError> {
         match trees.get(i).map(|x| x.0) {
-            Some(Leaf::Lookup { tensor }) => {
+            Some(Leaf::Lookup { tensor, offset }) => {
                 if pv != Fr::from(1u64) {
                     return Err(VerifyError::FinalClaim { what: "lookup: numerators" });
                 }
-                claims.push(Claim { tensor, point: r.to_vec(), value: alpha - qv });
+                // the leaf is alpha - (value + offset)
+                let value = alpha - zkdl_core::field::fr_from_i64(offset) - qv;
+                claims.push(Claim { tensor, point: r.to_vec(), value });
             }
             Some(Leaf::Table { multiplicities }) => {
                 if qv != alpha - identity_mle(r) {

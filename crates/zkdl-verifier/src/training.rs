@@ -3,7 +3,10 @@
 //! the proof, then verifies the relation set of `zkdl_circuit::proof::training_layout`.
 
 use std::sync::OnceLock;
-use zkdl_circuit::proof::{absorb_statement, training_layout, Statement, TensorKind, TrainingLayout, TrainingProof};
+use zkdl_circuit::proof::{
+    absorb_statement, initial_weights_commitment, training_layout_for, Statement, TensorKind, TrainingLayout,
+    TrainingProof,
+};
 use zkdl_circuit::CircuitSpec;
 
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
@@ -53,10 +56,14 @@ pub fn training_generators(spec: &CircuitSpec) -> Result<HyraxGenerators, Verify
 }
 
 /// The number of variables the generators must cover for `spec` (twice the widest
-/// column split of its tensors).
+/// column split of its tensors, first and continued chunks alike).
 pub fn generator_vars(spec: &CircuitSpec) -> Result<usize, VerifyError> {
-    let layout = training_layout(spec).map_err(VerifyError::Params)?;
-    Ok(2 * layout.set.tensors.iter().map(|t| t.col_vars).max().unwrap_or(0))
+    let mut widest = 0;
+    for checked in [true, false] {
+        let layout = training_layout_for(spec, checked).map_err(VerifyError::Params)?;
+        widest = widest.max(layout.set.tensors.iter().map(|t| t.col_vars).max().unwrap_or(0));
+    }
+    Ok(2 * widest)
 }
 
 /// Verify that the weights committed in `statement.w_final` result from
@@ -95,7 +102,7 @@ pub fn verify_with(
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
     }
-    let layout = training_layout(spec).map_err(VerifyError::Params)?;
+    let layout = training_layout_for(spec, statement.initial_checked).map_err(VerifyError::Params)?;
     let (nl, steps) = (spec.model.layers.len(), layout.steps);
     if statement.data.len() != steps {
         return Err(VerifyError::Shape("number of steps"));
@@ -190,6 +197,15 @@ pub fn tensor_commitments(
                     }
                 };
                 let rows = layout.statement_rows(local(i)?);
+                // a first chunk's statement commits to `w`, W(0) = 2^init_shift w
+                let scaled;
+                let first = match layout.initial_checked && !bias {
+                    true => {
+                        scaled = initial_weights_commitment(first, layout.init_shift);
+                        &scaled
+                    }
+                    false => first,
+                };
                 let first_part = part(first, rows, "weight commitment")?;
                 let mid = intermediate(gens, layout, &own, l, bias, first_part, sent)?;
                 chain(after, first, &mid, last, rows, tau)?
