@@ -6,7 +6,7 @@
 //! become the next statement's `W(0)`, `b(0)`, not committed again), and the number of
 //! steps proven so far (the next chunk's batches follow on).
 //!
-//! Format: safetensors. Metadata `format` = `zkdl-checkpoint`, `version` = `1`,
+//! Format: safetensors. Metadata `format` = `zkdl-checkpoint`, `version` = `2`,
 //! `circuit_digest` (hex), `steps_done` (decimal); tensors `layers.{l}.weight` (int64,
 //! `d_in x d_out`, the fixed-point integers at the circuit's weight scale),
 //! `layers.{l}.bias` (int64, `d_out`, at the activation scale) and `statement` (uint8,
@@ -28,7 +28,7 @@ use zkdl_prover::train::{LayerWeights, Weights};
 use crate::cli::CliError;
 
 const FORMAT: &str = "zkdl-checkpoint";
-const VERSION: &str = "1";
+const VERSION: &str = "2";
 
 /// A checkpoint of a training run proven in chunks (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
