@@ -270,6 +270,11 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             None => Ok(None),
         }
     };
+    // a first chunk's `w` (W(0) = 2^init_shift w), committed and range-checked
+    let mut w_init: Vec<Vec<i64>> = match layout.initial_checked {
+        true => w0.layers.iter().map(|lw| initial_scale(&lw.w, layout.init_shift)).collect::<Result<_, _>>()?,
+        false => Vec::new(),
+    };
     let (w_initial, b_initial) = match how.previous {
         Some(prev) => {
             // the previous proof's final weights, checked against this layout's shapes
@@ -311,11 +316,10 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         }
         None => {
             // the statement commits to `w`, W(0) = 2^init_shift w
-            let w = w0
-                .layers
+            let w = w_init
                 .par_iter()
                 .zip(&w_vars_all)
-                .map(|(lw, &n)| Ok(commit(n, &initial_scale(&lw.w, layout.init_shift)?)?))
+                .map(|(w, &n)| Ok(commit(n, w)?))
                 .collect::<Result<Vec<_>, ProveError>>()?;
             (w, (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?)
         }
@@ -409,7 +413,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
                 zeros_after(v, last.len())
             }
             TensorKind::InitialWeights(l) => match layout.initial_checked {
-                true => initial_scale(&w0.layers[l].w, layout.init_shift)?,
+                true => w_init.get_mut(l).map(std::mem::take).ok_or(ProveError::Params("initial weights"))?,
                 false => w0.layers[l].w.clone(),
             },
             TensorKind::InitialBias(l) => w0.layers[l].b.clone().unwrap_or_default(),

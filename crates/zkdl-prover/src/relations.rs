@@ -53,7 +53,7 @@ pub fn commit_tensor(
 /// before committing (`HyraxGenerators::prepare_columns`): a block of 12 columns costs
 /// 4096 additions and saves, on a row of dense 16-bit entries, about 8 (two digits
 /// per entry against 16 planes per block) — about 500 rows to break even, fewer for
-/// narrower entries (measured: docs/BENCHMARKS.md, tenth session).
+/// narrower entries (measured: docs/BENCHMARKS.md, the subset table's width experiment).
 pub const SUBSET_TABLE_ROWS: usize = 512;
 
 /// Builds the subset table up to the widest column split that at least
