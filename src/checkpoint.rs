@@ -28,7 +28,7 @@ use zkdl_prover::train::{LayerWeights, Weights};
 use crate::cli::CliError;
 
 const FORMAT: &str = "zkdl-checkpoint";
-const VERSION: &str = "2";
+const VERSION: &str = "3";
 
 /// A checkpoint of a training run proven in chunks (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ark_std::rand::{rngs::StdRng, SeedableRng};
+use zkdl_circuit::dataset::{self, schedule_row, DatasetCommitment};
 use zkdl_circuit::file::{FileError, ProofFile, FORMAT_VERSION};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
-use zkdl_prover::prove::{prove_training_continued, prove_training_with};
+use zkdl_prover::prove::{prove_training_chunk, Chunk};
 use zkdl_prover::train::{self, Batch};
 
 /// The built-in default circuit (`circuits/tiny.toml`).
@@ -30,6 +31,8 @@ pub enum CliError {
     Prove(#[from] zkdl_prover::ProveError),
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
+    #[error("dataset {path}: {reason}")]
+    Dataset { path: PathBuf, reason: String },
 }
 
 /// Load a circuit file (or the built-in tiny circuit when `path` is `None`).
@@ -46,8 +49,12 @@ pub fn load_circuit(path: Option<&Path>) -> Result<CircuitSpec, CliError> {
 
 /// The data of a run, split, normalised and encoded; see [`load_data`].
 pub struct RunData {
-    /// One batch per step (rows of the training split, taken in order, wrapping).
+    /// One batch per step: step `t` takes training rows `(t b + i) mod n`
+    /// (`zkdl_circuit::dataset::schedule_row`).
     pub batches: Vec<Batch>,
+    /// Every training row, encoded: features (`n x d_0`) and targets (`n x d_L`).
+    pub features: Vec<i64>,
+    pub targets: Vec<i64>,
     /// The held-out rows (normalised, f64) for accuracy or RMSE.
     pub test: data::Dataset,
     /// Training rows available.
@@ -59,7 +66,9 @@ pub struct RunData {
 /// to test; otherwise the last fifth is the test split), normalise it as the circuit
 /// says, and encode every training row in fixed point: every data error is reported
 /// here, before any proving. The batches are those of steps `first_step..` of the run
-/// (a resumed run continues where its checkpoint stopped).
+/// (a resumed run continues where its checkpoint stopped). Synthetic data has
+/// [`SYNTHETIC_TRAIN_ROWS`] training rows whatever the number of steps, so that one
+/// dataset commitment (`zkdl commit-data`) serves every chunk of a run.
 pub fn load_data(
     spec: &CircuitSpec,
     data_spec: &str,
@@ -74,13 +83,9 @@ pub fn load_data(
     let end_step = first_step.checked_add(steps).ok_or_else(|| bad(format!("step {first_step} is out of range")))?;
     let (mut set, mnist) = match data_spec.split_once(':') {
         None if data_spec == "synthetic" => {
-            // rows for every step so far, so that a resumed run trains on new rows
-            let rows = b.checked_mul(end_step).filter(|&r| r <= MAX_SYNTHETIC_ROWS).ok_or_else(|| {
-                bad(format!(
-                    "synthetic data has at most {MAX_SYNTHETIC_ROWS} training rows; step {end_step} needs more"
-                ))
-            })?;
-            (data::synthetic(rows + (b * steps).div_ceil(4), din, dout, seed), false)
+            // the last fifth is the test split
+            let rows = SYNTHETIC_TRAIN_ROWS.max(b);
+            (data::synthetic(rows + rows / 4, din, dout, seed), false)
         }
         Some(("mnist", dir)) => (data::load_mnist_dir(Path::new(dir)).map_err(de)?, true),
         Some(("uci", dir)) => (data::load_uci_dir(Path::new(dir)).map_err(de)?, false),
@@ -117,17 +122,16 @@ pub fn load_data(
     let (x_all, y_all) = (enc(&train.x, "features")?, enc(&train.y, "targets")?);
     let batches = (first_step..end_step)
         .map(|t| {
-            // row (t b + i) mod train_rows, without overflow for any t
-            let rows: Vec<usize> = (0..b).map(|i| ((t % train_rows) * b + i) % train_rows).collect();
+            let rows: Vec<usize> = (0..b).map(|i| schedule_row(t as u64, i, b, train_rows as u64) as usize).collect();
             let pick = |v: &[i64], w: usize| rows.iter().flat_map(|&r| v[r * w..(r + 1) * w].iter().copied()).collect();
             Batch { x: pick(&x_all, din), y: pick(&y_all, dout) }
         })
         .collect();
-    Ok(RunData { batches, test: set.slice(train_rows, n), train_rows })
+    Ok(RunData { batches, features: x_all, targets: y_all, test: set.slice(train_rows, n), train_rows })
 }
 
-/// Most training rows `--data synthetic` generates (a resumed run's steps included).
-const MAX_SYNTHETIC_ROWS: usize = 1 << 24;
+/// Training rows of `--data synthetic` (at least one batch).
+pub const SYNTHETIC_TRAIN_ROWS: usize = 4096;
 
 /// Options shared by `train` and `prove`.
 pub struct RunOptions<'a> {
@@ -204,6 +208,41 @@ pub struct ProveFiles<'a> {
     /// Resume the run from this checkpoint: its weights, the steps after its, `W(0)`'s
     /// commitment from its statement.
     pub resume: Option<&'a Path>,
+    /// The committed dataset (`zkdl commit-data`) the batches are rows of: checked
+    /// before proving, named in the statement.
+    pub dataset: Option<&'a Path>,
+}
+
+/// A dataset file and its digest.
+pub fn read_dataset(path: &Path) -> Result<(DatasetCommitment, [u8; 32]), CliError> {
+    let bad = |reason: String| CliError::Dataset { path: path.to_path_buf(), reason };
+    let bytes = std::fs::read(path).map_err(|source| CliError::Io { path: path.to_path_buf(), source })?;
+    let d = DatasetCommitment::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+    let digest = d.digest().map_err(|e| bad(e.to_string()))?;
+    Ok((d, digest))
+}
+
+/// `zkdl commit-data`: commit to every training row of the data (encoded as the
+/// circuit encodes them, after the split and normalisation) and write the public
+/// dataset file. The commitments carry no blinding: nothing is secret in it.
+pub fn commit_data(o: &RunOptions<'_>, out: &Path) -> Result<(), CliError> {
+    let spec = spec_for(o)?;
+    let run = load_data(&spec, o.data, o.target, o.seed, 0)?;
+    let t0 = Instant::now();
+    let d = zkdl_prover::dataset::commit_dataset(&spec, &run.features, &run.targets, run.train_rows)?;
+    let bad = |e: dataset::DatasetError| CliError::Dataset { path: out.to_path_buf(), reason: e.to_string() };
+    let bytes = d.to_bytes().map_err(bad)?;
+    let digest = d.digest().map_err(bad)?;
+    std::fs::write(out, &bytes).map_err(|source| CliError::Io { path: out.to_path_buf(), source })?;
+    println!(
+        "dataset of {} training rows committed to {} ({} bytes, digest {}) in {:.2} s",
+        run.train_rows,
+        out.display(),
+        bytes.len(),
+        dataset::hex(&digest),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `zkdl prove`: train, prove, write the proof file (and the trained weights, the
@@ -218,6 +257,30 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
         Some(c) => c.weights.clone(),
         None => train::init_weights(&spec, o.seed)?,
     };
+    let dataset = match files.dataset {
+        Some(path) => {
+            let (d, digest) = read_dataset(path)?;
+            let bad = |reason: String| CliError::Dataset { path: path.to_path_buf(), reason };
+            if d.rows != run.train_rows as u64 {
+                return Err(bad(format!("{} samples, but --data has {} training rows", d.rows, run.train_rows)));
+            }
+            zkdl_prover::dataset::check_batches(&spec, &run.batches, first_step as u64, &d).map_err(|e| match e {
+                zkdl_prover::ProveError::Dataset(e) => bad(format!("--data is not this dataset: {e}")),
+                e => CliError::Prove(e),
+            })?;
+            Some(digest)
+        }
+        None => None,
+    };
+    if let Some(c) = &previous {
+        if c.statement.dataset != dataset {
+            let reason = match &c.statement.dataset {
+                Some(d) => format!("the run's earlier chunks name dataset {}: pass it with --dataset", dataset::hex(d)),
+                None => "the run's earlier chunks name no dataset: prove this one without --dataset".to_string(),
+            };
+            return Err(CliError::Checkpoint { path: files.resume.unwrap_or(Path::new("")).to_path_buf(), reason });
+        }
+    }
     eprintln!("zkdl: proving steps {}..{} of {} ({} parameters)", first_step, end_step, spec.name, spec.num_params());
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -226,10 +289,8 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let mut phases = zkdl_prover::Phases::with_callback(&show);
     let t0 = Instant::now();
     let mut rng = StdRng::seed_from_u64(o.seed ^ first_step as u64);
-    let (statement, proof, w_final) = match &previous {
-        Some(c) => prove_training_continued(&spec, &w0, &run.batches, &c.statement, &mut rng, &mut phases)?,
-        None => prove_training_with(&spec, &w0, &run.batches, &mut rng, &mut phases)?,
-    };
+    let chunk = Chunk { previous: previous.as_ref().map(|c| &c.statement), dataset };
+    let (statement, proof, w_final) = prove_training_chunk(&spec, &w0, &run.batches, chunk, &mut rng, &mut phases)?;
     let prove_s = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     for (name, s) in &phases.times {
@@ -299,6 +360,8 @@ fn chain_break(a: &ProofFile, b: &ProofFile) -> Option<&'static str> {
         Some("the second is not the chunk of steps that follows the first")
     } else if a.statement.w_final != b.statement.w_initial || a.statement.b_final != b.statement.b_initial {
         Some("the second does not start from the weights the first ends with")
+    } else if a.statement.dataset != b.statement.dataset {
+        Some("they name different datasets")
     } else {
         None
     }
@@ -316,10 +379,21 @@ fn step_range(s: &zkdl_circuit::proof::Statement) -> (u64, u64) {
 /// `trust_initial`: the caller vouches for the first proof's `W(0)`.
 /// With `expected`, the proofs must be about that circuit file's circuit (a verifier
 /// that accepts whatever circuit a file names learns little).
-pub fn verify(paths: &[PathBuf], expected: Option<&Path>, trust_initial: bool, json: bool) -> Result<bool, CliError> {
+///
+/// With `dataset`, every proof must name that dataset and its batches must be the
+/// dataset's rows at the schedule's positions for its steps: with the chain's
+/// consecutive step ranges, no batch is repeated, skipped or foreign.
+pub fn verify(
+    paths: &[PathBuf],
+    expected: Option<&Path>,
+    trust_initial: bool,
+    dataset: Option<&Path>,
+    json: bool,
+) -> Result<bool, CliError> {
     // The reported time covers parsing the files (every point is read and checked).
     let t0 = Instant::now();
     let files = paths.iter().map(|p| read_proof(p)).collect::<Result<Vec<_>, _>>()?;
+    let dataset = dataset.map(read_dataset).transpose()?;
     let Some(first) = files.first() else {
         return Err(CliError::Data { spec: "verify".into(), reason: "no proof file given".into() });
     };
@@ -341,9 +415,16 @@ pub fn verify(paths: &[PathBuf], expected: Option<&Path>, trust_initial: bool, j
         if res.is_err() {
             break;
         }
+        let name = |e: String| if files.len() > 1 { format!("{}: {e}", p.display()) } else { e };
         if let Err(e) = zkdl_verifier::verify(&f.spec, &f.statement, &f.proof) {
-            res = Err(if files.len() > 1 { format!("{}: {e}", p.display()) } else { e.to_string() });
+            res = Err(name(e.to_string()));
             break;
+        }
+        if let Some((d, digest)) = &dataset {
+            if let Err(e) = dataset::check_batches(&f.spec, &f.statement, d, digest) {
+                res = Err(name(format!("dataset: {e}")));
+                break;
+            }
         }
         if let Some(next) = files.get(k + 1) {
             if let Some(why) = chain_break(f, next) {
@@ -365,6 +446,8 @@ pub fn verify(paths: &[PathBuf], expected: Option<&Path>, trust_initial: bool, j
             "steps": steps,
             "step_range": [run_first, run_end],
             "initial_weights_checked": first.statement.initial_checked,
+            "dataset": first.statement.dataset.as_ref().map(dataset::hex),
+            "dataset_checked": dataset.is_some(),
             "verify_s": secs,
         });
         println!("{v}");
@@ -377,12 +460,22 @@ pub fn verify(paths: &[PathBuf], expected: Option<&Path>, trust_initial: bool, j
             true => what,
             false => format!("{what}, W(0) trusted (--trust-initial)"),
         };
+        let what = match (&first.statement.dataset, &dataset) {
+            (Some(d), Some(_)) => format!("{what}, batches are rows of dataset {}", short_hex(d)),
+            (Some(d), None) => format!("{what}, batches of dataset {} not checked (no --dataset)", short_hex(d)),
+            (None, _) => what,
+        };
         match &res {
             Ok(()) => println!("accepted: {what} ({secs:.3} s)"),
             Err(e) => println!("rejected: {e} ({secs:.3} s)"),
         }
     }
     Ok(res.is_ok())
+}
+
+/// The first 16 hex digits of a digest.
+fn short_hex(d: &[u8; 32]) -> String {
+    dataset::hex(d).chars().take(16).collect()
 }
 
 /// `zkdl inspect`: what a proof file holds.
@@ -402,6 +495,7 @@ pub fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
             "steps": f.spec.train.steps,
             "step_range": [f.statement.step_offset, step_range(&f.statement).1],
             "initial_weights_checked": f.statement.initial_checked,
+            "dataset": f.statement.dataset.as_ref().map(dataset::hex),
             "sizes": {
                 "commitments": sz.commitments,
                 "sumchecks": sz.sumchecks,
@@ -419,6 +513,10 @@ pub fn inspect(path: &Path, json: bool) -> Result<(), CliError> {
         match f.statement.initial_checked {
             true => println!("steps {a}..{b} of the run; W(0) and b(0) range-checked in this proof"),
             false => println!("steps {a}..{b} of the run; W(0) and b(0) carried from the proof of steps ..{a}"),
+        }
+        match &f.statement.dataset {
+            Some(d) => println!("batches: rows of dataset {} at the schedule's positions", dataset::hex(d)),
+            None => println!("batches: not bound to a dataset"),
         }
         println!(
             "proof {} bytes: commitments {}, sumchecks {}, values {}, openings {}",

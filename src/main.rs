@@ -89,6 +89,19 @@ enum Command {
         /// circuit and step count).
         #[arg(long)]
         resume: Option<PathBuf>,
+        /// The committed dataset (`zkdl commit-data`) whose rows the batches are: the
+        /// data is checked against it, and the proof names it.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
+    },
+    /// Commit to the training rows of the data (as `prove` encodes them for this
+    /// circuit) and write the public dataset file for `prove --dataset`.
+    CommitData {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Output file.
+        #[arg(long, default_value = "data.zkdc")]
+        out: PathBuf,
     },
     /// Benchmark one circuit: plain f32 and fixed-point steps, proving per phase,
     /// verifying, proof size, peak memory.
@@ -118,6 +131,10 @@ enum Command {
         /// it): the caller vouches for the weights it starts from.
         #[arg(long)]
         trust_initial: bool,
+        /// Check that the batches of every proof are this committed dataset's rows at
+        /// the schedule's positions for its steps.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -150,12 +167,13 @@ fn main() -> ExitCode {
             zkdl::demo::run(steps as usize, seed).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Train { run } => zkdl::cli::train_cmd(&run.options()).map_or_else(fail, |()| ExitCode::SUCCESS),
-        Command::Prove { run, out, weights_out, checkpoint_out, resume } => {
+        Command::Prove { run, out, weights_out, checkpoint_out, resume, dataset } => {
             let files = zkdl::cli::ProveFiles {
                 out: &out,
                 weights_out: weights_out.as_deref(),
                 checkpoint_out: checkpoint_out.as_deref(),
                 resume: resume.as_deref(),
+                dataset: dataset.as_deref(),
             };
             zkdl::cli::prove(&run.options(), &files).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
@@ -163,8 +181,11 @@ fn main() -> ExitCode {
             zkdl::bench::bench_cmd(&run.options(), prove_runs as usize, continued, json)
                 .map_or_else(fail, |()| ExitCode::SUCCESS)
         }
-        Command::Verify { files, circuit, trust_initial, json } => {
-            match zkdl::cli::verify(&files, circuit.as_deref(), trust_initial, json) {
+        Command::CommitData { run, out } => {
+            zkdl::cli::commit_data(&run.options(), &out).map_or_else(fail, |()| ExitCode::SUCCESS)
+        }
+        Command::Verify { files, circuit, trust_initial, dataset, json } => {
+            match zkdl::cli::verify(&files, circuit.as_deref(), trust_initial, dataset.as_deref(), json) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(1),
                 Err(e) => fail(e),

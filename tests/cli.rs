@@ -346,14 +346,14 @@ fn a_run_proven_in_chunks_verifies_as_a_chain() {
         std::fs::write(ck(9), &bytes[..n / 2]).unwrap();
         assert_clear_error(&prove(&["--out", &p(5), "--resume", &ck(9)]), "checkpoint");
         assert_clear_error(&prove(&["--out", &p(5), "--resume", "/nonexistent/ckpt"]), "/nonexistent/ckpt");
-        // a step count that overflows, or more steps than synthetic data has rows for
-        for (steps, needle) in [(u64::MAX.to_string(), "out of range"), ("1000000000".to_string(), "synthetic")] {
+        // a step count that overflows
+        {
             let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
             let mut m = meta.metadata().clone().unwrap();
-            m.insert("steps_done".into(), steps);
+            m.insert("steps_done".into(), u64::MAX.to_string());
             let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
             std::fs::write(ck(7), safetensors::tensor::serialize(st.tensors(), &Some(m)).unwrap()).unwrap();
-            assert_clear_error(&prove(&["--out", &p(5), "--resume", &ck(7)]), needle);
+            assert_clear_error(&prove(&["--out", &p(5), "--resume", &ck(7)]), "out of range");
         }
         // altered weights (a bit of the low byte of layer 0's first weight): refused before
         // proving, the statement does not commit to them
@@ -391,4 +391,45 @@ fn same_proof_bytes_with_and_without_ifma() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(zkdl(&["verify", without.to_str().unwrap()]).status.code(), Some(0));
+}
+
+/// A run on a committed dataset: `commit-data`, then chunks proven with `--dataset`;
+/// `verify --dataset` accepts the chain and rejects another dataset's commitment (exit
+/// 1, naming it); `prove` refuses data that is not the dataset and a resumed chunk
+/// without it (exit 2); `inspect` names the dataset; a damaged dataset file is exit 2.
+#[test]
+fn a_run_on_a_committed_dataset() {
+    let f = |name: &str| tmp(&format!("dataset-{name}")).to_str().unwrap().to_string();
+    let o = zkdl(&["commit-data", "--out", &f("d.zkdc")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("dataset of 4096 training rows"));
+    let o = zkdl(&["commit-data", "--seed", "2", "--out", &f("e.zkdc")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkdl(&["prove", "--dataset", &f("d.zkdc"), "--out", &f("1.zkdl"), "--checkpoint-out", &f("1.ckpt")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkdl(&["prove", "--dataset", &f("d.zkdc"), "--resume", &f("1.ckpt"), "--out", &f("2.zkdl")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = zkdl(&["verify", "--dataset", &f("d.zkdc"), &f("1.zkdl"), &f("2.zkdl")]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success() && out.contains("steps 0..4") && out.contains("batches are rows of dataset"), "{out}");
+    let o = zkdl(&["verify", &f("1.zkdl"), &f("2.zkdl"), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["accepted"].as_bool(), v["dataset_checked"].as_bool()), (Some(true), Some(false)), "{v}");
+    assert_eq!(v["dataset"].as_str().map(str::len), Some(64));
+    // another dataset's commitment: rejected, naming it
+    let o = zkdl(&["verify", "--dataset", &f("e.zkdc"), &f("1.zkdl"), &f("2.zkdl")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("names dataset"), "{}", String::from_utf8_lossy(&o.stdout));
+    // the data is not that dataset; a resumed chunk must name the run's dataset
+    assert_clear_error(&zkdl(&["prove", "--dataset", &f("e.zkdc"), "--out", &f("3.zkdl")]), "is not this dataset");
+    assert_clear_error(&zkdl(&["prove", "--resume", &f("1.ckpt"), "--out", &f("3.zkdl")]), "pass it with --dataset");
+    let o = zkdl(&["prove", "--dataset", &f("e.zkdc"), "--seed", "2", "--resume", &f("1.ckpt"), "--out", &f("3.zkdl")]);
+    assert_clear_error(&o, "dataset");
+    let o = zkdl(&["inspect", &f("2.zkdl")]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("batches: rows of dataset"));
+    // damaged dataset files
+    let bytes = std::fs::read(f("d.zkdc")).unwrap();
+    std::fs::write(f("cut.zkdc"), &bytes[..bytes.len() / 2]).unwrap();
+    assert_clear_error(&zkdl(&["verify", "--dataset", &f("cut.zkdc"), &f("1.zkdl")]), "malformed dataset file");
+    assert_clear_error(&zkdl(&["verify", "--dataset", &f("1.zkdl"), &f("1.zkdl")]), "not a zkdl dataset file");
 }

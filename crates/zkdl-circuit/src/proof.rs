@@ -38,6 +38,11 @@ pub struct Statement {
     /// `false` (a continued chunk): `w_initial` commits to `W^(0)` itself, the previous
     /// chunk's `W^(T)`, whose range that chunk's chain carries; not checked again.
     pub initial_checked: bool,
+    /// The digest of the committed dataset ([`crate::dataset::DatasetCommitment`]) whose
+    /// rows the batches are, at the positions of the public schedule
+    /// ([`crate::dataset::schedule_row`]); checked by a verifier that holds the dataset's
+    /// commitment. `None`: the batches are any data.
+    pub dataset: Option<[u8; 32]>,
     /// Per step: commitments to the input batch `X_t` and targets `Y_t`.
     pub data: Vec<(HyraxCommitment, HyraxCommitment)>,
     /// Per layer: `W^(0)` (or `w`, see [`Statement::initial_checked`]) and `W^(T)`.
@@ -53,6 +58,10 @@ pub fn absorb_statement(t: &mut Transcript, s: &Statement) {
     t.append_message(labels::STATEMENT_DIGEST, &s.digest);
     t.append_u64(labels::STATEMENT_COMMITMENT, s.step_offset);
     t.append_u64(labels::STATEMENT_COMMITMENT, s.initial_checked as u64);
+    match &s.dataset {
+        Some(d) => t.append_message(labels::STATEMENT_DATASET, d),
+        None => t.append_message(labels::STATEMENT_DATASET, b"none"),
+    }
     t.append_u64(labels::STATEMENT_COMMITMENT, s.data.len() as u64);
     for (x, y) in &s.data {
         t.append_points(labels::STATEMENT_COMMITMENT, &x.rows);
@@ -175,6 +184,11 @@ pub struct TrainingLayout {
     /// Column split of the per-step statement commitments, by their size (see
     /// [`TrainingLayout::statement_col_vars`]).
     pub statement_cols: std::collections::BTreeMap<usize, usize>,
+    /// Column variables of one step's data batch `X_t` and targets `Y_t`
+    /// ([`data_col_vars`] of the padded feature and target widths): whole samples per
+    /// Hyrax row, so that a batch's commitment is rows of a dataset's
+    /// ([`crate::dataset`]).
+    pub data_cols: [usize; 2],
     /// Whether this layout range-checks the statement's `W^(0)` and `b^(0)`
     /// ([`Statement::initial_checked`]).
     pub initial_checked: bool,
@@ -204,6 +218,29 @@ impl TrainingLayout {
     /// Rows of a per-step statement commitment of `vars` variables.
     pub fn statement_rows(&self, vars: usize) -> usize {
         1usize << (vars - self.statement_col_vars(vars).min(vars))
+    }
+
+    /// Column variables of one step's data (`inputs`: `X_t`, else `Y_t`).
+    pub fn data_col_vars(&self, inputs: bool) -> usize {
+        self.data_cols[usize::from(!inputs)]
+    }
+
+    /// Rows of one step's data commitment of `vars` variables (`inputs`: `X_t`).
+    pub fn data_rows(&self, vars: usize, inputs: bool) -> usize {
+        1usize << vars.saturating_sub(self.data_col_vars(inputs))
+    }
+
+    /// Commit to one step's data batch (`inputs`) or targets, `vars` variables (no
+    /// blinding).
+    pub fn commit_data(
+        &self,
+        gens: &HyraxGenerators,
+        vars: usize,
+        inputs: bool,
+        table: &[i64],
+    ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
+        let col = self.data_col_vars(inputs).min(vars);
+        pcs::commit_split(gens, vars, col, Table::Small(table), None, &CpuMsm)
     }
 
     /// Commit to a per-step statement tensor of `vars` variables (no blinding).
@@ -239,6 +276,14 @@ pub fn initial_weights_commitment(w: &HyraxCommitment, shift: u32) -> HyraxCommi
     HyraxCommitment { rows: zkdl_core::G1Projective::normalize_batch(&scaled) }
 }
 
+/// Column variables of a data sample of `2^log_width` entries (features or targets):
+/// the whole sample in one Hyrax row, or `2^(log_width - 12)` rows of the widest
+/// split. Independent of the batch and the number of steps, so that one dataset
+/// commitment serves every circuit over the same data.
+pub fn data_col_vars(log_width: usize) -> usize {
+    log_width.min(MAX_PROOF_COL_VARS)
+}
+
 /// Largest column split of the prover's own tensors: `2^12` columns, the generators the
 /// verifier ships (`zkdl_verifier::training::training_generators`).
 pub const MAX_PROOF_COL_VARS: usize = 12;
@@ -258,9 +303,11 @@ pub fn group_col_vars(vars: usize, count: usize) -> usize {
 
 /// Sets every tensor's column split once the layout is complete: tensors of one size
 /// share [`group_col_vars`] of their number; tensors assembled from per-step statement
-/// commitments take, per step, the split of the proof's tensors of the stacked size.
+/// commitments take, per step, the split of the proof's tensors of the stacked size;
+/// the data and targets take whole samples per row (`data_cols`), and so do the digits
+/// of their range relations (so that those relations hold row by row on the commitments).
 /// `fixed`: counts by size to use instead of this layout's own where given.
-fn assign_column_splits(b: &mut Builder, fixed: Option<&Counts>) -> (Counts, Counts) {
+fn assign_column_splits(b: &mut Builder, fixed: Option<&Counts>, data_cols: [usize; 2]) -> (Counts, Counts) {
     let mut count: Counts = Counts::new();
     for (i, d) in b.set.tensors.iter().enumerate() {
         if !b.set.is_virtual(i) {
@@ -271,7 +318,22 @@ fn assign_column_splits(b: &mut Builder, fixed: Option<&Counts>) -> (Counts, Cou
     let col_of = |vars: usize| group_col_vars(vars, counted(vars));
     let tau = b.tau;
     let mut statement_cols = std::collections::BTreeMap::new();
-    for (d, kind) in b.set.tensors.iter_mut().zip(&b.kinds) {
+    for i in 0..b.set.tensors.len().min(b.kinds.len()) {
+        let data_split = |t: usize| match b.kinds.get(t) {
+            Some(TensorKind::Inputs) => Some(data_cols[0]),
+            Some(TensorKind::Targets) => Some(data_cols[1]),
+            _ => None,
+        };
+        let kind = b.kinds[i];
+        let own_split = match kind {
+            TensorKind::Derived(Derivation::Digit { value, .. }) => data_split(value),
+            _ => data_split(i),
+        };
+        let d = &mut b.set.tensors[i];
+        if let Some(c) = own_split {
+            d.col_vars = c.min(d.vars);
+            continue;
+        }
         let local = match kind {
             _ if kind.is_proof_tensor() => None,
             TensorKind::InitialWeights(_) | TensorKind::InitialBias(_) => Some(d.vars),
@@ -537,7 +599,8 @@ fn build_layout(
     for (_, d) in b.set.declare_tables() {
         b.kinds.push(TensorKind::Derived(d));
     }
-    let (statement_cols, own_counts) = assign_column_splits(&mut b, counts);
+    let data_cols = [data_col_vars(d0), data_col_vars(dl)];
+    let (statement_cols, own_counts) = assign_column_splits(&mut b, counts, data_cols);
     // Linear relations over tensors of one column split (the gradient of the loss, the
     // weight and bias updates) are checked on the commitments: no claims, no openings.
     let linears = std::mem::take(&mut b.set.linears);
@@ -554,7 +617,16 @@ fn build_layout(
     b.set.zero_rows = zero_rows;
     b.set.validate()?;
     let init_shift = fw.checked_sub(f).ok_or("the weights' fractional bits")?;
-    let layout = TrainingLayout { set: b.set, kinds: b.kinds, tau, steps, statement_cols, initial_checked, init_shift };
+    let layout = TrainingLayout {
+        set: b.set,
+        kinds: b.kinds,
+        tau,
+        steps,
+        statement_cols,
+        data_cols,
+        initial_checked,
+        init_shift,
+    };
     Ok((layout, own_counts))
 }
 
@@ -603,8 +675,8 @@ mod tests {
     use super::*;
     use crate::relations::LookupRel;
 
-    /// On the MNIST shapes every linear relation (loss gradient, three weight chains, the
-    /// digits of the data and targets) is checked on the commitments, and so is the
+    /// On the MNIST shapes every linear relation but the loss gradient's (three weight
+    /// chains, the digits of the data and targets) is checked on the commitments, and so is the
     /// padding of W(0) of layer 0 (784 of 1024 input rows, whole Hyrax rows); the
     /// paddings that cut rows keep their sumcheck. A first chunk looks every initial
     /// weight up once (signed 16 bits); a continued chunk does not.
@@ -612,8 +684,13 @@ mod tests {
     fn mnist_layout_checks_linears_and_row_padding_on_commitments() {
         let spec = CircuitSpec::mlp("m", 784, &[128, 128], 10, false, 64, 1);
         let layout = training_layout(&spec).unwrap();
-        assert!(layout.set.linears.is_empty());
-        assert_eq!(layout.set.homomorphic.len(), 6);
+        // the loss gradient G_L = Z'_L - Y takes a claim: Y_t has one sample (16 targets)
+        // a row, the layer's other tensors a wider split
+        let y = layout.kinds.iter().position(|k| *k == TensorKind::Targets).unwrap();
+        assert_eq!(layout.set.linears.len(), 1, "{:?}", layout.set.linears);
+        assert!(layout.set.linears[0].terms.iter().any(|&(t, c)| t == y && c == 1));
+        assert_eq!(layout.set.homomorphic.len(), 5);
+        assert_eq!(layout.data_cols, [10, 4]);
         for l in 0..3 {
             let w0 = layout.kinds.iter().position(|k| *k == TensorKind::InitialWeights(l)).unwrap();
             let rel = LookupRel { tensor: w0, width: 16, offset: 1 << 15 };

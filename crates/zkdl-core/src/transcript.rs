@@ -69,6 +69,7 @@ pub mod labels {
     pub const TRAINING_DOMAIN: &[u8] = b"zkdl/training";
     pub const STATEMENT_DIGEST: &[u8] = b"statement/digest";
     pub const STATEMENT_COMMITMENT: &[u8] = b"statement/commitment";
+    pub const STATEMENT_DATASET: &[u8] = b"statement/dataset";
     pub const STEP_COMMITMENT: &[u8] = b"step/commitment";
 
     /// Used only by tests and examples of the core crate.

@@ -38,7 +38,36 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    prove_training_from(spec, w0, batches, None, rng, phases)
+    prove_training_chunk(spec, w0, batches, Chunk::default(), rng, phases)
+}
+
+/// Where a proof of training sits in its run (see [`prove_training_chunk`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chunk<'a> {
+    /// The statement of the proof of the steps before (`None`: a first chunk).
+    pub previous: Option<&'a Statement>,
+    /// The digest of the committed dataset whose rows the batches are, named in the
+    /// statement (`zkdl_circuit::dataset`; [`crate::dataset::check_batches`] checks
+    /// the batches before proving). A continued chunk names its predecessor's.
+    pub dataset: Option<[u8; 32]>,
+}
+
+/// [`prove_training_with`] for any chunk of a run: a first chunk, or the next chunk
+/// after `chunk.previous` ([`prove_training_continued`]), naming `chunk.dataset`.
+pub fn prove_training_chunk<R: RngCore + CryptoRng>(
+    spec: &CircuitSpec,
+    w0: &Weights,
+    batches: &[Batch],
+    chunk: Chunk<'_>,
+    rng: &mut R,
+    phases: &mut Phases<'_>,
+) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    if let Some(prev) = chunk.previous {
+        if prev.dataset != chunk.dataset {
+            return Err(ProveError::Params("a continued chunk names the dataset its predecessor names"));
+        }
+    }
+    prove_training_from(spec, w0, batches, chunk, rng, phases)
 }
 
 /// [`prove_training_with`] for the next chunk of a training run: `w0` are the final
@@ -57,17 +86,19 @@ pub fn prove_training_continued<R: RngCore + CryptoRng>(
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    prove_training_from(spec, w0, batches, Some(previous), rng, phases)
+    let chunk = Chunk { previous: Some(previous), dataset: previous.dataset };
+    prove_training_from(spec, w0, batches, chunk, rng, phases)
 }
 
 fn prove_training_from<R: RngCore + CryptoRng>(
     spec: &CircuitSpec,
     w0: &Weights,
     batches: &[Batch],
-    previous: Option<&Statement>,
+    chunk: Chunk<'_>,
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
+    let previous = chunk.previous;
     phases.start("witness");
     spec.validate().map_err(|_| ProveError::Params("invalid circuit"))?;
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
@@ -85,7 +116,7 @@ fn prove_training_from<R: RngCore + CryptoRng>(
     let (w_final_p, traces) = train_traced(&padded_spec, &w0p, &batches_p)?;
     phases.start("generators");
     let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
-    let how = How { derive_weights: true, previous };
+    let how = How { derive_weights: true, previous, dataset: chunk.dataset };
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
@@ -216,7 +247,7 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    let how = How { derive_weights: false, previous: None };
+    let how = How { derive_weights: false, previous: None, dataset: None };
     prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)
 }
 
@@ -228,6 +259,8 @@ struct How<'s> {
     derive_weights: bool,
     /// Take `W(0)`, `b(0)` from this statement's `W(T)`, `b(T)`.
     previous: Option<&'s Statement>,
+    /// The dataset the statement names.
+    dataset: Option<[u8; 32]>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -261,7 +294,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let (x_vars, y_vars) = (lb + dim(0)?, lb + dim(nl)?);
     let data = batches
         .par_iter()
-        .map(|b| Ok((commit(x_vars, &b.x)?, commit(y_vars, &b.y)?)))
+        .map(|b| Ok((layout.commit_data(gens, x_vars, true, &b.x)?, layout.commit_data(gens, y_vars, false, &b.y)?)))
         .collect::<Result<Vec<_>, ProveError>>()?;
     let w_vars_all = (0..nl).map(w_vars).collect::<Result<Vec<_>, _>>()?;
     let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {
@@ -506,6 +539,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         digest: spec.digest(),
         step_offset,
         initial_checked: layout.initial_checked,
+        dataset: how.dataset,
         data,
         w_initial,
         w_final: w_fin,
@@ -618,7 +652,7 @@ mod tests {
             let rng = &mut StdRng::seed_from_u64(1);
             let mut run = |w: &Weights, derive: bool| {
                 let tr = traces.clone();
-                let how = How { derive_weights: derive, previous: None };
+                let how = How { derive_weights: derive, previous: None, dataset: None };
                 prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), how).unwrap()
             };
             let (derived, dp) = run(&zero, true);

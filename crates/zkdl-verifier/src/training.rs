@@ -162,8 +162,8 @@ pub fn tensor_commitments(
     for (i, kind) in layout.kinds.iter().enumerate() {
         let c = match *kind {
             TensorKind::Inputs | TensorKind::Targets => {
-                let rows = layout.statement_rows(local(i)?);
                 let inputs = *kind == TensorKind::Inputs;
+                let rows = layout.data_rows(local(i)?, inputs);
                 let mut parts = Vec::with_capacity(statement.data.len());
                 for (x, y) in &statement.data {
                     parts.push(part(if inputs { x } else { y }, rows, "data commitment")?);

@@ -1,0 +1,92 @@
+//! Committing a dataset (`zkdl commit-data`) and checking a run's batches against one
+//! before proving (see `zkdl_circuit::dataset`).
+
+use rayon::prelude::*;
+use zkdl_circuit::dataset::{self, DatasetCommitment};
+use zkdl_circuit::proof::{data_col_vars, proof_dims};
+use zkdl_circuit::CircuitSpec;
+use zkdl_core::msm::CpuMsm;
+use zkdl_core::pcs::{self, HyraxGenerators, Table};
+use zkdl_verifier::training::training_generators;
+
+use crate::prove::pad_batch;
+use crate::relations::ProveError;
+use crate::train::Batch;
+
+/// Samples committed per MSM call (bounds the memory of the padded table).
+const CHUNK_ROWS: usize = 1 << 12;
+
+/// Commits to `rows` samples: `features` (`rows x d_0`, row-major, encoded as the
+/// circuit encodes them) and `targets` (`rows x d_L`), each sample padded with zeros
+/// to the circuit's padded widths.
+pub fn commit_dataset(
+    spec: &CircuitSpec,
+    features: &[i64],
+    targets: &[i64],
+    rows: usize,
+) -> Result<DatasetCommitment, ProveError> {
+    let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let (din, dout) = (pd.dims.first().copied().unwrap_or(0), pd.dims.last().copied().unwrap_or(0));
+    let (fv, tv) = (pd.log_dims.first().copied().unwrap_or(0), pd.log_dims.last().copied().unwrap_or(0));
+    if rows == 0 || features.len() != rows * din || targets.len() != rows * dout {
+        return Err(ProveError::Params("a dataset needs at least one sample, and d_0 features and d_L targets each"));
+    }
+    let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
+    let commit = |data: &[i64], width: usize, vars: usize| -> Result<Vec<zkdl_core::G1Affine>, ProveError> {
+        let mut out = Vec::with_capacity(rows * dataset::rows_per_sample(vars as u32));
+        for chunk in data.chunks(CHUNK_ROWS * width) {
+            let n = chunk.len() / width.max(1);
+            out.extend(commit_samples(&gens, chunk, n, width, vars)?);
+        }
+        Ok(out)
+    };
+    Ok(DatasetCommitment {
+        rows: rows as u64,
+        feature_vars: fv as u32,
+        target_vars: tv as u32,
+        features: commit(features, din, fv)?,
+        targets: commit(targets, dout, tv)?,
+    })
+}
+
+/// The Hyrax rows of `n` samples of `width` entries, each padded to `2^vars`.
+fn commit_samples(
+    gens: &HyraxGenerators,
+    data: &[i64],
+    n: usize,
+    width: usize,
+    vars: usize,
+) -> Result<Vec<zkdl_core::G1Affine>, ProveError> {
+    let sample = 1usize << vars;
+    let n_pad = n.next_power_of_two();
+    let mut table = vec![0i64; n_pad * sample];
+    table.par_chunks_mut(sample).zip(data.par_chunks(width.max(1))).for_each(|(t, d)| t[..d.len()].copy_from_slice(d));
+    let total = vars + n_pad.trailing_zeros() as usize;
+    let c = pcs::commit_split(gens, total, data_col_vars(vars), Table::Small(&table), None, &CpuMsm)?;
+    let keep = n * dataset::rows_per_sample(vars as u32);
+    Ok(c.rows.into_iter().take(keep).collect())
+}
+
+/// Checks, before proving, that the batches of steps `first_step..` are the dataset's
+/// rows at the schedule's positions (each batch committed as the proof will commit it).
+pub fn check_batches(
+    spec: &CircuitSpec,
+    batches: &[Batch],
+    first_step: u64,
+    dataset: &DatasetCommitment,
+) -> Result<(), ProveError> {
+    let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
+    let (fv, tv) = (pd.log_dims.first().copied().unwrap_or(0), pd.log_dims.last().copied().unwrap_or(0));
+    let commit = |vars: usize, sample_vars: usize, t: &[i64]| {
+        pcs::commit_split(&gens, vars, data_col_vars(sample_vars), Table::Small(t), None, &CpuMsm)
+    };
+    let data = batches
+        .par_iter()
+        .map(|b| {
+            let p = pad_batch(b, &pd);
+            Ok((commit(pd.lb + fv, fv, &p.x)?, commit(pd.lb + tv, tv, &p.y)?))
+        })
+        .collect::<Result<Vec<_>, ProveError>>()?;
+    Ok(dataset::check_batch_rows(spec, first_step, &data, dataset)?)
+}
