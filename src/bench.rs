@@ -223,7 +223,7 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
     let parse_s = t0.elapsed().as_secs_f64();
     zkdl_verifier::verify(&f.spec, &f.statement, &f.proof).map_err(verr)?;
     let verify_s = t0.elapsed().as_secs_f64();
-    let gens = zkdl_verifier::training::training_generators(&spec).map_err(verr)?;
+    let gens = zkdl_circuit::assemble::training_generators(&spec).map_err(|e| verr(e.into()))?;
     let verify_warm_s = median_time(0.5, || {
         let f = ProofFile::from_bytes(&bytes).map_err(ferr)?;
         verify_with(&gens, &f.spec, &f.statement, &f.proof).map_err(verr)

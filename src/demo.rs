@@ -51,7 +51,7 @@ pub fn run(steps: usize, seed: u64) -> Result<(), DemoError> {
     let verify_s = t0.elapsed().as_secs_f64();
 
     // The same proof against other initial weights must be rejected.
-    let gens = zkdl_verifier::training::training_generators(&spec)?;
+    let gens = zkdl_circuit::assemble::training_generators(&spec).map_err(zkdl_verifier::VerifyError::from)?;
     let mut other = w0.clone();
     if let Some(w) = other.layers.first_mut().and_then(|l| l.w.first_mut()) {
         *w += 1;

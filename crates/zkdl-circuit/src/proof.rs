@@ -10,7 +10,7 @@
 //!
 //! Shapes that are not powers of two are padded with zeros (batch rows and layer
 //! widths). The proof shows that the padding of the statement's inputs (`W^(0)`, every
-//! `X_t`, `Y_t`) is zero ([`crate::gadgets::ZeroPaddingProof`]); from zero inputs the
+//! `X_t`, `Y_t`) is zero (a padding relation, [`crate::relations::PaddingRel`]); from zero inputs the
 //! padded parts of every later tensor are forced to zero (or, for remainders, to the
 //! rounding constant) by the relations themselves, so padding cannot change the result.
 //! With a bias the batch must be a power of two (padded batch rows would receive the

@@ -491,7 +491,7 @@ const FAST_PTS: usize = 4;
 /// Pairs per parallel work item.
 const PAR_CHUNK: usize = 1 << 11;
 
-/// `work` over `0..n` (pairs of a sumcheck round) in chunks of [`PAR_CHUNK`], in
+/// `work` over `0..n` (pairs of a sumcheck round) in chunks of `PAR_CHUNK`, in
 /// parallel when longer than one chunk, the partial results combined by `merge` (with
 /// `empty` its identity). The one parallel loop of the round sums, shared with callers
 /// that sum a first round themselves ([`ProductSum::with_first_round`]).
@@ -572,7 +572,7 @@ impl<'a> ProductSum<'a> {
     }
 
     /// The first round of the eq-weighted instance summed by `f(pts, w)` (its contract:
-    /// [`FirstRound`]; `w` is the table `eq(r_>0, .)`, whose entries sum to one), for
+    /// `FirstRound`; `w` is the table `eq(r_>0, .)`, whose entries sum to one), for
     /// MLEs with a structure the engine does not know (the lookup trees' layer above
     /// the leaves, from the integers). Where `f` returns `None` the engine sums itself.
     pub fn with_first_round(mut self, f: impl Fn(&[u64], &[Fr]) -> Option<Vec<Fr>> + Send + Sync + 'a) -> Self {

@@ -2,12 +2,12 @@
 //! before proving (see `zkdl_circuit::dataset`).
 
 use rayon::prelude::*;
+use zkdl_circuit::assemble::training_generators;
 use zkdl_circuit::dataset::{self, DatasetCommitment};
 use zkdl_circuit::proof::{data_col_vars, proof_dims};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxGenerators, Table};
-use zkdl_verifier::training::training_generators;
 
 use crate::prove::pad_batch;
 use crate::relations::ProveError;
@@ -31,7 +31,7 @@ pub fn commit_dataset(
     if rows == 0 || features.len() != rows * din || targets.len() != rows * dout {
         return Err(ProveError::Params("a dataset needs at least one sample, and d_0 features and d_L targets each"));
     }
-    let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
+    let gens = training_generators(spec)?;
     let commit = |data: &[i64], width: usize, vars: usize| -> Result<Vec<zkdl_core::G1Affine>, ProveError> {
         let mut out = Vec::with_capacity(rows * dataset::rows_per_sample(vars as u32));
         for chunk in data.chunks(CHUNK_ROWS * width) {
@@ -76,7 +76,7 @@ pub fn check_batches(
     dataset: &DatasetCommitment,
 ) -> Result<(), ProveError> {
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
-    let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
+    let gens = training_generators(spec)?;
     let (fv, tv) = (pd.log_dims.first().copied().unwrap_or(0), pd.log_dims.last().copied().unwrap_or(0));
     let commit = |vars: usize, sample_vars: usize, t: &[i64]| {
         pcs::commit_split(&gens, vars, data_col_vars(sample_vars), Table::Small(t), None, &CpuMsm)

@@ -5,6 +5,7 @@
 
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
+use zkdl_circuit::assemble::{chain_is_derived, tensor_commitments, training_generators, weight_chain};
 use zkdl_circuit::proof::{
     absorb_statement, initial_weights_commitment, proof_dims, training_layout_for, ProofDims, Statement, TensorKind,
     TrainingLayout, TrainingProof,
@@ -13,7 +14,6 @@ use zkdl_circuit::CircuitSpec;
 use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
-use zkdl_verifier::training::{chain_is_derived, training_generators, weight_chain};
 
 use crate::phases::Phases;
 use crate::relations::{commit_tensor, derive_tables, prepare_subset_table, prove_relations, ProveError};
@@ -100,7 +100,7 @@ fn prove_training_from<R: RngCore + CryptoRng>(
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
     let previous = chunk.previous;
     phases.start("witness");
-    spec.validate().map_err(|_| ProveError::Params("invalid circuit"))?;
+    spec.validate().map_err(ProveError::Circuit)?;
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
     if batches.len() != spec.train.steps {
         return Err(ProveError::Params("one batch per step is needed"));
@@ -115,7 +115,7 @@ fn prove_training_from<R: RngCore + CryptoRng>(
     let batches_p: Vec<Batch> = batches.iter().map(|b| pad_batch(b, &pd)).collect();
     let (w_final_p, traces) = train_traced(&padded_spec, &w0p, &batches_p)?;
     phases.start("generators");
-    let gens = training_generators(spec).map_err(|_| ProveError::Params("generators"))?;
+    let gens = training_generators(spec)?;
     let how = How { derive_weights: true, previous, dataset: chunk.dataset };
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
@@ -379,7 +379,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             layer.width = 1 << dim(l + 1)?;
         }
         ps.train.batch = 1 << lb;
-        let (_, tr) = train_traced(&ps, &zero_w, &[zero_b]).map_err(|_| ProveError::Params("dummy step"))?;
+        let (_, tr) = train_traced(&ps, &zero_w, &[zero_b])?;
         tr.into_iter().next()
     } else {
         None
@@ -499,7 +499,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         }
         if derive_weights {
             let derived = weight_chain(gens, &layout, &own, l, bias, first);
-            if let Some(c) = derived.map_err(|_| ProveError::Params("weight chain"))? {
+            if let Some(c) = derived? {
                 return Ok(c);
             }
         }
@@ -548,8 +548,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     };
     let proof_tensors = committed.into_iter().flatten().collect();
     let mut proof = TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations: Default::default() };
-    let comms = zkdl_verifier::training::tensor_commitments(gens, &layout, &statement, &proof)
-        .map_err(|_| ProveError::Params("assembling the stacked commitments"))?;
+    let comms = tensor_commitments(gens, &layout, &statement, &proof)?;
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, &statement);
     let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();

@@ -32,6 +32,10 @@ pub enum ProveError {
         "initial weight {index} of layer {layer} is {value}: a first proof needs 2^{shift} times a signed value of {bits} bits (train.init_bits; biases fixed.total_bits)"
     )]
     InitialWeight { layer: usize, index: usize, value: i64, bits: u32, shift: u32 },
+    #[error("the circuit: {0}")]
+    Circuit(#[from] zkdl_circuit::SpecError),
+    #[error("assembling the commitments: {0}")]
+    Assemble(#[from] zkdl_circuit::assemble::AssembleError),
     #[error("dataset: {0}")]
     Dataset(#[from] zkdl_circuit::dataset::DatasetError),
     #[error("commitment: {0}")]

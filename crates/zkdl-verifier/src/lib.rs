@@ -32,3 +32,15 @@ pub enum VerifyError {
     #[error("the statement's circuit digest differs from the circuit's")]
     DigestMismatch,
 }
+
+impl From<zkdl_circuit::assemble::AssembleError> for VerifyError {
+    fn from(e: zkdl_circuit::assemble::AssembleError) -> Self {
+        use zkdl_circuit::assemble::AssembleError as A;
+        match e {
+            A::Params(p) => VerifyError::Params(p),
+            A::Shape(s) => VerifyError::Shape(s),
+            A::Commitment { what, source } => VerifyError::Opening { what, source },
+            _ => VerifyError::Params("assembling the commitments"),
+        }
+    }
+}

@@ -1,10 +1,10 @@
-//! Writes `crates/zkdl-verifier/data/training-generators.bin`: the first 4096 column
+//! Writes `crates/zkdl-circuit/data/training-generators.bin`: the first 4096 column
 //! generators of the training proofs and `H`, `U`, derived by hash-to-curve, stored
-//! uncompressed (`cargo run --release -p zkdl-verifier --example derive_generators`).
+//! uncompressed (`cargo run --release -p zkdl-circuit --example derive_generators`).
 
 use ark_serialize::CanonicalSerialize;
+use zkdl_circuit::assemble::GENERATORS_LABEL;
 use zkdl_core::pcs::PrecomputedGenerators;
-use zkdl_verifier::training::GENERATORS_LABEL;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pre = PrecomputedGenerators::derive(GENERATORS_LABEL, 4096)?;

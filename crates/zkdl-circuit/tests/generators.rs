@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use zkdl_circuit::assemble::{generator_vars, stored_generators, training_generators, GENERATORS_LABEL};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{HyraxGenerators, PrecomputedGenerators};
-use zkdl_verifier::training::{generator_vars, stored_generators, training_generators, GENERATORS_LABEL};
 
 #[test]
 fn stored_generators_are_the_derived_ones() {
