@@ -211,6 +211,9 @@ pub struct ProveFiles<'a> {
     /// The committed dataset (`zkdl commit-data`) the batches are rows of: checked
     /// before proving, named in the statement.
     pub dataset: Option<&'a Path>,
+    /// Check every relation on the integer witness before committing
+    /// (`zkdl_circuit::witness`): a broken one is named (relation, tensor, step, entry).
+    pub check_witness: bool,
 }
 
 /// A dataset file and its digest.
@@ -289,7 +292,11 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let mut phases = zkdl_prover::Phases::with_callback(&show);
     let t0 = Instant::now();
     let mut rng = StdRng::seed_from_u64(o.seed ^ first_step as u64);
-    let chunk = Chunk { previous: previous.as_ref().map(|c| &c.statement), dataset };
+    let check_witness = match files.check_witness {
+        true => zkdl_prover::prove::Check::ThenProve,
+        false => zkdl_prover::prove::Check::No,
+    };
+    let chunk = Chunk { previous: previous.as_ref().map(|c| &c.statement), dataset, check_witness };
     let (statement, proof, w_final) = prove_training_chunk(&spec, &w0, &run.batches, chunk, &mut rng, &mut phases)?;
     let prove_s = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
@@ -307,6 +314,9 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let file = ProofFile { spec, statement, proof };
     let bytes = file.to_bytes().map_err(|source| CliError::File { path: out.to_path_buf(), source })?;
     std::fs::write(out, &bytes).map_err(|source| CliError::Io { path: out.to_path_buf(), source })?;
+    if files.check_witness {
+        println!("witness checked: every relation holds on the integers");
+    }
     println!("proof written to {} ({} bytes) in {prove_s:.2} s", out.display(), bytes.len());
     Ok(())
 }

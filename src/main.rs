@@ -93,6 +93,11 @@ enum Command {
         /// data is checked against it, and the proof names it.
         #[arg(long)]
         dataset: Option<PathBuf>,
+        /// Before committing, evaluate every relation on the integer witness and stop
+        /// with the first that fails (relation, tensor, step, entry): for debugging a
+        /// circuit.
+        #[arg(long)]
+        check_witness: bool,
     },
     /// Commit to the training rows of the data (as `prove` encodes them for this
     /// circuit) and write the public dataset file for `prove --dataset`.
@@ -167,13 +172,14 @@ fn main() -> ExitCode {
             zkdl::demo::run(steps as usize, seed).map_or_else(fail, |()| ExitCode::SUCCESS)
         }
         Command::Train { run } => zkdl::cli::train_cmd(&run.options()).map_or_else(fail, |()| ExitCode::SUCCESS),
-        Command::Prove { run, out, weights_out, checkpoint_out, resume, dataset } => {
+        Command::Prove { run, out, weights_out, checkpoint_out, resume, dataset, check_witness } => {
             let files = zkdl::cli::ProveFiles {
                 out: &out,
                 weights_out: weights_out.as_deref(),
                 checkpoint_out: checkpoint_out.as_deref(),
                 resume: resume.as_deref(),
                 dataset: dataset.as_deref(),
+                check_witness,
             };
             zkdl::cli::prove(&run.options(), &files).map_or_else(fail, |()| ExitCode::SUCCESS)
         }

@@ -393,7 +393,8 @@ fn same_proof_bytes_with_and_without_ifma() {
     assert_eq!(zkdl(&["verify", without.to_str().unwrap()]).status.code(), Some(0));
 }
 
-/// A run on a committed dataset: `commit-data`, then chunks proven with `--dataset`;
+/// A run on a committed dataset: `commit-data`, then chunks proven with `--dataset` (the
+/// first with `--check-witness`);
 /// `verify --dataset` accepts the chain and rejects another dataset's commitment (exit
 /// 1, naming it); `prove` refuses data that is not the dataset and a resumed chunk
 /// without it (exit 2); `inspect` names the dataset; a damaged dataset file is exit 2.
@@ -405,8 +406,18 @@ fn a_run_on_a_committed_dataset() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("dataset of 4096 training rows"));
     let o = zkdl(&["commit-data", "--seed", "2", "--out", &f("e.zkdc")]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = zkdl(&["prove", "--dataset", &f("d.zkdc"), "--out", &f("1.zkdl"), "--checkpoint-out", &f("1.ckpt")]);
+    let o = zkdl(&[
+        "prove",
+        "--check-witness",
+        "--dataset",
+        &f("d.zkdc"),
+        "--out",
+        &f("1.zkdl"),
+        "--checkpoint-out",
+        &f("1.ckpt"),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("witness checked: every relation holds"));
     let o = zkdl(&["prove", "--dataset", &f("d.zkdc"), "--resume", &f("1.ckpt"), "--out", &f("2.zkdl")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = zkdl(&["verify", "--dataset", &f("d.zkdc"), &f("1.zkdl"), &f("2.zkdl")]);

@@ -16,6 +16,7 @@ pub mod proof;
 pub mod relations;
 pub mod spec;
 mod toml_spec;
+pub mod witness;
 
 pub use gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 pub use spec::{Activation, CircuitSpec, FixedSpec, LayerSpec, Loss, ModelSpec, Normalize, SpecError, TrainSpec};

@@ -50,6 +50,10 @@ pub struct Chunk<'a> {
     /// statement (`zkdl_circuit::dataset`; [`crate::dataset::check_batches`] checks
     /// the batches before proving). A continued chunk names its predecessor's.
     pub dataset: Option<[u8; 32]>,
+    /// Check every relation on the integer witness before committing
+    /// (`zkdl_circuit::witness`): a broken witness is a [`ProveError::Witness`] naming the
+    /// relation, tensor, step and entry, instead of a proof the verifier rejects.
+    pub check_witness: Check,
 }
 
 /// [`prove_training_with`] for any chunk of a run: a first chunk, or the next chunk
@@ -86,7 +90,7 @@ pub fn prove_training_continued<R: RngCore + CryptoRng>(
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    let chunk = Chunk { previous: Some(previous), dataset: previous.dataset };
+    let chunk = Chunk { previous: Some(previous), dataset: previous.dataset, ..Chunk::default() };
     prove_training_from(spec, w0, batches, chunk, rng, phases)
 }
 
@@ -116,8 +120,13 @@ fn prove_training_from<R: RngCore + CryptoRng>(
     let (w_final_p, traces) = train_traced(&padded_spec, &w0p, &batches_p)?;
     phases.start("generators");
     let gens = training_generators(spec)?;
-    let how = How { derive_weights: true, previous, dataset: chunk.dataset };
-    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?;
+    let how = How { derive_weights: true, previous, dataset: chunk.dataset, check: chunk.check_witness };
+    let Some((statement, proof)) =
+        prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
+    else {
+        // only checked (`Check::Only`): the witness holds, nothing was proven
+        return Err(ProveError::Params("the witness was only checked (Check::Only), not proven"));
+    };
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
@@ -247,8 +256,28 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    let how = How { derive_weights: false, previous: None, dataset: None };
-    prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)
+    let how = How { derive_weights: false, previous: None, dataset: None, check: Check::No };
+    prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)?
+        .ok_or(ProveError::Params("no proof"))
+}
+
+/// Runs the witness checker on the tables [`prove_traces`] would commit (padded `w0`,
+/// `w_final`, `batches`, `traces`, as there): `Err(ProveError::Witness)` names the first
+/// relation the witness breaks.
+#[doc(hidden)]
+pub fn check_traces(
+    gens: &HyraxGenerators,
+    spec: &CircuitSpec,
+    w0: &Weights,
+    w_final: &Weights,
+    batches: &[Batch],
+    traces: &[StepTrace],
+) -> Result<(), ProveError> {
+    let how = How { derive_weights: false, previous: None, dataset: None, check: Check::Only };
+    // nothing is proven: the rng is never drawn from
+    let rng = &mut <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(0);
+    prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)?;
+    Ok(())
 }
 
 /// How [`prove_traces_with`] obtains the weights' commitments.
@@ -261,6 +290,21 @@ struct How<'s> {
     previous: Option<&'s Statement>,
     /// The dataset the statement names.
     dataset: Option<[u8; 32]>,
+    /// Run the witness checker (`zkdl_circuit::witness`) on the tables before
+    /// committing them; `Only`: and stop there.
+    check: Check,
+}
+
+/// Whether [`prove_traces_with`] checks the witness first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Check {
+    /// Prove without checking (a broken witness gives a proof the verifier rejects).
+    #[default]
+    No,
+    /// Check every relation on the integer tables, then prove.
+    ThenProve,
+    /// Check every relation and stop ([`check_traces`]).
+    Only,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -274,7 +318,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     rng: &mut R,
     phases: &mut Phases<'_>,
     how: How<'_>,
-) -> Result<(Statement, TrainingProof), ProveError> {
+) -> Result<Option<(Statement, TrainingProof)>, ProveError> {
     let derive_weights = how.derive_weights;
     phases.start("statement commitments");
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
@@ -471,6 +515,13 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         .filter_map(|(i, k)| if let TensorKind::Derived(d) = k { Some((i, *d)) } else { None })
         .collect();
     derive_tables(&layout.set, &mut tables, &derived)?;
+    if how.check != Check::No {
+        phases.start("witness check");
+        layout.check_witness(&tables)?;
+        if how.check == Check::Only {
+            return Ok(None);
+        }
+    }
     phases.start("commitments");
     // The prover's own tensors; the stacks of statement and intermediate weights are
     // assembled from commitments made above, exactly as the verifier assembles them.
@@ -554,7 +605,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();
     let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
     proof.relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng, phases)?;
-    Ok((statement, proof))
+    Ok(Some((statement, proof)))
 }
 
 /// `w` of weights `W(0) = 2^shift w` (a table that is not such a multiple is refused).
@@ -651,8 +702,10 @@ mod tests {
             let rng = &mut StdRng::seed_from_u64(1);
             let mut run = |w: &Weights, derive: bool| {
                 let tr = traces.clone();
-                let how = How { derive_weights: derive, previous: None, dataset: None };
-                prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), how).unwrap()
+                let how = How { derive_weights: derive, previous: None, dataset: None, check: Check::No };
+                prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), how)
+                    .unwrap()
+                    .unwrap()
             };
             let (derived, dp) = run(&zero, true);
             let (direct, pp) = run(&wt, false);

@@ -36,6 +36,8 @@ pub enum ProveError {
     Circuit(#[from] zkdl_circuit::SpecError),
     #[error("assembling the commitments: {0}")]
     Assemble(#[from] zkdl_circuit::assemble::AssembleError),
+    #[error("witness: {0}")]
+    Witness(#[from] zkdl_circuit::witness::WitnessError),
     #[error("dataset: {0}")]
     Dataset(#[from] zkdl_circuit::dataset::DatasetError),
     #[error("commitment: {0}")]

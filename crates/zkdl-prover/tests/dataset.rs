@@ -59,7 +59,7 @@ impl Run {
         previous: Option<&Statement>,
         dataset: Option<[u8; 32]>,
     ) -> (Statement, TrainingProof, Weights) {
-        let chunk = Chunk { previous, dataset };
+        let chunk = Chunk { previous, dataset, ..Chunk::default() };
         let rng = &mut StdRng::seed_from_u64(5);
         prove_training_chunk(&self.spec, w0, batches, chunk, rng, &mut Phases::default()).unwrap()
     }
@@ -136,7 +136,7 @@ fn honest_chunks_are_the_datasets_rows_and_cheats_are_named() {
     let (none, _, _) = r.prove(&w0, &r.batches(0..2), None, None);
     assert_eq!(r.check(&none), Err(DatasetError::NotNamed));
     // a continued chunk must name its predecessor's dataset
-    let chunk = Chunk { previous: Some(&s1), dataset: None };
+    let chunk = Chunk { previous: Some(&s1), dataset: None, ..Chunk::default() };
     let rng = &mut StdRng::seed_from_u64(5);
     let e = prove_training_chunk(&r.spec, &w1, &r.batches(2..4), chunk, rng, &mut Phases::default()).unwrap_err();
     assert!(e.to_string().contains("names the dataset its predecessor names"), "{e}");

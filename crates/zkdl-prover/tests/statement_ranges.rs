@@ -7,9 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ark_std::rand::{rngs::StdRng, SeedableRng};
+use zkdl_circuit::witness::WitnessError;
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
-use zkdl_prover::prove::{check_initial_weights, prove_traces};
+use zkdl_prover::prove::{check_initial_weights, check_traces, prove_traces};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::ProveError;
 use zkdl_verifier::training::{training_generators, verify_with};
@@ -37,6 +38,21 @@ fn cheat(train_spec: &CircuitSpec, spec: &CircuitSpec, w0: &Weights, batches: &[
     verify_with(&gens, spec, &st, &p)
 }
 
+/// The witness checker on the same witness: the relation it names first.
+fn witness(train_spec: &CircuitSpec, spec: &CircuitSpec, w0: &Weights, batches: &[Batch]) -> WitnessError {
+    let (wt, traces) = train::train_traced(train_spec, w0, batches).unwrap();
+    let gens = training_generators(spec).unwrap();
+    match check_traces(&gens, spec, w0, &wt, batches, &traces) {
+        Err(ProveError::Witness(e)) => e,
+        other => panic!("the witness checker passed a broken witness: {other:?}"),
+    }
+}
+
+/// `(relation, tensor, step, index)` of a witness error.
+fn named(e: &WitnessError) -> (&str, &str, Option<usize>, usize) {
+    (e.relation.as_str(), e.tensor.as_str(), e.step, e.index)
+}
+
 const MULTISET: VerifyError = VerifyError::FinalClaim { what: "lookup: multiset of a table" };
 
 #[test]
@@ -45,6 +61,9 @@ fn honest_witness_passes_the_same_harness() {
     let w0 = train::init_weights(&spec, 1).unwrap();
     check_initial_weights(&spec, &w0).unwrap();
     cheat(&spec, &spec, &w0, &batches(&spec, 2)).unwrap();
+    let (wt, traces) = train::train_traced(&spec, &w0, &batches(&spec, 2)).unwrap();
+    let gens = training_generators(&spec).unwrap();
+    check_traces(&gens, &spec, &w0, &wt, &batches(&spec, 2), &traces).unwrap();
 }
 
 #[test]
@@ -62,6 +81,9 @@ fn data_wider_than_data_bits_is_rejected() {
     b[0].x[3] = 1 << 20;
     assert!(train::train_traced(&spec, &w0, &b).is_err(), "the trainer refuses what the proof refuses");
     assert_eq!(cheat(&wide, &spec, &w0, &b), Err(MULTISET));
+    let e = witness(&wide, &spec, &w0, &b);
+    assert_eq!(named(&e), ("lookup of 16 bits", "Inputs", Some(0), 3), "{e}");
+    assert!(e.to_string().contains("1048576 + 32768 is outside [0, 2^16)"), "{e}");
 }
 
 #[test]
@@ -80,6 +102,8 @@ fn targets_wider_than_the_fixed_point_are_rejected() {
     spec.validate().unwrap();
     let err = cheat(&wide, &spec, &w0, &b).unwrap_err();
     assert_eq!(err, VerifyError::FinalClaim { what: "linear relation on commitments" }, "{err}");
+    let e = witness(&wide, &spec, &w0, &b);
+    assert_eq!(named(&e), ("range of 32 bits", "Targets", Some(0), 1), "{e}");
 }
 
 #[test]
@@ -98,6 +122,8 @@ fn initial_weights_wider_than_init_bits_are_rejected() {
         let refused = check_initial_weights(&spec, &bad).unwrap_err();
         assert!(matches!(refused, ProveError::InitialWeight { layer: 0, index: 8, .. }), "{refused}");
         assert_eq!(cheat(&spec, &spec, &bad, &b), Err(MULTISET), "exact_update = {exact}");
+        let e = witness(&spec, &spec, &bad, &b);
+        assert_eq!(named(&e), ("lookup of 16 bits", "InitialWeights(0)", None, 8), "{e}");
         // the lowest 16-bit value is accepted
         bad.layers[0].w[at] = -(1i64 << 15) << shift;
         cheat(&spec, &spec, &bad, &b).unwrap();
@@ -128,4 +154,7 @@ fn initial_biases_wider_than_the_fixed_point_are_rejected() {
     assert!(matches!(check_initial_weights(&spec, &w0), Err(ProveError::InitialWeight { layer: 1, index: 2, .. })));
     let err = cheat(&wide, &spec, &w0, &b).unwrap_err();
     assert!(matches!(err, VerifyError::FinalClaim { .. } | VerifyError::Sumcheck { .. }), "{err}");
+    let e = witness(&wide, &spec, &w0, &b);
+    // checked in tensor order, the bias's output (column 2 of Z'(1)) leaves its range first
+    assert_eq!(named(&e), ("range of 32 bits", "Zq(1)", Some(0), 2), "{e}");
 }
