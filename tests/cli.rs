@@ -74,8 +74,8 @@ fn prove_verify_inspect_and_bad_files() {
         assert_clear_error(&o, "cut.zkdl");
     }
     let mut v9 = bytes.clone();
-    v9[8] = 9;
-    assert_clear_error(&zkdl(&["verify", write("v9.zkdl", &v9).to_str().unwrap()]), "version 9");
+    v9[8] = 99;
+    assert_clear_error(&zkdl(&["verify", write("v9.zkdl", &v9).to_str().unwrap()]), "version 99");
     let mut extra = bytes.clone();
     extra.push(0);
     assert_clear_error(&zkdl(&["verify", write("extra.zkdl", &extra).to_str().unwrap()]), "trailing");

@@ -37,32 +37,20 @@ pub mod labels {
     pub const HYRAX_IPA_CHALLENGE: &[u8] = b"hyrax/ipa_challenge";
     pub const HYRAX_TAIL: &[u8] = b"hyrax/tail";
 
-    pub const RANGE_BEGIN: &[u8] = b"range/begin";
-    pub const RANGE_OFFSET: &[u8] = b"range/offset";
-    pub const RANGE_BITS_COMMITMENT: &[u8] = b"range/bits_commitment";
-    pub const RANGE_RHO: &[u8] = b"range/rho";
-    pub const RANGE_R2: &[u8] = b"range/r2";
-    pub const RANGE_CLAIM: &[u8] = b"range/claim";
-
-    pub const LAYER_BEGIN: &[u8] = b"layer/begin";
-    pub const LAYER_COMMITMENT: &[u8] = b"layer/commitment";
-    pub const LAYER_R: &[u8] = b"layer/r";
-    pub const LAYER_R_RELU: &[u8] = b"layer/r_relu";
-    pub const LAYER_CLAIM: &[u8] = b"layer/claim";
-
-    pub const PADDING_RHO: &[u8] = b"padding/rho";
-    pub const PADDING_CLAIM: &[u8] = b"padding/claim";
-    pub const LINEAR_R: &[u8] = b"linear/r";
-    pub const LINEAR_VALUES: &[u8] = b"linear/values";
-    pub const LINEAR_RHO: &[u8] = b"linear/rho";
-
     /// The aggregated relation system.
     pub const RELATIONS_DESCRIPTION: &[u8] = b"relations/description";
     pub const RELATIONS_COMMITMENT: &[u8] = b"relations/commitment";
     pub const RELATIONS_POINT: &[u8] = b"relations/point";
     pub const RELATIONS_PRE: &[u8] = b"relations/pre";
     pub const RELATIONS_POST: &[u8] = b"relations/post";
-    pub const RELATIONS_ALPHA: &[u8] = b"relations/alpha";
+    /// LogUp: the table challenge `alpha` (leaves `alpha - v`).
+    pub const LOOKUP_ALPHA: &[u8] = b"relations/lookup/alpha";
+    /// LogUp GKR: the combination of a tree layer's two child claims.
+    pub const LOOKUP_LAMBDA: &[u8] = b"relations/lookup/lambda";
+    /// Claim reduction: the number of claims and their weights (column stage).
+    pub const REDUCTION_COLUMNS: &[u8] = b"relations/reduction/columns";
+    /// Claim reduction: the number of row claims and their weights (row stage).
+    pub const REDUCTION_ROWS: &[u8] = b"relations/reduction/rows";
     pub const RELATIONS_BETA: &[u8] = b"relations/beta";
 
     /// The training proof.
@@ -70,7 +58,6 @@ pub mod labels {
     pub const STATEMENT_DIGEST: &[u8] = b"statement/digest";
     pub const STATEMENT_COMMITMENT: &[u8] = b"statement/commitment";
     pub const STATEMENT_DATASET: &[u8] = b"statement/dataset";
-    pub const STEP_COMMITMENT: &[u8] = b"step/commitment";
 
     /// Used only by tests and examples of the core crate.
     pub const TEST: &[u8] = b"zkdl/test";

@@ -638,7 +638,7 @@ fn prove_logup(
     if set.lookups.is_empty() && set.tables.is_empty() {
         return Ok(proof);
     }
-    let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
+    let alpha = t.challenge_scalar(labels::LOOKUP_ALPHA);
     phases.start("lookup trees");
     // Trees in parallel (and each tree's layers in parallel inside).
     let mut trees: Vec<Tree> = set
@@ -697,7 +697,7 @@ fn prove_logup(
     let one = Fr::one();
     for k in 1..max_depth {
         let active: Vec<usize> = (0..trees.len()).filter(|&i| trees[i].depth > k).collect();
-        let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
+        let lambda = t.challenge_scalar(labels::LOOKUP_LAMBDA);
         let mu = lambda.inverse().ok_or(ProveError::Params("lookup batching challenge is zero"))?;
         // the layers above the leaves read the products of their leaf pairs
         let pis: Vec<Option<Vec<i64>>> = active.iter().map(|&i| trees[i].leaf_products(k + 1)).collect();
@@ -805,8 +805,8 @@ pub fn prove_claims<R: RngCore + CryptoRng>(
 ) -> Result<OpeningProof, ProveError> {
     let tensors: Vec<usize> = claims.iter().map(|c| c.0).collect();
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
-    t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
-    let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
+    t.append_u64(labels::REDUCTION_COLUMNS, claims.len() as u64);
+    let alpha = t.challenge_scalars(labels::REDUCTION_COLUMNS, claims.len());
     let mut proof = OpeningProof::default();
     if claims.is_empty() {
         return Ok(proof);
@@ -861,8 +861,8 @@ pub fn prove_claims<R: RngCore + CryptoRng>(
     t.append_scalars(labels::RELATIONS_POST, &proof.columns.post);
 
     // Row stage: the values are claims on U_T = T(rho_c, .), one per claimed tensor.
-    t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
-    let alpha2 = t.challenge_scalars(labels::RELATIONS_ALPHA, layout.posts.len());
+    t.append_u64(labels::REDUCTION_ROWS, layout.posts.len() as u64);
+    let alpha2 = t.challenge_scalars(labels::REDUCTION_ROWS, layout.posts.len());
     let mut u: Vec<Vec<Fr>> = vec![Vec::new(); set.tensors.len()];
     let rows_of: Vec<(usize, Vec<Fr>)> = claimed
         .par_iter()

@@ -359,7 +359,7 @@ fn verify_logup(
             Err(VerifyError::Shape(what))
         };
     }
-    let alpha = t.challenge_scalar(labels::RELATIONS_ALPHA);
+    let alpha = t.challenge_scalar(labels::LOOKUP_ALPHA);
     if p.roots.len() != 2 * trees.len() {
         return Err(VerifyError::Shape(what));
     }
@@ -450,7 +450,7 @@ fn verify_logup(
     // Layers 2..: one batched sumcheck per depth over the trees that go deeper.
     for (k, round) in (1..max_depth).zip(&p.rounds) {
         let active: Vec<usize> = (0..trees.len()).filter(|&i| trees.get(i).is_some_and(|x| x.1 > k)).collect();
-        let lambda = t.challenge_scalar(labels::RELATIONS_ALPHA);
+        let lambda = t.challenge_scalar(labels::LOOKUP_LAMBDA);
         let mu = lambda.inverse().ok_or(VerifyError::Params("lookup batching challenge is zero"))?;
         // A lookup tree's leaf layer has unit numerators: the proof carries only its
         // (q_lo, q_hi); every other tree sends (p_lo, p_hi, q_lo, q_hi). Its instance is
@@ -564,8 +564,8 @@ fn verify_claims(
     let what = "claim reduction";
     let tensors: Vec<usize> = claims.iter().map(|c| c.tensor).collect();
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
-    t.append_u64(labels::RELATIONS_ALPHA, claims.len() as u64);
-    let alpha = t.challenge_scalars(labels::RELATIONS_ALPHA, claims.len());
+    t.append_u64(labels::REDUCTION_COLUMNS, claims.len() as u64);
+    let alpha = t.challenge_scalars(labels::REDUCTION_COLUMNS, claims.len());
     let (red, rows) = (&p.columns, &p.rows);
     if claims.is_empty() {
         run_phase(t, what, &[], 2, red, (0, 0))?;
@@ -596,8 +596,8 @@ fn verify_claims(
     bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
     let rho = bc.point;
     // Row stage: the values are claims on T(rho_c, .), one instance per row point.
-    t.append_u64(labels::RELATIONS_ALPHA, layout.posts.len() as u64);
-    let alpha2 = t.challenge_scalars(labels::RELATIONS_ALPHA, layout.posts.len());
+    t.append_u64(labels::REDUCTION_ROWS, layout.posts.len() as u64);
+    let alpha2 = t.challenge_scalars(labels::REDUCTION_ROWS, layout.posts.len());
     let mut sc = Vec::with_capacity(layout.rows.len());
     for inst in &layout.rows {
         let mut sum = Fr::from(0u64);
