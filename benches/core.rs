@@ -1,4 +1,4 @@
-//! criterion benches of zkdl-core.
+//! criterion benches of the cryptographic core (zkdl-core), against arkworks.
 //!
 //! - `msm/<kind>/<log n>`: ours (`CpuMsm`) vs `ark_ec::VariableBaseMSM::msm` on the
 //!   same bases and scalars, kinds: full 255-bit, 32-bit, signed 16-bit, 0/1 (and
@@ -10,7 +10,7 @@
 //!
 //! Sizes can be narrowed with the environment: `ZKDL_BENCH_MSM_LOGS=12,16`,
 //! `ZKDL_BENCH_SC_LOGS=16,18`, `ZKDL_BENCH_HYRAX_LOGS=16,20`.
-//! Run: `cargo bench -p zkdl-core --bench core [-- FILTER]`.
+//! Run: `cargo bench --bench core [-- FILTER]` (`cargo bench` runs it with the circuits).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,6 +1,10 @@
-//! criterion: the proof of one batch update (prove and verify) for circuits/mnist-mlp.toml
-//! and a reduced paper configuration (8 dense layers of width 256, batch 64).
-//! `cargo bench -p zkdl-prover --bench proof` (minutes on 2 cores).
+//! criterion: the proof of one batch update and its verification, for every circuit in
+//! `circuits/` (one step on synthetic data of the circuit's shapes, the first chunk of a
+//! run: initial weights range-checked), and the plain fixed-point training step beside
+//! it for the ratio.
+//!
+//! Run: `cargo bench --bench circuits [-- FILTER]` (`FILTER` a circuit name, e.g.
+//! `mnist-mlp`; paper-8x1024 takes minutes on 2 cores).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -25,10 +29,18 @@ fn setup(spec: &CircuitSpec) -> (train::Weights, Vec<Batch>) {
     (train::init_weights(spec, 1).unwrap(), batches)
 }
 
-fn bench_circuit(c: &mut Criterion, name: &str, spec: CircuitSpec) {
+fn bench_circuit(c: &mut Criterion, spec: CircuitSpec) {
+    let mut spec = spec;
+    spec.train.steps = 1;
     let (w0, batches) = setup(&spec);
-    let mut g = c.benchmark_group(name);
+    let mut g = c.benchmark_group(spec.name.clone());
     g.sample_size(10);
+    g.bench_function("plain fixed-point step", |bch| {
+        bch.iter(|| {
+            let mut w = w0.clone();
+            train::train_step(&spec, &mut w, &batches[0], 0, false).unwrap()
+        })
+    });
     g.bench_function("prove one batch update", |bch| {
         bch.iter(|| prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap())
     });
@@ -37,17 +49,19 @@ fn bench_circuit(c: &mut Criterion, name: &str, spec: CircuitSpec) {
     g.finish();
 }
 
-fn proofs(c: &mut Criterion) {
-    let mnist = CircuitSpec::from_toml_str(include_str!("../../../circuits/mnist-mlp.toml")).unwrap();
-    bench_circuit(c, "mnist-mlp", mnist);
-    // as circuits/paper-8x1024.toml, at width 256 (and with the rounded update, too)
-    let mut paper256 = CircuitSpec::mlp("paper-8x256", 256, &[256; 7], 256, false, 64, 1);
-    paper256.train.lr_shift = 10;
-    paper256.train.exact_update = true;
-    bench_circuit(c, "paper-8x256", paper256.clone());
-    paper256.train.exact_update = false;
-    bench_circuit(c, "paper-8x256-rounded", paper256);
+fn circuits(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let spec = CircuitSpec::from_toml_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        bench_circuit(c, spec);
+    }
 }
 
-criterion_group!(benches, proofs);
+criterion_group!(benches, circuits);
 criterion_main!(benches);
