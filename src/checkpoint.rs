@@ -25,7 +25,7 @@ use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::WIRE;
 use zkdl_prover::train::{LayerWeights, Weights};
 
-use crate::cli::CliError;
+use crate::error::CliError;
 
 const FORMAT: &str = "zkdl-checkpoint";
 const VERSION: &str = "3";

@@ -14,26 +14,7 @@ use zkdl_prover::train::{self, Batch};
 /// The built-in default circuit (`circuits/tiny.toml`).
 pub const TINY_TOML: &str = include_str!("../circuits/tiny.toml");
 
-/// Errors of the CLI: each prints as one line and exits with status 2.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {reason}")]
-    Circuit { path: String, reason: String },
-    #[error("--data {spec}: {reason}")]
-    Data { spec: String, reason: String },
-    #[error("{path}: {source}")]
-    File { path: PathBuf, source: FileError },
-    #[error("training: {0}")]
-    Train(#[from] zkdl_prover::train::TrainError),
-    #[error("proving: {0}")]
-    Prove(#[from] zkdl_prover::ProveError),
-    #[error("checkpoint {path}: {reason}")]
-    Checkpoint { path: PathBuf, reason: String },
-    #[error("dataset {path}: {reason}")]
-    Dataset { path: PathBuf, reason: String },
-}
+pub use crate::error::CliError;
 
 /// Load a circuit file (or the built-in tiny circuit when `path` is `None`).
 pub fn load_circuit(path: Option<&Path>) -> Result<CircuitSpec, CliError> {

@@ -25,3 +25,4 @@ pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod demo;
+pub mod error;

@@ -417,13 +417,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let mut dummy = if padded_steps > steps {
         let zero_w = w0.zeros_like();
         let zero_b = Batch { x: vec![0; batches[0].x.len()], y: vec![0; batches[0].y.len()] };
-        let mut ps = spec.clone();
-        ps.model.input_dim = 1 << dim(0)?;
-        for (l, layer) in ps.model.layers.iter_mut().enumerate() {
-            layer.width = 1 << dim(l + 1)?;
-        }
-        ps.train.batch = 1 << lb;
-        let (_, tr) = train_traced(&ps, &zero_w, &[zero_b])?;
+        let (_, tr) = train_traced(&pad_spec(spec, &pd), &zero_w, &[zero_b])?;
         tr.into_iter().next()
     } else {
         None
