@@ -295,7 +295,7 @@ struct How<'s> {
     check: Check,
 }
 
-/// Whether [`prove_traces_with`] checks the witness first.
+/// Whether a proof checks its witness first (`Chunk::check_witness`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Check {
     /// Prove without checking (a broken witness gives a proof the verifier rejects).
