@@ -10,6 +10,7 @@ use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
 use zkdl_prover::prove::{prove_training_chunk, Chunk};
 use zkdl_prover::train::{self, Batch};
+use zkdl_verifier::chain::step_range;
 
 /// The built-in default circuit (`circuits/tiny.toml`).
 pub const TINY_TOML: &str = include_str!("../circuits/tiny.toml");
@@ -341,28 +342,6 @@ pub fn read_proof(path: &Path) -> Result<ProofFile, CliError> {
     ProofFile::from_bytes(&bytes).map_err(|source| CliError::File { path: path.to_path_buf(), source })
 }
 
-/// Why consecutive proofs of a chain do not chain, if they do not: the same circuit,
-/// and the second starts from the weights (and biases) the first ends with.
-fn chain_break(a: &ProofFile, b: &ProofFile) -> Option<&'static str> {
-    let next = a.statement.step_offset.checked_add(a.statement.data.len() as u64);
-    if a.spec.digest() != b.spec.digest() {
-        Some("they are about different circuits")
-    } else if b.statement.initial_checked || next != Some(b.statement.step_offset) {
-        Some("the second is not the chunk of steps that follows the first")
-    } else if a.statement.w_final != b.statement.w_initial || a.statement.b_final != b.statement.b_initial {
-        Some("the second does not start from the weights the first ends with")
-    } else if a.statement.dataset != b.statement.dataset {
-        Some("they name different datasets")
-    } else {
-        None
-    }
-}
-
-/// Steps `first..end` of the training run that a statement proves.
-fn step_range(s: &zkdl_circuit::proof::Statement) -> (u64, u64) {
-    (s.step_offset, s.step_offset.saturating_add(s.data.len() as u64))
-}
-
 /// `zkdl verify`: `Ok(true)` accepted, `Ok(false)` rejected (reason printed). Several
 /// files are a training run proven in chunks, in order: each is verified, and each
 /// must be the chunk of steps that follows the one before and start from the weights
@@ -394,36 +373,25 @@ pub fn verify(
             return Err(CliError::File { path: p.clone(), source: FileError::OtherCircuit });
         }
     }
-    let mut res: Result<(), String> = Ok(());
-    if !first.statement.initial_checked && !trust_initial {
-        let (a, b) = step_range(&first.statement);
-        res = Err(format!(
-            "{} proves steps {a}..{b}, a continued chunk whose W(0) it does not range-check: the proofs of steps 0..{a} must come before it (or --trust-initial)",
-            paths.first().map_or_else(String::new, |p| p.display().to_string())
-        ));
-    }
-    for (k, (f, p)) in files.iter().zip(paths).enumerate() {
-        if res.is_err() {
-            break;
+    let chunks: Vec<zkdl_verifier::chain::Chunk<'_>> = files
+        .iter()
+        .map(|f| zkdl_verifier::chain::Chunk { spec: &f.spec, statement: &f.statement, proof: &f.proof })
+        .collect();
+    let opts = zkdl_verifier::ChainOptions { trust_initial, dataset: dataset.as_ref().map(|(d, h)| (d, *h)) };
+    let path = |index: usize| paths.get(index.wrapping_sub(1)).map_or_else(String::new, |p| p.display().to_string());
+    let res: Result<(), String> = zkdl_verifier::verify_chain(&chunks, &opts).map(|_| ()).map_err(|e| {
+        use zkdl_verifier::ChainError as C;
+        let at = |index: usize, msg: String| match files.len() {
+            1 => msg,
+            _ => format!("{}: {msg}", path(index)),
+        };
+        match e {
+            C::MissingPredecessor { .. } => format!("{}: {e} (or --trust-initial)", path(1)),
+            C::Proof { index, source } => at(index, source.to_string()),
+            C::Batches { index, source } => at(index, format!("dataset: {source}")),
+            e => e.to_string(),
         }
-        let name = |e: String| if files.len() > 1 { format!("{}: {e}", p.display()) } else { e };
-        if let Err(e) = zkdl_verifier::verify(&f.spec, &f.statement, &f.proof) {
-            res = Err(name(e.to_string()));
-            break;
-        }
-        if let Some((d, digest)) = &dataset {
-            if let Err(e) = dataset::check_batches(&f.spec, &f.statement, d, digest) {
-                res = Err(name(format!("dataset: {e}")));
-                break;
-            }
-        }
-        if let Some(next) = files.get(k + 1) {
-            if let Some(why) = chain_break(f, next) {
-                res = Err(format!("proofs {} and {} do not chain: {why}", k + 1, k + 2));
-                break;
-            }
-        }
-    }
+    });
     let secs = t0.elapsed().as_secs_f64();
     let steps: usize = files.iter().map(|f| f.spec.train.steps).sum();
     let (run_first, _) = step_range(&first.statement);

@@ -13,7 +13,9 @@ use zkdl_prover::dataset::{check_batches as check_before_proving, commit_dataset
 use zkdl_prover::prove::{prove_training_chunk, Chunk};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::{data, Phases, ProveError};
+use zkdl_verifier::chain::Chunk as VChunk;
 use zkdl_verifier::training::verify;
+use zkdl_verifier::{verify_chain, ChainError, ChainOptions};
 
 /// Rows of the test dataset: not a multiple of the batch, so the schedule wraps inside
 /// a batch.
@@ -165,4 +167,49 @@ fn batch_rows_are_whole_samples_and_shapes_must_match() {
     let (s1, _, _) = r.prove(&w0, &r.batches(0..2), None, Some(r.digest));
     let e = check_batches(&wide, &s1, &r.dataset, &r.digest).unwrap_err();
     assert!(matches!(e, DatasetError::Shape { feature_vars: 5, want_features: 6, .. }), "{e}");
+}
+
+/// One proof of a chain.
+fn chunk<'a>(spec: &'a CircuitSpec, statement: &'a Statement, proof: &'a TrainingProof) -> VChunk<'a> {
+    VChunk { spec, statement, proof }
+}
+
+/// `zkdl_verifier::verify_chain`: the honest chain with its dataset passes; a chunk alone,
+/// out of order, repeated, of another circuit or dataset, or with a foreign batch is
+/// rejected with the error that names it.
+#[test]
+fn chains_are_verified_by_the_library() {
+    let r = run();
+    let spec = &r.spec;
+    let w0 = train::init_weights(spec, 1).unwrap();
+    let named = Some(r.digest);
+    let (s1, p1, w1) = r.prove(&w0, &r.batches(0..2), None, named);
+    let (s2, p2, _) = r.prove(&w1, &r.batches(2..4), Some(&s1), named);
+    let (c1, c2) = (chunk(spec, &s1, &p1), chunk(spec, &s2, &p2));
+    let with = ChainOptions { dataset: Some((&r.dataset, r.digest)), ..ChainOptions::default() };
+    assert_eq!(verify_chain(&[c1, c2], &with), Ok((0, 4)));
+    assert_eq!(verify_chain(&[c2], &with), Err(ChainError::MissingPredecessor { first: 2, end: 4 }));
+    let trusted = ChainOptions { trust_initial: true, ..with };
+    assert_eq!(verify_chain(&[c2], &trusted), Ok((2, 4)));
+    let e = verify_chain(&[c1, c1], &with).unwrap_err();
+    assert_eq!(e, ChainError::NotNext { index: 2, expected: 2, found: 0, first_chunk: true });
+    let e = verify_chain(&[c2, c2], &trusted).unwrap_err();
+    assert_eq!(e, ChainError::NotNext { index: 2, expected: 4, found: 2, first_chunk: false });
+    // another circuit (another learning rate): refused before its proof is verified
+    let mut other = r.spec.clone();
+    other.train.lr_shift += 1;
+    let e = verify_chain(&[c1, chunk(&other, &s2, &p2)], &with).unwrap_err();
+    assert_eq!(e, ChainError::OtherCircuit { index: 2 });
+    // the second chunk of a run, naming no dataset
+    let mut s2n = s2.clone();
+    s2n.dataset = None;
+    let e = verify_chain(&[c1, chunk(spec, &s2n, &p2)], &ChainOptions::default()).unwrap_err();
+    assert_eq!(e, ChainError::OtherDataset { index: 2 });
+    // a foreign batch in the second chunk
+    let mut foreign = r.batches(2..4);
+    foreign[0].y[0] += 1;
+    let (sf, pf, _) = r.prove(&w1, &foreign, Some(&s1), named);
+    let e = verify_chain(&[c1, chunk(spec, &sf, &pf)], &with).unwrap_err();
+    assert!(matches!(e, ChainError::Batches { index: 2, source: DatasetError::Foreign { step: 2, .. } }), "{e}");
+    assert!(e.to_string().starts_with("proof 2: dataset: step 2: the targets of sample 0"), "{e}");
 }

@@ -7,9 +7,11 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod chain;
 pub mod relations;
 pub mod training;
 
+pub use chain::{verify_chain, ChainError, ChainOptions};
 pub use relations::verify_relations;
 pub use training::verify;
 
