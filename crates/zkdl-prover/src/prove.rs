@@ -56,24 +56,6 @@ pub struct Chunk<'a> {
     pub check_witness: Check,
 }
 
-/// [`prove_training_with`] for any chunk of a run: a first chunk, or the next chunk
-/// after `chunk.previous` ([`prove_training_continued`]), naming `chunk.dataset`.
-pub fn prove_training_chunk<R: RngCore + CryptoRng>(
-    spec: &CircuitSpec,
-    w0: &Weights,
-    batches: &[Batch],
-    chunk: Chunk<'_>,
-    rng: &mut R,
-    phases: &mut Phases<'_>,
-) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    if let Some(prev) = chunk.previous {
-        if prev.dataset != chunk.dataset {
-            return Err(ProveError::Params("a continued chunk names the dataset its predecessor names"));
-        }
-    }
-    prove_training_from(spec, w0, batches, chunk, rng, phases)
-}
-
 /// [`prove_training_with`] for the next chunk of a training run: `w0` are the final
 /// weights of the proof of `previous` (the same circuit), whose `W(T)` and `b(T)`
 /// commitments become this statement's `W(0)` and `b(0)` instead of being committed again
@@ -91,10 +73,12 @@ pub fn prove_training_continued<R: RngCore + CryptoRng>(
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
     let chunk = Chunk { previous: Some(previous), dataset: previous.dataset, ..Chunk::default() };
-    prove_training_from(spec, w0, batches, chunk, rng, phases)
+    prove_training_chunk(spec, w0, batches, chunk, rng, phases)
 }
 
-fn prove_training_from<R: RngCore + CryptoRng>(
+/// [`prove_training_with`] for any chunk of a run: a first chunk, or the next chunk
+/// after `chunk.previous` ([`prove_training_continued`]), naming `chunk.dataset`.
+pub fn prove_training_chunk<R: RngCore + CryptoRng>(
     spec: &CircuitSpec,
     w0: &Weights,
     batches: &[Batch],
@@ -103,6 +87,9 @@ fn prove_training_from<R: RngCore + CryptoRng>(
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
     let previous = chunk.previous;
+    if previous.is_some_and(|p| p.dataset != chunk.dataset) {
+        return Err(ProveError::Params("a continued chunk names the dataset its predecessor names"));
+    }
     phases.start("witness");
     spec.validate().map_err(ProveError::Circuit)?;
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
