@@ -17,7 +17,7 @@ use zkdl_core::transcript::{labels, Transcript};
 use zkdl_prover::data;
 use zkdl_prover::relations::{commit_tensor, derive_tables, prove_relations};
 use zkdl_prover::train::{self, Batch, StepTrace};
-use zkdl_verifier::{verify_relations, VerifyError};
+use zkdl_verifier::{verify_relations, Phase, VerifyError};
 
 const F: u32 = 16;
 const Q: u32 = 32;
@@ -429,7 +429,7 @@ fn linear_padding_and_stacks() {
     homo(vec![-2, -1, -3, -5], 3).run(&g).unwrap();
     for bad in [homo(vec![-2, -1, -3, -4], 3), homo(vec![-2, -1, -3, -5], 2)] {
         match bad.run(&g) {
-            Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "linear relation on commitments"),
+            Err(VerifyError::FinalClaim { phase, .. }) => assert_eq!(phase, Phase::LinearOnCommitments),
             other => panic!("a broken relation on commitments: {other:?}"),
         }
     }
@@ -486,7 +486,7 @@ fn linear_padding_and_stacks() {
     zero_rows(None).run(&g).unwrap();
     for x in [24, 31, 32 + 27] {
         match zero_rows(Some(x)).run(&g) {
-            Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "zero padding on commitments"),
+            Err(VerifyError::FinalClaim { phase, .. }) => assert_eq!(phase, Phase::PaddingOnCommitments),
             other => panic!("non-zero padding entry {x} on commitments: {other:?}"),
         }
     }
@@ -671,7 +671,7 @@ fn claim_reduction_over_mixed_splits_and_points() {
             let v = if stage == 0 { &mut q.columns.post[j] } else { &mut q.rows.post[j] };
             *v += Fr::from(1u64);
             match verify(&honest, &q) {
-                Err(VerifyError::FinalClaim { what }) => assert_eq!(what, "claim reduction"),
+                Err(VerifyError::FinalClaim { phase, .. }) => assert_eq!(phase, Phase::ClaimReduction),
                 other => panic!("stage {stage} value {j} tampered: {other:?}"),
             }
         }

@@ -14,7 +14,7 @@ use zkdl_prover::prove::{check_initial_weights, check_traces, prove_traces};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::ProveError;
 use zkdl_verifier::training::{training_generators, verify_with};
-use zkdl_verifier::VerifyError;
+use zkdl_verifier::{Phase, VerifyError, FINAL};
 
 fn batches(spec: &CircuitSpec, steps: usize) -> Vec<Batch> {
     let fp = spec.fixed_point().unwrap();
@@ -53,7 +53,7 @@ fn named(e: &WitnessError) -> (&str, &str, Option<usize>, usize) {
     (e.relation.as_str(), e.tensor.as_str(), e.step, e.index)
 }
 
-const MULTISET: VerifyError = VerifyError::FinalClaim { what: "lookup: multiset of a table" };
+const MULTISET: VerifyError = VerifyError::FinalClaim { phase: Phase::Lookup, check: "the multiset of a table" };
 
 #[test]
 fn honest_witness_passes_the_same_harness() {
@@ -101,7 +101,7 @@ fn targets_wider_than_the_fixed_point_are_rejected() {
     assert!(train::train_traced(&spec, &w0, &b).is_err(), "the trainer refuses a 41-bit target");
     spec.validate().unwrap();
     let err = cheat(&wide, &spec, &w0, &b).unwrap_err();
-    assert_eq!(err, VerifyError::FinalClaim { what: "linear relation on commitments" }, "{err}");
+    assert_eq!(err, VerifyError::FinalClaim { phase: Phase::LinearOnCommitments, check: FINAL }, "{err}");
     let e = witness(&wide, &spec, &w0, &b);
     assert_eq!(named(&e), ("range of 32 bits", "Targets", Some(0), 1), "{e}");
 }

@@ -13,7 +13,7 @@ use zkdl_prover::data;
 use zkdl_prover::prove::{prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_verifier::training::{training_generators, verify, verify_with};
-use zkdl_verifier::VerifyError;
+use zkdl_verifier::{Phase, VerifyError};
 
 fn setup(hidden: &[usize], steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
     setup_bias(hidden, steps, false)
@@ -148,8 +148,8 @@ fn non_zero_padding_is_rejected() {
     assert!(
         matches!(
             res,
-            Err(VerifyError::Sumcheck { what: "zero padding", .. })
-                | Err(VerifyError::FinalClaim { what: "zero padding" })
+            Err(VerifyError::Sumcheck { phase: Phase::Padding, .. })
+                | Err(VerifyError::FinalClaim { phase: Phase::Padding, .. })
         ),
         "{res:?}"
     );

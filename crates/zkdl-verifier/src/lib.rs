@@ -17,16 +17,65 @@ pub use training::verify;
 
 use thiserror::Error;
 
+/// The `check` of a [`VerifyError::FinalClaim`] at the end of a sumcheck.
+pub const FINAL: &str = "final evaluation does not match";
+
+/// A phase of the relation proof (docs/PROTOCOL.md, "The aggregated relation system").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    Booleanity,
+    Lookup,
+    Matmul,
+    MatmulAt,
+    Mask,
+    Linear,
+    LinearOnCommitments,
+    Padding,
+    PaddingOnCommitments,
+    VirtualTensor,
+    ClaimReduction,
+}
+
+impl Phase {
+    /// The phase's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Booleanity => "booleanity",
+            Phase::Lookup => "lookup",
+            Phase::Matmul => "matmul",
+            Phase::MatmulAt => "matmul at a weight point",
+            Phase::Mask => "mask",
+            Phase::Linear => "linear relation",
+            Phase::LinearOnCommitments => "linear relation on commitments",
+            Phase::Padding => "zero padding",
+            Phase::PaddingOnCommitments => "zero padding on commitments",
+            Phase::VirtualTensor => "virtual tensor",
+            Phase::ClaimReduction => "claim reduction",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    #[error("{what}: sumcheck rejected: {source}")]
-    Sumcheck { what: &'static str, source: zkdl_core::SumcheckError },
+    /// A round of the phase's batched sumcheck does not sum to the running claim.
+    #[error("{phase}: sumcheck rejected: {source}")]
+    Sumcheck { phase: Phase, source: zkdl_core::SumcheckError },
+    /// An opening equation (a Hyrax opening, or a relation checked on commitments).
     #[error("{what}: opening rejected: {source}")]
     Opening { what: &'static str, source: zkdl_core::PcsError },
-    #[error("{what}: final evaluation does not match")]
-    FinalClaim { what: &'static str },
+    /// The phase's final claim: the values sent do not give the value the sumcheck ends
+    /// with, or `check` (the lookup's balance, a relation on commitments) fails.
+    #[error("{phase}: {check}")]
+    FinalClaim { phase: Phase, check: &'static str },
     #[error("bad parameters: {0}")]
     Params(&'static str),
     #[error("proof or statement has the wrong shape: {0}")]

@@ -13,7 +13,7 @@ use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
 use zkdl_core::sumcheck::{self, BatchedClaim};
 use zkdl_core::transcript::{labels, Transcript};
 
-use crate::VerifyError;
+use crate::{Phase, VerifyError, FINAL};
 
 /// An evaluation claim `T_tensor(point) = value`.
 struct Claim {
@@ -30,20 +30,20 @@ fn eq(a: &[Fr], b: &[Fr]) -> Result<Fr, VerifyError> {
 /// phase has no relation, which then must carry nothing).
 fn run_phase(
     t: &mut Transcript,
-    what: &'static str,
+    what: Phase,
     claims: &[(Fr, usize)],
     degree: usize,
     p: &PhaseProof,
     (n_pre, n_post): (usize, usize),
 ) -> Result<Option<BatchedClaim>, VerifyError> {
     if p.pre.len() != n_pre || p.post.len() != n_post {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     if claims.is_empty() {
-        return if p.sumcheck.rounds.is_empty() { Ok(None) } else { Err(VerifyError::Shape(what)) };
+        return if p.sumcheck.rounds.is_empty() { Ok(None) } else { Err(VerifyError::Shape(what.name())) };
     }
     let bc = sumcheck::verify_batched(claims, degree, &p.sumcheck, t)
-        .map_err(|source| VerifyError::Sumcheck { what, source })?;
+        .map_err(|source| VerifyError::Sumcheck { phase: what, source })?;
     t.append_scalars(labels::RELATIONS_POST, &p.post);
     Ok(Some(bc))
 }
@@ -57,7 +57,7 @@ fn verify_matmuls(
     claims: &mut Vec<Claim>,
     which: &[usize],
     rs: Vec<Vec<Fr>>,
-    what: &'static str,
+    what: Phase,
 ) -> Result<Vec<Vec<Fr>>, VerifyError> {
     let mut rels = Vec::with_capacity(which.len());
     for &i in which {
@@ -68,17 +68,17 @@ fn verify_matmuls(
     }
     let n_pre: usize = rels.iter().map(|m| 1 + m.rem.is_some() as usize + m.bias.is_some() as usize).sum();
     if p.pre.len() != n_pre {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     t.append_scalars(labels::RELATIONS_PRE, &p.pre);
     let mut pre = p.pre.iter().copied();
     let mut sc = Vec::with_capacity(rels.len());
     for (m, r) in rels.iter().zip(&rs) {
-        let cq = pre.next().ok_or(VerifyError::Shape(what))?;
+        let cq = pre.next().ok_or(VerifyError::Shape(what.name()))?;
         claims.push(Claim { tensor: m.cq, point: r.clone(), value: cq });
         let rem = match m.rem {
             Some(rt) => {
-                let v = pre.next().ok_or(VerifyError::Shape(what))?;
+                let v = pre.next().ok_or(VerifyError::Shape(what.name()))?;
                 claims.push(Claim { tensor: rt, point: r.clone(), value: v });
                 Some(v)
             }
@@ -86,7 +86,7 @@ fn verify_matmuls(
         };
         let bias = match m.bias {
             Some(b) => {
-                let v = pre.next().ok_or(VerifyError::Shape(what))?;
+                let v = pre.next().ok_or(VerifyError::Shape(what.name()))?;
                 let bp = m.bias_point(r).ok_or(VerifyError::Params("matmul point"))?;
                 claims.push(Claim { tensor: b, point: bp, value: v });
                 Some(v)
@@ -120,15 +120,15 @@ fn point_of(bc: &BatchedClaim, i: usize) -> Result<Vec<Fr>, VerifyError> {
     bc.instance_point(i).map(|p| p.to_vec()).ok_or(VerifyError::Params("sumcheck point"))
 }
 
-fn finish(bc: Option<BatchedClaim>, evals: &[Fr], what: &'static str) -> Result<(), VerifyError> {
+fn finish(bc: Option<BatchedClaim>, evals: &[Fr], what: Phase) -> Result<(), VerifyError> {
     match bc {
-        Some(bc) => bc.check(evals).map_err(|_| VerifyError::FinalClaim { what }),
+        Some(bc) => bc.check(evals).map_err(|_| VerifyError::FinalClaim { phase: what, check: FINAL }),
         None => Ok(()),
     }
 }
 
-fn get<T: Copy>(v: &[T], i: usize, what: &'static str) -> Result<T, VerifyError> {
-    v.get(i).copied().ok_or(VerifyError::Shape(what))
+fn get<T: Copy>(v: &[T], i: usize, what: Phase) -> Result<T, VerifyError> {
+    v.get(i).copied().ok_or(VerifyError::Shape(what.name()))
 }
 
 /// Verify every relation of `set` over the committed tensors `comms` (one per
@@ -162,7 +162,7 @@ pub fn verify_relations(
         rhos.push(t.challenge_scalars(labels::RELATIONS_POINT, n));
         sc.push((Fr::from(0u64), n));
     }
-    let what = "booleanity";
+    let what = Phase::Booleanity;
     let bc = run_phase(t, what, &sc, 3, &p.booleanity, (0, set.bools.len()))?;
     if let Some(bc) = bc {
         let mut evals = Vec::with_capacity(sc.len());
@@ -185,22 +185,22 @@ pub fn verify_relations(
         let m = set.matmuls.get(i).ok_or(VerifyError::Params("matmul"))?;
         rs.push(t.challenge_scalars(labels::RELATIONS_POINT, m.shape.c_vars() + m.tau));
     }
-    let y_points = verify_matmuls(t, set, &p.matmul, &mut claims, &first, rs, "matmul")?;
+    let y_points = verify_matmuls(t, set, &p.matmul, &mut claims, &first, rs, Phase::Matmul)?;
     let mut rs = Vec::with_capacity(second.len());
     for &(_, src) in &second {
         rs.push(src.and_then(|k| y_points.get(k).cloned()).ok_or(VerifyError::Params("matmul point source"))?);
     }
     let second: Vec<usize> = second.iter().map(|s| s.0).collect();
-    verify_matmuls(t, set, &p.matmul_at, &mut claims, &second, rs, "matmul at a weight point")?;
+    verify_matmuls(t, set, &p.matmul_at, &mut claims, &second, rs, Phase::MatmulAt)?;
 
     // 4. Masks.
-    let what = "mask";
+    let what = Phase::Mask;
     let mut rrs = Vec::with_capacity(set.masks.len());
     for m in &set.masks {
         rrs.push(t.challenge_scalars(labels::RELATIONS_POINT, vars(m.cq)?));
     }
     if p.mask.pre.len() != set.masks.len() {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     t.append_scalars(labels::RELATIONS_PRE, &p.mask.pre);
     let mut sc = Vec::with_capacity(set.masks.len());
@@ -224,14 +224,14 @@ pub fn verify_relations(
     }
 
     // 5. Linear relations.
-    let what = "linear relation";
+    let what = Phase::Linear;
     let n_terms: usize = set.linears.iter().map(|l| l.terms.len()).sum();
     if p.linear.len() != n_terms {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     let mut points = Vec::with_capacity(set.linears.len());
     for l in &set.linears {
-        let first = l.terms.first().ok_or(VerifyError::Params(what))?;
+        let first = l.terms.first().ok_or(VerifyError::Params(what.name()))?;
         points.push(t.challenge_scalars(labels::RELATIONS_POINT, vars(first.0)?));
     }
     t.append_scalars(labels::RELATIONS_PRE, &p.linear);
@@ -239,51 +239,51 @@ pub fn verify_relations(
     for (l, r) in set.linears.iter().zip(&points) {
         let mut sum = zkdl_core::field::fr_from_i64(l.constant);
         for (tensor, coeff) in &l.terms {
-            let v = vals.next().ok_or(VerifyError::Shape(what))?;
+            let v = vals.next().ok_or(VerifyError::Shape(what.name()))?;
             sum += zkdl_core::field::fr_from_i64(*coeff) * v;
             claims.push(Claim { tensor: *tensor, point: r.clone(), value: v });
         }
         if sum != Fr::from(0u64) {
-            return Err(VerifyError::FinalClaim { what });
+            return Err(VerifyError::FinalClaim { phase: what, check: FINAL });
         }
     }
 
     // 5b. Linear relations on the commitments: sum_k c_k Com(T_k) + constant Com(1)
     // must be the commitment of zero, row by row (binding of Pedersen commitments).
-    let what = "linear relation on commitments";
+    let what = Phase::LinearOnCommitments;
     for h in &set.homomorphic {
         let (terms, constant) = set.expand_virtual(&h.terms, h.constant).map_err(VerifyError::Params)?;
         let col_vars = terms
             .first()
             .and_then(|&(tensor, _)| set.tensors.get(tensor))
             .map(|d| d.col_vars)
-            .ok_or(VerifyError::Params(what))?;
+            .ok_or(VerifyError::Params(what.name()))?;
         let mut refs = Vec::with_capacity(terms.len());
         for &(tensor, c) in &terms {
-            refs.push((*comms.get(tensor).ok_or(VerifyError::Shape(what))?, c));
+            refs.push((*comms.get(tensor).ok_or(VerifyError::Shape(what.name()))?, c));
         }
         let sum = pcs::commit_affine_combination(gens, col_vars, &refs, constant)
-            .map_err(|source| VerifyError::Opening { what, source })?;
+            .map_err(|source| VerifyError::Opening { what: what.name(), source })?;
         if !sum.is_zero() {
-            return Err(VerifyError::FinalClaim { what });
+            return Err(VerifyError::FinalClaim { phase: what, check: FINAL });
         }
     }
 
     // 6a. Zero padding on commitments: the rows of padding only are the identity.
-    let what = "zero padding on commitments";
+    let what = Phase::PaddingOnCommitments;
     for z in &set.zero_rows {
-        let d = set.tensors.get(z.tensor).ok_or(VerifyError::Shape(what))?;
-        let rows = z.zero_rows(d.vars, d.col_vars).ok_or(VerifyError::Params(what))?;
-        let c = comms.get(z.tensor).ok_or(VerifyError::Shape(what))?;
+        let d = set.tensors.get(z.tensor).ok_or(VerifyError::Shape(what.name()))?;
+        let rows = z.zero_rows(d.vars, d.col_vars).ok_or(VerifyError::Params(what.name()))?;
+        let c = comms.get(z.tensor).ok_or(VerifyError::Shape(what.name()))?;
         for r in rows {
-            if !c.row_is_zero(r).ok_or(VerifyError::Shape(what))? {
-                return Err(VerifyError::FinalClaim { what });
+            if !c.row_is_zero(r).ok_or(VerifyError::Shape(what.name()))? {
+                return Err(VerifyError::FinalClaim { phase: what, check: FINAL });
             }
         }
     }
 
     // 6. Zero padding.
-    let what = "zero padding";
+    let what = Phase::Padding;
     let mut rhos = Vec::with_capacity(set.paddings.len());
     let mut sc = Vec::with_capacity(set.paddings.len());
     for pr in &set.paddings {
@@ -350,18 +350,18 @@ fn verify_logup(
     p: &zkdl_circuit::relations::LogupProof,
     claims: &mut Vec<Claim>,
 ) -> Result<(), VerifyError> {
-    let what = "lookup";
+    let what = Phase::Lookup;
     let trees = logup_trees(set)?;
     if trees.is_empty() {
         return if p.roots.is_empty() && p.layer1.is_empty() && p.rounds.is_empty() {
             Ok(())
         } else {
-            Err(VerifyError::Shape(what))
+            Err(VerifyError::Shape(what.name()))
         };
     }
     let alpha = t.challenge_scalar(labels::LOOKUP_ALPHA);
     if p.roots.len() != 2 * trees.len() {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     t.append_scalars(labels::RELATIONS_PRE, &p.roots);
     // Per table width: the lookups' fractions sum to the table's.
@@ -378,7 +378,7 @@ fn verify_logup(
         }
         let (pt, qt) = (get(&p.roots, 2 * i, what)?, get(&p.roots, 2 * i + 1, what)?);
         if den == zero || qt == zero || num * qt != pt * den {
-            return Err(VerifyError::FinalClaim { what: "lookup: multiset of a table" });
+            return Err(VerifyError::FinalClaim { phase: what, check: "the multiset of a table" });
         }
     }
     // Current claims (p, q) of every tree, at the shared point r.
@@ -389,13 +389,13 @@ fn verify_logup(
     let max_depth = trees.iter().map(|x| x.1).max().unwrap_or(0);
     let deep1 = trees.iter().filter(|x| x.1 >= 1).count();
     if p.layer1.len() != 4 * deep1 || p.rounds.len() != max_depth.saturating_sub(1) {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     let leaf_claim = |i: usize, r: &[Fr], (pv, qv): (Fr, Fr), claims: &mut Vec<Claim>| -> Result<(), VerifyError> {
         match trees.get(i).map(|x| x.0) {
             Some(Leaf::Lookup { tensor, offset }) => {
                 if pv != Fr::from(1u64) {
-                    return Err(VerifyError::FinalClaim { what: "lookup: numerators" });
+                    return Err(VerifyError::FinalClaim { phase: what, check: "the numerators" });
                 }
                 // the leaf is alpha - (value + offset)
                 let value = alpha - zkdl_core::field::fr_from_i64(offset) - qv;
@@ -403,17 +403,17 @@ fn verify_logup(
             }
             Some(Leaf::Table { multiplicities }) => {
                 if qv != alpha - identity_mle(r) {
-                    return Err(VerifyError::FinalClaim { what: "lookup: table" });
+                    return Err(VerifyError::FinalClaim { phase: what, check: "the table" });
                 }
                 claims.push(Claim { tensor: multiplicities, point: r.to_vec(), value: pv });
             }
-            None => return Err(VerifyError::Shape(what)),
+            None => return Err(VerifyError::Shape(what.name())),
         }
         Ok(())
     };
     for (i, tr) in trees.iter().enumerate() {
         if tr.1 == 0 {
-            let c = *cur.get(i).ok_or(VerifyError::Shape(what))?;
+            let c = *cur.get(i).ok_or(VerifyError::Shape(what.name()))?;
             leaf_claim(i, &[], c, claims)?;
         }
     }
@@ -428,11 +428,11 @@ fn verify_logup(
         if tr.1 == 0 {
             continue;
         }
-        let (p0, q0) = *cur.get(i).ok_or(VerifyError::Shape(what))?;
-        let v = vals.next().ok_or(VerifyError::Shape(what))?;
+        let (p0, q0) = *cur.get(i).ok_or(VerifyError::Shape(what.name()))?;
+        let v = vals.next().ok_or(VerifyError::Shape(what.name()))?;
         let (pl, ph, ql, qh) = (get(v, 0, what)?, get(v, 1, what)?, get(v, 2, what)?, get(v, 3, what)?);
         if p0 != pl * qh + ph * ql || q0 != ql * qh {
-            return Err(VerifyError::FinalClaim { what: "lookup: layer 1" });
+            return Err(VerifyError::FinalClaim { phase: what, check: "layer 1" });
         }
         layer1.push((i, pl, ph, ql, qh));
     }
@@ -459,11 +459,11 @@ fn verify_logup(
         let unit = |i: usize| trees.get(i).is_some_and(|x| matches!(x.0, Leaf::Lookup { .. }) && x.1 == k + 1);
         let mut sc = Vec::with_capacity(active.len());
         for &i in &active {
-            let (pv, qv) = *cur.get(i).ok_or(VerifyError::Shape(what))?;
+            let (pv, qv) = *cur.get(i).ok_or(VerifyError::Shape(what.name()))?;
             sc.push((if unit(i) { (pv + lambda * qv + mu) * mu } else { pv + lambda * qv }, k));
         }
         let n_post: usize = active.iter().map(|&i| if unit(i) { 2 } else { 4 }).sum();
-        let bc = run_phase(t, what, &sc, 3, round, (0, n_post))?.ok_or(VerifyError::Shape(what))?;
+        let bc = run_phase(t, what, &sc, 3, round, (0, n_post))?.ok_or(VerifyError::Shape(what.name()))?;
         let rho = point_of(&bc, 0)?;
         let e = eq(&r, &rho)?;
         let mut evals = Vec::with_capacity(active.len());
@@ -507,11 +507,11 @@ fn expand_virtual_claims(
     claims: Vec<Claim>,
     values: &[Fr],
 ) -> Result<Vec<Claim>, VerifyError> {
-    let what = "virtual tensor";
+    let what = Phase::VirtualTensor;
     let needed: usize =
         claims.iter().filter_map(|c| set.virtuals.iter().find(|v| v.tensor == c.tensor)).map(|v| v.terms.len()).sum();
     if values.len() != needed {
-        return Err(VerifyError::Shape(what));
+        return Err(VerifyError::Shape(what.name()));
     }
     t.append_scalars(labels::RELATIONS_PRE, values);
     let mut vals = values.iter().copied();
@@ -523,12 +523,12 @@ fn expand_virtual_claims(
         };
         let mut sum = zkdl_core::field::fr_from_i64(v.constant);
         for (tensor, coeff) in &v.terms {
-            let x = vals.next().ok_or(VerifyError::Shape(what))?;
+            let x = vals.next().ok_or(VerifyError::Shape(what.name()))?;
             sum += zkdl_core::field::fr_from_i64(*coeff) * x;
             out.push(Claim { tensor: *tensor, point: c.point.clone(), value: x });
         }
         if sum != c.value {
-            return Err(VerifyError::FinalClaim { what });
+            return Err(VerifyError::FinalClaim { phase: what, check: FINAL });
         }
     }
     Ok(out)
@@ -561,7 +561,7 @@ fn verify_claims(
     claims: &[Claim],
     p: &OpeningProof,
 ) -> Result<(), VerifyError> {
-    let what = "claim reduction";
+    let what = Phase::ClaimReduction;
     let tensors: Vec<usize> = claims.iter().map(|c| c.tensor).collect();
     let claimed = claims_by_tensor(&tensors, set.tensors.len());
     t.append_u64(labels::REDUCTION_COLUMNS, claims.len() as u64);
@@ -570,21 +570,21 @@ fn verify_claims(
     if claims.is_empty() {
         run_phase(t, what, &[], 2, red, (0, 0))?;
         run_phase(t, what, &[], 2, rows, (0, 0))?;
-        return if p.openings.is_empty() { Ok(()) } else { Err(VerifyError::Shape(what)) };
+        return if p.openings.is_empty() { Ok(()) } else { Err(VerifyError::Shape(what.name())) };
     }
     let at: Vec<(usize, &[Fr])> = claims.iter().map(|c| (c.tensor, c.point.as_slice())).collect();
     let layout = ReductionLayout::new(set, &at).map_err(VerifyError::Params)?;
-    let split = |a: usize| layout.point(a, &at).ok_or(VerifyError::Shape(what));
+    let split = |a: usize| layout.point(a, &at).ok_or(VerifyError::Shape(what.name()));
     // Column stage: one instance per (column split, point).
     let mut sc = Vec::with_capacity(layout.columns.len());
     for inst in &layout.columns {
         let mut sum = Fr::from(0u64);
         for &k in &inst.claims {
-            sum += get(&alpha, k, what)? * claims.get(k).ok_or(VerifyError::Shape(what))?.value;
+            sum += get(&alpha, k, what)? * claims.get(k).ok_or(VerifyError::Shape(what.name()))?.value;
         }
         sc.push((sum, inst.col_vars));
     }
-    let bc = run_phase(t, what, &sc, 2, red, (0, layout.posts.len()))?.ok_or(VerifyError::Shape(what))?;
+    let bc = run_phase(t, what, &sc, 2, red, (0, layout.posts.len()))?.ok_or(VerifyError::Shape(what.name()))?;
     let mut evals = Vec::with_capacity(layout.columns.len());
     for (a, inst) in layout.columns.iter().enumerate() {
         let mut combined = Fr::from(0u64);
@@ -593,7 +593,7 @@ fn verify_claims(
         }
         evals.push(eq(split(a)?.0, &point_of(&bc, a)?)? * combined);
     }
-    bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
+    bc.check(&evals).map_err(|_| VerifyError::FinalClaim { phase: what, check: FINAL })?;
     let rho = bc.point;
     // Row stage: the values are claims on T(rho_c, .), one instance per row point.
     t.append_u64(labels::REDUCTION_ROWS, layout.posts.len() as u64);
@@ -606,7 +606,7 @@ fn verify_claims(
         }
         sc.push((sum, inst.row_vars));
     }
-    let bc = run_phase(t, what, &sc, 2, rows, (0, claimed.len()))?.ok_or(VerifyError::Shape(what))?;
+    let bc = run_phase(t, what, &sc, 2, rows, (0, claimed.len()))?.ok_or(VerifyError::Shape(what.name()))?;
     // rows.post[i]: claimed tensor i at its final point.
     let mut post_of = vec![None; set.tensors.len()];
     for (i, (tensor, _)) in claimed.iter().enumerate() {
@@ -618,14 +618,14 @@ fn verify_claims(
     for (b, inst) in layout.rows.iter().enumerate() {
         let mut combined = Fr::from(0u64);
         for &j in &inst.posts {
-            let &(_, tensor) = layout.posts.get(j).ok_or(VerifyError::Shape(what))?;
-            let v = post_of.get(tensor).copied().flatten().ok_or(VerifyError::Shape(what))?;
+            let &(_, tensor) = layout.posts.get(j).ok_or(VerifyError::Shape(what.name()))?;
+            let v = post_of.get(tensor).copied().flatten().ok_or(VerifyError::Shape(what.name()))?;
             combined += get(&alpha2, j, what)? * v;
         }
-        let hi = layout.row_instance_point(b, &at).ok_or(VerifyError::Shape(what))?;
+        let hi = layout.row_instance_point(b, &at).ok_or(VerifyError::Shape(what.name()))?;
         evals.push(eq(hi, &point_of(&bc, b)?)? * combined);
     }
-    bc.check(&evals).map_err(|_| VerifyError::FinalClaim { what })?;
+    bc.check(&evals).map_err(|_| VerifyError::FinalClaim { phase: what, check: FINAL })?;
     let sigma = bc.point;
     let groups = opening_groups(set, &claimed);
     if groups.len() != p.openings.len() {
@@ -641,11 +641,11 @@ fn verify_claims(
         let mut parts = Vec::with_capacity(members.len());
         let mut value = Fr::from(0u64);
         for (&pos, b) in members.iter().zip(&beta) {
-            let (tensor, _) = claimed.get(pos).ok_or(VerifyError::Shape(what))?;
-            parts.push((*comms.get(*tensor).ok_or(VerifyError::Shape(what))?, *b));
+            let (tensor, _) = claimed.get(pos).ok_or(VerifyError::Shape(what.name()))?;
+            parts.push((*comms.get(*tensor).ok_or(VerifyError::Shape(what.name()))?, *b));
             value += *b * get(&rows.post, pos, what)?;
         }
-        let point = ReductionLayout::end_point(&rho, &sigma, *decl).ok_or(VerifyError::Shape(what))?;
+        let point = ReductionLayout::end_point(&rho, &sigma, *decl).ok_or(VerifyError::Shape(what.name()))?;
         let comm = pcs::CommitmentRef::Combination(&parts);
         let check = pcs::verify_terms(gens, decl.vars, decl.col_vars, comm, &point, value, opening, t)
             .map_err(|source| VerifyError::Opening { what: "combined opening", source })?;

@@ -9,7 +9,7 @@
 
 use zkdl_circuit::file::{FileError, ProofFile, FORMAT_VERSION};
 use zkdl_verifier::chain::Chunk;
-use zkdl_verifier::{verify, verify_chain, ChainError, ChainOptions, VerifyError};
+use zkdl_verifier::{verify, verify_chain, ChainError, ChainOptions, Phase, VerifyError};
 
 const TINY_1: &[u8] = include_bytes!("fixtures/tiny-1.zkdl");
 const TINY_2: &[u8] = include_bytes!("fixtures/tiny-2.zkdl");
@@ -47,13 +47,13 @@ fn a_changed_statement_is_rejected() {
     let check = |st: &zkdl_circuit::proof::Statement| verify(&a.spec, st, &a.proof).unwrap_err();
     let mut s = a.statement.clone();
     s.step_offset = 2;
-    assert!(matches!(check(&s), VerifyError::Sumcheck { what: "booleanity", .. }), "{}", check(&s));
+    assert!(matches!(check(&s), VerifyError::Sumcheck { phase: Phase::Booleanity, .. }), "{}", check(&s));
     let mut s = a.statement.clone();
     s.dataset = Some([7; 32]);
-    assert!(matches!(check(&s), VerifyError::Sumcheck { what: "booleanity", .. }), "{}", check(&s));
+    assert!(matches!(check(&s), VerifyError::Sumcheck { phase: Phase::Booleanity, .. }), "{}", check(&s));
     let mut s = a.statement.clone();
     s.initial_checked = false;
-    assert!(matches!(check(&s), VerifyError::Sumcheck { what: "booleanity", .. }), "{}", check(&s));
+    assert!(matches!(check(&s), VerifyError::Sumcheck { phase: Phase::Booleanity, .. }), "{}", check(&s));
     // the data of step 1 replaced by the second chunk's (same shapes, other rows)
     let mut s = a.statement.clone();
     s.data[1] = b.statement.data[0].clone();
