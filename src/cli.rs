@@ -274,11 +274,8 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let mut phases = zkdl_prover::Phases::with_callback(&show);
     let t0 = Instant::now();
     let mut rng = StdRng::seed_from_u64(o.seed ^ first_step as u64);
-    let check_witness = match files.check_witness {
-        true => zkdl_prover::prove::Check::ThenProve,
-        false => zkdl_prover::prove::Check::No,
-    };
-    let chunk = Chunk { previous: previous.as_ref().map(|c| &c.statement), dataset, check_witness };
+    let chunk =
+        Chunk { previous: previous.as_ref().map(|c| &c.statement), dataset, check_witness: files.check_witness };
     let (statement, proof, w_final) = prove_training_chunk(&spec, &w0, &run.batches, chunk, &mut rng, &mut phases)?;
     let prove_s = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -230,19 +230,6 @@ impl TrainingLayout {
         1usize << vars.saturating_sub(self.data_col_vars(inputs))
     }
 
-    /// Commit to one step's data batch (`inputs`) or targets, `vars` variables (no
-    /// blinding).
-    pub fn commit_data(
-        &self,
-        gens: &HyraxGenerators,
-        vars: usize,
-        inputs: bool,
-        table: &[i64],
-    ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
-        let col = self.data_col_vars(inputs).min(vars);
-        pcs::commit_split(gens, vars, col, Table::Small(table), None, &CpuMsm)
-    }
-
     /// Commit to a per-step statement tensor of `vars` variables (no blinding).
     pub fn commit_statement(
         &self,
@@ -282,6 +269,19 @@ pub fn initial_weights_commitment(w: &HyraxCommitment, shift: u32) -> HyraxCommi
 /// commitment serves every circuit over the same data.
 pub fn data_col_vars(log_width: usize) -> usize {
     log_width.min(MAX_PROOF_COL_VARS)
+}
+
+/// Commit to a table of whole samples of `2^sample_vars` entries each (`vars` variables
+/// in all, no blinding) with the data's split [`data_col_vars`]: a step's batch or
+/// targets in a statement, and the samples of a dataset, row for row alike.
+pub fn commit_samples(
+    gens: &HyraxGenerators,
+    vars: usize,
+    sample_vars: usize,
+    table: &[i64],
+) -> Result<HyraxCommitment, zkdl_core::PcsError> {
+    let col = data_col_vars(sample_vars).min(vars);
+    pcs::commit_split(gens, vars, col, Table::Small(table), None, &CpuMsm)
 }
 
 /// Largest column split of the prover's own tensors: `2^12` columns, the generators the

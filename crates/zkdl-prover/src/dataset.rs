@@ -4,10 +4,9 @@
 use rayon::prelude::*;
 use zkdl_circuit::assemble::training_generators;
 use zkdl_circuit::dataset::{self, DatasetCommitment};
-use zkdl_circuit::proof::{data_col_vars, proof_dims};
+use zkdl_circuit::proof::{commit_samples, proof_dims};
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::msm::CpuMsm;
-use zkdl_core::pcs::{self, HyraxGenerators, Table};
+use zkdl_core::pcs::HyraxGenerators;
 
 use crate::prove::pad_batch;
 use crate::relations::ProveError;
@@ -36,7 +35,7 @@ pub fn commit_dataset(
         let mut out = Vec::with_capacity(rows * dataset::rows_per_sample(vars as u32));
         for chunk in data.chunks(CHUNK_ROWS * width) {
             let n = chunk.len() / width.max(1);
-            out.extend(commit_samples(&gens, chunk, n, width, vars)?);
+            out.extend(commit_padded_samples(&gens, chunk, n, width, vars)?);
         }
         Ok(out)
     };
@@ -50,7 +49,7 @@ pub fn commit_dataset(
 }
 
 /// The Hyrax rows of `n` samples of `width` entries, each padded to `2^vars`.
-fn commit_samples(
+fn commit_padded_samples(
     gens: &HyraxGenerators,
     data: &[i64],
     n: usize,
@@ -62,7 +61,7 @@ fn commit_samples(
     let mut table = vec![0i64; n_pad * sample];
     table.par_chunks_mut(sample).zip(data.par_chunks(width.max(1))).for_each(|(t, d)| t[..d.len()].copy_from_slice(d));
     let total = vars + n_pad.trailing_zeros() as usize;
-    let c = pcs::commit_split(gens, total, data_col_vars(vars), Table::Small(&table), None, &CpuMsm)?;
+    let c = commit_samples(gens, total, vars, &table)?;
     let keep = n * dataset::rows_per_sample(vars as u32);
     Ok(c.rows.into_iter().take(keep).collect())
 }
@@ -78,14 +77,11 @@ pub fn check_batches(
     let pd = proof_dims(spec).map_err(ProveError::Params)?;
     let gens = training_generators(spec)?;
     let (fv, tv) = (pd.log_dims.first().copied().unwrap_or(0), pd.log_dims.last().copied().unwrap_or(0));
-    let commit = |vars: usize, sample_vars: usize, t: &[i64]| {
-        pcs::commit_split(&gens, vars, data_col_vars(sample_vars), Table::Small(t), None, &CpuMsm)
-    };
     let data = batches
         .par_iter()
         .map(|b| {
             let p = pad_batch(b, &pd);
-            Ok((commit(pd.lb + fv, fv, &p.x)?, commit(pd.lb + tv, tv, &p.y)?))
+            Ok((commit_samples(&gens, pd.lb + fv, fv, &p.x)?, commit_samples(&gens, pd.lb + tv, tv, &p.y)?))
         })
         .collect::<Result<Vec<_>, ProveError>>()?;
     Ok(dataset::check_batch_rows(spec, first_step, &data, dataset)?)

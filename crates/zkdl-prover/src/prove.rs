@@ -7,8 +7,8 @@ use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use zkdl_circuit::assemble::{chain_is_derived, tensor_commitments, training_generators, weight_chain};
 use zkdl_circuit::proof::{
-    absorb_statement, initial_weights_commitment, proof_dims, training_layout_for, ProofDims, Statement, TensorKind,
-    TrainingLayout, TrainingProof,
+    absorb_statement, commit_samples, initial_weights_commitment, proof_dims, training_layout_for, ProofDims,
+    Statement, TensorKind, TrainingLayout, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::msm::CpuMsm;
@@ -53,7 +53,7 @@ pub struct Chunk<'a> {
     /// Check every relation on the integer witness before committing
     /// (`zkdl_circuit::witness`): a broken witness is a [`ProveError::Witness`] naming the
     /// relation, tensor, step and entry, instead of a proof the verifier rejects.
-    pub check_witness: Check,
+    pub check_witness: bool,
 }
 
 /// [`prove_training_with`] for the next chunk of a training run: `w0` are the final
@@ -107,13 +107,10 @@ pub fn prove_training_chunk<R: RngCore + CryptoRng>(
     let (w_final_p, traces) = train_traced(&padded_spec, &w0p, &batches_p)?;
     phases.start("generators");
     let gens = training_generators(spec)?;
-    let how = How { derive_weights: true, previous, dataset: chunk.dataset, check: chunk.check_witness };
-    let Some((statement, proof)) =
-        prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
-    else {
-        // only checked (`Check::Only`): the witness holds, nothing was proven
-        return Err(ProveError::Params("the witness was only checked (Check::Only), not proven"));
-    };
+    let check = if chunk.check_witness { Check::ThenProve } else { Check::No };
+    let how = How { derive_weights: true, previous, dataset: chunk.dataset, check };
+    let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
+        .ok_or(ProveError::Params("no proof"))?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
 }
 
@@ -282,11 +279,10 @@ struct How<'s> {
     check: Check,
 }
 
-/// Whether a proof checks its witness first (`Chunk::check_witness`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Check {
+/// Whether [`prove_traces_with`] checks the witness first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
     /// Prove without checking (a broken witness gives a proof the verifier rejects).
-    #[default]
     No,
     /// Check every relation on the integer tables, then prove.
     ThenProve,
@@ -325,7 +321,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let (x_vars, y_vars) = (lb + dim(0)?, lb + dim(nl)?);
     let data = batches
         .par_iter()
-        .map(|b| Ok((layout.commit_data(gens, x_vars, true, &b.x)?, layout.commit_data(gens, y_vars, false, &b.y)?)))
+        .map(|b| Ok((commit_samples(gens, x_vars, dim(0)?, &b.x)?, commit_samples(gens, y_vars, dim(nl)?, &b.y)?)))
         .collect::<Result<Vec<_>, ProveError>>()?;
     let w_vars_all = (0..nl).map(w_vars).collect::<Result<Vec<_>, _>>()?;
     let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {

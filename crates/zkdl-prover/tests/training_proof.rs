@@ -173,7 +173,7 @@ fn statement_cheats_are_rejected() {
     let mut other_x = batches[1].x.clone();
     other_x[0] += 1;
     let mut s2 = st.clone();
-    s2.data[1].0 = layout.commit_data(&gens, 5, true, &other_x).unwrap();
+    s2.data[1].0 = zkdl_circuit::proof::commit_samples(&gens, 5, 3, &other_x).unwrap();
     assert_eq!(s2.data[1].0.rows.len(), st.data[1].0.rows.len());
     assert!(verify_with(&gens, &spec, &s2, &proof).is_err());
     // W^(T) claimed against a different W^(0)
