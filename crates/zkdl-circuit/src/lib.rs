@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod file;
 pub mod gadgets;
 pub mod proof;
+pub mod protocol;
 pub mod relations;
 pub mod spec;
 mod toml_spec;

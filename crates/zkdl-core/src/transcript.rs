@@ -64,6 +64,9 @@ pub mod labels {
     /// The prover's check that a previous statement commits to the weights it resumes
     /// from (`pcs::commits_to_i64`'s row weights; not part of any proof).
     pub const PREVIOUS_WEIGHTS: &[u8] = b"zkdl/previous-weights";
+    /// A digest of a transcript's state ([`super::Transcript::fingerprint`]; drawn on a
+    /// copy, never part of a proof).
+    pub const FINGERPRINT: &[u8] = b"zkdl/fingerprint";
 }
 
 /// The Fiat-Shamir transcript of zkdl.
@@ -76,6 +79,15 @@ impl Transcript {
         let mut t = merlin::Transcript::new(labels::PROTOCOL);
         t.append_message(labels::DOMAIN, domain);
         Self(t)
+    }
+
+    /// A digest of the state: two transcripts that absorbed and drew the same things
+    /// give the same fingerprint. Drawn on a copy; `self` is unchanged.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut copy = self.0.clone();
+        let mut out = [0u8; 32];
+        copy.challenge_bytes(labels::FINGERPRINT, &mut out);
+        out
     }
 
     pub fn append_message(&mut self, label: &'static [u8], msg: &[u8]) {

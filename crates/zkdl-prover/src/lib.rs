@@ -12,6 +12,7 @@
 
 pub mod data;
 pub mod dataset;
+mod lookup;
 pub mod phases;
 pub mod prove;
 pub mod relations;

@@ -11,12 +11,14 @@ pub struct Phases<'a> {
     current: Option<(&'static str, Instant)>,
     /// `(phase, seconds)` in order; a phase that runs again adds up.
     pub times: Vec<(&'static str, f64)>,
+    /// When `Some`, the transcript's state after each phase of the relation proof.
+    pub trace: Option<zkdl_circuit::protocol::Trace>,
 }
 
 impl<'a> Phases<'a> {
     /// Phases reported to `on_start` as they begin.
     pub fn with_callback(on_start: &'a (dyn Fn(&'static str) + Sync)) -> Self {
-        Phases { on_start: Some(on_start), current: None, times: Vec::new() }
+        Phases { on_start: Some(on_start), current: None, times: Vec::new(), trace: None }
     }
 
     /// End the current phase (if any) and begin `name`.

@@ -17,50 +17,7 @@ pub use training::verify;
 
 use thiserror::Error;
 
-/// The `check` of a [`VerifyError::FinalClaim`] at the end of a sumcheck.
-pub const FINAL: &str = "final evaluation does not match";
-
-/// A phase of the relation proof (docs/PROTOCOL.md, "The aggregated relation system").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Phase {
-    Booleanity,
-    Lookup,
-    Matmul,
-    MatmulAt,
-    Mask,
-    Linear,
-    LinearOnCommitments,
-    Padding,
-    PaddingOnCommitments,
-    VirtualTensor,
-    ClaimReduction,
-}
-
-impl Phase {
-    /// The phase's name in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Booleanity => "booleanity",
-            Phase::Lookup => "lookup",
-            Phase::Matmul => "matmul",
-            Phase::MatmulAt => "matmul at a weight point",
-            Phase::Mask => "mask",
-            Phase::Linear => "linear relation",
-            Phase::LinearOnCommitments => "linear relation on commitments",
-            Phase::Padding => "zero padding",
-            Phase::PaddingOnCommitments => "zero padding on commitments",
-            Phase::VirtualTensor => "virtual tensor",
-            Phase::ClaimReduction => "claim reduction",
-        }
-    }
-}
-
-impl std::fmt::Display for Phase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use zkdl_circuit::protocol::{Phase, FINAL};
 
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
