@@ -12,7 +12,7 @@ use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 
-use crate::relations::verify_relations;
+use crate::relations::verify_relations_traced;
 use crate::VerifyError;
 
 /// Verify that the weights committed in `statement.w_final` result from
@@ -32,6 +32,19 @@ pub fn verify_with(
     spec: &CircuitSpec,
     statement: &Statement,
     proof: &TrainingProof,
+) -> Result<(), VerifyError> {
+    verify_traced(gens, spec, statement, proof, None)
+}
+
+/// [`verify_with`], recording in `trace` the transcript's state after each phase of the
+/// relation proof (to compare with the prover's: `zkdl_prover::Phases::trace`).
+#[doc(hidden)]
+pub fn verify_traced(
+    gens: &HyraxGenerators,
+    spec: &CircuitSpec,
+    statement: &Statement,
+    proof: &TrainingProof,
+    trace: Option<&mut zkdl_circuit::protocol::Trace>,
 ) -> Result<(), VerifyError> {
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
@@ -64,5 +77,5 @@ pub fn verify_with(
     let refs: Vec<&HyraxCommitment> = comms.iter().collect();
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, statement);
-    verify_relations(gens, &mut t, &layout.set, &refs, &proof.relations)
+    verify_relations_traced(gens, &mut t, &layout.set, &refs, &proof.relations, trace)
 }

@@ -89,11 +89,12 @@ pub(super) fn run<R: Role>(
     claims: &mut Vec<Claim>,
 ) -> Result<(), R::Error> {
     let phase = Phase::Lookup;
+    role.begin(phase);
     let trees = trees(set)?;
     if trees.is_empty() {
+        role.end(phase, t);
         return Ok(());
     }
-    role.begin(phase);
     let alpha = t.challenge_scalar(labels::LOOKUP_ALPHA);
     let roots = send(role, t, Slot::Roots, 2 * trees.len(), Message::TreeRoots { alpha })?;
     let root = |i: usize| Ok::<_, ProtocolError>((get(&roots, 2 * i, phase)?, get(&roots, 2 * i + 1, phase)?));

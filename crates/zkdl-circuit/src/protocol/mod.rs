@@ -358,9 +358,7 @@ pub fn run<R: Role>(role: &mut R, t: &mut Transcript, cx: &Context<'_>) -> Resul
     matmuls(role, t, set, &mut claims, Phase::MatmulAt, &second, rs)?;
     masks(role, t, set, &mut claims)?;
     linears(role, t, set, &mut claims)?;
-    if R::CHECKS {
-        on_commitments(role, t, cx)?;
-    }
+    on_commitments(role, t, cx)?;
     paddings(role, t, set, &mut claims)?;
     let claims = virtuals(role, t, set, claims)?;
     reduction::run(role, t, cx, &claims)
@@ -599,13 +597,19 @@ fn linears<R: Role>(
     Ok(())
 }
 
-/// The relations checked on the commitments themselves (no transcript):
-/// `sum_k c_k Com(T_k) + constant Com(1)` is the commitment of zero row by row, and
-/// the rows of padding only are the identity.
+/// The relations checked on the commitments themselves (no transcript, no message;
+/// only a checking role evaluates them): `sum_k c_k Com(T_k) + constant Com(1)` is the
+/// commitment of zero row by row, and the rows of padding only are the identity.
 fn on_commitments<R: Role>(role: &mut R, t: &Transcript, cx: &Context<'_>) -> Result<(), R::Error> {
     let (set, comms) = (cx.set, cx.comms);
     let phase = Phase::LinearOnCommitments;
     role.begin(phase);
+    if !R::CHECKS {
+        role.end(phase, t);
+        role.begin(Phase::PaddingOnCommitments);
+        role.end(Phase::PaddingOnCommitments, t);
+        return Ok(());
+    }
     let missing = ProtocolError::Params("a tensor of a relation on commitments");
     for h in &set.homomorphic {
         let (terms, constant) = set.expand_virtual(&h.terms, h.constant).map_err(ProtocolError::Params)?;
