@@ -1,45 +1,17 @@
 //! The aggregated relation system (FAC4DNN-style): a set of committed tensors and
 //! the relations among them, proven all at once by one batched sumcheck per relation
 //! KIND and one batched claim reduction that ends in one Hyrax opening per table
-//! shape. Prover (`zkdl_prover::relations`) and verifier (`zkdl_verifier::relations`)
-//! run the same phases in the same transcript order; this module holds what both
-//! need: the description ([`RelationSet`]), its validation and transcript absorption,
-//! the points at which claims arise, and the proof type ([`RelationProof`]).
+//! shape. This module holds the description ([`RelationSet`]), its validation and
+//! transcript absorption, the points at which claims arise, and the proof type
+//! ([`RelationProof`]).
 //!
 //! Tensors are tables of `2^vars` small integers. A tensor may be a STACK of
 //! `2^tau` instances (training steps): the stack index is the LAST `tau` variables,
 //! so one relation over stacks proves it for every instance (Schwartz-Zippel over the
 //! stacked multilinear extension).
 //!
-//! Phases, in transcript order (after every tensor commitment is absorbed):
-//! 1. booleanity: per boolean tensor `rho_i`; one batched degree-3 sumcheck of
-//!    `eq(rho_i, y) B_i(y) (B_i(y) - 1)`; post: `B_i(r1_i)`;
-//! 2. LogUp lookups (ranges of digits): challenge `alpha`; per lookup tensor and per
-//!    table a GKR tree of fraction sums, the roots checked to balance per table width,
-//!    every layer of every tree in one batched degree-3 sumcheck per depth; leaves end in
-//!    claims on the digits and multiplicities (the table side `alpha - t` the verifier
-//!    evaluates itself); a range `v + offset = sum 2^shift_i d_i (+ 2^(k-1) s)` is a
-//!    linear relation (phase 5);
-//! 3. rescaled matmuls: per relation `r_m` over the (stacked) product; pre:
-//!    `Cq(r_m)`, `R(r_m)` (and the bias); one batched degree-3 sumcheck of
-//!    `eq(r_t, t) X~(t, r_i, j) Y~(t, j, r_k)` over `(j, t)`; post: `X`, `Y` values;
-//!    then the same for the matmuls whose `r_m` is such a `Y` point (`MatmulRel::at`);
-//! 4. masks: per relation `r'_m`; pre: `Out(r'_m)`; one batched degree-3 sumcheck of
-//!    `eq(r', x) s(x) Cq(x)`; post: `s(r4)` (a plane of a bit-plane table), `Cq(r4)`;
-//! 5. linear relations: per relation a point; pre: every term's value; the weighted
-//!    sum must vanish;
-//! 6. zero padding: per relation `rho`; one batched degree-3 sumcheck of
-//!    `eq(rho, x) P(x) T(x)` (claim 0); post: `T(r)`;
-//! 7. virtual tensors: every claim on a virtual tensor is replaced by claims on its
-//!    terms (their values sent, the combination checked);
-//! 8. claim reduction ([`ReductionLayout`]): every evaluation claim above (tensor,
-//!    point, value) with a random weight `alpha`; one batched degree-2 sumcheck over
-//!    the column variables (one instance per point and column split, the row
-//!    variables fixed to the point's); post: each tensor at (column batch point, its
-//!    claim's row point); weights `alpha'`; one batched degree-2 sumcheck over the row
-//!    variables (one instance per row point); post: every claimed tensor at (column
-//!    point, row point), the suffixes of its sizes; then per table shape
-//!    `(vars, col_vars)` one Hyrax opening of a random combination there.
+//! The phases of its proof, in transcript order, are described once in
+//! [`crate::protocol`].
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use zkdl_core::field::Fr;

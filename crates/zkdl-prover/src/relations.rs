@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use thiserror::Error;
 use zkdl_circuit::gadgets::padding_indicator;
-use zkdl_circuit::protocol::{self, Batch, Claim, Context, Message, Outcome, Phase, ProtocolError, Role, Slot};
+use zkdl_circuit::protocol::{self, Batch, Check, Claim, Context, Message, Outcome, Phase, ProtocolError, Role, Slot};
 use zkdl_circuit::relations::{MatmulRel, OpeningProof, RelationProof, RelationSet, TensorDecl};
 use zkdl_core::field::{fr_from_i64, Fr, LazySum};
 use zkdl_core::mle::{combine_cols_i64, combine_rows_i64, eq_table, inner_product, DenseMle, SplitEq};
@@ -233,7 +233,7 @@ impl<R: RngCore + CryptoRng> Role for Prover<'_, '_, '_, R> {
         Ok(Outcome { point, post, pending: None })
     }
 
-    fn check(&mut self, _phase: Phase, _check: &'static str, _holds: bool) -> Result<(), ProveError> {
+    fn check(&mut self, _check: Check, _holds: bool) -> Result<(), ProveError> {
         Ok(())
     }
 

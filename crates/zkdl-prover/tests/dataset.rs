@@ -15,7 +15,7 @@ use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::{data, Phases, ProveError};
 use zkdl_verifier::chain::Chunk as VChunk;
 use zkdl_verifier::training::verify;
-use zkdl_verifier::{verify_chain, ChainError, ChainOptions};
+use zkdl_verifier::{verify_chain, ChainError, ChainOptions, Phase, Rejection};
 
 /// Rows of the test dataset: not a multiple of the batch, so the schedule wraps inside
 /// a batch.
@@ -146,9 +146,13 @@ fn honest_chunks_are_the_datasets_rows_and_cheats_are_named() {
     // the digest is bound by the transcript: the proof of s1 fails under another name
     let mut renamed = s1.clone();
     renamed.dataset = Some(other_digest);
-    assert!(verify(&r.spec, &renamed, &p1).is_err());
+    let e = verify(&r.spec, &renamed, &p1).unwrap_err();
+    // the digest is absorbed: every challenge differs and the first sumcheck fails
+    assert_eq!((e.phase(), e.how()), (Some(Phase::Booleanity), Rejection::RoundSum), "{e}");
     renamed.dataset = None;
-    assert!(verify(&r.spec, &renamed, &p1).is_err());
+    let e = verify(&r.spec, &renamed, &p1).unwrap_err();
+    // the digest is absorbed: every challenge differs and the first sumcheck fails
+    assert_eq!((e.phase(), e.how()), (Some(Phase::Booleanity), Rejection::RoundSum), "{e}");
 }
 
 /// The data's commitments take whole samples per Hyrax row, for any number of steps, so

@@ -97,6 +97,10 @@ fn transcripts_agree_after_every_phase() {
     }
 }
 
+fn rel(phase: Phase, relation: usize, tensor: &str, check: &'static str) -> VerifyError {
+    VerifyError::Relation { phase, relation, tensor: tensor.into(), check }
+}
+
 #[test]
 fn a_changed_message_parts_the_transcripts_at_its_phase() {
     let r = run();
@@ -106,7 +110,7 @@ fn a_changed_message_parts_the_transcripts_at_its_phase() {
         (
             Phase::Lookup,
             |p, d| p.relations.logup.layer1[0] += d,
-            VerifyError::FinalClaim { phase: Phase::Lookup, check: "layer 1" },
+            rel(Phase::Lookup, 0, "bits 0..16 of Inputs", "layer 1 does not give the root"),
         ),
         (
             Phase::Matmul,
@@ -116,12 +120,12 @@ fn a_changed_message_parts_the_transcripts_at_its_phase() {
         (
             Phase::Linear,
             |p, d| p.relations.linear[0] += d,
-            VerifyError::FinalClaim { phase: Phase::Linear, check: FINAL },
+            rel(Phase::Linear, 0, "Grad(1)", "the weighted sum is not zero"),
         ),
         (
             Phase::VirtualTensor,
             |p, d| p.relations.virtuals[0] += d,
-            VerifyError::FinalClaim { phase: Phase::VirtualTensor, check: FINAL },
+            rel(Phase::VirtualTensor, 0, "Zq(0)", "its terms do not give the claimed value"),
         ),
     ];
     for (phase, edit, expected) in cases {

@@ -17,7 +17,7 @@ use zkdl_core::transcript::{labels, Transcript};
 use zkdl_prover::data;
 use zkdl_prover::relations::{commit_tensor, derive_tables, prove_relations};
 use zkdl_prover::train::{self, Batch, StepTrace};
-use zkdl_verifier::{verify_relations, Phase, VerifyError};
+use zkdl_verifier::{verify_relations, Phase, Rejection, VerifyError};
 
 const F: u32 = 16;
 const Q: u32 = 32;
@@ -157,6 +157,23 @@ fn forward(tr: &StepTrace) -> (Case, Fwd) {
     (c, Fwd { x, w, zq, rem, act, zq_sign })
 }
 
+/// Asserts that `r` rejects in `phase`, the way `how`.
+#[track_caller]
+fn rejects(r: Result<(), VerifyError>, phase: Phase, how: Rejection, what: &str) {
+    match r {
+        Err(e) => assert_eq!((e.phase(), e.how()), (Some(phase), how), "{what}: {e}"),
+        Ok(()) => panic!("{what} accepted"),
+    }
+}
+
+/// The rejection of one relation checked alone.
+fn relation(phase: Phase, relation: usize, tensor: usize, check: &'static str) -> Result<(), VerifyError> {
+    Err(VerifyError::Relation { phase, relation, tensor: format!("tensor {tensor}"), check })
+}
+
+const MULTISET: &str = "the multiset of a table";
+const WEIGHTED: &str = "the weighted sum is not zero";
+
 fn first(v: &[i64], pred: impl Fn(i64) -> bool) -> usize {
     v.iter().position(|&x| pred(x)).unwrap()
 }
@@ -167,38 +184,40 @@ fn forward_with_zkrelu_honest_and_cheats() {
     let tr = trace();
     let (c, _) = forward(&tr);
     c.run(&g).unwrap();
-    let check = |what: &str, mutate: &dyn Fn(&mut Case, &Fwd)| {
+    let check = |what: &str, (phase, how): (Phase, Rejection), mutate: &dyn Fn(&mut Case, &Fwd)| {
         let (mut c, ix) = forward(&tr);
         mutate(&mut c, &ix);
-        assert!(c.run(&g).is_err(), "{what} accepted");
+        rejects(c.run(&g), phase, how, what);
     };
-    check("a negative value passed through ReLU", &|c, ix| {
+    let (mask, lookup) = ((Phase::Mask, Rejection::RoundSum), (Phase::Lookup, Rejection::Relation));
+    let (product, linear) = ((Phase::Matmul, Rejection::FinalClaim), (Phase::Linear, Rejection::Relation));
+    check("a negative value passed through ReLU", mask, &|c, ix| {
         let x = first(&c.tables[ix.zq], |v| v < 0);
         c.tables[ix.act][x] = c.tables[ix.zq][x];
     });
-    check("a positive value zeroed", &|c, ix| {
+    check("a positive value zeroed", mask, &|c, ix| {
         let x = first(&c.tables[ix.zq], |v| v > 0);
         c.tables[ix.act][x] = 0;
     });
-    check("a flipped sign bit", &|c, ix| {
+    check("a flipped sign bit", linear, &|c, ix| {
         let x = first(&c.tables[ix.zq], |v| v < 0);
         let mut sign: Vec<i64> = c.tables[ix.zq].iter().map(|&v| (v >= 0) as i64).collect();
         sign[x] = 1;
         c.tables[ix.act][x] = c.tables[ix.zq][x];
         c.overrides.push((ix.zq_sign, sign));
     });
-    check("remainder out of range (R + 2^f with Z' - 1)", &|c, ix| {
+    check("remainder out of range (R + 2^f with Z' - 1)", lookup, &|c, ix| {
         let x = first(&c.tables[ix.zq], |v| v > 1);
         c.tables[ix.rem][x] += 1 << F;
         c.tables[ix.zq][x] -= 1;
         c.tables[ix.act][x] = c.tables[ix.zq][x];
     });
-    check("a wrong rescaled value", &|c, ix| {
+    check("a wrong rescaled value", product, &|c, ix| {
         c.tables[ix.zq][1] += 1;
         c.tables[ix.act][1] = c.tables[ix.zq][1].max(0);
     });
-    check("other input data", &|c, ix| c.tables[ix.x][0] += 1 << 12);
-    check("other weights", &|c, ix| c.tables[ix.w][3] -= 1);
+    check("other input data", product, &|c, ix| c.tables[ix.x][0] += 1 << 12);
+    check("other weights", product, &|c, ix| c.tables[ix.w][3] -= 1);
 }
 
 #[test]
@@ -244,7 +263,7 @@ fn backward_mask_must_use_the_forward_sign_bits() {
     let x = (0..sign.len()).find(|&x| !sign[x] && gaq[x] != 0).expect("a masked entry with a non-zero gradient");
     let mut out = tr.layers[0].g.clone();
     out[x] = gaq[x];
-    assert!(build(Some(out), false).0.run(&g).is_err(), "unmasked gradient accepted");
+    rejects(build(Some(out), false).0.run(&g), Phase::Mask, Rejection::RoundSum, "unmasked gradient");
     // unmasked gradient with all-one sign planes: consistent with those planes, but
     // those are not the forward pass's committed sign bits
     let (c, forward_sign) = build(Some(gaq.clone()), true);
@@ -252,7 +271,7 @@ fn backward_mask_must_use_the_forward_sign_bits() {
     let mut c2 = c.clone();
     let last = c2.set.masks.len() - 1;
     c2.set.masks[last].planes = forward_sign;
-    assert!(c2.run(&g).is_err(), "unmasked gradient accepted against the forward sign bits");
+    rejects(c2.run(&g), Phase::Mask, Rejection::RoundSum, "unmasked gradient against the forward sign bits");
 }
 
 fn update_v(tr: &StepTrace, virt: bool) -> (Case, [usize; 4]) {
@@ -280,19 +299,23 @@ fn sgd_update_honest_and_cheats() {
         assert_eq!(c.set.is_virtual(dw) && c.set.is_virtual(dwr), virt);
         c.run(&g).unwrap();
     }
-    let check = |what: &str, mutate: &dyn Fn(&mut Case, [usize; 4])| {
-        for virt in [false, true] {
+    // (phase, how) with dW committed, and with dW virtual
+    type Expected = [(Phase, Rejection); 2];
+    let check = |what: &str, expected: Expected, mutate: &dyn Fn(&mut Case, [usize; 4])| {
+        for (virt, (phase, how)) in [false, true].into_iter().zip(expected) {
             let (mut c, ix) = update_v(&tr, virt);
             mutate(&mut c, ix);
-            assert!(c.run(&g).is_err(), "{what} accepted (virtual: {virt})");
+            rejects(c.run(&g), phase, how, &format!("{what} (virtual: {virt})"));
         }
     };
-    check("an update off by one", &|c, [_, _, dw, _]| c.tables[dw][5] += 1);
-    check("rounding remainder out of range", &|c, [_, _, dw, dwr]| {
+    let product = (Phase::Matmul, Rejection::FinalClaim);
+    check("an update off by one", [product, product], &|c, [_, _, dw, _]| c.tables[dw][5] += 1);
+    let recomposed = [(Phase::Linear, Rejection::Relation), (Phase::VirtualTensor, Rejection::Relation)];
+    check("rounding remainder out of range", recomposed, &|c, [_, _, dw, dwr]| {
         c.tables[dwr][2] += 1 << (F + 8);
         c.tables[dw][2] -= 1;
     });
-    check("a wrong gradient entry", &|c, [_, gr, _, _]| c.tables[gr][0] += 1);
+    check("a wrong gradient entry", [product, product], &|c, [_, gr, _, _]| c.tables[gr][0] += 1);
 }
 
 #[test]
@@ -318,14 +341,14 @@ fn range_cheats_are_rejected() {
     // a value 2^16 in a 16-bit range (direct lookup), a negative one (wraps to p - 1)
     let mut v = small.clone();
     v[5] = 1 << 16;
-    assert!(case(v, 16, 0, false).0.run(&g).is_err(), "2^k accepted");
+    assert_eq!(case(v, 16, 0, false).0.run(&g), relation(Phase::Lookup, 0, 1, MULTISET), "2^k");
     let mut v = small.clone();
     v[5] = -1;
-    assert!(case(v, 16, 0, false).0.run(&g).is_err(), "negative value accepted");
+    assert_eq!(case(v, 16, 0, false).0.run(&g), relation(Phase::Lookup, 0, 1, MULTISET), "a negative value");
     // a 2^24 value split into in-range-looking digits: the top digit is 2^8
     let mut v = wide.clone();
     v[3] = 1 << 24;
-    assert!(case(v, 24, 0, false).0.run(&g).is_err(), "2^k in two digits accepted");
+    assert_eq!(case(v, 24, 0, false).0.run(&g), relation(Phase::Linear, 0, 0, WEIGHTED), "2^k in two digits");
     // a digit out of its table with the recomposition kept: d0 + 2^16, d1 - 1
     let (mut c, _, _) = case(wide.clone(), 24, 0, false);
     let x = first(&wide, |w| w >= 1 << 16);
@@ -336,18 +359,18 @@ fn range_cheats_are_rejected() {
     let (i0, i1) = (c.derived[0].0, c.derived[1].0);
     c.overrides.push((i0, d0));
     c.overrides.push((i1, d1));
-    assert!(c.run(&g).is_err(), "out-of-table digit accepted");
+    assert_eq!(c.run(&g), relation(Phase::Lookup, 1, 4, MULTISET), "out-of-table digit");
     // a sign bit that does not match the value (recomposition breaks)
     let (mut c, _, s) = case(signed.clone(), 32, 1 << 31, true);
     let mut sign: Vec<i64> = signed.iter().map(|&v| (v >= 0) as i64).collect();
     sign[0] = 1 - sign[0];
     c.overrides.push((s.unwrap(), sign));
-    assert!(c.run(&g).is_err(), "wrong sign bit accepted");
+    assert_eq!(c.run(&g), relation(Phase::Linear, 0, 0, WEIGHTED), "wrong sign bit");
     // a non-boolean "bit"
     let mut c = Case::default();
     let b = c.tensor(vec![0, 1, 1, 0, 2, 1, 0, 0]);
     c.set.bools.push(BoolRel { tensor: b });
-    assert!(c.run(&g).is_err(), "non-boolean bit accepted");
+    rejects(c.run(&g), Phase::Booleanity, Rejection::RoundSum, "a non-boolean bit");
     // wrong multiplicities
     let c = case(small.clone(), 16, 0, false).0.finalized();
     let m = c.multiplicities(16);
@@ -358,7 +381,7 @@ fn range_cheats_are_rejected() {
     let n = mt.len();
     mt[(t + 1) % n] += 1;
     bad.late.push((m, mt));
-    assert!(bad.run(&g).is_err(), "wrong multiplicities accepted");
+    assert_eq!(bad.run(&g), relation(Phase::Lookup, 0, 1, MULTISET), "wrong multiplicities");
 }
 
 /// LogUp trees of every depth in one batch (a lookup's tree keeps only its upper
@@ -386,7 +409,8 @@ fn lookup_trees_of_every_depth() {
         for wrong in [1 << 10, -(1 << 40)] {
             let mut bad = values.clone();
             bad[k][n - 1] = wrong;
-            assert!(case(&bad).run(&g).is_err(), "out-of-range value {wrong} accepted in a tree of {n} leaves");
+            let what = format!("out-of-range value {wrong} in a tree of {n} leaves");
+            assert_eq!(case(&bad).run(&g), relation(Phase::Lookup, 0, 6, MULTISET), "{what}");
         }
     }
 }
@@ -404,7 +428,7 @@ fn linear_padding_and_stacks() {
         c
     };
     lin(vec![1, 2, 0, -2]).run(&g).unwrap();
-    assert!(lin(vec![1, 2, 0, -1]).run(&g).is_err());
+    assert_eq!(lin(vec![1, 2, 0, -1]).run(&g), relation(Phase::Linear, 0, 0, WEIGHTED));
     // with a constant: A - 5 = 0
     let konst = |k: i64| {
         let mut c = Case::default();
@@ -413,7 +437,7 @@ fn linear_padding_and_stacks() {
         c
     };
     konst(-5).run(&g).unwrap();
-    assert!(konst(-4).run(&g).is_err());
+    assert_eq!(konst(-4).run(&g), relation(Phase::Linear, 0, 0, WEIGHTED));
     // the same relations checked on the commitments, with a virtual term (digits and
     // an offset): A - B + C + 3 = 0, C virtual over its 16-bit digits
     let homo = |c_val: Vec<i64>, k: i64| {
@@ -428,10 +452,8 @@ fn linear_padding_and_stacks() {
     };
     homo(vec![-2, -1, -3, -5], 3).run(&g).unwrap();
     for bad in [homo(vec![-2, -1, -3, -4], 3), homo(vec![-2, -1, -3, -5], 2)] {
-        match bad.run(&g) {
-            Err(VerifyError::FinalClaim { phase, .. }) => assert_eq!(phase, Phase::LinearOnCommitments),
-            other => panic!("a broken relation on commitments: {other:?}"),
-        }
+        let nonzero = "the combined commitment is not zero";
+        assert_eq!(bad.run(&g), relation(Phase::LinearOnCommitments, 0, 0, nonzero));
     }
     // tensors of different column splits cannot be checked on commitments
     let mut c = Case::default();
@@ -461,8 +483,9 @@ fn linear_padding_and_stacks() {
         c
     };
     pad(None).run(&g).unwrap();
-    assert!(pad(Some(16 + 3 * 4 + 1)).run(&g).is_err(), "non-zero padding in the second instance accepted");
-    assert!(pad(Some(2)).run(&g).is_err(), "non-zero padding column accepted");
+    let padding = (Phase::Padding, Rejection::RoundSum);
+    rejects(pad(Some(16 + 3 * 4 + 1)).run(&g), padding.0, padding.1, "non-zero padding in the second instance");
+    rejects(pad(Some(2)).run(&g), padding.0, padding.1, "non-zero padding column");
     // the same on the commitment: two stacked 8x4 matrices, real block 6x4, Hyrax rows of
     // two matrix rows (split 3): rows 3 and 7 of the commitment must be the identity
     let zero_rows = |extra: Option<usize>| {
@@ -485,10 +508,8 @@ fn linear_padding_and_stacks() {
     };
     zero_rows(None).run(&g).unwrap();
     for x in [24, 31, 32 + 27] {
-        match zero_rows(Some(x)).run(&g) {
-            Err(VerifyError::FinalClaim { phase, .. }) => assert_eq!(phase, Phase::PaddingOnCommitments),
-            other => panic!("non-zero padding entry {x} on commitments: {other:?}"),
-        }
+        let nonzero = relation(Phase::PaddingOnCommitments, 0, 0, "a row of padding is not zero");
+        assert_eq!(zero_rows(Some(x)).run(&g), nonzero, "non-zero padding entry {x} on commitments");
     }
     // a padding that cuts Hyrax rows cannot be checked on commitments
     let mut c = zero_rows(None);
@@ -527,7 +548,8 @@ fn linear_padding_and_stacks() {
         c
     };
     stacked(false).run(&g).unwrap();
-    assert!(stacked(true).run(&g).is_err(), "a wrong update in the second stacked instance accepted");
+    let what = "a wrong update in the second stacked instance";
+    rejects(stacked(true).run(&g), Phase::Matmul, Rejection::FinalClaim, what);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use zkdl_prover::prove::{check_initial_weights, check_traces, prove_traces};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::ProveError;
 use zkdl_verifier::training::{training_generators, verify_with};
-use zkdl_verifier::{Phase, VerifyError, FINAL};
+use zkdl_verifier::{Phase, VerifyError};
 
 fn batches(spec: &CircuitSpec, steps: usize) -> Vec<Batch> {
     let fp = spec.fixed_point().unwrap();
@@ -53,7 +53,11 @@ fn named(e: &WitnessError) -> (&str, &str, Option<usize>, usize) {
     (e.relation.as_str(), e.tensor.as_str(), e.step, e.index)
 }
 
-const MULTISET: VerifyError = VerifyError::FinalClaim { phase: Phase::Lookup, check: "the multiset of a table" };
+/// The lookup argument's balance of the 16-bit table fails (table `index`).
+fn multiset(index: usize) -> Result<(), VerifyError> {
+    let tensor = "multiplicities of the 16-bit table".into();
+    Err(VerifyError::Relation { phase: Phase::Lookup, relation: index, tensor, check: "the multiset of a table" })
+}
 
 #[test]
 fn honest_witness_passes_the_same_harness() {
@@ -80,7 +84,7 @@ fn data_wider_than_data_bits_is_rejected() {
     cheat(&spec, &spec, &w0, &b).expect("features within 16 bits");
     b[0].x[3] = 1 << 20;
     assert!(train::train_traced(&spec, &w0, &b).is_err(), "the trainer refuses what the proof refuses");
-    assert_eq!(cheat(&wide, &spec, &w0, &b), Err(MULTISET));
+    assert_eq!(cheat(&wide, &spec, &w0, &b), multiset(2));
     let e = witness(&wide, &spec, &w0, &b);
     assert_eq!(named(&e), ("lookup of 16 bits", "Inputs", Some(0), 3), "{e}");
     assert!(e.to_string().contains("1048576 + 32768 is outside [0, 2^16)"), "{e}");
@@ -101,7 +105,8 @@ fn targets_wider_than_the_fixed_point_are_rejected() {
     assert!(train::train_traced(&spec, &w0, &b).is_err(), "the trainer refuses a 41-bit target");
     spec.validate().unwrap();
     let err = cheat(&wide, &spec, &w0, &b).unwrap_err();
-    assert_eq!(err, VerifyError::FinalClaim { phase: Phase::LinearOnCommitments, check: FINAL }, "{err}");
+    let (phase, tensor, check) = (Phase::LinearOnCommitments, "Targets".into(), "the combined commitment is not zero");
+    assert_eq!(err, VerifyError::Relation { phase, relation: 1, tensor, check }, "{err}");
     let e = witness(&wide, &spec, &w0, &b);
     assert_eq!(named(&e), ("range of 32 bits", "Targets", Some(0), 1), "{e}");
 }
@@ -121,7 +126,7 @@ fn initial_weights_wider_than_init_bits_are_rejected() {
         bad.layers[0].w[at] = (1i64 << 15) << shift;
         let refused = check_initial_weights(&spec, &bad).unwrap_err();
         assert!(matches!(refused, ProveError::InitialWeight { layer: 0, index: 8, .. }), "{refused}");
-        assert_eq!(cheat(&spec, &spec, &bad, &b), Err(MULTISET), "exact_update = {exact}");
+        assert_eq!(cheat(&spec, &spec, &bad, &b), multiset(2), "exact_update = {exact}");
         let e = witness(&spec, &spec, &bad, &b);
         assert_eq!(named(&e), ("lookup of 16 bits", "InitialWeights(0)", None, 8), "{e}");
         // the lowest 16-bit value is accepted
@@ -153,7 +158,9 @@ fn initial_biases_wider_than_the_fixed_point_are_rejected() {
     w0.layers[1].b.as_mut().unwrap()[2] = 1 << 33;
     assert!(matches!(check_initial_weights(&spec, &w0), Err(ProveError::InitialWeight { layer: 1, index: 2, .. })));
     let err = cheat(&wide, &spec, &w0, &b).unwrap_err();
-    assert!(matches!(err, VerifyError::FinalClaim { .. } | VerifyError::Sumcheck { .. }), "{err}");
+    let (phase, tensor, check) =
+        (Phase::LinearOnCommitments, "InitialBias(1)".into(), "the combined commitment is not zero");
+    assert_eq!(err, VerifyError::Relation { phase, relation: 7, tensor, check }, "{err}");
     let e = witness(&wide, &spec, &w0, &b);
     // checked in tensor order, the bias's output (column 2 of Z'(1)) leaves its range first
     assert_eq!(named(&e), ("range of 32 bits", "Zq(1)", Some(0), 2), "{e}");

@@ -13,7 +13,30 @@ use zkdl_prover::data;
 use zkdl_prover::prove::{prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_verifier::training::{training_generators, verify, verify_with};
-use zkdl_verifier::{Phase, VerifyError};
+use zkdl_verifier::{Phase, Rejection, VerifyError};
+
+/// Asserts that `r` rejects in `phase`, the way `how`.
+#[track_caller]
+fn rejects(r: Result<(), VerifyError>, (phase, how): (Phase, Rejection), what: &str) {
+    match r {
+        Err(e) => assert_eq!((e.phase(), e.how()), (Some(phase), how), "{what}: {e}"),
+        Ok(()) => panic!("{what} accepted"),
+    }
+}
+
+/// The rejection of one relation checked alone.
+fn relation(phase: Phase, relation: usize, tensor: &str, check: &'static str) -> Result<(), VerifyError> {
+    Err(VerifyError::Relation { phase, relation, tensor: tensor.into(), check })
+}
+
+/// A product of the matmul phase that does not hold.
+const MATMUL: (Phase, Rejection) = (Phase::Matmul, Rejection::FinalClaim);
+/// A statement (or commitment) other than the proof's: every challenge differs, so the
+/// first sumcheck fails.
+const STATEMENT: (Phase, Rejection) = (Phase::Booleanity, Rejection::RoundSum);
+const WEIGHTED: &str = "the weighted sum is not zero";
+const COMMITTED: &str = "the combined commitment is not zero";
+const TERMS: &str = "its terms do not give the claimed value";
 
 fn setup(hidden: &[usize], steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
     setup_bias(hidden, steps, false)
@@ -93,12 +116,16 @@ fn bias_update_cheat_is_rejected() {
     tr[0].layers[1].db[1] += 1;
     w_bad.layers[1].b.as_mut().unwrap()[1] -= 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong bias update accepted");
+    rejects(verify_with(&gens, &spec, &st, &p), MATMUL, "wrong bias update");
     // a final bias that does not follow from the update
     let mut w_bad = wt.clone();
     w_bad.layers[0].b.as_mut().unwrap()[0] += 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, &mut StdRng::seed_from_u64(2)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final bias accepted");
+    assert_eq!(
+        verify_with(&gens, &spec, &st, &p),
+        relation(Phase::LinearOnCommitments, 3, "BiasAfter(0)", COMMITTED),
+        "wrong final bias"
+    );
     // the honest one verifies
     let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &traces, &mut StdRng::seed_from_u64(2)).unwrap();
     verify_with(&gens, &spec, &st, &p).unwrap();
@@ -159,7 +186,7 @@ fn non_zero_padding_is_rejected() {
     bp2[0].x[7] = 12_345; // row 0, column 7 (columns 6..8 are padding)
     let (wt, traces) = train::train_traced(&pspec, &w0p, &bp2).unwrap();
     let (st, p) = prove_traces(&gens, &spec, &w0p, &wt, &bp2, &traces, &mut StdRng::seed_from_u64(4)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err());
+    rejects(verify_with(&gens, &spec, &st, &p), (Phase::Padding, Rejection::RoundSum), "non-zero padding in the data");
 }
 
 #[test]
@@ -175,14 +202,14 @@ fn statement_cheats_are_rejected() {
     let mut s2 = st.clone();
     s2.data[1].0 = zkdl_circuit::proof::commit_samples(&gens, 5, 3, &other_x).unwrap();
     assert_eq!(s2.data[1].0.rows.len(), st.data[1].0.rows.len());
-    assert!(verify_with(&gens, &spec, &s2, &proof).is_err());
+    rejects(verify_with(&gens, &spec, &s2, &proof), STATEMENT, "another statement");
     // W^(T) claimed against a different W^(0)
     let mut w_other = w0.clone();
     w_other.layers[1].w[0] += 1;
     let mut s3 = st.clone();
     s3.w_initial[1] = layout.commit_statement(&gens, 5, &w_other.layers[1].w).unwrap();
     assert_eq!(s3.w_initial[1].rows.len(), st.w_initial[1].rows.len());
-    assert!(verify_with(&gens, &spec, &s3, &proof).is_err());
+    rejects(verify_with(&gens, &spec, &s3, &proof), STATEMENT, "another statement");
     // a statement with a different circuit digest, and a different circuit
     let mut s4 = st.clone();
     s4.digest[0] ^= 1;
@@ -193,7 +220,7 @@ fn statement_cheats_are_rejected() {
     // swapped data of the two steps
     let mut s5 = st.clone();
     s5.data.swap(0, 1);
-    assert!(verify_with(&gens, &spec, &s5, &proof).is_err());
+    rejects(verify_with(&gens, &spec, &s5, &proof), STATEMENT, "another statement");
     // two proof tensors of the same shape swapped
     let mut p2 = proof.clone();
     let n = p2.tensors.len();
@@ -202,7 +229,7 @@ fn statement_cheats_are_rejected() {
         .find(|&(i, j)| p2.tensors[i].rows.len() == p2.tensors[j].rows.len() && p2.tensors[i] != p2.tensors[j])
         .unwrap();
     p2.tensors.swap(i, j);
-    assert!(verify_with(&gens, &spec, &st, &p2).is_err());
+    rejects(verify_with(&gens, &spec, &st, &p2), STATEMENT, "another proof's commitments");
     // intermediate weights: the verifier derives them where the update's commitment
     // allows it (the proof then carries none), else they are sent; one too many or one
     // missing is a shape error either way
@@ -229,12 +256,16 @@ fn witness_cheats_are_rejected() {
     tr[1].layers[0].dw[3] += 1;
     w_bad.layers[0].w[3] -= 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong update accepted");
+    rejects(verify_with(&gens, &spec, &st, &p), MATMUL, "wrong update");
     // Final weights that do not follow from the updates.
     let mut w_bad = wt.clone();
     w_bad.layers[1].w[0] += 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, &mut StdRng::seed_from_u64(2)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final weights accepted");
+    assert_eq!(
+        verify_with(&gens, &spec, &st, &p),
+        relation(Phase::Linear, 1, "WeightsAfter(1)", WEIGHTED),
+        "wrong final weights"
+    );
     // A flipped activation (ReLU output) in step 0, used consistently downstream.
     let mut tr = traces.clone();
     let x = tr[0].layers[0].zq.iter().position(|&v| v < 0).unwrap();
@@ -242,12 +273,12 @@ fn witness_cheats_are_rejected() {
     tr[0].layers[0].a_out[x] = v;
     tr[0].layers[1].a_in[x] = v;
     let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "flipped sign accepted");
+    rejects(verify_with(&gens, &spec, &st, &p), MATMUL, "flipped sign");
     // A wrong loss gradient entry.
     let mut tr = traces.clone();
     tr[0].layers[1].g[2] += 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &tr, &mut StdRng::seed_from_u64(2)).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong gradient accepted");
+    rejects(verify_with(&gens, &spec, &st, &p), MATMUL, "wrong gradient");
 }
 
 fn exact(mut spec: CircuitSpec) -> CircuitSpec {
@@ -292,7 +323,7 @@ fn exact_update_proofs_verify_and_cheats_are_rejected() {
     tr[1].layers[0].dw[3] += 1;
     w_bad.layers[0].w[3] -= 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, rng).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong exact update accepted");
+    rejects(verify_with(&gens, &spec, &st, &p), (Phase::MatmulAt, Rejection::FinalClaim), "wrong exact update");
     // the update rounded to 2^f as the rounded mode would, applied consistently
     let mut tr = traces.clone();
     let mut w_bad = wt.clone();
@@ -304,19 +335,23 @@ fn exact_update_proofs_verify_and_cheats_are_rejected() {
     }
     assert_ne!(w_bad, wt);
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &tr, rng).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "rounded update accepted as exact");
+    rejects(verify_with(&gens, &spec, &st, &p), (Phase::MatmulAt, Rejection::FinalClaim), "rounded update as exact");
     // final weights that do not follow
     let mut w_bad = wt.clone();
     w_bad.layers[1].w[0] += 1;
     let (st, p) = prove_traces(&gens, &spec, &w0, &w_bad, &batches, &traces, rng).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong final weights accepted");
+    assert_eq!(
+        verify_with(&gens, &spec, &st, &p),
+        relation(Phase::VirtualTensor, 8, "Dw(1)", TERMS),
+        "wrong final weights"
+    );
     // an intermediate weight commitment replaced by that of other weights
     let layout = training_layout(&spec).unwrap();
     let (st, mut p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &traces, rng).unwrap();
     let mut other = traces[1].layers[0].w_before.w.clone();
     other[5] += 1;
     p.w_mid[0][0] = layout.commit_statement(&gens, 6, &other).unwrap();
-    assert!(verify_with(&gens, &spec, &st, &p).is_err(), "wrong intermediate weights accepted");
+    rejects(verify_with(&gens, &spec, &st, &p), STATEMENT, "wrong intermediate weights");
     // the rounded-mode statement does not verify under the exact circuit (and back)
     let (spec_r, w0_r, _) = setup(&[8], 2);
     let (st_r, p_r, _) = prove(&spec_r, &w0_r, &batches);
@@ -371,14 +406,14 @@ fn torsion_components_are_rejected_and_off_curve_points_do_not_parse() {
         s2.serialize_with_mode(&mut bytes, WIRE).unwrap();
         let back = Statement::deserialize_with_mode(&bytes[..], WIRE, Validate::Yes).unwrap();
         assert_eq!(back, s2, "on-curve points parse");
-        assert!(verify_with(&gens, &spec, &back, &proof).is_err(), "statement {which}");
+        rejects(verify_with(&gens, &spec, &back, &proof), STATEMENT, &format!("statement {which}"));
     }
     // every proof tensor, in its first and last row
     for i in 0..proof.tensors.len() {
         for row in [0, proof.tensors[i].rows.len() - 1] {
             let mut p2 = proof.clone();
             shift(&mut p2.tensors[i], row);
-            assert!(verify_with(&gens, &spec, &st, &p2).is_err(), "tensor {i} row {row}");
+            rejects(verify_with(&gens, &spec, &st, &p2), STATEMENT, &format!("tensor {i} row {row}"));
         }
     }
     // off the curve: y + 1
@@ -507,10 +542,11 @@ fn chunks_of_a_training_run_chain() {
         // the statement does not say it is a first chunk: with its flag flipped it is rejected
         let mut flipped = st2.clone();
         flipped.initial_checked = true;
-        assert!(verify(&spec, &flipped, &p2).is_err());
+        // (a first chunk carries W(0)'s range digits: more tensors)
+        assert_eq!(verify(&spec, &flipped, &p2), Err(VerifyError::Shape("number of tensor commitments")));
         let mut moved = st2.clone();
         moved.step_offset = 2;
-        assert!(verify(&spec, &moved, &p2).is_err(), "the step offset is bound by the transcript");
+        rejects(verify(&spec, &moved, &p2), STATEMENT, "the step offset is bound by the transcript");
         // the previous statement does not commit to these weights, or to these biases
         let refused = |w: &Weights| match cont(w, &st1) {
             Err(e) => assert!(e.to_string().contains("does not commit"), "{e}"),

@@ -5,8 +5,9 @@
 
 use std::collections::HashSet;
 
-use zkdl_circuit::protocol::{self, Batch, Context, Message, Outcome, Phase, ProtocolError, Role, Slot, Trace};
+use zkdl_circuit::protocol::{self, Batch, Check, Context, Message, Outcome, Phase, ProtocolError, Role, Slot, Trace};
 use zkdl_circuit::relations::{RelationProof, RelationSet, TensorDecl};
+use zkdl_circuit::witness::{ByIndex, Names};
 use zkdl_core::field::Fr;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, MsmCheck};
 use zkdl_core::sumcheck;
@@ -21,7 +22,7 @@ impl From<ProtocolError> for VerifyError {
         match e {
             ProtocolError::Params(p) => VerifyError::Params(p),
             ProtocolError::Shape(phase) => VerifyError::Shape(phase.name()),
-            ProtocolError::Opening { phase, source } => VerifyError::Opening { what: phase.name(), source },
+            ProtocolError::Opening { phase, source } => VerifyError::Opening { phase, source },
             _ => VerifyError::Params("the protocol"),
         }
     }
@@ -51,6 +52,7 @@ struct Verifier<'a> {
     summed: HashSet<Slot>,
     checks: Vec<MsmCheck>,
     trace: Option<&'a mut Trace>,
+    names: &'a dyn Names,
 }
 
 impl Role for Verifier<'_> {
@@ -95,11 +97,16 @@ impl Role for Verifier<'_> {
         Ok(Outcome { point: bc.point.clone(), post: p.post.clone(), pending: Some(bc) })
     }
 
-    fn check(&mut self, phase: Phase, check: &'static str, holds: bool) -> Result<(), VerifyError> {
-        if holds {
-            Ok(())
-        } else {
-            Err(VerifyError::FinalClaim { phase, check })
+    fn check(&mut self, check: Check, holds: bool) -> Result<(), VerifyError> {
+        match (holds, check.relation) {
+            (true, _) => Ok(()),
+            (false, None) => Err(VerifyError::FinalClaim { phase: check.phase, check: check.what }),
+            (false, Some((relation, tensor))) => Err(VerifyError::Relation {
+                phase: check.phase,
+                relation,
+                tensor: self.names.name(tensor),
+                check: check.what,
+            }),
         }
     }
 
@@ -112,7 +119,7 @@ impl Role for Verifier<'_> {
         value: Fr,
         t: &mut Transcript,
     ) -> Result<(), VerifyError> {
-        let what = Phase::Opening.name();
+        let (phase, what) = (Phase::Opening, Phase::Opening.name());
         let opening = self.proof.openings.openings.get(index).ok_or(VerifyError::Shape("number of openings"))?;
         let mut terms = Vec::with_capacity(parts.len());
         for &(tensor, beta) in parts {
@@ -120,7 +127,7 @@ impl Role for Verifier<'_> {
         }
         let comm = pcs::CommitmentRef::Combination(&terms);
         let check = pcs::verify_terms(self.gens, decl.vars, decl.col_vars, comm, point, value, opening, t)
-            .map_err(|source| VerifyError::Opening { what, source })?;
+            .map_err(|source| VerifyError::Opening { phase, source })?;
         self.checks.push(check);
         Ok(())
     }
@@ -139,7 +146,7 @@ impl Role for Verifier<'_> {
             }
         }
         MsmCheck::check_all(&self.checks, gamma)
-            .map_err(|source| VerifyError::Opening { what: Phase::Opening.name(), source })
+            .map_err(|source| VerifyError::Opening { phase: Phase::Opening, source })
     }
 }
 
@@ -153,16 +160,18 @@ pub fn verify_relations(
     comms: &[&HyraxCommitment],
     p: &RelationProof,
 ) -> Result<(), VerifyError> {
-    verify_relations_traced(gens, t, set, comms, p, None)
+    verify_relations_traced(gens, t, set, comms, p, &ByIndex, None)
 }
 
-/// [`verify_relations`], recording in `trace` the transcript's state after each phase.
+/// [`verify_relations`] with the set's tensors named by `names` in errors, recording in
+/// `trace` the transcript's state after each phase.
 pub fn verify_relations_traced(
     gens: &HyraxGenerators,
     t: &mut Transcript,
     set: &RelationSet,
     comms: &[&HyraxCommitment],
     p: &RelationProof,
+    names: &dyn Names,
     trace: Option<&mut Trace>,
 ) -> Result<(), VerifyError> {
     set.validate().map_err(VerifyError::Params)?;
@@ -174,7 +183,7 @@ pub fn verify_relations_traced(
             return Err(VerifyError::Shape("rows of a tensor commitment"));
         }
     }
-    let mut role = Verifier::new(gens, comms, p, trace);
+    let mut role = Verifier::new(gens, comms, p, names, trace);
     protocol::run(&mut role, t, &Context { gens, set, comms })
 }
 
@@ -183,9 +192,11 @@ impl<'a> Verifier<'a> {
         gens: &'a HyraxGenerators,
         comms: &'a [&'a HyraxCommitment],
         proof: &'a RelationProof,
+        names: &'a dyn Names,
         trace: Option<&'a mut Trace>,
     ) -> Self {
-        Verifier { gens, comms, proof, sent: HashSet::new(), summed: HashSet::new(), checks: Vec::new(), trace }
+        let (sent, summed) = (HashSet::new(), HashSet::new());
+        Verifier { gens, comms, proof, sent, summed, checks: Vec::new(), trace, names }
     }
 }
 
@@ -206,6 +217,6 @@ pub fn verify_claim_reduction(
         .map(|(tensor, point, value)| protocol::Claim { tensor: *tensor, point: point.clone(), value: *value })
         .collect();
     let proof = RelationProof { openings: p.clone(), ..Default::default() };
-    let mut role = Verifier::new(gens, comms, &proof, None);
+    let mut role = Verifier::new(gens, comms, &proof, &ByIndex, None);
     protocol::reduce(&mut role, t, &Context { gens, set, comms }, &claims)
 }

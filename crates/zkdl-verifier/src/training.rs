@@ -77,5 +77,5 @@ pub fn verify_traced(
     let refs: Vec<&HyraxCommitment> = comms.iter().collect();
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, statement);
-    verify_relations_traced(gens, &mut t, &layout.set, &refs, &proof.relations, trace)
+    verify_relations_traced(gens, &mut t, &layout.set, &refs, &proof.relations, &layout, trace)
 }

@@ -13,7 +13,9 @@ use ark_ff::{AdditiveGroup, Field};
 use zkdl_core::field::{fr_from_i64, Fr};
 use zkdl_core::transcript::{labels, Transcript};
 
-use super::{discharge, eq, get, send, suffix, sumcheck, Batch, Claim, Message, Phase, ProtocolError, Role, Slot};
+use super::{
+    discharge, eq, get, send, suffix, sumcheck, Batch, Check, Claim, Message, Phase, ProtocolError, Role, Slot,
+};
 use crate::relations::RelationSet;
 
 /// One fraction-sum tree: a lookup tensor or a table.
@@ -61,17 +63,42 @@ pub fn identity_mle(r: &[Fr]) -> Fr {
     acc
 }
 
-/// The claim a tree's leaf layer leaves at `r`, from its `(p, q)` there.
-fn leaf_claim<R: Role>(role: &mut R, tree: Tree, alpha: Fr, r: &[Fr], (p, q): (Fr, Fr)) -> Result<Claim, R::Error> {
-    let phase = Phase::Lookup;
+impl Tree {
+    /// The tensor of its leaves (the looked-up tensor, or the multiplicities).
+    pub fn tensor(&self) -> usize {
+        match self.leaf {
+            Leaf::Lookup { tensor, .. } => tensor,
+            Leaf::Table { multiplicities } => multiplicities,
+        }
+    }
+}
+
+/// The check `what` of tree `i`, named by its relation: the lookup's index among the
+/// set's lookups, or the table's among its tables.
+fn of_tree(trees: &[Tree], i: usize, what: &'static str) -> Check {
+    let lookups = trees.iter().filter(|x| matches!(x.leaf, Leaf::Lookup { .. })).count();
+    let index = if i < lookups { i } else { i - lookups };
+    Check::relation(Phase::Lookup, what, index, trees.get(i).map_or(0, Tree::tensor))
+}
+
+/// The claim tree `i`'s leaf layer leaves at `r`, from its `(p, q)` there.
+fn leaf_claim<R: Role>(
+    role: &mut R,
+    trees: &[Tree],
+    i: usize,
+    alpha: Fr,
+    r: &[Fr],
+    (p, q): (Fr, Fr),
+) -> Result<Claim, R::Error> {
+    let tree = *trees.get(i).ok_or(ProtocolError::Shape(Phase::Lookup))?;
     Ok(match tree.leaf {
         Leaf::Lookup { tensor, offset } => {
-            role.check(phase, "the numerators", p == Fr::ONE)?;
+            role.check(of_tree(trees, i, "a leaf's numerator is not one"), p == Fr::ONE)?;
             // the leaf is alpha - (value + offset)
             Claim { tensor, point: r.to_vec(), value: alpha - fr_from_i64(offset) - q }
         }
         Leaf::Table { multiplicities } => {
-            role.check(phase, "the table", q == alpha - identity_mle(r))?;
+            role.check(of_tree(trees, i, "a leaf is not the table's"), q == alpha - identity_mle(r))?;
             Claim { tensor: multiplicities, point: r.to_vec(), value: p }
         }
     })
@@ -111,13 +138,13 @@ pub(super) fn run<R: Role>(
         }
         let (pt, qt) = root(i)?;
         let balanced = den != Fr::ZERO && qt != Fr::ZERO && num * qt == pt * den;
-        role.check(phase, "the multiset of a table", balanced)?;
+        role.check(of_tree(&trees, i, "the multiset of a table"), balanced)?;
     }
     // Every tree's current (p, q), at the shared point r.
     let mut cur: Vec<(Fr, Fr)> = (0..trees.len()).map(root).collect::<Result<_, _>>()?;
-    for (tree, c) in trees.iter().zip(&cur) {
+    for (i, (tree, c)) in trees.iter().zip(&cur).enumerate() {
         if tree.depth == 0 {
-            claims.push(leaf_claim(role, *tree, alpha, &[], *c)?);
+            claims.push(leaf_claim(role, &trees, i, alpha, &[], *c)?);
         }
     }
     let max_depth = trees.iter().map(|x| x.depth).max().unwrap_or(0);
@@ -134,7 +161,7 @@ pub(super) fn run<R: Role>(
         let (p0, q0) = *cur.get(i).ok_or(ProtocolError::Shape(phase))?;
         let [a, b, c, d] = [0, 1, 2, 3].map(|o| get(&layer1, 4 * pos + o, phase));
         let [pl, ph, ql, qh] = [a?, b?, c?, d?];
-        role.check(phase, "layer 1", p0 == pl * qh + ph * ql && q0 == ql * qh)?;
+        role.check(of_tree(&trees, i, "layer 1 does not give the root"), p0 == pl * qh + ph * ql && q0 == ql * qh)?;
         children.push((i, [pl, ph, ql, qh]));
     }
     let tau = t.challenge_scalar(labels::RELATIONS_POINT);
@@ -211,9 +238,8 @@ fn descend<R: Role>(
     for (i, v) in children {
         let c = fold(v, tau);
         *cur.get_mut(i).ok_or(ProtocolError::Shape(Phase::Lookup))? = c;
-        let tree = *trees.get(i).ok_or(ProtocolError::Shape(Phase::Lookup))?;
-        if tree.depth == depth {
-            claims.push(leaf_claim(role, tree, alpha, r, c)?);
+        if trees.get(i).is_some_and(|x| x.depth == depth) {
+            claims.push(leaf_claim(role, trees, i, alpha, r, c)?);
         }
     }
     Ok(())

@@ -259,6 +259,29 @@ pub struct Claim {
     pub value: Fr,
 }
 
+/// A check of a phase on the values sent: what it checks and, where one relation is
+/// checked alone, which (its index among the set's relations of its kind, and the
+/// tensor it is about).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    pub phase: Phase,
+    pub what: &'static str,
+    /// `(relation index, tensor)`; `None` for a batch (a sumcheck's final claim).
+    pub relation: Option<(usize, usize)>,
+}
+
+impl Check {
+    /// A check of the whole phase's batch.
+    pub fn batch(phase: Phase, what: &'static str) -> Self {
+        Check { phase, what, relation: None }
+    }
+
+    /// A check of relation `index` of the phase, about `tensor`.
+    pub fn relation(phase: Phase, what: &'static str, index: usize, tensor: usize) -> Self {
+        Check { phase, what, relation: Some((index, tensor)) }
+    }
+}
+
 /// A failure of the shared description itself (not of a role).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -302,8 +325,8 @@ pub trait Role {
         n_post: usize,
         t: &mut Transcript,
     ) -> Result<Outcome, Self::Error>;
-    /// A check of `phase` on the values sent (what failed: `check`).
-    fn check(&mut self, phase: Phase, check: &'static str, holds: bool) -> Result<(), Self::Error>;
+    /// A check on the values sent, which must hold.
+    fn check(&mut self, check: Check, holds: bool) -> Result<(), Self::Error>;
     /// Opening `index`: `sum_k beta_k T_k` (parts `(tensor, beta_k)`, tensors of shape
     /// `decl`) at `point` is `value`.
     #[allow(clippy::too_many_arguments)]
@@ -418,7 +441,7 @@ fn send<R: Role>(
 /// (computed only by a checking role).
 fn discharge<R: Role>(role: &mut R, phase: Phase, pending: Option<BatchedClaim>, evals: &[Fr]) -> Result<(), R::Error> {
     match pending {
-        Some(bc) => role.check(phase, FINAL, bc.check(evals).is_ok()),
+        Some(bc) => role.check(Check::batch(phase, FINAL), bc.check(evals).is_ok()),
         None => Ok(()),
     }
 }
@@ -583,12 +606,13 @@ fn linears<R: Role>(
     }
     let pre = send(role, t, Slot::Linear, queries.len(), Message::Evaluations(&queries))?;
     let mut vals = pre.iter().copied();
-    for l in &set.linears {
+    for (i, l) in set.linears.iter().enumerate() {
         let mut sum = fr_from_i64(l.constant);
         for (_, coeff) in &l.terms {
             sum += fr_from_i64(*coeff) * vals.next().ok_or(ProtocolError::Shape(phase))?;
         }
-        role.check(phase, FINAL, sum == Fr::ZERO)?;
+        let tensor = l.terms.first().map_or(0, |x| x.0);
+        role.check(Check::relation(phase, "the weighted sum is not zero", i, tensor), sum == Fr::ZERO)?;
     }
     for ((tensor, point), &value) in queries.into_iter().zip(&pre) {
         claims.push(Claim { tensor, point, value });
@@ -611,7 +635,7 @@ fn on_commitments<R: Role>(role: &mut R, t: &Transcript, cx: &Context<'_>) -> Re
         return Ok(());
     }
     let missing = ProtocolError::Params("a tensor of a relation on commitments");
-    for h in &set.homomorphic {
+    for (i, h) in set.homomorphic.iter().enumerate() {
         let (terms, constant) = set.expand_virtual(&h.terms, h.constant).map_err(ProtocolError::Params)?;
         let col_vars = terms
             .first()
@@ -624,18 +648,19 @@ fn on_commitments<R: Role>(role: &mut R, t: &Transcript, cx: &Context<'_>) -> Re
         }
         let sum = pcs::commit_affine_combination(cx.gens, col_vars, &refs, constant)
             .map_err(|source| ProtocolError::Opening { phase, source })?;
-        role.check(phase, FINAL, sum.is_zero())?;
+        let tensor = h.terms.first().map_or(0, |x| x.0);
+        role.check(Check::relation(phase, "the combined commitment is not zero", i, tensor), sum.is_zero())?;
     }
     role.end(phase, t);
     let phase = Phase::PaddingOnCommitments;
     role.begin(phase);
-    for z in &set.zero_rows {
+    for (i, z) in set.zero_rows.iter().enumerate() {
         let d = set.tensors.get(z.tensor).ok_or(missing.clone())?;
         let rows = z.zero_rows(d.vars, d.col_vars).ok_or(ProtocolError::Params("zero rows"))?;
         let c = comms.get(z.tensor).ok_or(missing.clone())?;
         for r in rows {
             let zero = c.row_is_zero(r).ok_or(ProtocolError::Params("a row of a commitment"))?;
-            role.check(phase, FINAL, zero)?;
+            role.check(Check::relation(phase, "a row of padding is not zero", i, z.tensor), zero)?;
         }
     }
     role.end(phase, t);
@@ -688,10 +713,10 @@ fn virtuals<R: Role>(
 ) -> Result<Vec<Claim>, R::Error> {
     let phase = Phase::VirtualTensor;
     role.begin(phase);
-    let virtual_of = |tensor: usize| set.virtuals.iter().find(|v| v.tensor == tensor);
+    let virtual_of = |tensor: usize| set.virtuals.iter().enumerate().find(|(_, v)| v.tensor == tensor);
     let mut queries = Vec::new();
     for c in &claims {
-        if let Some(v) = virtual_of(c.tensor) {
+        if let Some((_, v)) = virtual_of(c.tensor) {
             queries.extend(v.terms.iter().map(|(term, _)| (*term, c.point.clone())));
         }
     }
@@ -699,7 +724,7 @@ fn virtuals<R: Role>(
     let mut vals = pre.iter().copied();
     let mut out = Vec::with_capacity(claims.len() + queries.len());
     for c in claims {
-        let Some(v) = virtual_of(c.tensor) else {
+        let Some((i, v)) = virtual_of(c.tensor) else {
             out.push(c);
             continue;
         };
@@ -709,7 +734,7 @@ fn virtuals<R: Role>(
             sum += fr_from_i64(*coeff) * x;
             out.push(Claim { tensor: *tensor, point: c.point.clone(), value: x });
         }
-        role.check(phase, FINAL, sum == c.value)?;
+        role.check(Check::relation(phase, "its terms do not give the claimed value", i, v.tensor), sum == c.value)?;
     }
     role.end(phase, t);
     Ok(out)
