@@ -59,9 +59,8 @@ pub fn run(steps: usize, seed: u64) -> Result<(), DemoError> {
     let mut cheat = statement.clone();
     let n = (input * hidden).trailing_zeros() as usize;
     if let (Some(slot), Some(layer)) = (cheat.w_initial.first_mut(), other.layers.first()) {
-        *slot = zkdl_circuit::proof::training_layout(&spec)
-            .map_err(zkdl_prover::relations::ProveError::Params)?
-            .commit_statement(&gens, n, &layer.w)?;
+        let layout = zkdl_circuit::proof::training_layout(&spec).map_err(zkdl_prover::ProveError::Layout)?;
+        *slot = layout.commit_statement(&gens, n, &layer.w)?;
     }
     let rejected = zkdl_verifier::training::verify_with(&gens, &spec, &cheat, &proof);
     // Verification with the generators already derived (what a verifier that checks

@@ -22,6 +22,8 @@ use crate::spec::CircuitSpec;
 pub enum AssembleError {
     #[error("bad parameters: {0}")]
     Params(&'static str),
+    #[error("the circuit's layout: {0}")]
+    Layout(#[from] crate::proof::LayoutError),
     #[error("proof or statement has the wrong shape: {0}")]
     Shape(&'static str),
     #[error("{what}: {source}")]
@@ -73,7 +75,7 @@ pub fn training_generators(spec: &CircuitSpec) -> Result<HyraxGenerators, Assemb
 pub fn generator_vars(spec: &CircuitSpec) -> Result<usize, AssembleError> {
     let mut widest = 0;
     for checked in [true, false] {
-        let layout = training_layout_for(spec, checked).map_err(AssembleError::Params)?;
+        let layout = training_layout_for(spec, checked)?;
         widest = widest.max(layout.set.tensors.iter().map(|t| t.col_vars).max().unwrap_or(0));
     }
     Ok(2 * widest)

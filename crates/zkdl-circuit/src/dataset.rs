@@ -87,7 +87,7 @@ pub enum DatasetError {
     )]
     Shape { feature_vars: u32, target_vars: u32, want_features: u32, want_targets: u32 },
     #[error("the circuit's proofs are refused: {0}")]
-    Circuit(&'static str),
+    Circuit(#[from] crate::proof::LayoutError),
     #[error("step {step}: the {what} commitment has {found} rows, a batch of this circuit {expected}")]
     BatchShape { step: u64, what: &'static str, found: usize, expected: usize },
     #[error("step {step}: the {what} of sample {sample} of the batch are row {found} of the dataset, but the schedule puts row {expected} there")]

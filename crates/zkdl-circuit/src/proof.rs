@@ -25,6 +25,18 @@ use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use crate::relations::{Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
 use crate::spec::CircuitSpec;
 
+/// Why a circuit has no training layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// The circuit cannot be proven as it is (or the layout is inconsistent).
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// The relation set it gives is not well formed.
+    #[error("relation set: {0}")]
+    Set(#[from] crate::relations::SetError),
+}
+
 /// What a proof is about: the circuit (by digest) and the public commitments.
 #[derive(Debug, Clone, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct Statement {
@@ -96,9 +108,9 @@ fn log2_ceil(x: usize) -> usize {
 }
 
 /// The shapes of `spec`'s tensors in a proof; refuses circuits proofs do not support.
-pub fn proof_dims(spec: &CircuitSpec) -> Result<ProofDims, &'static str> {
+pub fn proof_dims(spec: &CircuitSpec) -> Result<ProofDims, LayoutError> {
     if spec.model.layers.iter().any(|l| l.bias) && !spec.train.batch.is_power_of_two() {
-        return Err("proofs of layers with bias need a power-of-two batch");
+        return Err(LayoutError::Unsupported("proofs of layers with bias need a power-of-two batch"));
     }
     let dims = spec.dims();
     Ok(ProofDims {
@@ -371,7 +383,7 @@ impl Builder {
     }
 
     /// A range relation on `value`; returns the sign tensor when asked for.
-    fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<Option<usize>, &'static str> {
+    fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<Option<usize>, LayoutError> {
         // values split into digits are virtual: only the digits are committed
         let r = self.set.range_with(value, bits, offset, sign, true)?;
         for (_, d) in &r.derived {
@@ -383,8 +395,8 @@ impl Builder {
     /// `value` (a tensor of the statement, which stays committed) is a signed value of
     /// `bits` bits: looked up directly (at most 16 bits) or split into digits tied to
     /// it by a linear relation.
-    fn signed_statement_range(&mut self, value: usize, bits: u32) -> Result<(), &'static str> {
-        let offset = 1i64.checked_shl(bits.saturating_sub(1)).ok_or("range bit width")?;
+    fn signed_statement_range(&mut self, value: usize, bits: u32) -> Result<(), LayoutError> {
+        let offset = 1i64.checked_shl(bits.saturating_sub(1)).ok_or(LayoutError::Unsupported("range bit width"))?;
         let r = self.set.range_with(value, bits, offset, false, false)?;
         for (_, d) in &r.derived {
             self.kinds.push(TensorKind::Derived(*d));
@@ -406,14 +418,14 @@ impl Builder {
         rem: Option<usize>,
         bias: Option<usize>,
         sign: bool,
-    ) -> Result<Option<usize>, &'static str> {
+    ) -> Result<Option<usize>, LayoutError> {
         let s = match rem {
             Some(rem) => {
                 self.range(rem, rescale.shift, 0, false)?;
                 let q = rescale.total_bits;
                 self.range(cq, q, 1i64 << (q - 1), sign)?
             }
-            None if sign => return Err("an exact product has no sign tensor"),
+            None if sign => return Err(LayoutError::Unsupported("an exact product has no sign tensor")),
             None => None,
         };
         self.set.matmuls.push(MatmulRel { shape, tau: self.tau, rescale, x, y, cq, rem, bias, at: None });
@@ -423,7 +435,7 @@ impl Builder {
 
 /// The relation set of a first chunk's proof of `spec`
 /// ([`training_layout_for`] with `initial_checked`).
-pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static str> {
+pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, LayoutError> {
     training_layout_for(spec, true)
 }
 
@@ -438,7 +450,7 @@ pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, &'static st
 /// The statement's column splits are those of the continued chunk's layout in both
 /// cases, so that a chunk's `W^(0)`, `b^(0)` commitments are its predecessor's `W^(T)`,
 /// `b^(T)`.
-pub fn training_layout_for(spec: &CircuitSpec, initial_checked: bool) -> Result<TrainingLayout, &'static str> {
+pub fn training_layout_for(spec: &CircuitSpec, initial_checked: bool) -> Result<TrainingLayout, LayoutError> {
     let (continued, counts) = build_layout(spec, false, None)?;
     match initial_checked {
         false => Ok(continued),
@@ -455,17 +467,17 @@ fn build_layout(
     spec: &CircuitSpec,
     initial_checked: bool,
     counts: Option<&Counts>,
-) -> Result<(TrainingLayout, Counts), &'static str> {
+) -> Result<(TrainingLayout, Counts), LayoutError> {
     let pd = proof_dims(spec)?;
     let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
     let steps = spec.train.steps;
     if steps == 0 || nl == 0 {
-        return Err("a training proof needs at least one step and one layer");
+        return Err(LayoutError::Unsupported("a training proof needs at least one step and one layer"));
     }
     let tau = steps.next_power_of_two().trailing_zeros() as usize;
     let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau };
-    let dim = |i: usize| d.get(i).copied().ok_or("layer index");
+    let dim = |i: usize| d.get(i).copied().ok_or(LayoutError::Unsupported("layer index"));
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
     let fw = spec.weight_frac_bits();
     // forward and backward products are at scale 2^(f + fw)
@@ -511,7 +523,7 @@ fn build_layout(
         grads.push(b.stacked(TensorKind::Grad(l), lb + dout));
     }
     // Loss gradient: G_L = Z'_L - Y.
-    let (g_last, zq_last) = (*grads.last().ok_or("layers")?, input);
+    let (g_last, zq_last) = (*grads.last().ok_or(LayoutError::Unsupported("layers"))?, input);
     b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)], constant: 0 });
     // ... a Q-bit value, as every gradient the backward pass rescales
     b.range(g_last, q, 1i64 << (q - 1), false)?;
@@ -523,7 +535,7 @@ fn build_layout(
         let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dout, lk: din };
         let (g, wb, g_prev) = (grads[l], weights[l].0, grads[l - 1]);
         b.matmul(shape, resc, g, wb, gaq, Some(gar), None, false)?;
-        let sign = zq_signs[l - 1].ok_or("hidden layer without a sign tensor")?;
+        let sign = zq_signs[l - 1].ok_or(LayoutError::Unsupported("hidden layer without a sign tensor"))?;
         b.set.masks.push(MaskRel { cq: gaq, out: g_prev, planes: sign, plane: 0 });
     }
     // Updates and chains.
@@ -536,7 +548,8 @@ fn build_layout(
             let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
             let dw = b.stacked(TensorKind::Dw(l), din + dout);
             b.set.virtuals.push(VirtualRel { tensor: dw, terms: vec![(weights[l].0, 1), (wa, -1)], constant: 0 });
-            let qw = spec.weight_point().map_err(|_| "the weights' fixed point")?.total_bits();
+            let qw =
+                spec.weight_point().map_err(|_| LayoutError::Unsupported("the weights' fixed point"))?.total_bits();
             let exact = RescaleSpec { mult: spec.train.lr_mantissa, shift: 0, total_bits: qw };
             b.matmul(shape, exact, inputs[l], grads[l], dw, None, None, false)?;
             // at the forward matmul's point on W_before: one claim point fewer on it
@@ -552,7 +565,7 @@ fn build_layout(
         }
         if layer.bias {
             let (Some(ones), Some(bb)) = (ones, weights[l].1) else {
-                return Err("bias layout");
+                return Err(LayoutError::Unsupported("bias layout"));
             };
             let db = b.stacked(TensorKind::Db(l), dout);
             let dbr = b.stacked(TensorKind::DbRem(l), dout);
@@ -616,7 +629,7 @@ fn build_layout(
     b.set.paddings = paddings;
     b.set.zero_rows = zero_rows;
     b.set.validate()?;
-    let init_shift = fw.checked_sub(f).ok_or("the weights' fractional bits")?;
+    let init_shift = fw.checked_sub(f).ok_or(LayoutError::Unsupported("the weights' fractional bits"))?;
     let layout = TrainingLayout {
         set: b.set,
         kinds: b.kinds,

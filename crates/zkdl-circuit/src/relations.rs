@@ -21,6 +21,60 @@ use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{index_bits, MatmulForm, MatmulShape, RescaleSpec, MAX_RANGE_BITS};
 
+/// A kind of relation of a [`RelationSet`] (one of its fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    Tensor,
+    Range,
+    Virtual,
+    Bool,
+    Lookup,
+    Table,
+    Matmul,
+    Mask,
+    Linear,
+    Homomorphic,
+    ZeroRows,
+    Padding,
+    Claim,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Tensor => "tensor",
+            Kind::Range => "range",
+            Kind::Virtual => "virtual tensor",
+            Kind::Bool => "boolean relation",
+            Kind::Lookup => "lookup",
+            Kind::Table => "table",
+            Kind::Matmul => "matmul",
+            Kind::Mask => "mask",
+            Kind::Linear => "linear relation",
+            Kind::Homomorphic => "linear relation on commitments",
+            Kind::ZeroRows => "zero rows on commitments",
+            Kind::Padding => "zero padding",
+            Kind::Claim => "claim",
+        })
+    }
+}
+
+/// What is wrong with a [`RelationSet`] (or a claim on it): the relation, by kind and
+/// index, and what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetError {
+    #[error("tensor {0} is not declared")]
+    Tensor(usize),
+    #[error("{kind} {index}: {what}")]
+    Relation { kind: Kind, index: usize, what: &'static str },
+}
+
+fn bad(kind: Kind, index: usize, what: &'static str) -> SetError {
+    SetError::Relation { kind, index, what }
+}
+
 /// Largest number of variables of one tensor.
 pub const MAX_TENSOR_VARS: usize = 40;
 
@@ -175,7 +229,7 @@ impl RelationSet {
     /// for `offset = 2^(bits-1)`). A value of at most 16 bits with no offset and no
     /// sign is looked up directly, and so is one with an offset that stays committed
     /// (not `make_virtual`: the statement's inputs).
-    pub fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<RangeTensors, &'static str> {
+    pub fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<RangeTensors, SetError> {
         self.range_with(value, bits, offset, sign, false)
     }
 
@@ -189,9 +243,9 @@ impl RelationSet {
         offset: i64,
         sign: bool,
         make_virtual: bool,
-    ) -> Result<RangeTensors, &'static str> {
+    ) -> Result<RangeTensors, SetError> {
         if bits == 0 || bits > MAX_RANGE_BITS {
-            return Err("range bit width out of 1..=62");
+            return Err(bad(Kind::Range, value, "bit width out of 1..=62"));
         }
         let n = self.vars(value)?;
         let col = self.tensors.get(value).map_or(0, |d| d.col_vars);
@@ -224,7 +278,7 @@ impl RelationSet {
         }
         if make_virtual {
             if self.is_virtual(value) {
-                return Err("a tensor is virtual twice");
+                return Err(bad(Kind::Virtual, value, "a tensor is virtual twice"));
             }
             let terms = terms.into_iter().skip(1).map(|(t, c)| (t, -c)).collect();
             self.virtuals.push(VirtualRel { tensor: value, terms, constant: -offset });
@@ -253,17 +307,17 @@ impl RelationSet {
 
     /// `sum_k c_k T_k + constant` with every virtual `T_k` replaced by its definition:
     /// the same affine function over committed tensors only.
-    pub fn expand_virtual(&self, terms: &[(usize, i64)], constant: i64) -> Result<AffineTerms, &'static str> {
-        const OVERFLOW: &str = "linear relation coefficients overflow";
+    pub fn expand_virtual(&self, terms: &[(usize, i64)], constant: i64) -> Result<AffineTerms, SetError> {
+        let overflow = || bad(Kind::Linear, terms.first().map_or(0, |t| t.0), "coefficients overflow");
         let mut out = Vec::with_capacity(terms.len());
         let mut k = constant;
         for &(t, c) in terms {
             match self.virtuals.iter().find(|v| v.tensor == t) {
                 Some(v) => {
                     for &(d, e) in &v.terms {
-                        out.push((d, c.checked_mul(e).ok_or(OVERFLOW)?));
+                        out.push((d, c.checked_mul(e).ok_or_else(overflow)?));
                     }
-                    k = k.checked_add(c.checked_mul(v.constant).ok_or(OVERFLOW)?).ok_or(OVERFLOW)?;
+                    k = k.checked_add(c.checked_mul(v.constant).ok_or_else(overflow)?).ok_or_else(overflow)?;
                 }
                 None => out.push((t, c)),
             }
@@ -305,116 +359,118 @@ impl RelationSet {
     }
 
     /// Number of variables of tensor `i`.
-    pub fn vars(&self, i: usize) -> Result<usize, &'static str> {
-        self.tensors.get(i).map(|t| t.vars).ok_or("tensor index out of range")
+    pub fn vars(&self, i: usize) -> Result<usize, SetError> {
+        self.tensors.get(i).map(|t| t.vars).ok_or(SetError::Tensor(i))
     }
 
-    /// Check that every relation refers to tensors of matching sizes.
-    pub fn validate(&self) -> Result<(), &'static str> {
-        for t in &self.tensors {
+    /// Check that every relation refers to tensors of matching sizes; the error names
+    /// the first relation that does not.
+    pub fn validate(&self) -> Result<(), SetError> {
+        for (i, t) in self.tensors.iter().enumerate() {
             if t.vars > MAX_TENSOR_VARS || t.col_vars > t.vars {
-                return Err("tensor size");
+                return Err(bad(Kind::Tensor, i, "size"));
             }
         }
         for (i, v) in self.virtuals.iter().enumerate() {
             let n = self.vars(v.tensor)?;
             if self.virtuals.iter().skip(i + 1).any(|w| w.tensor == v.tensor) {
-                return Err("a tensor is virtual twice");
+                return Err(bad(Kind::Virtual, i, "a tensor is virtual twice"));
             }
             for (t, _) in &v.terms {
                 if self.vars(*t)? != n || self.is_virtual(*t) {
-                    return Err("virtual tensor terms");
+                    return Err(bad(Kind::Virtual, i, "terms of another size or virtual"));
                 }
             }
         }
         for b in &self.bools {
             self.vars(b.tensor)?;
         }
-        for l in &self.lookups {
+        for (i, l) in self.lookups.iter().enumerate() {
             if l.width == 0 || l.width > MAX_LOOKUP_WIDTH {
-                return Err("lookup width out of 1..=16");
+                return Err(bad(Kind::Lookup, i, "width out of 1..=16"));
             }
             self.vars(l.tensor)?;
             if !self.tables.iter().any(|t| t.width == l.width) {
-                return Err("a lookup width without a table");
+                return Err(bad(Kind::Lookup, i, "no table of its width"));
             }
         }
         for (i, t) in self.tables.iter().enumerate() {
             if t.width == 0 || t.width > MAX_LOOKUP_WIDTH || self.vars(t.multiplicities)? != t.width as usize {
-                return Err("table width or multiplicities size");
+                return Err(bad(Kind::Table, i, "width or multiplicities size"));
             }
             if self.tables.iter().skip(i + 1).any(|u| u.width == t.width) {
-                return Err("two tables of one width");
+                return Err(bad(Kind::Table, i, "two tables of one width"));
             }
         }
-        for m in &self.matmuls {
+        for (k, m) in self.matmuls.iter().enumerate() {
+            let invalid = |what| Err(bad(Kind::Matmul, k, what));
             if let Some(i) = m.at {
-                let src = self.matmuls.get(i).ok_or("matmul point source")?;
+                let src = self.matmuls.get(i).ok_or(bad(Kind::Matmul, k, "point source"))?;
                 let src_vars = src.shape.lj.checked_add(src.shape.lk).and_then(|v| v.checked_add(src.tau));
                 let vars = m.shape.li.checked_add(m.shape.lk).and_then(|v| v.checked_add(m.tau));
                 if src.at.is_some() || src_vars.is_none() || src_vars != vars {
-                    return Err("matmul point source");
+                    return invalid("point source");
                 }
             }
             let s = m.shape;
             let RescaleSpec { mult, shift, total_bits } = m.rescale;
             if mult == 0 || shift > MAX_RANGE_BITS || total_bits == 0 || total_bits > MAX_RANGE_BITS {
-                return Err("rescaling parameters");
+                return invalid("rescaling parameters");
             }
             if (shift == 0) != m.rem.is_none() {
-                return Err("a rounded product needs a remainder, an exact one (shift 0) none");
+                return invalid("a rounded product needs a remainder, an exact one (shift 0) none");
             }
             if s.li + s.lj + s.lk + m.tau > 3 * MAX_TENSOR_VARS {
-                return Err("matmul dimensions");
+                return invalid("dimensions");
             }
             if self.vars(m.x)? != s.x_vars() + m.tau || self.vars(m.y)? != s.y_vars() + m.tau {
-                return Err("matmul operand size");
+                return invalid("operand size");
             }
             let c = s.c_vars() + m.tau;
             if self.vars(m.cq)? != c || m.rem.map(|r| self.vars(r)).transpose()?.is_some_and(|v| v != c) {
-                return Err("matmul output size");
+                return invalid("output size");
             }
             if let Some(b) = m.bias {
                 if s.form != MatmulForm::NN || self.vars(b)? != s.lk + m.tau {
-                    return Err("matmul bias");
+                    return invalid("bias");
                 }
             }
         }
-        for m in &self.masks {
+        for (i, m) in self.masks.iter().enumerate() {
             let n = self.vars(m.cq)?;
             if self.vars(m.out)? != n {
-                return Err("mask output size");
+                return Err(bad(Kind::Mask, i, "output size"));
             }
-            let pv = self.vars(m.planes)?.checked_sub(n).ok_or("mask planes size")?;
+            let pv = self.vars(m.planes)?.checked_sub(n).ok_or(bad(Kind::Mask, i, "planes size"))?;
             if pv > 8 || (m.plane as usize) >= (1usize << pv) {
-                return Err("mask plane index");
+                return Err(bad(Kind::Mask, i, "plane index"));
             }
         }
-        for l in &self.linears {
+        for (i, l) in self.linears.iter().enumerate() {
             let Some(first) = l.terms.first() else {
-                return Err("empty linear relation");
+                return Err(bad(Kind::Linear, i, "no terms"));
             };
             let n = self.vars(first.0)?;
             for (t, _) in &l.terms {
                 if self.vars(*t)? != n {
-                    return Err("linear relation over tensors of different sizes");
+                    return Err(bad(Kind::Linear, i, "tensors of different sizes"));
                 }
             }
         }
-        for l in &self.homomorphic {
+        for (i, l) in self.homomorphic.iter().enumerate() {
             if !self.checkable_on_commitments(l) {
-                return Err("a linear relation on commitments over tensors of different shapes");
+                return Err(bad(Kind::Homomorphic, i, "tensors of different shapes"));
             }
         }
-        for p in &self.zero_rows {
-            let d = self.tensors.get(p.tensor).ok_or("tensor index out of range")?;
+        for (i, p) in self.zero_rows.iter().enumerate() {
+            let d = self.tensors.get(p.tensor).ok_or(SetError::Tensor(p.tensor))?;
             if p.zero_rows(d.vars, d.col_vars).is_none() {
-                return Err("a padding checked on commitments that is not whole rows");
+                return Err(bad(Kind::ZeroRows, i, "the padding is not whole rows"));
             }
         }
-        for p in &self.paddings {
+        for (i, p) in self.paddings.iter().enumerate() {
             if self.vars(p.tensor)? < p.row_vars + p.col_vars {
-                return Err("padding shape");
+                return Err(bad(Kind::Padding, i, "shape"));
             }
         }
         Ok(())
@@ -705,18 +761,18 @@ pub struct RowInstance {
 impl ReductionLayout {
     /// Lays out the claims `(tensor, point)`: every point must have its tensor's number
     /// of variables. Instances in order of first appearance.
-    pub fn new(set: &RelationSet, claims: &[(usize, &[Fr])]) -> Result<Self, &'static str> {
+    pub fn new(set: &RelationSet, claims: &[(usize, &[Fr])]) -> Result<Self, SetError> {
         use std::collections::HashMap;
         let mut out = ReductionLayout::default();
         let mut col_index: HashMap<(usize, &[Fr]), usize> = HashMap::new();
         let mut post_index: HashMap<(usize, usize), usize> = HashMap::new();
         for (k, &(tensor, point)) in claims.iter().enumerate() {
-            let d = set.tensors.get(tensor).ok_or("claim on an undeclared tensor")?;
+            let d = set.tensors.get(tensor).ok_or(SetError::Tensor(tensor))?;
             if d.col_vars > d.vars {
-                return Err("a tensor with more column variables than variables");
+                return Err(bad(Kind::Tensor, tensor, "more column variables than variables"));
             }
             if point.len() != d.vars {
-                return Err("claim point length");
+                return Err(bad(Kind::Claim, k, "point length"));
             }
             let a = *col_index.entry((d.col_vars, point)).or_insert_with(|| {
                 out.columns.push(ColumnInstance { col_vars: d.col_vars, ..Default::default() });
@@ -726,18 +782,18 @@ impl ReductionLayout {
                 out.posts.push((a, tensor));
                 out.posts.len() - 1
             });
-            let inst = out.columns.get_mut(a).ok_or("column instance")?;
+            let inst = out.columns.get_mut(a).ok_or(bad(Kind::Claim, k, "column instance"))?;
             inst.claims.push(k);
             inst.claim_posts.push(post);
         }
         let mut row_index: HashMap<&[Fr], usize> = HashMap::new();
         for (j, &(a, _)) in out.posts.iter().enumerate() {
-            let hi = out.row_point(a, claims).ok_or("column instance")?;
+            let hi = out.row_point(a, claims).ok_or(bad(Kind::Claim, j, "column instance"))?;
             let b = *row_index.entry(hi).or_insert_with(|| {
                 out.rows.push(RowInstance { posts: Vec::new(), row_vars: hi.len() });
                 out.rows.len() - 1
             });
-            out.rows.get_mut(b).ok_or("row instance")?.posts.push(j);
+            out.rows.get_mut(b).ok_or(bad(Kind::Claim, j, "row instance"))?.posts.push(j);
         }
         Ok(out)
     }

@@ -24,7 +24,7 @@ pub fn commit_dataset(
     targets: &[i64],
     rows: usize,
 ) -> Result<DatasetCommitment, ProveError> {
-    let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let pd = proof_dims(spec)?;
     let (din, dout) = (pd.dims.first().copied().unwrap_or(0), pd.dims.last().copied().unwrap_or(0));
     let (fv, tv) = (pd.log_dims.first().copied().unwrap_or(0), pd.log_dims.last().copied().unwrap_or(0));
     if rows == 0 || features.len() != rows * din || targets.len() != rows * dout {
@@ -74,7 +74,7 @@ pub fn check_batches(
     first_step: u64,
     dataset: &DatasetCommitment,
 ) -> Result<(), ProveError> {
-    let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let pd = proof_dims(spec)?;
     let gens = training_generators(spec)?;
     let (fv, tv) = (pd.log_dims.first().copied().unwrap_or(0), pd.log_dims.last().copied().unwrap_or(0));
     let data = batches

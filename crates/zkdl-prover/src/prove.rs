@@ -92,7 +92,7 @@ pub fn prove_training_chunk<R: RngCore + CryptoRng>(
     }
     phases.start("witness");
     spec.validate().map_err(ProveError::Circuit)?;
-    let pd = proof_dims(spec).map_err(ProveError::Params)?;
+    let pd = proof_dims(spec)?;
     if batches.len() != spec.train.steps {
         return Err(ProveError::Params("one batch per step is needed"));
     }
@@ -304,8 +304,8 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
 ) -> Result<Option<(Statement, TrainingProof)>, ProveError> {
     let derive_weights = how.derive_weights;
     phases.start("statement commitments");
-    let pd = proof_dims(spec).map_err(ProveError::Params)?;
-    let layout = training_layout_for(spec, how.previous.is_none()).map_err(ProveError::Params)?;
+    let pd = proof_dims(spec)?;
+    let layout = training_layout_for(spec, how.previous.is_none())?;
     let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
     let steps = layout.steps;

@@ -36,6 +36,10 @@ pub enum ProveError {
     InitialWeight { layer: usize, index: usize, value: i64, bits: u32, shift: u32 },
     #[error("the circuit: {0}")]
     Circuit(#[from] zkdl_circuit::SpecError),
+    #[error("the circuit's layout: {0}")]
+    Layout(#[from] zkdl_circuit::proof::LayoutError),
+    #[error("the relation set: {0}")]
+    Set(#[from] zkdl_circuit::relations::SetError),
     #[error("assembling the commitments: {0}")]
     Assemble(#[from] zkdl_circuit::assemble::AssembleError),
     #[error("witness: {0}")]
@@ -113,6 +117,7 @@ impl From<ProtocolError> for ProveError {
     fn from(e: ProtocolError) -> Self {
         match e {
             ProtocolError::Params(p) => ProveError::Params(p),
+            ProtocolError::Set(e) => ProveError::Set(e),
             ProtocolError::Opening { source, .. } => ProveError::Pcs(source),
             _ => ProveError::Params("the protocol"),
         }

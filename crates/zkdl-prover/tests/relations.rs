@@ -9,7 +9,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkdl_circuit::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use zkdl_circuit::relations::{
-    BoolRel, Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet,
+    BoolRel, Derivation, Kind, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, SetError,
 };
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{split_vars, HyraxCommitment, HyraxGenerators};
@@ -463,7 +463,8 @@ fn linear_padding_and_stacks() {
     let l = LinearRel { terms: vec![(a, 1), (b, -1)], constant: 0 };
     assert!(!c.set.checkable_on_commitments(&l));
     c.set.homomorphic.push(l);
-    assert!(c.set.validate().is_err(), "a set with it is invalid (prover and verifier refuse it)");
+    let bad = SetError::Relation { kind: Kind::Homomorphic, index: 0, what: "tensors of different shapes" };
+    assert_eq!(c.set.validate(), Err(bad), "a set with it is invalid (prover and verifier refuse it)");
     // zero padding of a stack of two 4x4 matrices whose real block is 3x2
     let pad = |extra: Option<usize>| {
         let mut c = Case::default();
@@ -514,7 +515,8 @@ fn linear_padding_and_stacks() {
     // a padding that cuts Hyrax rows cannot be checked on commitments
     let mut c = zero_rows(None);
     c.set.zero_rows[0].rows = 5;
-    assert!(c.set.validate().is_err());
+    let bad = SetError::Relation { kind: Kind::ZeroRows, index: 0, what: "the padding is not whole rows" };
+    assert_eq!(c.set.validate(), Err(bad));
     // a stacked matmul (two instances): a wrong value in the second instance only
     let tr = trace();
     let stacked = |bump: bool| {
@@ -560,14 +562,15 @@ fn malformed_inputs_are_errors() {
     let (comms, p) = c.prove(&g);
     c.verify(&g, &comms, &p).unwrap();
     // wrong number of commitments, wrong row count
-    assert!(matches!(c.verify(&g, &comms[1..], &p), Err(VerifyError::Shape(_))));
+    assert_eq!(c.verify(&g, &comms[1..], &p), Err(VerifyError::Shape("number of tensor commitments")));
     let mut bad = comms.clone();
     bad[2].rows.pop();
-    assert!(matches!(c.verify(&g, &bad, &p), Err(VerifyError::Shape(_))));
+    assert_eq!(c.verify(&g, &bad, &p), Err(VerifyError::Shape("rows of a tensor commitment")));
     // a relation set that does not fit the tensors
     let mut c2 = c.clone();
     c2.set.masks[0].plane = 1;
-    assert!(matches!(c2.verify(&g, &comms, &p), Err(VerifyError::Params(_))));
+    let bad = SetError::Relation { kind: Kind::Mask, index: 0, what: "plane index" };
+    assert_eq!(c2.verify(&g, &comms, &p), Err(VerifyError::Set(bad)));
     // byte flips and truncations of the proof
     let mut bytes = Vec::new();
     p.serialize_compressed(&mut bytes).unwrap();

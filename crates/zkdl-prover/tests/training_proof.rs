@@ -6,7 +6,7 @@
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Validate};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
-use zkdl_circuit::proof::{proof_dims, training_layout, Statement, TrainingProof};
+use zkdl_circuit::proof::{proof_dims, training_layout, LayoutError, Statement, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::WIRE;
 use zkdl_prover::data;
@@ -80,7 +80,8 @@ fn three_hidden_layers_three_steps() {
 fn unsupported_circuits_are_clear_errors() {
     // a bias with a padded batch would leak into the padding rows
     let spec = CircuitSpec::mlp("bias", 8, &[8], 4, true, 3, 1);
-    assert!(proof_dims(&spec).is_err());
+    let e = proof_dims(&spec).unwrap_err();
+    assert_eq!(e, LayoutError::Unsupported("proofs of layers with bias need a power-of-two batch"));
     assert!(proof_dims(&CircuitSpec::mlp("bias", 8, &[8], 4, true, 4, 1)).is_ok());
 }
 

@@ -43,6 +43,12 @@ pub enum VerifyError {
     Relation { phase: Phase, relation: usize, tensor: String, check: &'static str },
     #[error("bad parameters: {0}")]
     Params(&'static str),
+    /// The relation set to verify against is not well formed.
+    #[error("the relation set: {0}")]
+    Set(zkdl_circuit::relations::SetError),
+    /// The circuit has no training layout.
+    #[error("the circuit: {0}")]
+    Layout(zkdl_circuit::proof::LayoutError),
     #[error("proof or statement has the wrong shape: {0}")]
     Shape(&'static str),
     #[error("the statement's circuit digest differs from the circuit's")]
@@ -93,7 +99,7 @@ impl VerifyError {
             VerifyError::Relation { .. } => Rejection::Relation,
             VerifyError::Opening { .. } => Rejection::Opening,
             VerifyError::DigestMismatch => Rejection::Statement,
-            VerifyError::Params(_) => Rejection::Circuit,
+            VerifyError::Params(_) | VerifyError::Set(_) | VerifyError::Layout(_) => Rejection::Circuit,
         }
     }
 }
@@ -103,6 +109,7 @@ impl From<zkdl_circuit::assemble::AssembleError> for VerifyError {
         use zkdl_circuit::assemble::AssembleError as A;
         match e {
             A::Params(p) => VerifyError::Params(p),
+            A::Layout(e) => VerifyError::Layout(e),
             A::Shape(s) => VerifyError::Shape(s),
             A::Commitment { what, source } => VerifyError::Commitment { what, source },
             _ => VerifyError::Params("assembling the commitments"),

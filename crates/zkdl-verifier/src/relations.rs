@@ -21,6 +21,7 @@ impl From<ProtocolError> for VerifyError {
     fn from(e: ProtocolError) -> Self {
         match e {
             ProtocolError::Params(p) => VerifyError::Params(p),
+            ProtocolError::Set(e) => VerifyError::Set(e),
             ProtocolError::Shape(phase) => VerifyError::Shape(phase.name()),
             ProtocolError::Opening { phase, source } => VerifyError::Opening { phase, source },
             _ => VerifyError::Params("the protocol"),
@@ -174,7 +175,7 @@ pub fn verify_relations_traced(
     names: &dyn Names,
     trace: Option<&mut Trace>,
 ) -> Result<(), VerifyError> {
-    set.validate().map_err(VerifyError::Params)?;
+    set.validate().map_err(VerifyError::Set)?;
     if comms.len() != set.tensors.len() {
         return Err(VerifyError::Shape("number of tensor commitments"));
     }

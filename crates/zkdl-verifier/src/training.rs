@@ -49,7 +49,7 @@ pub fn verify_traced(
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
     }
-    let layout = training_layout_for(spec, statement.initial_checked).map_err(VerifyError::Params)?;
+    let layout = training_layout_for(spec, statement.initial_checked).map_err(VerifyError::Layout)?;
     let (nl, steps) = (spec.model.layers.len(), layout.steps);
     if statement.data.len() != steps {
         return Err(VerifyError::Shape("number of steps"));

@@ -40,7 +40,7 @@ pub fn trees(set: &RelationSet) -> Result<Vec<Tree>, ProtocolError> {
     let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
     for l in &set.lookups {
         let leaf = Leaf::Lookup { tensor: l.tensor, offset: l.offset };
-        trees.push(Tree { leaf, depth: set.vars(l.tensor).map_err(ProtocolError::Params)?, width: l.width });
+        trees.push(Tree { leaf, depth: set.vars(l.tensor)?, width: l.width });
     }
     for tb in &set.tables {
         trees.push(Tree {

@@ -288,6 +288,9 @@ impl Check {
 pub enum ProtocolError {
     #[error("bad parameters: {0}")]
     Params(&'static str),
+    /// The relation set (or a claim on it) is not well formed.
+    #[error("{0}")]
+    Set(#[from] crate::relations::SetError),
     /// A phase got fewer values than it reads.
     #[error("{0}: missing values")]
     Shape(Phase),
@@ -358,7 +361,7 @@ pub struct Context<'a> {
 /// and the commitments.
 pub fn run<R: Role>(role: &mut R, t: &mut Transcript, cx: &Context<'_>) -> Result<(), R::Error> {
     let set = cx.set;
-    set.validate().map_err(ProtocolError::Params)?;
+    set.validate().map_err(ProtocolError::Set)?;
     if cx.comms.len() != set.tensors.len() {
         return Err(ProtocolError::Params("one commitment per tensor").into());
     }
@@ -388,7 +391,7 @@ pub fn run<R: Role>(role: &mut R, t: &mut Transcript, cx: &Context<'_>) -> Resul
 }
 
 fn vars(set: &RelationSet, i: usize) -> Result<usize, ProtocolError> {
-    set.vars(i).map_err(ProtocolError::Params)
+    Ok(set.vars(i)?)
 }
 
 fn eq(a: &[Fr], b: &[Fr]) -> Result<Fr, ProtocolError> {
@@ -636,7 +639,7 @@ fn on_commitments<R: Role>(role: &mut R, t: &Transcript, cx: &Context<'_>) -> Re
     }
     let missing = ProtocolError::Params("a tensor of a relation on commitments");
     for (i, h) in set.homomorphic.iter().enumerate() {
-        let (terms, constant) = set.expand_virtual(&h.terms, h.constant).map_err(ProtocolError::Params)?;
+        let (terms, constant) = set.expand_virtual(&h.terms, h.constant).map_err(ProtocolError::Set)?;
         let col_vars = terms
             .first()
             .and_then(|&(tensor, _)| set.tensors.get(tensor))

@@ -34,7 +34,7 @@ pub(super) fn run<R: Role>(
         return role.close(0, &[]);
     }
     let at: Vec<(usize, &[Fr])> = claims.iter().map(|c| (c.tensor, c.point.as_slice())).collect();
-    let layout = ReductionLayout::new(set, &at).map_err(ProtocolError::Params)?;
+    let layout = ReductionLayout::new(set, &at).map_err(ProtocolError::Set)?;
     let bad = || ProtocolError::Params("claim point");
 
     // Column stage: one instance per (column split, point).
