@@ -11,9 +11,7 @@ use std::sync::OnceLock;
 use thiserror::Error;
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
 
-use crate::proof::{
-    initial_weights_commitment, training_layout_for, Statement, TensorKind, TrainingLayout, TrainingProof,
-};
+use crate::proof::{initial_weights_commitment, Layouts, Statement, TensorKind, TrainingLayout, TrainingProof};
 use crate::spec::CircuitSpec;
 
 /// Why the commitments of a statement and proof could not be assembled.
@@ -62,7 +60,12 @@ pub fn stored_generators() -> Option<&'static PrecomputedGenerators> {
 /// The generators of `spec`'s training proofs: the stored prefix, the rest derived
 /// (the same points [`HyraxGenerators::new`] derives, without hashing them again).
 pub fn training_generators(spec: &CircuitSpec) -> Result<HyraxGenerators, AssembleError> {
-    let vars = generator_vars(spec)?;
+    training_generators_for(&Layouts::new(spec)?)
+}
+
+/// [`training_generators`] of the circuit whose layouts are `layouts`.
+pub fn training_generators_for(layouts: &Layouts) -> Result<HyraxGenerators, AssembleError> {
+    let vars = layouts.generator_vars();
     let g = match precomputed() {
         Some(p) => HyraxGenerators::with_precomputed(GENERATORS_LABEL, vars, p),
         None => HyraxGenerators::new(GENERATORS_LABEL, vars),
@@ -73,12 +76,7 @@ pub fn training_generators(spec: &CircuitSpec) -> Result<HyraxGenerators, Assemb
 /// The number of variables the generators must cover for `spec` (twice the widest
 /// column split of its tensors, first and continued chunks alike).
 pub fn generator_vars(spec: &CircuitSpec) -> Result<usize, AssembleError> {
-    let mut widest = 0;
-    for checked in [true, false] {
-        let layout = training_layout_for(spec, checked)?;
-        widest = widest.max(layout.set.tensors.iter().map(|t| t.col_vars).max().unwrap_or(0));
-    }
-    Ok(2 * widest)
+    Ok(Layouts::new(spec)?.generator_vars())
 }
 
 /// A per-step statement commitment, checked to have `rows` rows.

@@ -433,6 +433,40 @@ impl Builder {
     }
 }
 
+/// The two layouts of a circuit's training proofs, built once: a first chunk's
+/// (`W^(0)` and `b^(0)` range-checked) and a continued chunk's, whose column splits
+/// the first takes (see [`training_layout_for`]).
+#[derive(Debug, Clone)]
+pub struct Layouts {
+    pub first: TrainingLayout,
+    pub continued: TrainingLayout,
+}
+
+impl Layouts {
+    /// Both layouts of `spec`.
+    pub fn new(spec: &CircuitSpec) -> Result<Self, LayoutError> {
+        let (continued, counts) = build_layout(spec, false, None)?;
+        let first = build_layout(spec, true, Some(&counts))?.0;
+        Ok(Layouts { first, continued })
+    }
+
+    /// The layout of a chunk that checks its initial weights (a first chunk) or not.
+    pub fn into_layout(self, initial_checked: bool) -> TrainingLayout {
+        if initial_checked {
+            self.first
+        } else {
+            self.continued
+        }
+    }
+
+    /// The number of variables the generators must cover: twice the widest column
+    /// split of either layout's tensors (chunks of one run share their generators).
+    pub fn generator_vars(&self) -> usize {
+        let widest = |l: &TrainingLayout| l.set.tensors.iter().map(|t| t.col_vars).max().unwrap_or(0);
+        2 * widest(&self.first).max(widest(&self.continued))
+    }
+}
+
 /// The relation set of a first chunk's proof of `spec`
 /// ([`training_layout_for`] with `initial_checked`).
 pub fn training_layout(spec: &CircuitSpec) -> Result<TrainingLayout, LayoutError> {

@@ -5,9 +5,9 @@
 
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
-use zkdl_circuit::assemble::{chain_is_derived, tensor_commitments, training_generators, weight_chain};
+use zkdl_circuit::assemble::{chain_is_derived, tensor_commitments, training_generators_for, weight_chain};
 use zkdl_circuit::proof::{
-    absorb_statement, commit_samples, initial_weights_commitment, proof_dims, training_layout_for, ProofDims,
+    absorb_statement, commit_samples, initial_weights_commitment, proof_dims, training_layout_for, Layouts, ProofDims,
     Statement, TensorKind, TrainingLayout, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
@@ -106,9 +106,12 @@ pub fn prove_training_chunk<R: RngCore + CryptoRng>(
     let batches_p: Vec<Batch> = batches.iter().map(|b| pad_batch(b, &pd)).collect();
     let (w_final_p, traces) = train_traced(&padded_spec, &w0p, &batches_p)?;
     phases.start("generators");
-    let gens = training_generators(spec)?;
+    // both layouts once: the generators cover both, the proof takes its own
+    let layouts = Layouts::new(spec)?;
+    let gens = training_generators_for(&layouts)?;
+    let layout = layouts.into_layout(previous.is_none());
     let check = if chunk.check_witness { Check::ThenProve } else { Check::No };
-    let how = How { derive_weights: true, previous, dataset: chunk.dataset, check };
+    let how = How { layout: &layout, derive_weights: true, previous, dataset: chunk.dataset, check };
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
         .ok_or(ProveError::Params("no proof"))?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
@@ -240,7 +243,8 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     traces: &[StepTrace],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
-    let how = How { derive_weights: false, previous: None, dataset: None, check: Check::No };
+    let layout = training_layout_for(spec, true)?;
+    let how = How { layout: &layout, derive_weights: false, previous: None, dataset: None, check: Check::No };
     prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)?
         .ok_or(ProveError::Params("no proof"))
 }
@@ -257,7 +261,8 @@ pub fn check_traces(
     batches: &[Batch],
     traces: &[StepTrace],
 ) -> Result<(), ProveError> {
-    let how = How { derive_weights: false, previous: None, dataset: None, check: Check::Only };
+    let layout = training_layout_for(spec, true)?;
+    let how = How { layout: &layout, derive_weights: false, previous: None, dataset: None, check: Check::Only };
     // nothing is proven: the rng is never drawn from
     let rng = &mut <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(0);
     prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)?;
@@ -267,6 +272,8 @@ pub fn check_traces(
 /// How [`prove_traces_with`] obtains the weights' commitments.
 #[derive(Clone, Copy)]
 struct How<'s> {
+    /// The proof's layout (a first chunk's when `previous` is `None`).
+    layout: &'s TrainingLayout,
     /// Derive the commitments of the weights after every step (from the updates)
     /// instead of committing the given tables.
     derive_weights: bool,
@@ -305,7 +312,10 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let derive_weights = how.derive_weights;
     phases.start("statement commitments");
     let pd = proof_dims(spec)?;
-    let layout = training_layout_for(spec, how.previous.is_none())?;
+    let layout = how.layout;
+    if layout.initial_checked != how.previous.is_none() {
+        return Err(ProveError::Params("a first chunk's layout checks the initial weights, a continued one's not"));
+    }
     let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
     let steps = layout.steps;
@@ -521,12 +531,12 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     let own = |i: usize| committed.get(i).and_then(|c| c.as_ref());
     let chain_of = |l: usize, bias: bool, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {
         if derive_weights && !bias && spec.train.exact_update {
-            if let Some(c) = exact_weight_chain(gens, &layout, &tables, l, first)? {
+            if let Some(c) = exact_weight_chain(gens, layout, &tables, l, first)? {
                 return Ok(c);
             }
         }
         if derive_weights {
-            let derived = weight_chain(gens, &layout, &own, l, bias, first);
+            let derived = weight_chain(gens, layout, &own, l, bias, first);
             if let Some(c) = derived? {
                 return Ok(c);
             }
@@ -554,10 +564,10 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     for (l, (mut wc, mut bc)) in w_chain.into_iter().zip(b_chain).enumerate() {
         w_fin.push(wc.pop().ok_or(ProveError::Params("weight chain"))?);
         b_final.push(bc.pop());
-        if chain_is_derived(&layout, l, false) {
+        if chain_is_derived(layout, l, false) {
             wc.clear();
         }
-        if chain_is_derived(&layout, l, true) {
+        if chain_is_derived(layout, l, true) {
             bc.clear();
         }
         w_mid.push(wc);
@@ -576,7 +586,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     };
     let proof_tensors = committed.into_iter().flatten().collect();
     let mut proof = TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations: Default::default() };
-    let comms = tensor_commitments(gens, &layout, &statement, &proof)?;
+    let comms = tensor_commitments(gens, layout, &statement, &proof)?;
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, &statement);
     let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();
@@ -674,12 +684,14 @@ mod tests {
                 .collect();
             let w0 = crate::train::init_weights(&spec, 5).unwrap();
             let (wt, traces) = train_traced(&spec, &w0, &batches).unwrap();
-            let gens = training_generators(&spec).unwrap();
+            let gens = zkdl_circuit::assemble::training_generators(&spec).unwrap();
             let zero = wt.zeros_like();
             let rng = &mut StdRng::seed_from_u64(1);
             let mut run = |w: &Weights, derive: bool| {
                 let tr = traces.clone();
-                let how = How { derive_weights: derive, previous: None, dataset: None, check: Check::No };
+                let layout = training_layout_for(&spec, true).unwrap();
+                let how =
+                    How { layout: &layout, derive_weights: derive, previous: None, dataset: None, check: Check::No };
                 prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), how)
                     .unwrap()
                     .unwrap()

@@ -3,10 +3,10 @@
 //! the proof, then verifies the relation set of `zkdl_circuit::proof::training_layout`.
 
 pub use zkdl_circuit::assemble::{
-    chain_is_derived, generator_vars, stored_generators, tensor_commitments, training_generators, weight_chain,
-    GENERATORS_LABEL,
+    chain_is_derived, generator_vars, stored_generators, tensor_commitments, training_generators,
+    training_generators_for, weight_chain, GENERATORS_LABEL,
 };
-use zkdl_circuit::proof::{absorb_statement, training_layout_for, Statement, TrainingProof};
+use zkdl_circuit::proof::{absorb_statement, training_layout_for, Layouts, Statement, TrainingLayout, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators};
@@ -22,8 +22,10 @@ pub fn verify(spec: &CircuitSpec, statement: &Statement, proof: &TrainingProof) 
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
     }
-    let gens = training_generators(spec)?;
-    verify_with(&gens, spec, statement, proof)
+    // both layouts once: the generators cover both, the statement names its own
+    let layouts = Layouts::new(spec).map_err(VerifyError::Layout)?;
+    let gens = training_generators_for(&layouts)?;
+    verify_layout(&gens, spec, &layouts.into_layout(statement.initial_checked), statement, proof, None)
 }
 
 /// [`verify`] with generators derived by the caller (see [`generator_vars`]).
@@ -46,10 +48,25 @@ pub fn verify_traced(
     proof: &TrainingProof,
     trace: Option<&mut zkdl_circuit::protocol::Trace>,
 ) -> Result<(), VerifyError> {
+    let layout = training_layout_for(spec, statement.initial_checked).map_err(VerifyError::Layout)?;
+    verify_layout(gens, spec, &layout, statement, proof, trace)
+}
+
+/// The verification itself, under the statement's layout.
+fn verify_layout(
+    gens: &HyraxGenerators,
+    spec: &CircuitSpec,
+    layout: &TrainingLayout,
+    statement: &Statement,
+    proof: &TrainingProof,
+    trace: Option<&mut zkdl_circuit::protocol::Trace>,
+) -> Result<(), VerifyError> {
     if statement.digest != spec.digest() {
         return Err(VerifyError::DigestMismatch);
     }
-    let layout = training_layout_for(spec, statement.initial_checked).map_err(VerifyError::Layout)?;
+    if layout.initial_checked != statement.initial_checked {
+        return Err(VerifyError::Params("the layout of another kind of chunk"));
+    }
     let (nl, steps) = (spec.model.layers.len(), layout.steps);
     if statement.data.len() != steps {
         return Err(VerifyError::Shape("number of steps"));
@@ -73,9 +90,9 @@ pub fn verify_traced(
     if proof.tensors.len() != layout.num_proof_tensors() {
         return Err(VerifyError::Shape("number of tensor commitments"));
     }
-    let comms = tensor_commitments(gens, &layout, statement, proof)?;
+    let comms = tensor_commitments(gens, layout, statement, proof)?;
     let refs: Vec<&HyraxCommitment> = comms.iter().collect();
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, statement);
-    verify_relations_traced(gens, &mut t, &layout.set, &refs, &proof.relations, &layout, trace)
+    verify_relations_traced(gens, &mut t, &layout.set, &refs, &proof.relations, layout, trace)
 }
