@@ -8,7 +8,7 @@ use ark_std::rand::{rngs::StdRng, SeedableRng};
 use ndarray::{Array2, Axis};
 use zkdl_circuit::file::{FileError, ProofFile};
 use zkdl_circuit::CircuitSpec;
-use zkdl_prover::prove::{prove_training_continued, prove_training_with};
+use zkdl_prover::prove::{prove_training_with, ProveOptions};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_verifier::training::verify_with;
 
@@ -202,8 +202,9 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
     for _ in 0..prove_runs.max(1) {
         let mut phases = zkdl_prover::Phases::default();
         let t0 = Instant::now();
+        let rng = &mut StdRng::seed_from_u64(o.seed);
         let (statement, proof, w_final) =
-            prove_training_with(&spec, &w0, &run.batches, &mut StdRng::seed_from_u64(o.seed), &mut phases)?;
+            prove_training_with(&spec, &w0, &run.batches, ProveOptions::default(), rng, &mut phases)?;
         runs.push((t0.elapsed().as_secs_f64(), phases.times, statement, proof, w_final));
     }
     let prove_s_runs: Vec<f64> = runs.iter().map(|r| r.0).collect();
@@ -235,14 +236,9 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
     let prove_s_per_step_continued = match first_statement {
         Some(prev) => {
             let t0 = Instant::now();
-            let (st, pf, _) = prove_training_continued(
-                &spec,
-                &w_final,
-                &run.batches,
-                &prev,
-                &mut StdRng::seed_from_u64(o.seed),
-                &mut phases_continued,
-            )?;
+            let rng = &mut StdRng::seed_from_u64(o.seed);
+            let next = ProveOptions::after(&prev);
+            let (st, pf, _) = prove_training_with(&spec, &w_final, &run.batches, next, rng, &mut phases_continued)?;
             let s = t0.elapsed().as_secs_f64();
             verify_with(&gens, &spec, &st, &pf).map_err(verr)?;
             Some(s / steps as f64)

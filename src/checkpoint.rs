@@ -12,7 +12,7 @@
 //! `layers.{l}.bias` (int64, `d_out`, at the activation scale) and `statement` (uint8,
 //! the statement as in the proof file). Reading checks every field against the circuit;
 //! the prover then refuses weights the statement does not commit to
-//! (`prove_training_continued`, before proving).
+//! (`prove_training_with` with `ProveOptions::after`, before proving).
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -8,7 +8,7 @@ use zkdl_circuit::dataset::{self, schedule_row, DatasetCommitment};
 use zkdl_circuit::file::{FileError, ProofFile, FORMAT_VERSION};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::data;
-use zkdl_prover::prove::{prove_training_chunk, Chunk};
+use zkdl_prover::prove::{prove_training_with, ProveOptions};
 use zkdl_prover::train::{self, Batch};
 use zkdl_verifier::chain::step_range;
 
@@ -274,9 +274,9 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let mut phases = zkdl_prover::Phases::with_callback(&show);
     let t0 = Instant::now();
     let mut rng = StdRng::seed_from_u64(o.seed ^ first_step as u64);
-    let chunk =
-        Chunk { previous: previous.as_ref().map(|c| &c.statement), dataset, check_witness: files.check_witness };
-    let (statement, proof, w_final) = prove_training_chunk(&spec, &w0, &run.batches, chunk, &mut rng, &mut phases)?;
+    let previous = previous.as_ref().map(|c| &c.statement);
+    let options = ProveOptions { previous, dataset, check_witness: files.check_witness };
+    let (statement, proof, w_final) = prove_training_with(&spec, &w0, &run.batches, options, &mut rng, &mut phases)?;
     let prove_s = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     for (name, s) in &phases.times {

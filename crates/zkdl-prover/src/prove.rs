@@ -19,31 +19,21 @@ use crate::phases::Phases;
 use crate::relations::{commit_tensor, derive_tables, prepare_subset_table, prove_relations, ProveError};
 use crate::train::{train_traced, Batch, LayerTrace, LayerWeights, StepTrace, Weights};
 
-/// Trains `spec.train.steps` steps from `w0` on `batches` and proves it. Returns the
-/// statement, the proof and the final weights.
+/// Trains `spec.train.steps` steps from `w0` on `batches` and proves it (a first chunk,
+/// no dataset named). Returns the statement, the proof and the final weights.
 pub fn prove_training<R: RngCore + CryptoRng>(
     spec: &CircuitSpec,
     w0: &Weights,
     batches: &[Batch],
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    prove_training_with(spec, w0, batches, rng, &mut Phases::default())
+    prove_training_with(spec, w0, batches, ProveOptions::default(), rng, &mut Phases::default())
 }
 
-/// [`prove_training`], reporting and timing its phases in `phases`.
-pub fn prove_training_with<R: RngCore + CryptoRng>(
-    spec: &CircuitSpec,
-    w0: &Weights,
-    batches: &[Batch],
-    rng: &mut R,
-    phases: &mut Phases<'_>,
-) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    prove_training_chunk(spec, w0, batches, Chunk::default(), rng, phases)
-}
-
-/// Where a proof of training sits in its run (see [`prove_training_chunk`]).
+/// Where a proof of training sits in its run, and what else it does
+/// ([`prove_training_with`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Chunk<'a> {
+pub struct ProveOptions<'a> {
     /// The statement of the proof of the steps before (`None`: a first chunk).
     pub previous: Option<&'a Statement>,
     /// The digest of the committed dataset whose rows the batches are, named in the
@@ -56,38 +46,35 @@ pub struct Chunk<'a> {
     pub check_witness: bool,
 }
 
-/// [`prove_training_with`] for the next chunk of a training run: `w0` are the final
-/// weights of the proof of `previous` (the same circuit), whose `W(T)` and `b(T)`
-/// commitments become this statement's `W(0)` and `b(0)` instead of being committed again
-/// (the statement is the same as from scratch). A `previous` that does not commit to `w0`
-/// is an error, found before any proving: each commitment is checked on one random
-/// combination of its rows (`pcs::commits_to_i64`, two small MSMs per tensor). Chunks of one circuit
-/// (the same number of steps included: the statement's column splits depend on it)
-/// chain: each proof's `w_initial` equals the previous one's `w_final`.
-pub fn prove_training_continued<R: RngCore + CryptoRng>(
-    spec: &CircuitSpec,
-    w0: &Weights,
-    batches: &[Batch],
-    previous: &Statement,
-    rng: &mut R,
-    phases: &mut Phases<'_>,
-) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    let chunk = Chunk { previous: Some(previous), dataset: previous.dataset, ..Chunk::default() };
-    prove_training_chunk(spec, w0, batches, chunk, rng, phases)
+impl<'a> ProveOptions<'a> {
+    /// The next chunk after the proof of `previous`, naming its dataset.
+    pub fn after(previous: &'a Statement) -> Self {
+        ProveOptions { previous: Some(previous), dataset: previous.dataset, check_witness: false }
+    }
 }
 
-/// [`prove_training_with`] for any chunk of a run: a first chunk, or the next chunk
-/// after `chunk.previous` ([`prove_training_continued`]), naming `chunk.dataset`.
-pub fn prove_training_chunk<R: RngCore + CryptoRng>(
+/// Trains `spec.train.steps` steps from `w0` on `batches` and proves them as the chunk
+/// `options` describes, reporting and timing its phases in `phases`. Returns the
+/// statement, the proof and the final weights.
+///
+/// A continued chunk (`options.previous`): `w0` are the final weights of the proof of
+/// `previous` (the same circuit), whose `W(T)` and `b(T)` commitments become this
+/// statement's `W(0)` and `b(0)` instead of being committed again (the statement is the
+/// same as from scratch). A `previous` that does not commit to `w0` is an error, found
+/// before any proving: each commitment is checked on one random combination of its rows
+/// (`pcs::commits_to_i64`, two small MSMs per tensor). Chunks of one circuit (the same
+/// number of steps included: the statement's column splits depend on it) chain: each
+/// proof's `w_initial` equals the previous one's `w_final`.
+pub fn prove_training_with<R: RngCore + CryptoRng>(
     spec: &CircuitSpec,
     w0: &Weights,
     batches: &[Batch],
-    chunk: Chunk<'_>,
+    options: ProveOptions<'_>,
     rng: &mut R,
     phases: &mut Phases<'_>,
 ) -> Result<(Statement, TrainingProof, Weights), ProveError> {
-    let previous = chunk.previous;
-    if previous.is_some_and(|p| p.dataset != chunk.dataset) {
+    let previous = options.previous;
+    if previous.is_some_and(|p| p.dataset != options.dataset) {
         return Err(ProveError::Params("a continued chunk names the dataset its predecessor names"));
     }
     phases.start("witness");
@@ -110,8 +97,8 @@ pub fn prove_training_chunk<R: RngCore + CryptoRng>(
     let layouts = Layouts::new(spec)?;
     let gens = training_generators_for(&layouts)?;
     let layout = layouts.into_layout(previous.is_none());
-    let check = if chunk.check_witness { Check::ThenProve } else { Check::No };
-    let how = How { layout: &layout, derive_weights: true, previous, dataset: chunk.dataset, check };
+    let check = if options.check_witness { Check::ThenProve } else { Check::No };
+    let how = How { layout: &layout, derive_weights: true, previous, dataset: options.dataset, check };
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
         .ok_or(ProveError::Params("no proof"))?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
@@ -123,11 +110,9 @@ pub fn check_initial_weights(spec: &CircuitSpec, w0: &Weights) -> Result<(), Pro
     let shift = spec.weight_frac_bits().saturating_sub(spec.fixed.frac_bits);
     let bits = spec.train.init_bits;
     for (layer, lw) in w0.layers.iter().enumerate() {
-        for (index, &v) in lw.w.iter().enumerate() {
-            let w = v >> shift;
-            if w << shift != v || zkdl_core::field::check_signed_bits(w as i128, bits).is_err() {
-                return Err(ProveError::InitialWeight { layer, index, value: v, bits, shift });
-            }
+        let w = initial_scale(layer, &lw.w, shift, bits)?;
+        if let Some(index) = w.iter().position(|&x| zkdl_core::field::check_signed_bits(x as i128, bits).is_err()) {
+            return Err(ProveError::InitialWeight { layer, index, value: lw.w[index], bits, shift });
         }
         for (index, &v) in lw.b.iter().flatten().enumerate() {
             if zkdl_core::field::check_signed_bits(v as i128, spec.fixed.total_bits).is_err() {
@@ -342,7 +327,11 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     };
     // a first chunk's `w` (W(0) = 2^init_shift w), committed and range-checked
     let mut w_init: Vec<Vec<i64>> = match layout.initial_checked {
-        true => w0.layers.iter().map(|lw| initial_scale(&lw.w, layout.init_shift)).collect::<Result<_, _>>()?,
+        true => {
+            let bits = spec.train.init_bits;
+            let scale = |(l, lw): (usize, &LayerWeights)| initial_scale(l, &lw.w, layout.init_shift, bits);
+            w0.layers.iter().enumerate().map(scale).collect::<Result<_, _>>()?
+        }
         false => Vec::new(),
     };
     let (w_initial, b_initial) = match how.previous {
@@ -595,14 +584,17 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     Ok(Some((statement, proof)))
 }
 
-/// `w` of weights `W(0) = 2^shift w` (a table that is not such a multiple is refused).
-fn initial_scale(w0: &[i64], shift: u32) -> Result<Vec<i64>, ProveError> {
+/// `w` of layer `layer`'s weights `W(0) = 2^shift w`: an entry that is not such a
+/// multiple is refused (the bound `bits` on `w` only names the requirement in the error;
+/// [`check_initial_weights`] checks it).
+fn initial_scale(layer: usize, w0: &[i64], shift: u32, bits: u32) -> Result<Vec<i64>, ProveError> {
     w0.iter()
-        .map(|&v| {
+        .enumerate()
+        .map(|(index, &v)| {
             let w = v >> shift;
             match w << shift == v {
                 true => Ok(w),
-                false => Err(ProveError::Params("initial weights that are not a multiple of 2^(fw - f)")),
+                false => Err(ProveError::InitialWeight { layer, index, value: v, bits, shift }),
             }
         })
         .collect()

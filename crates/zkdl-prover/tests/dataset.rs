@@ -10,7 +10,7 @@ use zkdl_circuit::dataset::{check_batches, schedule_row, DatasetCommitment, Data
 use zkdl_circuit::proof::{Statement, TrainingProof};
 use zkdl_circuit::CircuitSpec;
 use zkdl_prover::dataset::{check_batches as check_before_proving, commit_dataset};
-use zkdl_prover::prove::{prove_training_chunk, Chunk};
+use zkdl_prover::prove::{prove_training_with, ProveOptions};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::{data, Phases, ProveError};
 use zkdl_verifier::chain::Chunk as VChunk;
@@ -61,9 +61,9 @@ impl Run {
         previous: Option<&Statement>,
         dataset: Option<[u8; 32]>,
     ) -> (Statement, TrainingProof, Weights) {
-        let chunk = Chunk { previous, dataset, ..Chunk::default() };
+        let options = ProveOptions { previous, dataset, ..ProveOptions::default() };
         let rng = &mut StdRng::seed_from_u64(5);
-        prove_training_chunk(&self.spec, w0, batches, chunk, rng, &mut Phases::default()).unwrap()
+        prove_training_with(&self.spec, w0, batches, options, rng, &mut Phases::default()).unwrap()
     }
 
     fn check(&self, st: &Statement) -> Result<(), DatasetError> {
@@ -138,9 +138,9 @@ fn honest_chunks_are_the_datasets_rows_and_cheats_are_named() {
     let (none, _, _) = r.prove(&w0, &r.batches(0..2), None, None);
     assert_eq!(r.check(&none), Err(DatasetError::NotNamed));
     // a continued chunk must name its predecessor's dataset
-    let chunk = Chunk { previous: Some(&s1), dataset: None, ..Chunk::default() };
+    let options = ProveOptions { previous: Some(&s1), dataset: None, ..ProveOptions::default() };
     let rng = &mut StdRng::seed_from_u64(5);
-    let e = prove_training_chunk(&r.spec, &w1, &r.batches(2..4), chunk, rng, &mut Phases::default()).unwrap_err();
+    let e = prove_training_with(&r.spec, &w1, &r.batches(2..4), options, rng, &mut Phases::default()).unwrap_err();
     assert!(e.to_string().contains("names the dataset its predecessor names"), "{e}");
 
     // the digest is bound by the transcript: the proof of s1 fails under another name

@@ -12,7 +12,7 @@ use zkdl_circuit::relations::PhaseProof;
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::field::Fr;
 use zkdl_core::pcs::HyraxGenerators;
-use zkdl_prover::prove::prove_training_with;
+use zkdl_prover::prove::{prove_training_with, ProveOptions};
 use zkdl_prover::train::{self, Batch};
 use zkdl_prover::{data, Phases};
 use zkdl_verifier::training::{training_generators, verify_traced};
@@ -42,7 +42,8 @@ fn run() -> Run {
     let mut phases = Phases::default();
     phases.trace = Some(Vec::new());
     let (statement, proof, _) =
-        prove_training_with(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1), &mut phases).unwrap();
+        prove_training_with(&spec, &w0, &batches, ProveOptions::default(), &mut StdRng::seed_from_u64(1), &mut phases)
+            .unwrap();
     let gens = training_generators(&spec).unwrap();
     Run { spec, gens, statement, proof, trace: phases.trace.unwrap() }
 }

@@ -519,7 +519,7 @@ fn derived_weight_commitments_equal_direct_ones() {
 /// (or biases) is refused before proving, as is one of another circuit.
 #[test]
 fn chunks_of_a_training_run_chain() {
-    use zkdl_prover::prove::prove_training_continued;
+    use zkdl_prover::prove::{prove_training_with, ProveOptions};
     use zkdl_prover::Phases;
     for exact_update in [false, true] {
         let (mut spec, _, batches) = setup_bias(&[8], 2, true);
@@ -530,7 +530,7 @@ fn chunks_of_a_training_run_chain() {
         verify(&spec, &st1, &p1).unwrap();
         let rng = || StdRng::seed_from_u64(5);
         let cont = |w: &Weights, prev: &Statement| {
-            prove_training_continued(&spec, w, &batches[1..], prev, &mut rng(), &mut Phases::default())
+            prove_training_with(&spec, w, &batches[1..], ProveOptions::after(prev), &mut rng(), &mut Phases::default())
         };
         let (st2, p2, w2) = cont(&w1, &st1).unwrap();
         assert_eq!(st2.w_initial, st1.w_final);
