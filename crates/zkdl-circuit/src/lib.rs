@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod activation;
 pub mod assemble;
 pub mod dataset;
 pub mod file;

@@ -22,7 +22,7 @@ use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
-use crate::relations::{Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
+use crate::relations::{Derivation, LinearRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
 use crate::spec::CircuitSpec;
 
 /// Why a circuit has no training layout.
@@ -363,13 +363,22 @@ fn assign_column_splits(b: &mut Builder, fixed: Option<&Counts>, data_cols: [usi
     (statement_cols, count)
 }
 
-struct Builder {
-    set: RelationSet,
+/// The training layout under construction: what an activation
+/// ([`crate::activation::ActivationFn`]) adds its tensors and relations to.
+pub struct Builder {
+    pub(crate) set: RelationSet,
     kinds: Vec<TensorKind>,
     tau: usize,
 }
 
 impl Builder {
+    /// A tensor of `kind` with as many variables as tensor `like`.
+    pub(crate) fn like(&mut self, kind: TensorKind, like: usize) -> Result<usize, LayoutError> {
+        let vars = self.set.vars(like)?;
+        self.kinds.push(kind);
+        Ok(self.set.tensor(vars, 0))
+    }
+
     /// A stacked tensor of `local` variables per step.
     fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
         // column splits are set at the end ([`assign_column_splits`])
@@ -528,7 +537,7 @@ fn build_layout(
     let has_bias = spec.model.layers.iter().any(|l| l.bias);
     let ones = if has_bias { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
     let mut input = x;
-    let mut zq_signs = Vec::with_capacity(nl);
+    let mut activations = Vec::with_capacity(nl);
     let mut grads = Vec::with_capacity(nl);
     let mut inputs = Vec::with_capacity(nl);
     let mut weights = Vec::with_capacity(nl);
@@ -536,24 +545,19 @@ fn build_layout(
     // Forward, with per-layer tensors.
     for (l, layer) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
-        let hidden = l + 1 < nl;
+        let activation = layer.activation.function();
         let wb = b.stacked(TensorKind::WeightsBefore(l), din + dout);
         let bb = if layer.bias { Some(b.stacked(TensorKind::BiasBefore(l), dout)) } else { None };
         let zq = b.stacked(TensorKind::Zq(l), lb + dout);
         let rem = b.stacked(TensorKind::Rem(l), lb + dout);
         let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
         forward.push(b.set.matmuls.len());
-        let sign = b.matmul(shape, resc, input, wb, zq, Some(rem), bb, hidden)?;
+        let sign = b.matmul(shape, resc, input, wb, zq, Some(rem), bb, activation.needs_sign())?;
         inputs.push(input);
         weights.push((wb, bb));
-        zq_signs.push(sign);
-        input = if let Some(s) = sign {
-            let act = b.stacked(TensorKind::Act(l), lb + dout);
-            b.set.masks.push(MaskRel { cq: zq, out: act, planes: s, plane: 0 });
-            act
-        } else {
-            zq
-        };
+        let tensors = activation.layout_forward(&mut b, l, zq, sign)?;
+        activations.push(tensors);
+        input = tensors.out;
         grads.push(b.stacked(TensorKind::Grad(l), lb + dout));
     }
     // Loss gradient: G_L = Z'_L - Y.
@@ -569,8 +573,10 @@ fn build_layout(
         let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dout, lk: din };
         let (g, wb, g_prev) = (grads[l], weights[l].0, grads[l - 1]);
         b.matmul(shape, resc, g, wb, gaq, Some(gar), None, false)?;
-        let sign = zq_signs[l - 1].ok_or(LayoutError::Unsupported("hidden layer without a sign tensor"))?;
-        b.set.masks.push(MaskRel { cq: gaq, out: g_prev, planes: sign, plane: 0 });
+        // through the activation of layer l - 1, with its forward tensors
+        let prev = spec.model.layers.get(l - 1).ok_or(LayoutError::Unsupported("layers"))?;
+        let forward = activations.get(l - 1).ok_or(LayoutError::Unsupported("layers"))?;
+        prev.activation.function().layout_backward(&mut b, forward, gaq, g_prev)?;
     }
     // Updates and chains.
     for (l, layer) in spec.model.layers.iter().enumerate() {

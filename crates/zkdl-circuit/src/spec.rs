@@ -35,7 +35,7 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> SpecError {
 pub enum Activation {
     /// zkReLU.
     Relu,
-    /// No activation (required for the last layer).
+    /// No activation (the last layer's; a hidden layer may have it too).
     Identity,
 }
 
@@ -161,9 +161,6 @@ impl CircuitSpec {
             let last = i + 1 == m.layers.len();
             if last && l.activation != Activation::Identity {
                 return Err(invalid("model.layers.activation", "the last layer must have no activation (identity)"));
-            }
-            if !last && l.activation != Activation::Relu {
-                return Err(invalid("model.layers.activation", format!("layer {i}: hidden layers use relu")));
             }
         }
         let f = &self.fixed;

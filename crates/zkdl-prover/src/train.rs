@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::spec::MAX_WEIGHT_BITS;
-use zkdl_circuit::{CircuitSpec, SpecError};
+use zkdl_circuit::{Activation, CircuitSpec, SpecError};
 use zkdl_core::field::{check_signed_bits, rescale_round, FixedPoint};
 use zkdl_core::FixedPointError;
 
@@ -72,9 +72,7 @@ pub struct LayerTrace {
     /// Rescaled `Z'_l` and remainders `R_l`.
     pub zq: Vec<i64>,
     pub zr: Vec<i64>,
-    /// Sign bits `s_l = [Z'_l >= 0]` (hidden layers; empty for the last layer).
-    pub sign: Vec<bool>,
-    /// Output `A_l` (`= s ⊙ Z'` for hidden layers, `Z'` for the last).
+    /// Output `A_l`: the layer's activation of `Z'_l` (ReLU: `[Z' >= 0] ⊙ Z'`).
     pub a_out: Vec<i64>,
     /// Gradient at the layer output `G_l` (`B x d_out`, scale `2^f`).
     pub g: Vec<i64>,
@@ -350,20 +348,13 @@ pub fn train_step(
             }
         }
         let (zq, zr) = rescale_all(&fp, fw, &z, step, l, "forward rescale")?;
-        let last = l + 1 == nl;
-        let (sign, a_out): (Vec<bool>, Vec<i64>) = if last {
-            (Vec::new(), zq.clone())
-        } else {
-            let s: Vec<bool> = zq.iter().map(|&v| v >= 0).collect();
-            let o = zq.iter().map(|&v| if v >= 0 { v } else { 0 }).collect();
-            (s, o)
-        };
+        let act = spec.model.layers[l].activation.function();
+        let a_out: Vec<i64> = zq.iter().map(|&v| act.forward(v)).collect();
         traces.push(LayerTrace {
             a_in: a,
             z,
             zq,
             zr,
-            sign,
             a_out: a_out.clone(),
             g: Vec::new(),
             ga: Vec::new(),
@@ -452,8 +443,9 @@ pub fn train_step(
         if l > 0 {
             t.ga = matmul_bt(&g, &t.w_before.w, bsz, dout, din);
             let (gaq, gar) = rescale_all(&fp, fw, &t.ga, step, l, "backward rescale")?;
-            let prev_sign = &traces[l - 1].sign;
-            g = gaq.iter().zip(prev_sign).map(|(&v, &s)| if s { v } else { 0 }).collect();
+            // through the activation of layer l - 1, at its pre-activation
+            let act = spec.model.layers[l - 1].activation.function();
+            g = gaq.iter().zip(&traces[l - 1].zq).map(|(&v, &z)| act.backward(z, v)).collect();
             let t = &mut traces[l];
             t.gaq = gaq;
             t.gar = gar;
@@ -521,7 +513,8 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
             }
         }
         let (zq, _) = rescale_all(&fp, fw, &z, 0, l, "forward rescale")?;
-        a = if l + 1 == nl { zq } else { zq.iter().map(|&v| v.max(0)).collect() };
+        let act = spec.model.layers[l].activation.function();
+        a = zq.iter().map(|&v| act.forward(v)).collect();
     }
     Ok(a)
 }
@@ -566,6 +559,8 @@ pub struct FloatModel {
     pub w: Vec<Vec<f64>>,
     pub b: Vec<Option<Vec<f64>>>,
     pub lr: f64,
+    /// Each layer's activation.
+    pub activations: Vec<Activation>,
 }
 
 impl FloatModel {
@@ -577,12 +572,16 @@ impl FloatModel {
             w: weights.layers.iter().map(|l| l.w.iter().map(|&v| fpw.decode(v)).collect()).collect(),
             b: weights.layers.iter().map(|l| l.b.as_ref().map(|b| b.iter().map(|&v| fp.decode(v)).collect())).collect(),
             lr: spec.train.lr_mantissa as f64 / (1u64 << spec.train.lr_shift) as f64,
+            activations: spec.model.layers.iter().map(|l| l.activation).collect(),
         })
     }
 
-    fn forward(&self, x: &[f64], rows: usize) -> Vec<Vec<f64>> {
+    /// Every layer's input and the output (`acts`, `nl + 1` of them) and every layer's
+    /// pre-activation.
+    fn forward(&self, x: &[f64], rows: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         let nl = self.w.len();
         let mut acts = vec![x.to_vec()];
+        let mut pres = Vec::with_capacity(nl);
         for l in 0..nl {
             let (din, dout) = (self.dims[l], self.dims[l + 1]);
             let a = &acts[l];
@@ -603,20 +602,17 @@ impl FloatModel {
                     }
                 }
             }
-            if l + 1 < nl {
-                for v in z.iter_mut() {
-                    *v = v.max(0.0);
-                }
-            }
-            acts.push(z);
+            let act = self.activations.get(l).copied().unwrap_or(Activation::Identity).function();
+            acts.push(z.iter().map(|&v| act.forward_f64(v)).collect());
+            pres.push(z);
         }
-        acts
+        (acts, pres)
     }
 
     /// One SGD step on `1/2 sum ||out - y||^2`.
     pub fn step(&mut self, x: &[f64], y: &[f64], rows: usize) {
         let nl = self.w.len();
-        let acts = self.forward(x, rows);
+        let (acts, pres) = self.forward(x, rows);
         let mut g: Vec<f64> = acts[nl].iter().zip(y).map(|(o, t)| o - t).collect();
         for l in (0..nl).rev() {
             let (din, dout) = (self.dims[l], self.dims[l + 1]);
@@ -635,14 +631,15 @@ impl FloatModel {
             }
             let mut ga = vec![0.0; rows * din];
             if l > 0 {
+                let prev = self.activations.get(l - 1).copied().unwrap_or(Activation::Identity).function();
                 for i in 0..rows {
                     for j in 0..din {
                         let mut s = 0.0;
                         for c in 0..dout {
                             s += g[i * dout + c] * self.w[l][j * dout + c];
                         }
-                        // ReLU derivative of the previous layer's pre-activation
-                        ga[i * din + j] = if a[i * din + j] > 0.0 { s } else { 0.0 };
+                        // through the previous layer's activation, at its pre-activation
+                        ga[i * din + j] = prev.backward_f64(pres[l - 1][i * din + j], s);
                     }
                 }
             }
@@ -661,7 +658,7 @@ impl FloatModel {
 
     pub fn predict(&self, x: &[f64], rows: usize) -> Vec<f64> {
         let nl = self.w.len();
-        self.forward(x, rows).swap_remove(nl)
+        self.forward(x, rows).0.swap_remove(nl)
     }
 }
 

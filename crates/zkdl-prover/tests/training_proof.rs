@@ -10,7 +10,7 @@ use zkdl_circuit::proof::{proof_dims, training_layout, LayoutError, Statement, T
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::WIRE;
 use zkdl_prover::data;
-use zkdl_prover::prove::{prove_traces, prove_training};
+use zkdl_prover::prove::{check_traces, prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_verifier::training::{training_generators, verify, verify_with};
 use zkdl_verifier::{Phase, Rejection, VerifyError};
@@ -67,6 +67,43 @@ fn honest_proofs_verify() {
         assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
         verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("hidden {hidden:?} T={steps}: {e}"));
     }
+}
+
+/// A hidden layer without activation (the identity: its output is `Z'`, the gradient
+/// at `Z'` the rescaled one at the output, a linear relation): honest proofs verify and
+/// agree with the trainer; a gradient that skips the identity's relation is rejected.
+#[test]
+fn a_hidden_identity_layer() {
+    let (mut spec, w0, batches) = setup_bias(&[8, 8], 2, true);
+    spec.model.layers[0].activation = zkdl_circuit::Activation::Identity;
+    spec.validate().unwrap();
+    let (st, proof, wt) = prove(&spec, &w0, &batches);
+    assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+    verify(&spec, &st, &proof).unwrap();
+    // the identity's backward: layer 0's gradient is layer 1's rescaled GA', unmasked
+    let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    let (l0, l1) = (&traces[0].layers[0], &traces[0].layers[1]);
+    assert_eq!(l0.g, l1.gaq);
+    assert!(l0.zq.iter().any(|&z| z < 0) && l0.a_out == l0.zq, "negative outputs pass unchanged");
+    // a witness whose layer-0 gradient is ReLU-masked (other than GA') is rejected
+    let mut bad = traces.clone();
+    for t in bad.iter_mut() {
+        let (zq, g) = (t.layers[0].zq.clone(), &mut t.layers[0].g);
+        g.iter_mut().zip(&zq).for_each(|(g, &z)| *g = if z < 0 { 0 } else { *g });
+    }
+    assert_ne!(bad, traces);
+    let gens = training_generators(&spec).unwrap();
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+    // (layer 0's update reads that gradient: its product fails first)
+    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+    assert_eq!((e.phase(), e.how()), (Some(Phase::Matmul), Rejection::FinalClaim), "{e}");
+    // the relation the identity adds is the first the witness breaks
+    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
+        Err(zkdl_prover::ProveError::Witness(e)) => e,
+        other => panic!("the witness checker passed a broken witness: {other:?}"),
+    };
+    let at = (e.relation.as_str(), e.tensor.as_str(), e.step, e.index);
+    assert_eq!(at, ("linear relation over 1 Grad(0), -1 GaQ(1)", "Grad(0)", Some(0), 0), "{e}");
 }
 
 #[test]

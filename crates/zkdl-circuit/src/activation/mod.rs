@@ -1,0 +1,73 @@
+//! Activations: what a layer applies to its rescaled pre-activation `Z'`, as the
+//! trainer computes it (fixed point, and an `f64` twin) and as the proof's layout
+//! proves it. One module per activation; [`Activation::function`] picks it.
+//!
+//! Adding an activation: a variant of [`Activation`] (its digest code and TOML name in
+//! `spec.rs` and `toml_spec.rs`), a module here implementing [`ActivationFn`], and its
+//! line in [`Activation::function`]. The trainer (`zkdl_prover::train`) and the layout
+//! (`proof::training_layout`) call only the trait.
+
+mod identity;
+mod relu;
+
+pub use identity::Identity;
+pub use relu::Relu;
+
+use crate::proof::{Builder, LayoutError};
+use crate::spec::Activation;
+
+/// The tensors of one layer's activation in the layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivationTensors {
+    /// The layer.
+    pub layer: usize,
+    /// `Z'`, the rescaled pre-activation (a stack over the steps).
+    pub pre: usize,
+    /// The sign bits `[Z' >= 0]` of `Z'`'s range, when [`ActivationFn::needs_sign`].
+    pub sign: Option<usize>,
+    /// The layer's output `A`.
+    pub out: usize,
+}
+
+/// An activation, applied entrywise.
+pub trait ActivationFn: Send + Sync {
+    /// The output at the pre-activation `z` (fixed point, both at scale `2^f`).
+    fn forward(&self, z: i64) -> i64;
+    /// The gradient at the pre-activation from `g`, the gradient at the output (fixed
+    /// point, scale `2^f`), at the pre-activation `z`.
+    fn backward(&self, z: i64, g: i64) -> i64;
+    /// [`Self::forward`] in `f64` (the reference model).
+    fn forward_f64(&self, z: f64) -> f64;
+    /// [`Self::backward`] in `f64`.
+    fn backward_f64(&self, z: f64, g: f64) -> f64;
+    /// Whether the layout proves it with the sign bits of `Z'`'s range (zkReLU).
+    fn needs_sign(&self) -> bool;
+    /// Declares the layer's output and the relations that tie it to `Z'`
+    /// (`sign`: the sign tensor of `Z'`, when [`Self::needs_sign`]).
+    fn layout_forward(
+        &self,
+        b: &mut Builder,
+        layer: usize,
+        pre: usize,
+        sign: Option<usize>,
+    ) -> Result<ActivationTensors, LayoutError>;
+    /// The relations of the backward pass: `grad_pre` (the gradient at `Z'`) from
+    /// `grad_out` (the rescaled gradient at the output).
+    fn layout_backward(
+        &self,
+        b: &mut Builder,
+        forward: &ActivationTensors,
+        grad_out: usize,
+        grad_pre: usize,
+    ) -> Result<(), LayoutError>;
+}
+
+impl Activation {
+    /// The activation's implementation.
+    pub fn function(self) -> &'static dyn ActivationFn {
+        match self {
+            Activation::Relu => &Relu,
+            Activation::Identity => &Identity,
+        }
+    }
+}
