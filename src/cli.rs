@@ -275,7 +275,7 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
     let t0 = Instant::now();
     let mut rng = StdRng::seed_from_u64(o.seed ^ first_step as u64);
     let previous = previous.as_ref().map(|c| &c.statement);
-    let options = ProveOptions { previous, dataset, check_witness: files.check_witness };
+    let options = ProveOptions { previous, dataset, check_witness: files.check_witness, ..ProveOptions::default() };
     let (statement, proof, w_final) = prove_training_with(&spec, &w0, &run.batches, options, &mut rng, &mut phases)?;
     let prove_s = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -17,7 +17,6 @@
 //! bias); the bias vector's padding is proven zero like the weights'.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 
@@ -249,7 +248,7 @@ impl TrainingLayout {
         vars: usize,
         table: &[i64],
     ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
-        pcs::commit_split(gens, vars, self.statement_col_vars(vars), Table::Small(table), None, &CpuMsm)
+        pcs::commit_split(gens, vars, self.statement_col_vars(vars), Table::Small(table), None, gens.backend())
     }
 }
 
@@ -293,7 +292,7 @@ pub fn commit_samples(
     table: &[i64],
 ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
     let col = data_col_vars(sample_vars).min(vars);
-    pcs::commit_split(gens, vars, col, Table::Small(table), None, &CpuMsm)
+    pcs::commit_split(gens, vars, col, Table::Small(table), None, gens.backend())
 }
 
 /// Largest column split of the prover's own tensors: `2^12` columns, the generators the

@@ -227,7 +227,7 @@ fn batched_opening_of_combined_commitments() {
     let refs: Vec<&[Fr]> = tables.iter().map(|t| t.as_slice()).collect();
     let combined = pcs::combine_tables(&refs, &rho);
     let comm_refs: Vec<&HyraxCommitment> = comms.iter().collect();
-    let ccomm = HyraxCommitment::combine(&comm_refs, &rho).unwrap();
+    let ccomm = HyraxCommitment::combine(g.backend(), &comm_refs, &rho).unwrap();
     let mut tp = Transcript::new(labels::TEST);
     let (v, proof) = pcs::open(&g, n, &combined, None, &ccomm, &point, &mut tp, &mut rng).unwrap();
     let expected: Fr = values.iter().zip(&rho).map(|(a, b)| *a * b).sum();
@@ -236,7 +236,7 @@ fn batched_opening_of_combined_commitments() {
     pcs::verify(&g, n, &ccomm, &point, expected, &proof, &mut tv).unwrap();
     let mut tv = Transcript::new(labels::TEST);
     assert!(pcs::verify(&g, n, &ccomm, &point, expected + Fr::one(), &proof, &mut tv).is_err());
-    assert!(HyraxCommitment::combine(&comm_refs, &rho[..2]).is_err());
+    assert!(HyraxCommitment::combine(g.backend(), &comm_refs, &rho[..2]).is_err());
 }
 
 #[test]

@@ -11,7 +11,6 @@ use zkdl_circuit::proof::{
     Statement, TensorKind, TrainingLayout, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
-use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
 
@@ -32,7 +31,7 @@ pub fn prove_training<R: RngCore + CryptoRng>(
 
 /// Where a proof of training sits in its run, and what else it does
 /// ([`prove_training_with`]).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct ProveOptions<'a> {
     /// The statement of the proof of the steps before (`None`: a first chunk).
     pub previous: Option<&'a Statement>,
@@ -44,12 +43,16 @@ pub struct ProveOptions<'a> {
     /// (`zkdl_circuit::witness`): a broken witness is a [`ProveError::Witness`] naming the
     /// relation, tensor, step and entry, instead of a proof the verifier rejects.
     pub check_witness: bool,
+    /// The MSM backend every commitment and opening runs on (`None`: the CPU's,
+    /// `zkdl_core::msm::CpuMsm`), set on the generators once
+    /// (`HyraxGenerators::with_backend`). The proof is the same on every backend.
+    pub backend: Option<std::sync::Arc<dyn zkdl_core::msm::MsmBackend>>,
 }
 
 impl<'a> ProveOptions<'a> {
     /// The next chunk after the proof of `previous`, naming its dataset.
     pub fn after(previous: &'a Statement) -> Self {
-        ProveOptions { previous: Some(previous), dataset: previous.dataset, check_witness: false }
+        ProveOptions { previous: Some(previous), dataset: previous.dataset, ..ProveOptions::default() }
     }
 }
 
@@ -95,7 +98,10 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     phases.start("generators");
     // both layouts once: the generators cover both, the proof takes its own
     let layouts = Layouts::new(spec)?;
-    let gens = training_generators_for(&layouts)?;
+    let mut gens = training_generators_for(&layouts)?;
+    if let Some(backend) = options.backend {
+        gens = gens.with_backend(backend);
+    }
     let layout = layouts.into_layout(previous.is_none());
     let check = if options.check_witness { Check::ThenProve } else { Check::No };
     let how = How { layout: &layout, derive_weights: true, previous, dataset: options.dataset, check };
@@ -640,7 +646,7 @@ fn exact_weight_chain(
     for t in 0..layout.steps {
         let at = a.get(t * k * n..(t + 1) * k * n).ok_or_else(err)?;
         let gt = g.get(t * k * mm..(t + 1) * k * mm).ok_or_else(err)?;
-        let delta = pcs::commit_tn_product(gens, col, at, gt, (k, n, mm), mult, &CpuMsm)?;
+        let delta = pcs::commit_tn_product(gens, col, at, gt, (k, n, mm), mult, gens.backend())?;
         let prev = out.last().unwrap_or(first);
         out.push(pcs::commit_affine_combination(gens, col, &[(prev, 1), (&delta, -1)], 0)?);
     }

@@ -12,7 +12,6 @@ use zkdl_circuit::protocol::{self, Batch, Check, Claim, Context, Message, Outcom
 use zkdl_circuit::relations::{MatmulRel, OpeningProof, RelationProof, RelationSet, TensorDecl};
 use zkdl_core::field::{fr_from_i64, Fr, LazySum};
 use zkdl_core::mle::{combine_cols_i64, combine_rows_i64, eq_table, inner_product, DenseMle, SplitEq};
-use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
 use zkdl_core::transcript::Transcript;
@@ -60,7 +59,7 @@ pub fn commit_tensor(
     table: &[i64],
 ) -> Result<HyraxCommitment, ProveError> {
     let d = set.tensors.get(i).ok_or(ProveError::Params("tensor index"))?;
-    Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None, &CpuMsm)?)
+    Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None, gens.backend())?)
 }
 
 /// Committed rows of one width from which on the generators' subset table is built

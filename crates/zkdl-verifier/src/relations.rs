@@ -146,7 +146,7 @@ impl Role for Verifier<'_> {
                 return Err(VerifyError::Shape(phase_of(slot).name()));
             }
         }
-        MsmCheck::check_all(&self.checks, gamma)
+        MsmCheck::check_all(self.gens.backend(), &self.checks, gamma)
             .map_err(|source| VerifyError::Opening { phase: Phase::Opening, source })
     }
 }

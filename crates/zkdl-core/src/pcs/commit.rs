@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::{checked_rows, split_vars, HyraxCommitment, HyraxGenerators, MAX_VARS};
 use crate::error::PcsError;
 use crate::field::Fr;
-use crate::msm::{CpuMsm, MsmBackend};
+use crate::msm::MsmBackend;
 use crate::{G1Affine, G1Projective};
 
 /// The scalars of a table to commit: field elements or small signed integers
@@ -199,7 +199,8 @@ pub fn commits_to_i64(
         v.iter_mut().zip(&part).for_each(|(x, y)| *x += y);
         at += n;
     }
-    Ok(CpuMsm.msm_fr(&rows, gamma)? == CpuMsm.msm_fr(g, &v)?)
+    let msm = gens.backend();
+    Ok(msm.msm_fr(&rows, gamma)? == msm.msm_fr(g, &v)?)
 }
 
 /// The commitment of `sum_k c_k T_k + constant` (every entry) from the (unblinded)

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::PcsError;
 use crate::field::Fr;
-use crate::msm::{CpuMsm, MsmBackend};
+use crate::msm::MsmBackend;
 use crate::{G1Affine, G1Projective};
 
 /// How proofs, statements and commitments are encoded on the wire (proof files,
@@ -126,8 +126,12 @@ impl HyraxCommitment {
 
     /// `sum_k coeffs[k] * comms[k]` row by row: a commitment to the same linear
     /// combination of the tables (blinds combine likewise). Used to open several
-    /// tables at one point with one argument.
-    pub fn combine(comms: &[&HyraxCommitment], coeffs: &[Fr]) -> Result<HyraxCommitment, PcsError> {
+    /// tables at one point with one argument. The MSMs run on `msm`.
+    pub fn combine(
+        msm: &dyn MsmBackend,
+        comms: &[&HyraxCommitment],
+        coeffs: &[Fr],
+    ) -> Result<HyraxCommitment, PcsError> {
         let mismatch = PcsError::CombineMismatch { commitments: comms.len(), coefficients: coeffs.len() };
         let Some(first) = comms.first() else {
             return Err(mismatch);
@@ -135,7 +139,6 @@ impl HyraxCommitment {
         if comms.len() != coeffs.len() || comms.iter().any(|c| c.rows.len() != first.rows.len()) {
             return Err(mismatch);
         }
-        let msm = CpuMsm;
         let proj: Vec<G1Projective> = (0..first.rows.len())
             .into_par_iter()
             .map(|i| {

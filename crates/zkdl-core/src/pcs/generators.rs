@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use super::{split_vars, MAX_VARS};
 use crate::error::PcsError;
-use crate::msm::{FixedBases, SubsetTable};
+use crate::msm::{CpuMsm, FixedBases, MsmBackend, SubsetTable};
 use crate::{G1Affine, G1Projective};
 
 /// Domain-separation tag of zkdl's hash-to-curve.
@@ -20,7 +20,7 @@ pub const HASH_TO_CURVE_DST: &[u8] = b"ZKDL-V1-HYRAX-GENERATORS_BLS12381G1_XMD:S
 
 /// Public generators: `G_0..G_{m-1}` for the columns, `H` for blinding, `U` for the
 /// inner-product value.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HyraxGenerators {
     /// The column generators, with the subset sums of their blocks (committing small
     /// integers and bits; each block is built on first use).
@@ -33,6 +33,18 @@ pub struct HyraxGenerators {
     /// `sum_{j < 2^c} G_j` for every `c` (the commitment of an all-ones row), built on
     /// first use.
     column_sums: std::sync::OnceLock<Vec<G1Projective>>,
+    /// The MSM backend every commitment, opening and check over these generators runs on
+    /// ([`CpuMsm`] unless [`Self::with_backend`] chose another).
+    backend: std::sync::Arc<dyn MsmBackend>,
+}
+
+impl std::fmt::Debug for HyraxGenerators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyraxGenerators")
+            .field("columns", &self.subsets.bases().len())
+            .field("backend", &self.backend.name())
+            .finish()
+    }
 }
 
 impl PartialEq for HyraxGenerators {
@@ -114,7 +126,20 @@ impl HyraxGenerators {
             u,
             shifted: std::sync::OnceLock::new(),
             column_sums: std::sync::OnceLock::new(),
+            backend: std::sync::Arc::new(CpuMsm),
         })
+    }
+
+    /// The same generators, their MSMs run on `backend` (chosen once, by the caller
+    /// that builds the generators: everything below takes it from here).
+    pub fn with_backend(mut self, backend: std::sync::Arc<dyn MsmBackend>) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// The MSM backend of these generators.
+    pub fn backend(&self) -> &dyn MsmBackend {
+        self.backend.as_ref()
     }
 
     /// Column generators `range` with their precomputations (shifted multiples, built

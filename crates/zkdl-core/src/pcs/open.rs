@@ -12,7 +12,7 @@ use super::{checked_rows, split_vars, HyraxCommitment, HyraxGenerators};
 use crate::error::PcsError;
 use crate::field::Fr;
 use crate::mle::{eq_table, inner_product};
-use crate::msm::{CpuMsm, MsmBackend};
+use crate::msm::MsmBackend;
 use crate::transcript::{labels, Transcript};
 use crate::{G1Affine, G1Projective};
 
@@ -66,7 +66,7 @@ pub struct MsmCheck {
 impl MsmCheck {
     /// Check `sum_k weights[k] * checks[k] == 0` with one MSM (the weights must be
     /// drawn after every check's inputs are fixed).
-    pub fn check_all(checks: &[MsmCheck], weights: &[Fr]) -> Result<(), PcsError> {
+    pub fn check_all(msm: &dyn MsmBackend, checks: &[MsmCheck], weights: &[Fr]) -> Result<(), PcsError> {
         if checks.len() != weights.len() {
             return Err(PcsError::CombineMismatch { commitments: checks.len(), coefficients: weights.len() });
         }
@@ -92,7 +92,7 @@ impl MsmCheck {
                 }
             }
         }
-        let sum = CpuMsm.msm_fr(&bases, &scalars).map_err(|_| PcsError::OpeningRejected)?;
+        let sum = msm.msm_fr(&bases, &scalars).map_err(|_| PcsError::OpeningRejected)?;
         if sum.is_zero() {
             Ok(())
         } else {
@@ -261,7 +261,7 @@ fn fold_row_combination<R: RngCore + CryptoRng>(
     let mut gcur: Vec<G1Affine> = if v.len() > tail_len { g.to_vec() } else { Vec::new() };
     let mut ls = Vec::with_capacity(col_vars);
     let mut rs = Vec::with_capacity(col_vars);
-    let msm = CpuMsm;
+    let msm = gens.backend();
     while v.len() > tail_len {
         let h = v.len() / 2;
         let (v_lo, v_hi) = v.split_at(h);
@@ -424,7 +424,7 @@ pub fn verify_split(
     transcript: &mut Transcript,
 ) -> Result<(), PcsError> {
     let check = verify_terms(gens, num_vars, col_vars, CommitmentRef::Single(comm), point, value, proof, transcript)?;
-    MsmCheck::check_all(&[check], &[Fr::one()])
+    MsmCheck::check_all(gens.backend(), &[check], &[Fr::one()])
 }
 
 /// Evaluate a committed table directly (prover-side helper): `f(point)`.
