@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -15,8 +17,8 @@ use zkdl_core::field::Fr;
 use zkdl_core::msm::{CpuMsm, FixedBases, MsmBackend};
 use zkdl_core::{G1Affine, G1Projective};
 use zkdl_prover::prove::{prove_training_with, ProveOptions};
-use zkdl_prover::train::{self, Batch};
-use zkdl_prover::{data, Phases};
+use zkdl_prover::train;
+use zkdl_prover::Phases;
 use zkdl_verifier::training::{training_generators, verify_with};
 
 /// Counts the calls of each kind, then runs them on [`CpuMsm`].
@@ -68,14 +70,7 @@ fn bytes(p: &impl CanonicalSerialize) -> Vec<u8> {
 #[test]
 fn a_wrapper_backend_proves_the_same_bytes_and_verifies() {
     let spec = CircuitSpec::mlp("backend", 8, &[8], 4, true, 4, 2);
-    let fp = spec.fixed_point().unwrap();
-    let d = data::synthetic(8, 8, 4, 9);
-    let batches: Vec<Batch> = (0..2)
-        .map(|t| {
-            let s = d.slice(4 * t, 4 * (t + 1));
-            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-        })
-        .collect();
+    let batches = common::synthetic_batches(&spec, 2, 9);
     let w0 = train::init_weights(&spec, 2).unwrap();
     let prove = |options: ProveOptions<'_>| {
         let rng = &mut StdRng::seed_from_u64(6);

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::proof::{Statement, TrainingProof};
 use zkdl_circuit::protocol::Trace;
@@ -13,8 +15,8 @@ use zkdl_circuit::CircuitSpec;
 use zkdl_core::field::Fr;
 use zkdl_core::pcs::HyraxGenerators;
 use zkdl_prover::prove::{prove_training_with, ProveOptions};
-use zkdl_prover::train::{self, Batch};
-use zkdl_prover::{data, Phases};
+use zkdl_prover::train;
+use zkdl_prover::Phases;
 use zkdl_verifier::training::{training_generators, verify_traced};
 use zkdl_verifier::{Phase, VerifyError, FINAL};
 
@@ -30,14 +32,7 @@ struct Run {
 /// Two steps of an 8-8-4 MLP with biases, proven with the prover's trace on.
 fn run() -> Run {
     let spec = CircuitSpec::mlp("protocol", 8, &[8], 4, true, 4, 2);
-    let fp = spec.fixed_point().unwrap();
-    let d = data::synthetic(8, 8, 4, 5);
-    let batches: Vec<Batch> = (0..2)
-        .map(|t| {
-            let s = d.slice(4 * t, 4 * (t + 1));
-            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-        })
-        .collect();
+    let batches = common::synthetic_batches(&spec, 2, 5);
     let w0 = train::init_weights(&spec, 2).unwrap();
     let mut phases = Phases::default();
     phases.trace = Some(Vec::new());

@@ -6,10 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::witness::WitnessError;
 use zkdl_circuit::CircuitSpec;
-use zkdl_prover::data;
 use zkdl_prover::prove::{check_initial_weights, check_traces, prove_traces};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_prover::ProveError;
@@ -17,15 +18,7 @@ use zkdl_verifier::training::{training_generators, verify_with};
 use zkdl_verifier::{Phase, VerifyError};
 
 fn batches(spec: &CircuitSpec, steps: usize) -> Vec<Batch> {
-    let fp = spec.fixed_point().unwrap();
-    let (b, din, dout) = (spec.train.batch, spec.model.input_dim, *spec.dims().last().unwrap());
-    let d = data::synthetic(b * steps, din, dout, 11);
-    (0..steps)
-        .map(|t| {
-            let s = d.slice(b * t, b * (t + 1));
-            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-        })
-        .collect()
+    common::synthetic_batches(spec, steps, 11)
 }
 
 /// Trains under `train_spec` from `w0` on `batches`, proves the traces under `spec`
