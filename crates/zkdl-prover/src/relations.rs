@@ -128,12 +128,17 @@ fn final_eval(inst: &ProductSum<'_>, k: usize) -> Fr {
 }
 
 /// Runs a batched sumcheck of `insts` with claimed sums `sums`; returns the proof and
-/// the point.
+/// the point. The instances must have the `degree` the protocol states (the verifier
+/// absorbs that one).
 fn prove_batch(
     t: &mut Transcript,
     insts: &mut [ProductSum<'_>],
     sums: &[(Fr, usize)],
+    degree: usize,
 ) -> Result<(sumcheck::SumcheckProof, Vec<Fr>), ProveError> {
+    if insts.iter().map(|i| i.degree()).max() != Some(degree) {
+        return Err(ProveError::Params("a sumcheck instance of another degree than its phase's"));
+    }
     let mut refs: Vec<&mut dyn SumcheckInstance> = insts.iter_mut().map(|i| i as &mut dyn SumcheckInstance).collect();
     let claims: Vec<Fr> = sums.iter().map(|s| s.0).collect();
     Ok(sumcheck::prove_batched(&mut refs, &claims, t)?)
@@ -152,6 +157,8 @@ struct Prover<'a, 'r, 'p, R> {
     trees: Vec<Tree<'a>>,
     /// The eq tables of the claim reduction's column point, per suffix.
     eq_rho: BTreeMap<Vec<Fr>, Vec<Fr>>,
+    /// The degree the protocol states for the current batch (the instances must have it).
+    degree: usize,
 }
 
 impl<R: RngCore + CryptoRng> Role for Prover<'_, '_, '_, R> {
@@ -208,13 +215,14 @@ impl<R: RngCore + CryptoRng> Role for Prover<'_, '_, '_, R> {
         slot: Slot,
         batch: Batch<'_>,
         sums: &[(Fr, usize)],
-        _degree: usize,
+        degree: usize,
         n_post: usize,
         t: &mut Transcript,
     ) -> Result<Outcome, ProveError> {
         if sums.is_empty() {
             return Ok(Outcome::default());
         }
+        self.degree = degree;
         let (sc, point, post) = match batch {
             Batch::Booleanity { rhos } => self.booleanity(t, rhos, sums)?,
             Batch::Lookup { k, lambda, mu, r, active, unit } => {
@@ -310,7 +318,7 @@ impl<R> Prover<'_, '_, '_, R> {
             let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
             insts.push(ProductSum::with_lazy(vec![LazyMle::from_i64(self.tables[b.tensor])?], terms)?.with_eq(rho)?);
         }
-        let (sc, point) = prove_batch(t, &mut insts, sums)?;
+        let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().map(|inst| final_eval(inst, 0)).collect();
         Ok((sc, point, post))
     }
@@ -339,7 +347,7 @@ impl<R> Prover<'_, '_, '_, R> {
             let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
             insts.push(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?);
         }
-        let (sc, point) = prove_batch(t, &mut insts, sums)?;
+        let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().flat_map(|inst| [final_eval(inst, 0), final_eval(inst, 1)]).collect();
         Ok((sc, point, post))
     }
@@ -353,7 +361,7 @@ impl<R> Prover<'_, '_, '_, R> {
             let mles = vec![LazyMle::from_i64(plane)?, LazyMle::from_i64(self.tables[m.cq])?];
             insts.push(ProductSum::with_lazy(mles, vec![(Fr::one(), vec![0, 1])])?.with_eq(rr)?);
         }
-        let (sc, point) = prove_batch(t, &mut insts, sums)?;
+        let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().flat_map(|inst| [final_eval(inst, 0), final_eval(inst, 1)]).collect();
         Ok((sc, point, post))
     }
@@ -371,7 +379,7 @@ impl<R> Prover<'_, '_, '_, R> {
                 ProductSum::with_lazy(vec![ind, LazyMle::from_i64(self.tables[p.tensor])?], terms)?.with_eq(rho)?,
             );
         }
-        let (sc, point) = prove_batch(t, &mut insts, sums)?;
+        let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().map(|inst| final_eval(inst, 1)).collect();
         Ok((sc, point, post))
     }
@@ -401,7 +409,7 @@ impl<R> Prover<'_, '_, '_, R> {
             }
             insts.push(inst.with_eq(r)?);
         }
-        let (sc, point) = prove_batch(t, &mut insts, sums)?;
+        let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         // per tree (p_lo, p_hi, q_lo, q_hi); a lookup's leaf layer sends only q_lo, q_hi
         let mut post = Vec::with_capacity(4 * active.len());
         for (inst, &leaves) in insts.iter().zip(unit) {
@@ -448,7 +456,7 @@ impl<R> Prover<'_, '_, '_, R> {
             }
             insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(split(a)?.0)?);
         }
-        let (sc, rho) = prove_batch(t, &mut insts, sums)?;
+        let (sc, rho) = prove_batch(t, &mut insts, sums, self.degree)?;
         let col_sizes: Vec<usize> = layout.columns.iter().map(|c| c.col_vars).collect();
         self.eq_rho = eq_of(col_sizes.iter().map(|&c| suffix(&rho, c)).collect::<Result<_, _>>()?);
         let eq_rho = &self.eq_rho;
@@ -500,7 +508,7 @@ impl<R> Prover<'_, '_, '_, R> {
             let hi = layout.row_instance_point(b, &at).ok_or(ProveError::Params("claim point"))?;
             insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(hi)?);
         }
-        let (sc, sigma) = prove_batch(t, &mut insts, sums)?;
+        let (sc, sigma) = prove_batch(t, &mut insts, sums, self.degree)?;
         // every claimed tensor at (rho's suffix of its columns, sigma's of its rows)
         let eq_sigma = eq_of(layout.rows.iter().map(|r| suffix(&sigma, r.row_vars)).collect::<Result<_, _>>()?);
         let post = claimed
@@ -579,7 +587,8 @@ impl<'a, 'r, 'p, R> Prover<'a, 'r, 'p, R> {
         phases: &'r mut Phases<'p>,
     ) -> Self {
         let proof = RelationProof::default();
-        Prover { gens, set, tables, comms, rng, phases, proof, trees: Vec::new(), eq_rho: BTreeMap::new() }
+        let (trees, eq_rho) = (Vec::new(), BTreeMap::new());
+        Prover { gens, set, tables, comms, rng, phases, proof, trees, eq_rho, degree: 0 }
     }
 }
 

@@ -139,11 +139,12 @@ fn unread_parts_of_a_proof_are_refused() {
     let r = run();
     let x = Fr::from(3u64);
     type Edit = fn(&mut TrainingProof, Fr);
-    let cases: [(Edit, &str); 5] = [
+    let cases: [(Edit, &str); 6] = [
         (|p, x| p.relations.booleanity.pre.push(x), "booleanity"),
         (|p, x| p.relations.padding.pre.push(x), "zero padding"),
         (|p, x| p.relations.openings.rows.pre.push(x), "claim reduction"),
         (|p, x| p.relations.logup.rounds.push(PhaseProof { post: vec![x], ..Default::default() }), "lookup"),
+        (|p, _| p.relations.logup.rounds.push(PhaseProof::default()), "lookup"),
         (|p, x| p.relations.linear.push(x), "linear relation"),
     ];
     for (edit, what) in cases {

@@ -137,7 +137,12 @@ impl Role for Verifier<'_> {
         if self.proof.openings.openings.len() != openings {
             return Err(VerifyError::Shape("number of openings"));
         }
-        // nothing the walk did not read
+        // nothing the walk did not read: no lookup round beyond those walked (not even
+        // an empty one), and no unread values in any other part
+        let rounds = self.summed.iter().filter(|s| matches!(s, Slot::LookupRound(_))).count();
+        if self.proof.logup.rounds.len() != rounds {
+            return Err(VerifyError::Shape(Phase::Lookup.name()));
+        }
         for slot in Slot::all(self.proof, 0) {
             let unread_values = !self.sent.contains(&slot) && self.proof.values(slot).is_some_and(|v| !v.is_empty());
             let unread_phase = !self.summed.contains(&slot)
