@@ -189,7 +189,8 @@ impl RelationProof {
 /// How a message travels: in the clear, or as a commitment the verifier checks
 /// through a proof of knowledge instead of reading it. Every message of the relation
 /// proof is sent in the clear; zero knowledge commits the evaluations and round
-/// polynomials, which changes [`Message::sent`] and the roles, not the phases.
+/// polynomials, which changes [`Message::sent`], [`Batch::sent`] and the roles, not the
+/// phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent {
     Clear,
@@ -239,6 +240,13 @@ pub enum Batch<'a> {
         claimed: &'a [(usize, Vec<usize>)],
         rho: &'a [Fr],
     },
+}
+
+impl Batch<'_> {
+    /// How the sumcheck's round polynomials and the values after it travel.
+    pub fn sent(&self) -> Sent {
+        Sent::Clear
+    }
 }
 
 /// What a batched sumcheck gives back: the point (as long as the largest instance;
