@@ -304,9 +304,6 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     phases.start("statement commitments");
     let pd = proof_dims(spec)?;
     let layout = how.layout;
-    if layout.initial_checked != how.previous.is_none() {
-        return Err(ProveError::Params("a first chunk's layout checks the initial weights, a continued one's not"));
-    }
     let (lb, d) = (pd.lb, &pd.log_dims);
     let nl = spec.model.layers.len();
     let steps = layout.steps;

@@ -539,7 +539,7 @@ fn eq_rho_c<'e>(eq_rho: &'e BTreeMap<Vec<Fr>, Vec<Fr>>, rho: &[Fr], c: usize) ->
 }
 
 fn suffix(p: &[Fr], n: usize) -> Result<&[Fr], ProveError> {
-    zkdl_circuit::relations::ReductionLayout::suffix(p, n).ok_or(ProveError::Params("claim point"))
+    Ok(protocol::suffix(p, n)?)
 }
 
 /// eq tables of the distinct points.

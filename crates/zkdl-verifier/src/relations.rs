@@ -143,7 +143,7 @@ impl Role for Verifier<'_> {
         if self.proof.logup.rounds.len() != rounds {
             return Err(VerifyError::Shape(Phase::Lookup.name()));
         }
-        for slot in Slot::all(self.proof, 0) {
+        for slot in Slot::all(self.proof) {
             let unread_values = !self.sent.contains(&slot) && self.proof.values(slot).is_some_and(|v| !v.is_empty());
             let unread_phase = !self.summed.contains(&slot)
                 && self.proof.phase(slot).is_some_and(|p| !p.sumcheck.rounds.is_empty() || !p.post.is_empty());

@@ -48,11 +48,15 @@ pub fn verify_traced(
     proof: &TrainingProof,
     trace: Option<&mut zkdl_circuit::protocol::Trace>,
 ) -> Result<(), VerifyError> {
+    if statement.digest != spec.digest() {
+        return Err(VerifyError::DigestMismatch);
+    }
     let layout = training_layout_for(spec, statement.initial_checked).map_err(VerifyError::Layout)?;
     verify_layout(gens, spec, &layout, statement, proof, trace)
 }
 
-/// The verification itself, under the statement's layout.
+/// The verification itself, under the statement's layout (the caller checked the digest
+/// and picked the layout by `statement.initial_checked`).
 fn verify_layout(
     gens: &HyraxGenerators,
     spec: &CircuitSpec,
@@ -61,12 +65,6 @@ fn verify_layout(
     proof: &TrainingProof,
     trace: Option<&mut zkdl_circuit::protocol::Trace>,
 ) -> Result<(), VerifyError> {
-    if statement.digest != spec.digest() {
-        return Err(VerifyError::DigestMismatch);
-    }
-    if layout.initial_checked != statement.initial_checked {
-        return Err(VerifyError::Params("the layout of another kind of chunk"));
-    }
     let (nl, steps) = (spec.model.layers.len(), layout.steps);
     if statement.data.len() != steps {
         return Err(VerifyError::Shape("number of steps"));

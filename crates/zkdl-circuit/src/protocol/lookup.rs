@@ -27,27 +27,26 @@ pub enum Leaf {
     Table { multiplicities: usize },
 }
 
-/// A tree: its leaves, depth and width (the table's bits).
+/// A tree: its leaves, depth and width (the table's bits), and its relation's index
+/// among the set's lookups or tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tree {
     pub leaf: Leaf,
     pub depth: usize,
     pub width: u32,
+    pub index: usize,
 }
 
 /// The trees of `set`: lookups, then tables.
 pub fn trees(set: &RelationSet) -> Result<Vec<Tree>, ProtocolError> {
     let mut trees = Vec::with_capacity(set.lookups.len() + set.tables.len());
-    for l in &set.lookups {
+    for (index, l) in set.lookups.iter().enumerate() {
         let leaf = Leaf::Lookup { tensor: l.tensor, offset: l.offset };
-        trees.push(Tree { leaf, depth: set.vars(l.tensor)?, width: l.width });
+        trees.push(Tree { leaf, depth: set.vars(l.tensor)?, width: l.width, index });
     }
-    for tb in &set.tables {
-        trees.push(Tree {
-            leaf: Leaf::Table { multiplicities: tb.multiplicities },
-            depth: tb.width as usize,
-            width: tb.width,
-        });
+    for (index, tb) in set.tables.iter().enumerate() {
+        let leaf = Leaf::Table { multiplicities: tb.multiplicities };
+        trees.push(Tree { leaf, depth: tb.width as usize, width: tb.width, index });
     }
     Ok(trees)
 }
@@ -76,9 +75,8 @@ impl Tree {
 /// The check `what` of tree `i`, named by its relation: the lookup's index among the
 /// set's lookups, or the table's among its tables.
 fn of_tree(trees: &[Tree], i: usize, what: &'static str) -> Check {
-    let lookups = trees.iter().filter(|x| matches!(x.leaf, Leaf::Lookup { .. })).count();
-    let index = if i < lookups { i } else { i - lookups };
-    Check::relation(Phase::Lookup, what, index, trees.get(i).map_or(0, Tree::tensor))
+    let (index, tensor) = trees.get(i).map_or((0, 0), |t| (t.index, t.tensor()));
+    Check::relation(Phase::Lookup, what, index, tensor)
 }
 
 /// The claim tree `i`'s leaf layer leaves at `r`, from its `(p, q)` there.
@@ -192,6 +190,12 @@ pub(super) fn run<R: Role>(
         let rho = suffix(&o.point, k)?.to_vec();
         let e = if R::CHECKS { eq(&r, &rho)? } else { Fr::ZERO };
         let mut evals = Vec::with_capacity(active.len());
+        // the instances' expected values (only a checking role computes them)
+        let mut eval = |x: Fr| {
+            if R::CHECKS {
+                evals.push(e * x);
+            }
+        };
         let mut children = Vec::with_capacity(active.len());
         let mut off = 0usize;
         for (&i, &u) in active.iter().zip(&unit) {
@@ -200,18 +204,18 @@ pub(super) fn run<R: Role>(
             let v = if u {
                 let (ql, qh) = (g(0)?, g(1)?);
                 off += 2;
-                evals.push(e * (ql + mu) * (qh + mu));
+                eval((ql + mu) * (qh + mu));
                 [Fr::ONE, Fr::ONE, ql, qh]
             } else {
                 let v = [g(0)?, g(1)?, g(2)?, g(3)?];
                 off += 4;
                 let [pl, ph, ql, qh] = v;
-                evals.push(e * (pl * qh + ph * ql + lambda * ql * qh));
+                eval(pl * qh + ph * ql + lambda * ql * qh);
                 v
             };
             children.push((i, v));
         }
-        discharge(role, phase, o.pending, if R::CHECKS { &evals } else { &[] })?;
+        discharge(role, phase, o.pending, &evals)?;
         let tau = t.challenge_scalar(labels::RELATIONS_POINT);
         r = rho;
         r.push(tau);

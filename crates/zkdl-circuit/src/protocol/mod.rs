@@ -106,8 +106,8 @@ pub enum Slot {
 }
 
 impl Slot {
-    /// Every slot of `proof`, the lookup rounds as many as it carries (at least `rounds`).
-    pub fn all(proof: &RelationProof, rounds: usize) -> Vec<Slot> {
+    /// Every slot of `proof`, the lookup rounds as many as it carries.
+    pub fn all(proof: &RelationProof) -> Vec<Slot> {
         let mut v = vec![
             Slot::Booleanity,
             Slot::Roots,
@@ -121,7 +121,7 @@ impl Slot {
             Slot::Columns,
             Slot::Rows,
         ];
-        v.extend((1..=proof.logup.rounds.len().max(rounds)).map(Slot::LookupRound));
+        v.extend((1..=proof.logup.rounds.len()).map(Slot::LookupRound));
         v
     }
 }
@@ -408,9 +408,7 @@ fn eq(a: &[Fr], b: &[Fr]) -> Result<Fr, ProtocolError> {
 
 /// The last `n` coordinates of `point`: an instance's point in a batch.
 pub fn suffix(point: &[Fr], n: usize) -> Result<&[Fr], ProtocolError> {
-    point
-        .get(point.len().checked_sub(n).ok_or(ProtocolError::Params("sumcheck point"))?..)
-        .ok_or(ProtocolError::Params("sumcheck point"))
+    crate::relations::ReductionLayout::suffix(point, n).ok_or(ProtocolError::Params("sumcheck point"))
 }
 
 fn get(v: &[Fr], i: usize, phase: Phase) -> Result<Fr, ProtocolError> {
