@@ -17,6 +17,7 @@ pub mod proof;
 pub mod protocol;
 pub mod relations;
 pub mod spec;
+pub mod table;
 mod toml_spec;
 pub mod witness;
 

@@ -745,12 +745,16 @@ mod tests {
         assert_eq!(layout.data_cols, [10, 4]);
         for l in 0..3 {
             let w0 = layout.kinds.iter().position(|k| *k == TensorKind::InitialWeights(l)).unwrap();
-            let rel = LookupRel { tensor: w0, width: 16, offset: 1 << 15 };
+            let rel = LookupRel::range(w0, 16, 1 << 15);
             assert!(layout.set.lookups.contains(&rel), "layer {l}: one signed 16-bit lookup per weight");
         }
         let continued = training_layout_for(&spec, false).unwrap();
         let initial = |k: &TensorKind| matches!(k, TensorKind::InitialWeights(_));
-        assert!(continued.set.lookups.iter().all(|l| !continued.kinds.get(l.tensor).is_some_and(initial)));
+        assert!(continued
+            .set
+            .lookups
+            .iter()
+            .all(|l| !l.first().and_then(|(t, _)| continued.kinds.get(t)).is_some_and(initial)));
         assert_eq!(continued.set.lookups.len() + 3, layout.set.lookups.len());
         // chunks chain: both layouts commit the statement alike, for any shape
         for (bias, steps, exact) in [(false, 1, true), (true, 3, false), (true, 5, true)] {

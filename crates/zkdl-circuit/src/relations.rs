@@ -20,6 +20,7 @@ use zkdl_core::sumcheck::SumcheckProof;
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{index_bits, MatmulForm, MatmulShape, RescaleSpec, MAX_RANGE_BITS};
+use crate::table::TableRef;
 
 /// A kind of relation of a [`RelationSet`] (one of its fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,23 +92,36 @@ pub struct BoolRel {
     pub tensor: usize,
 }
 
-/// Largest lookup table: `[0, 2^16)`.
-pub const MAX_LOOKUP_WIDTH: u32 = 16;
+/// Largest range table: `[0, 2^16)`.
+pub const MAX_LOOKUP_WIDTH: u32 = crate::table::MAX_TABLE_VARS;
 
-/// Every entry of `tensor`, plus `offset`, lies in `[0, 2^width)`: a LogUp lookup into
-/// the table of that width (a signed value of `width` bits with `offset = 2^(width-1)`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every entry's tuple lies in `table`: a LogUp lookup. Column `c` of entry `x` is
+/// `T_c[x] + offset_c` for `columns[c] = (T_c, offset_c)`, one column per column of
+/// the table. A range check is the one-column lookup into the range table `[0, 2^w)`
+/// (a signed value of `w` bits with `offset = 2^(w-1)`; see [`LookupRel::range`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupRel {
-    pub tensor: usize,
-    pub width: u32,
-    pub offset: i64,
+    pub columns: Vec<(usize, i64)>,
+    pub table: TableRef,
 }
 
-/// The table `[0, 2^width)` of the lookups of that width, with the committed
-/// multiplicities `m(t)` (how often `t` occurs among all those lookups' entries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl LookupRel {
+    /// `tensor + offset` lies in `[0, 2^width)`.
+    pub fn range(tensor: usize, width: u32, offset: i64) -> Self {
+        LookupRel { columns: vec![(tensor, offset)], table: TableRef::range(width) }
+    }
+
+    /// The first column's `(tensor, offset)` (the one of a range check).
+    pub fn first(&self) -> Option<(usize, i64)> {
+        self.columns.first().copied()
+    }
+}
+
+/// A table of the lookups into it, with the committed multiplicities `m(i)` (how often
+/// row `i` occurs among all those lookups' tuples).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableRel {
-    pub width: u32,
+    pub table: TableRef,
     pub multiplicities: usize,
 }
 
@@ -117,8 +131,9 @@ pub struct TableRel {
 pub enum Derivation {
     /// `((value[x] + offset) >> shift) & (2^width - 1)`.
     Digit { value: usize, offset: i64, shift: u32, width: u32 },
-    /// The multiplicities of the table of this width over its lookups.
-    Multiplicities { width: u32 },
+    /// The multiplicities of table `table` (an index into [`RelationSet::tables`]) over
+    /// its lookups.
+    Multiplicities { table: usize },
 }
 
 /// What [`RelationSet::range`] declared.
@@ -250,7 +265,7 @@ impl RelationSet {
         let n = self.vars(value)?;
         let col = self.tensors.get(value).map_or(0, |d| d.col_vars);
         if !sign && (offset == 0 || !make_virtual) && bits <= MAX_LOOKUP_WIDTH {
-            self.lookups.push(LookupRel { tensor: value, width: bits, offset });
+            self.lookups.push(LookupRel::range(value, bits, offset));
             return Ok(RangeTensors::default());
         }
         let mut out = RangeTensors::default();
@@ -263,7 +278,7 @@ impl RelationSet {
             if width == 1 {
                 self.bools.push(BoolRel { tensor: d });
             } else {
-                self.lookups.push(LookupRel { tensor: d, width, offset: 0 });
+                self.lookups.push(LookupRel::range(d, width, 0));
             }
             out.derived.push((d, Derivation::Digit { value, offset, shift, width }));
             terms.push((d, -(1i64 << shift)));
@@ -288,21 +303,58 @@ impl RelationSet {
         Ok(out)
     }
 
-    /// Declare the table (and its multiplicities tensor) of every lookup width in use,
-    /// ascending. Call once, after every range.
+    /// Declare every table the lookups use (and its multiplicities tensor): the range
+    /// tables by ascending width, then the others in order of first use. Call once,
+    /// after every lookup.
     pub fn declare_tables(&mut self) -> Vec<(usize, Derivation)> {
-        let mut widths: Vec<u32> = self.lookups.iter().map(|l| l.width).collect();
-        widths.sort_unstable();
-        widths.dedup();
-        widths
+        let mut ranges: Vec<u32> = self.lookups.iter().filter_map(|l| l.table.range_width()).collect();
+        ranges.sort_unstable();
+        ranges.dedup();
+        let mut tables: Vec<TableRef> = ranges.into_iter().map(TableRef::range).collect();
+        for l in &self.lookups {
+            if !tables.contains(&l.table) {
+                tables.push(l.table.clone());
+            }
+        }
+        tables
             .into_iter()
-            .map(|width| {
-                let w = width as usize;
+            .map(|table| {
+                let w = table.vars() as usize;
                 let m = self.tensor(w, zkdl_core::pcs::split_vars(w).1);
-                self.tables.push(TableRel { width, multiplicities: m });
-                (m, Derivation::Multiplicities { width })
+                self.tables.push(TableRel { table, multiplicities: m });
+                (m, Derivation::Multiplicities { table: self.tables.len() - 1 })
             })
             .collect()
+    }
+
+    /// The multiplicities of table `table` (an index into [`RelationSet::tables`]) over
+    /// the tuples of its lookups, read from `values` (the integers of every tensor, by
+    /// index): how often each row occurs. A tuple outside the table has no row and is
+    /// not counted (its lookup then fails).
+    pub fn multiplicities<T: AsRef<[i64]>>(&self, table: usize, values: &[T]) -> Result<Vec<i64>, SetError> {
+        let tb = &self.tables.get(table).ok_or(bad(Kind::Table, table, "not declared"))?.table;
+        let mut m = vec![0i64; 1usize << tb.vars().min(MAX_LOOKUP_WIDTH)];
+        let column = |t: usize| values.get(t).map(|v| v.as_ref()).ok_or(SetError::Tensor(t));
+        let mut tuple = Vec::with_capacity(tb.columns());
+        for l in self.lookups.iter().filter(|l| l.table == *tb) {
+            let cols: Vec<(&[i64], i64)> =
+                l.columns.iter().map(|&(t, o)| Ok((column(t)?, o))).collect::<Result<_, _>>()?;
+            let n = cols.first().map_or(0, |c| c.0.len());
+            for x in 0..n {
+                tuple.clear();
+                // a value whose offset overflows has no row
+                tuple.extend(cols.iter().map(|(v, o)| v.get(x).and_then(|v| v.checked_add(*o)).unwrap_or(i64::MIN)));
+                if let Some(slot) = tb.row_of(&tuple).and_then(|row| m.get_mut(row)) {
+                    *slot += 1;
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    /// The index of `table` among [`RelationSet::tables`].
+    pub fn table_index(&self, table: &TableRef) -> Option<usize> {
+        self.tables.iter().position(|t| t.table == *table)
     }
 
     /// `sum_k c_k T_k + constant` with every virtual `T_k` replaced by its definition:
@@ -385,21 +437,28 @@ impl RelationSet {
         for b in &self.bools {
             self.vars(b.tensor)?;
         }
-        for (i, l) in self.lookups.iter().enumerate() {
-            if l.width == 0 || l.width > MAX_LOOKUP_WIDTH {
-                return Err(bad(Kind::Lookup, i, "width out of 1..=16"));
+        for (i, t) in self.tables.iter().enumerate() {
+            let w = t.table.vars();
+            let ok = (1..=MAX_LOOKUP_WIDTH).contains(&w) && t.table.columns() >= 1;
+            if !ok || self.vars(t.multiplicities)? != w as usize {
+                return Err(bad(Kind::Table, i, "size or multiplicities size"));
             }
-            self.vars(l.tensor)?;
-            if !self.tables.iter().any(|t| t.width == l.width) {
-                return Err(bad(Kind::Lookup, i, "no table of its width"));
+            if self.tables.iter().skip(i + 1).any(|u| u.table == t.table) {
+                return Err(bad(Kind::Table, i, "a table declared twice"));
             }
         }
-        for (i, t) in self.tables.iter().enumerate() {
-            if t.width == 0 || t.width > MAX_LOOKUP_WIDTH || self.vars(t.multiplicities)? != t.width as usize {
-                return Err(bad(Kind::Table, i, "width or multiplicities size"));
+        for (i, l) in self.lookups.iter().enumerate() {
+            if self.table_index(&l.table).is_none() {
+                return Err(bad(Kind::Lookup, i, "its table is not declared"));
             }
-            if self.tables.iter().skip(i + 1).any(|u| u.width == t.width) {
-                return Err(bad(Kind::Table, i, "two tables of one width"));
+            if l.columns.len() != l.table.columns() {
+                return Err(bad(Kind::Lookup, i, "not one tensor per column of its table"));
+            }
+            let n = self.vars(l.columns.first().map_or(usize::MAX, |c| c.0))?;
+            for &(t, _) in &l.columns {
+                if self.vars(t)? != n {
+                    return Err(bad(Kind::Lookup, i, "columns of different sizes"));
+                }
             }
         }
         for (k, m) in self.matmuls.iter().enumerate() {
@@ -497,14 +556,18 @@ impl RelationSet {
         for b in &self.bools {
             t.append_u64(l, b.tensor as u64);
         }
+        // a one-column lookup: (tensor, table width), offset; a table: (multiplicities,
+        // width); every table other than a range and every lookup of several columns is
+        // described in full at the end
         t.append_u64(l, self.lookups.len() as u64);
         for k in &self.lookups {
-            t.append_u64(l, ((k.tensor as u64) << 8) | k.width as u64);
-            t.append_u64(l, k.offset as u64);
+            let (tensor, offset) = k.first().unwrap_or((usize::MAX, 0));
+            t.append_u64(l, ((tensor as u64) << 8) | k.table.vars() as u64);
+            t.append_u64(l, offset as u64);
         }
         t.append_u64(l, self.tables.len() as u64);
         for k in &self.tables {
-            t.append_u64(l, ((k.multiplicities as u64) << 8) | k.width as u64);
+            t.append_u64(l, ((k.multiplicities as u64) << 8) | k.table.vars() as u64);
         }
         t.append_u64(l, self.matmuls.len() as u64);
         for m in &self.matmuls {
@@ -547,6 +610,23 @@ impl RelationSet {
             for p in rels {
                 for v in [p.tensor, p.rows, p.cols, p.row_vars, p.col_vars] {
                     t.append_u64(l, v as u64);
+                }
+            }
+        }
+        let plain = |k: &LookupRel| k.columns.len() == 1 && k.table.range_width().is_some();
+        if !self.lookups.iter().all(plain) {
+            t.append_u64(l, self.tables.len() as u64);
+            for k in &self.tables {
+                let d = k.table.descriptor();
+                t.append_u64(l, d.len() as u64);
+                d.iter().for_each(|w| t.append_u64(l, *w));
+            }
+            for k in &self.lookups {
+                t.append_u64(l, self.table_index(&k.table).map_or(u64::MAX, |i| i as u64));
+                t.append_u64(l, k.columns.len() as u64);
+                for &(tensor, offset) in &k.columns {
+                    t.append_u64(l, tensor as u64);
+                    t.append_u64(l, offset as u64);
                 }
             }
         }
@@ -679,8 +759,8 @@ pub struct OpeningProof {
 }
 
 /// The LogUp lookups as a GKR fractional sumcheck: one binary tree of fraction sums
-/// per lookup tensor (leaves `1 / (alpha - d(x))`) and per table (leaves
-/// `m(t) / (alpha - t)`), all trees' layers batched round by round.
+/// per lookup (leaves `1 / (alpha - v(x))`) and per table (leaves `m(i) / (alpha -
+/// t(i))`), all trees' layers batched round by round.
 #[derive(Debug, Clone, Default, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct LogupProof {
     /// Per tree (lookups, then tables): the root `(P, Q)`.
@@ -690,6 +770,9 @@ pub struct LogupProof {
     /// Rounds `k = 1, 2, ...`: the batched sumcheck of the trees deeper than `k`, post:
     /// `(p_lo, p_hi, q_lo, q_hi)` at its point per such tree.
     pub rounds: Vec<PhaseProof>,
+    /// Per lookup of several columns (in the order their leaves are reached): its
+    /// columns' values at its leaf point.
+    pub tuples: Vec<Fr>,
 }
 
 /// The proof of a [`RelationSet`].

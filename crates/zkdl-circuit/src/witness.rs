@@ -12,7 +12,7 @@
 use thiserror::Error;
 
 use crate::proof::{TensorKind, TrainingLayout};
-use crate::relations::{Derivation, MatmulRel, PaddingRel, RelationSet};
+use crate::relations::{Derivation, LookupRel, MatmulRel, PaddingRel, RelationSet};
 
 /// The first relation the witness breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -56,9 +56,10 @@ impl Names for TrainingLayout {
             Some(TensorKind::Derived(Derivation::Digit { value, shift, width, .. })) => {
                 format!("bits {shift}..{} of {}", shift + width, self.name(*value))
             }
-            Some(TensorKind::Derived(Derivation::Multiplicities { width })) => {
-                format!("multiplicities of the {width}-bit table")
-            }
+            Some(TensorKind::Derived(Derivation::Multiplicities { table })) => match self.set.tables.get(*table) {
+                Some(t) => format!("multiplicities of {}", t.table.name()),
+                None => format!("tensor {tensor}"),
+            },
             Some(k) => format!("{k:?}"),
             None => format!("tensor {tensor}"),
         }
@@ -140,7 +141,7 @@ pub fn check(
         in_range(&cx, tables, value, offset, bits, "range")?;
     }
     for l in &set.lookups {
-        in_range(&cx, tables, l.tensor, l.offset, l.width, "lookup")?;
+        lookup(&cx, tables, l)?;
     }
     for b in &set.bools {
         if let Some((x, &v)) = table(tables, b.tensor).iter().enumerate().find(|(_, v)| !matches!(**v, 0 | 1)) {
@@ -181,18 +182,12 @@ pub fn check(
     for p in set.paddings.iter().chain(&set.zero_rows) {
         padding(&cx, tables, p)?;
     }
-    for t in &set.tables {
-        let mut count = vec![0i64; 1usize << t.width];
-        for l in set.lookups.iter().filter(|l| l.width == t.width) {
-            for &v in table(tables, l.tensor) {
-                if let Some(c) = usize::try_from(v as i128 + l.offset as i128).ok().and_then(|u| count.get_mut(u)) {
-                    *c += 1;
-                }
-            }
-        }
+    for (i, t) in set.tables.iter().enumerate() {
+        let relation = format!("multiplicities of {}", t.table.name());
+        let count =
+            set.multiplicities(i, tables).map_err(|e| cx.fail(relation.clone(), t.multiplicities, 0, e.to_string()))?;
         let m = table(tables, t.multiplicities);
         if let Some((x, (&want, &got))) = count.iter().zip(m).enumerate().find(|(_, (a, b))| a != b) {
-            let relation = format!("multiplicities of the {}-bit table", t.width);
             return Err(cx.mismatch(relation, t.multiplicities, x, want as i128, got as i128));
         }
     }
@@ -205,6 +200,25 @@ fn at(tables: &[Vec<i64>], t: usize, x: usize) -> i128 {
 
 fn term_names(names: &dyn Names, terms: &[(usize, i64)]) -> String {
     terms.iter().map(|&(t, c)| format!("{c} {}", names.name(t))).collect::<Vec<_>>().join(", ")
+}
+
+/// Every tuple of `l` is a row of its table.
+fn lookup(cx: &Ctx<'_>, tables: &[Vec<i64>], l: &LookupRel) -> Result<(), WitnessError> {
+    if let (Some(width), [(t, offset)]) = (l.table.range_width(), l.columns.as_slice()) {
+        return in_range(cx, tables, *t, *offset, width, "lookup");
+    }
+    let Some(&(first, _)) = l.columns.first() else { return Ok(()) };
+    let mut tuple = Vec::with_capacity(l.columns.len());
+    for x in 0..table(tables, first).len() {
+        tuple.clear();
+        tuple.extend(l.columns.iter().map(|&(t, o)| at(tables, t, x) + o as i128));
+        let row: Option<Vec<i64>> = tuple.iter().map(|&v| i64::try_from(v).ok()).collect();
+        if row.and_then(|r| l.table.row_of(&r)).is_none() {
+            let what = format!("lookup into {}", l.table.name());
+            return Err(cx.fail(what, first, x, format!("{tuple:?} is not a row of the table")));
+        }
+    }
+    Ok(())
 }
 
 fn in_range(

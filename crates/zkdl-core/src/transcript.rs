@@ -47,6 +47,8 @@ pub mod labels {
     pub const LOOKUP_ALPHA: &[u8] = b"relations/lookup/alpha";
     /// LogUp GKR: the combination of a tree layer's two child claims.
     pub const LOOKUP_LAMBDA: &[u8] = b"relations/lookup/lambda";
+    /// LogUp: the combination of a tuple's columns (tables of several columns).
+    pub const LOOKUP_BETA: &[u8] = b"relations/lookup/beta";
     /// Claim reduction: the number of claims and their weights (column stage).
     pub const REDUCTION_COLUMNS: &[u8] = b"relations/reduction/columns";
     /// Claim reduction: the number of row claims and their weights (row stage).

@@ -70,6 +70,12 @@ impl<'a> Tree<'a> {
         Tree { layers, depth, values: None, alpha: Fr::zero() }
     }
 
+    /// A lookup's tree over the leaf denominators `leaf_q` (unit numerators; a lookup of
+    /// several columns, its tuples combined in the field), all layers stored.
+    pub(crate) fn tuple(leaf_q: Vec<Fr>) -> Tree<'a> {
+        Tree::table(Vec::new(), leaf_q)
+    }
+
     /// A lookup's tree over the values `v` (a power-of-two length).
     pub(crate) fn lookup(v: &'a [i64], alpha: Fr) -> Tree<'a> {
         let depth = v.len().trailing_zeros() as usize;
@@ -168,6 +174,14 @@ impl<'a> Tree<'a> {
             _ => {
                 let (p, q) = self.layers.get_mut(k).map(std::mem::take).ok_or(ProveError::Params("tree layer"))?;
                 let half = q.len() / 2;
+                if p.is_empty() {
+                    // a stored leaf layer of unit numerators
+                    let shift = |h: &[Fr]| mle(h.par_iter().map(|x| *x + mu).collect());
+                    return Ok((
+                        ProductSum::new(vec![shift(&q[..half])?, shift(&q[half..])?], vec![product(0, 1)])?,
+                        true,
+                    ));
+                }
                 // p_lo q_hi + p_hi q_lo + lambda q_lo q_hi = p_lo q_hi + q_lo (p_hi + lambda q_hi):
                 // with r_hi = p_hi + lambda q_hi formed once, two products per point
                 // instead of three plus the lambda multiplication.

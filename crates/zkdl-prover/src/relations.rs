@@ -190,8 +190,8 @@ impl<R: RngCore + CryptoRng> Role for Prover<'_, '_, '_, R> {
     fn send(&mut self, slot: Slot, n: usize, msg: Message<'_>) -> Result<Vec<Fr>, ProveError> {
         let v = match msg {
             Message::Evaluations(queries) => self.evaluations(queries)?,
-            Message::TreeRoots { alpha } => {
-                self.build_trees(alpha);
+            Message::TreeRoots { alpha, beta } => {
+                self.build_trees(alpha, beta)?;
                 self.phases.start("lookup sumchecks");
                 self.trees.iter().flat_map(|tr| <[Fr; 2]>::from(tr.root())).collect()
             }
@@ -299,17 +299,45 @@ impl<R> Prover<'_, '_, '_, R> {
         Ok(out)
     }
 
-    fn build_trees(&mut self, alpha: Fr) {
+    fn build_trees(&mut self, alpha: Fr, beta: Fr) -> Result<(), ProveError> {
         let (set, tables) = (self.set, self.tables);
+        let column = |t: usize| tables.get(t).copied().ok_or(ProveError::Params("lookup tensor index"));
         // trees in parallel (and each tree's layers in parallel inside)
-        let mut trees: Vec<Tree> =
-            set.lookups.par_iter().map(|l| Tree::lookup(tables[l.tensor], alpha - fr_from_i64(l.offset))).collect();
+        let mut trees: Vec<Tree> = set
+            .lookups
+            .par_iter()
+            .map(|l| match l.columns.as_slice() {
+                [(t, offset)] => Ok(Tree::lookup(column(*t)?, alpha - fr_from_i64(*offset))),
+                cols => {
+                    // leaves alpha - sum_c beta^c (T_c + offset_c)
+                    let cols: Vec<(&[i64], Fr)> = cols
+                        .iter()
+                        .map(|&(t, o)| Ok((column(t)?, fr_from_i64(o))))
+                        .collect::<Result<_, ProveError>>()?;
+                    let n = cols.first().map_or(0, |c| c.0.len());
+                    let q = (0..n)
+                        .into_par_iter()
+                        .map(|x| {
+                            let v =
+                                cols.iter().rev().fold(Fr::zero(), |acc, (c, o)| acc * beta + fr_from_i64(c[x]) + o);
+                            alpha - v
+                        })
+                        .collect();
+                    Ok(Tree::tuple(q))
+                }
+            })
+            .collect::<Result<_, ProveError>>()?;
         for tb in &set.tables {
-            let m = tables[tb.multiplicities];
-            let q: Vec<Fr> = (0..m.len() as u64).map(|v| alpha - Fr::from(v)).collect();
+            let m = column(tb.multiplicities)?;
+            let q = (0..m.len())
+                .into_par_iter()
+                .map(|i| tb.table.combined_row(beta, i).map(|t| alpha - t))
+                .collect::<Option<Vec<Fr>>>()
+                .ok_or(ProveError::Params("table rows"))?;
             trees.push(Tree::table(frs(m), q));
         }
         self.trees = trees;
+        Ok(())
     }
 
     fn booleanity(&self, t: &mut Transcript, rhos: &[Vec<Fr>], sums: &[(Fr, usize)]) -> Result<Produced, ProveError> {
@@ -608,20 +636,8 @@ pub fn derive_tables(
                 let mask = (1i128 << width) - 1;
                 src.par_iter().map(|&x| (((x as i128 + offset as i128) >> shift) & mask) as i64).collect()
             }
-            Derivation::Multiplicities { width } => {
-                let mut m = vec![0i64; 1usize << width];
-                for l in set.lookups.iter().filter(|l| l.width == width) {
-                    let src = tables.get(l.tensor).ok_or(ProveError::Params("lookup tensor index"))?;
-                    for &x in src.iter() {
-                        // out-of-range values have no slot: the proof will fail
-                        let x = x.checked_add(l.offset).unwrap_or(-1);
-                        if let Some(slot) = usize::try_from(x).ok().and_then(|u| m.get_mut(u)) {
-                            *slot += 1;
-                        }
-                    }
-                }
-                m
-            }
+            // tuples outside the table have no row: the proof will fail
+            Derivation::Multiplicities { table } => set.multiplicities(table, tables)?,
         };
         *tables.get_mut(i).ok_or(ProveError::Params("derived tensor index"))? = v;
     }

@@ -87,7 +87,7 @@ impl Case {
 
     /// Index of the multiplicities tensor of `width` (after [`Case::finalized`]).
     fn multiplicities(&self, width: u32) -> usize {
-        self.set.tables.iter().find(|t| t.width == width).unwrap().multiplicities
+        self.set.tables.iter().find(|t| t.table.range_width() == Some(width)).unwrap().multiplicities
     }
 
     fn materialize(&self) -> Vec<Vec<i64>> {

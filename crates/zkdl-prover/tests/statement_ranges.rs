@@ -48,7 +48,7 @@ fn named(e: &WitnessError) -> (&str, &str, Option<usize>, usize) {
 
 /// The lookup argument's balance of the 16-bit table fails (table `index`).
 fn multiset(index: usize) -> Result<(), VerifyError> {
-    let tensor = "multiplicities of the 16-bit table".into();
+    let tensor = "multiplicities of the 16-bit range table".into();
     Err(VerifyError::Relation { phase: Phase::Lookup, relation: index, tensor, check: "the multiset of a table" })
 }
 

@@ -33,7 +33,7 @@ impl From<ProtocolError> for VerifyError {
 fn phase_of(slot: Slot) -> Phase {
     match slot {
         Slot::Booleanity => Phase::Booleanity,
-        Slot::Roots | Slot::Layer1 | Slot::LookupRound(_) => Phase::Lookup,
+        Slot::Roots | Slot::Layer1 | Slot::LookupRound(_) | Slot::Tuples => Phase::Lookup,
         Slot::Matmul => Phase::Matmul,
         Slot::MatmulAt => Phase::MatmulAt,
         Slot::Mask => Phase::Mask,

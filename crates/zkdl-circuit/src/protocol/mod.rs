@@ -95,6 +95,8 @@ pub enum Slot {
     Layer1,
     /// The batched sumcheck of the LogUp trees deeper than `k` (`k >= 1`).
     LookupRound(usize),
+    /// The columns of the lookups of several columns at their leaf points.
+    Tuples,
     Matmul,
     MatmulAt,
     Mask,
@@ -112,6 +114,7 @@ impl Slot {
             Slot::Booleanity,
             Slot::Roots,
             Slot::Layer1,
+            Slot::Tuples,
             Slot::Matmul,
             Slot::MatmulAt,
             Slot::Mask,
@@ -132,6 +135,7 @@ impl RelationProof {
         Some(match slot {
             Slot::Roots => &self.logup.roots,
             Slot::Layer1 => &self.logup.layer1,
+            Slot::Tuples => &self.logup.tuples,
             Slot::Linear => &self.linear,
             Slot::Virtual => &self.virtuals,
             _ => &self.phase(slot)?.pre,
@@ -143,6 +147,7 @@ impl RelationProof {
         Some(match slot {
             Slot::Roots => &mut self.logup.roots,
             Slot::Layer1 => &mut self.logup.layer1,
+            Slot::Tuples => &mut self.logup.tuples,
             Slot::Linear => &mut self.linear,
             Slot::Virtual => &mut self.virtuals,
             _ => &mut self.phase_mut(slot)?.pre,
@@ -160,7 +165,7 @@ impl RelationProof {
             Slot::Padding => Some(&self.padding),
             Slot::Columns => Some(&self.openings.columns),
             Slot::Rows => Some(&self.openings.rows),
-            Slot::Roots | Slot::Layer1 | Slot::Linear | Slot::Virtual => None,
+            Slot::Roots | Slot::Layer1 | Slot::Tuples | Slot::Linear | Slot::Virtual => None,
         }
     }
 
@@ -181,7 +186,7 @@ impl RelationProof {
             Slot::Padding => Some(&mut self.padding),
             Slot::Columns => Some(&mut self.openings.columns),
             Slot::Rows => Some(&mut self.openings.rows),
-            Slot::Roots | Slot::Layer1 | Slot::Linear | Slot::Virtual => None,
+            Slot::Roots | Slot::Layer1 | Slot::Tuples | Slot::Linear | Slot::Virtual => None,
         }
     }
 }
@@ -202,8 +207,9 @@ pub enum Sent {
 pub enum Message<'a> {
     /// Evaluations of tensors at points: `(tensor, point)`.
     Evaluations(&'a [(usize, Vec<Fr>)]),
-    /// `(P, Q)` at the root of every LogUp tree (lookups, then tables) under `alpha`.
-    TreeRoots { alpha: Fr },
+    /// `(P, Q)` at the root of every LogUp tree (lookups, then tables) under `alpha`,
+    /// tuples combined with `beta`.
+    TreeRoots { alpha: Fr, beta: Fr },
     /// `(p_0, p_1, q_0, q_1)` of layer 1 of every LogUp tree at least one layer deep.
     TreeLayer1,
 }
