@@ -82,6 +82,30 @@ pub struct RescaleSpec {
     pub total_bits: u32,
 }
 
+impl RescaleSpec {
+    /// The product `C` at a point from the rounded `Cq` and the remainder `R` there:
+    /// `(2^shift Cq + R - 2^(shift-1)) / mult`; without a remainder (an exact product,
+    /// `shift = 0`) `Cq / mult`. `None` for a remainder that does not fit the shift, or
+    /// `mult = 0`.
+    pub fn unround(&self, cq: Fr, rem: Option<Fr>) -> Option<Fr> {
+        let inv = zkdl_core::field::fr_inverse(Fr::from(self.mult))?;
+        let p = zkdl_core::field::fr_pow2(self.shift);
+        let rounded = match rem {
+            Some(rem) => rem - zkdl_core::field::fr_pow2(self.shift.checked_sub(1)?),
+            None if self.shift == 0 => Fr::from(0u64),
+            None => return None,
+        };
+        Some((p * cq + rounded) * inv)
+    }
+
+    /// The rounded product and remainder of the integer product `c`:
+    /// `mult c + 2^(shift-1) = 2^shift Cq + R` (exact, `Cq = mult c`, for `shift = 0`).
+    pub fn round(&self, c: i128) -> (i128, i128) {
+        let v = self.mult as i128 * c + if self.shift == 0 { 0 } else { 1i128 << (self.shift - 1) };
+        (v >> self.shift, v & ((1i128 << self.shift) - 1))
+    }
+}
+
 /// The point `j ++ i` at which a row-major matrix's MLE is evaluated for
 /// row point `i` and column point `j` (column bits are the first variables).
 pub fn matrix_point(col: &[Fr], row: &[Fr]) -> Vec<Fr> {

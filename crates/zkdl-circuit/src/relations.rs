@@ -169,13 +169,18 @@ pub struct MatmulRel {
     pub at: Option<usize>,
 }
 
-/// `Out = s ⊙ Cq` with `s` plane `plane` of the bit-plane tensor `planes`.
+/// The elementwise product `Out = s ⊙ Cq` with `s` plane `plane` of the tensor
+/// `planes` (a mask when `s` holds bits: zkReLU); with `rescale = Some((spec, R))` the
+/// rounded product `mult (s ⊙ Cq) + 2^(shift-1) = 2^shift Out + R` (`shift >= 1`; the
+/// ranges of `R` and `Out` are separate relations, as for [`MatmulRel`]): a gradient
+/// through an activation's derivative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaskRel {
     pub cq: usize,
     pub out: usize,
     pub planes: usize,
     pub plane: u32,
+    pub rescale: Option<(RescaleSpec, usize)>,
 }
 
 /// `sum_k coeff_k T_k + constant = 0` over tensors of one number of variables.
@@ -504,6 +509,11 @@ impl RelationSet {
             if pv > 8 || (m.plane as usize) >= (1usize << pv) {
                 return Err(bad(Kind::Mask, i, "plane index"));
             }
+            if let Some((spec, rem)) = m.rescale {
+                if spec.mult == 0 || spec.shift == 0 || spec.shift > MAX_RANGE_BITS || self.vars(rem)? != n {
+                    return Err(bad(Kind::Mask, i, "rescaling parameters or remainder size"));
+                }
+            }
         }
         for (i, l) in self.linears.iter().enumerate() {
             let Some(first) = l.terms.first() else {
@@ -613,8 +623,10 @@ impl RelationSet {
                 }
             }
         }
+        // optional blocks, each after its own tag
         let plain = |k: &LookupRel| k.columns.len() == 1 && k.table.range_width().is_some();
         if !self.lookups.iter().all(plain) {
+            t.append_u64(l, u64::from_le_bytes(*b"tables\0\0"));
             t.append_u64(l, self.tables.len() as u64);
             for k in &self.tables {
                 let d = k.table.descriptor();
@@ -627,6 +639,17 @@ impl RelationSet {
                 for &(tensor, offset) in &k.columns {
                     t.append_u64(l, tensor as u64);
                     t.append_u64(l, offset as u64);
+                }
+            }
+        }
+        if self.masks.iter().any(|m| m.rescale.is_some()) {
+            t.append_u64(l, u64::from_le_bytes(*b"rescaled"));
+            for m in &self.masks {
+                let (s, rem) = m
+                    .rescale
+                    .map_or((RescaleSpec { mult: 0, shift: 0, total_bits: 0 }, u64::MAX), |(s, r)| (s, r as u64));
+                for v in [s.mult, s.shift as u64, s.total_bits as u64, rem] {
+                    t.append_u64(l, v);
                 }
             }
         }
@@ -720,15 +743,11 @@ impl MatmulRel {
     /// value; `None` if the remainder does not match the relation or the parameters are
     /// invalid.
     pub fn product_claim(&self, cq: Fr, rem: Option<Fr>, bias: Option<Fr>) -> Option<Fr> {
-        let RescaleSpec { mult, shift, .. } = self.rescale;
-        let p = zkdl_core::field::fr_pow2(shift);
-        let inv = zkdl_core::field::fr_inverse(Fr::from(mult))?;
-        let rounded = match (self.rem, rem) {
-            (Some(_), Some(rem)) => rem - zkdl_core::field::fr_pow2(shift.checked_sub(1)?),
-            (None, None) if shift == 0 => Fr::from(0u64),
-            _ => return None,
-        };
-        Some((p * cq + rounded) * inv - bias.map_or(Fr::from(0u64), |b| p * b))
+        if self.rem.is_some() != rem.is_some() {
+            return None;
+        }
+        let p = zkdl_core::field::fr_pow2(self.rescale.shift);
+        Some(self.rescale.unround(cq, rem)? - bias.map_or(Fr::from(0u64), |b| p * b))
     }
 }
 

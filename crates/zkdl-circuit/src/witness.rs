@@ -170,9 +170,21 @@ pub fn check(
         let p0 = (m.plane as usize) * cq.len();
         for (x, (&c, &o)) in cq.iter().zip(out).enumerate() {
             let s = at(tables, m.planes, p0 + x);
-            if o as i128 != s * c as i128 {
-                let relation = format!("mask {} = sign ⊙ {}", names.name(m.out), names.name(m.cq));
-                return Err(cx.mismatch(relation, m.out, x, s * c as i128, o as i128));
+            let relation = || format!("mask {} = {} ⊙ {}", names.name(m.out), names.name(m.planes), names.name(m.cq));
+            match m.rescale {
+                None if o as i128 != s * c as i128 => {
+                    return Err(cx.mismatch(relation(), m.out, x, s * c as i128, o as i128));
+                }
+                Some((spec, rem)) => {
+                    let (want, want_rem) = spec.round(s * c as i128);
+                    if o as i128 != want {
+                        return Err(cx.mismatch(relation(), m.out, x, want, o as i128));
+                    }
+                    if at(tables, rem, x) != want_rem {
+                        return Err(cx.mismatch(relation(), rem, x, want_rem, at(tables, rem, x)));
+                    }
+                }
+                None => {}
             }
         }
     }

@@ -11,6 +11,7 @@ use zkdl_circuit::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use zkdl_circuit::relations::{
     BoolRel, Derivation, Kind, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, SetError,
 };
+use zkdl_circuit::witness::{self, ByIndex};
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{split_vars, HyraxCommitment, HyraxGenerators};
 use zkdl_core::transcript::{labels, Transcript};
@@ -153,7 +154,7 @@ fn forward(tr: &StepTrace) -> (Case, Fwd) {
     let shape = MatmulShape { form: MatmulForm::NN, li: LB, lj: D[0], lk: D[1] };
     let rescale = RescaleSpec { mult: 1, shift: F, total_bits: Q };
     c.set.matmuls.push(MatmulRel { shape, tau: 0, rescale, x, y: w, cq: zq, rem: Some(rem), bias: None, at: None });
-    c.set.masks.push(MaskRel { cq: zq, out: act, planes: zq_sign, plane: 0 });
+    c.set.masks.push(MaskRel { cq: zq, out: act, planes: zq_sign, plane: 0, rescale: None });
     (c, Fwd { x, w, zq, rem, act, zq_sign })
 }
 
@@ -253,7 +254,7 @@ fn backward_mask_must_use_the_forward_sign_bits() {
         } else {
             ix.zq_sign
         };
-        c.set.masks.push(MaskRel { cq: gaq, out: g0, planes, plane: 0 });
+        c.set.masks.push(MaskRel { cq: gaq, out: g0, planes, plane: 0, rescale: None });
         (c, ix.zq_sign)
     };
     build(None, false).0.run(&g).unwrap();
@@ -732,4 +733,67 @@ fn claim_reduction_over_mixed_splits_and_points() {
         bad[1].2 += Fr::from(1u64);
         assert!(verify(&bad, &prove(&tables, &bad)).is_err(), "tensor {t}: a false claim");
     }
+}
+
+/// A gradient through an activation's derivative: `Out = round(G ⊙ D / 2^f)` with its
+/// remainder, as a rescaled elementwise product.
+fn derivative_product(seed: u64) -> (Case, [usize; 4]) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let n = 64;
+    let gv: Vec<i64> = (0..n).map(|_| rng.gen_range(-(1i64 << 20)..1 << 20)).collect();
+    let dv: Vec<i64> = (0..n).map(|_| rng.gen_range(-(1i64 << 12)..=1 << F)).collect();
+    let spec = RescaleSpec { mult: 1, shift: F, total_bits: Q };
+    let (out, rem): (Vec<i64>, Vec<i64>) = gv
+        .iter()
+        .zip(&dv)
+        .map(|(&a, &b)| {
+            let (o, r) = spec.round(a as i128 * b as i128);
+            (o as i64, r as i64)
+        })
+        .unzip();
+    let mut c = Case::default();
+    let (gt, dt, ot, rt) = (c.tensor(gv), c.tensor(dv), c.tensor(out), c.tensor(rem));
+    c.range(rt, F, 0, false);
+    c.range(ot, Q, 1 << (Q - 1), false);
+    c.set.masks.push(MaskRel { cq: gt, out: ot, planes: dt, plane: 0, rescale: Some((spec, rt)) });
+    (c, [gt, dt, ot, rt])
+}
+
+#[test]
+fn rescaled_elementwise_product_honest_and_cheats() {
+    let g = gens();
+    let (c, _) = derivative_product(1);
+    let f = c.finalized();
+    witness::check(&f.set, &f.materialize(), &f.derived, &ByIndex).unwrap();
+    c.run(&g).unwrap();
+    let round_sum = (Phase::Mask, Rejection::RoundSum);
+    let check = |what: &str, expect: (Phase, Rejection), mutate: &dyn Fn(&mut Case, [usize; 4])| {
+        let (mut c, ix) = derivative_product(1);
+        mutate(&mut c, ix);
+        let f = c.finalized();
+        let e = witness::check(&f.set, &f.materialize(), &f.derived, &ByIndex).unwrap_err();
+        assert!(e.relation.starts_with("mask") || e.relation.contains("range") || e.relation.contains("lookup"), "{e}");
+        rejects(c.run(&g), expect.0, expect.1, what);
+    };
+    check("an output off by one", round_sum, &|c, [_, _, o, _]| c.tables[o][3] += 1);
+    check(
+        "an output off by one with the remainder out of range",
+        (Phase::Lookup, Rejection::Relation),
+        &|c, [_, _, o, r]| {
+            c.tables[o][5] += 1;
+            c.tables[r][5] -= 1 << F;
+        },
+    );
+    check("a wrong derivative entry", round_sum, &|c, [_, d, _, _]| c.tables[d][7] += 1);
+    check("a wrong gradient entry", round_sum, &|c, [gt, _, _, _]| c.tables[gt][0] -= 1);
+    // the same witness against a product rounded by another shift
+    let (mut c, [_, _, _, rt]) = derivative_product(2);
+    let spec = RescaleSpec { mult: 1, shift: F - 1, total_bits: Q };
+    c.set.masks[0].rescale = Some((spec, rt));
+    rejects(c.run(&g), Phase::Mask, Rejection::RoundSum, "another shift");
+    // malformed: a rescaled product without a shift
+    let (mut c, [_, _, _, rt]) = derivative_product(3);
+    c.set.masks[0].rescale = Some((RescaleSpec { mult: 1, shift: 0, total_bits: Q }, rt));
+    let e = SetError::Relation { kind: Kind::Mask, index: 0, what: "rescaling parameters or remainder size" };
+    assert_eq!(c.finalized().set.validate(), Err(e));
 }

@@ -48,7 +48,7 @@ impl ActivationFn for Relu {
     ) -> Result<ActivationTensors, LayoutError> {
         let sign = sign.ok_or(LayoutError::Unsupported("zkReLU without the sign tensor of Z'"))?;
         let out = b.like(TensorKind::Act(layer), pre)?;
-        b.set.masks.push(MaskRel { cq: pre, out, planes: sign, plane: 0 });
+        b.set.masks.push(MaskRel { cq: pre, out, planes: sign, plane: 0, rescale: None });
         Ok(ActivationTensors { layer, pre, sign: Some(sign), out })
     }
 
@@ -61,7 +61,7 @@ impl ActivationFn for Relu {
     ) -> Result<(), LayoutError> {
         // the FORWARD sign bits: a gradient masked with others is rejected
         let sign = forward.sign.ok_or(LayoutError::Unsupported("zkReLU without the sign tensor of Z'"))?;
-        b.set.masks.push(MaskRel { cq: grad_out, out: grad_pre, planes: sign, plane: 0 });
+        b.set.masks.push(MaskRel { cq: grad_out, out: grad_pre, planes: sign, plane: 0, rescale: None });
         Ok(())
     }
 }

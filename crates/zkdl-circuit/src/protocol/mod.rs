@@ -575,13 +575,27 @@ fn masks<R: Role>(
     for m in &set.masks {
         rrs.push(t.challenge_scalars(labels::RELATIONS_POINT, vars(set, m.cq)?));
     }
-    let queries: Vec<(usize, Vec<Fr>)> = set.masks.iter().zip(&rrs).map(|(m, rr)| (m.out, rr.clone())).collect();
+    // pre: every output at its point, then the remainder of every rescaled product
+    let mut queries: Vec<(usize, Vec<Fr>)> = set.masks.iter().zip(&rrs).map(|(m, rr)| (m.out, rr.clone())).collect();
+    let rems: Vec<(usize, Vec<Fr>)> =
+        set.masks.iter().zip(&rrs).filter_map(|(m, rr)| m.rescale.map(|(_, rem)| (rem, rr.clone()))).collect();
+    queries.extend(rems);
     let pre = send(role, t, Slot::Mask, queries.len(), Message::Evaluations(&queries))?;
     let mut sums = Vec::with_capacity(set.masks.len());
-    for (i, (tensor, point)) in queries.into_iter().enumerate() {
-        let value = get(&pre, i, phase)?;
-        sums.push((value, point.len()));
-        claims.push(Claim { tensor, point, value });
+    let mut next_rem = set.masks.len();
+    for (i, (m, rr)) in set.masks.iter().zip(&rrs).enumerate() {
+        let out = get(&pre, i, phase)?;
+        claims.push(Claim { tensor: m.out, point: rr.clone(), value: out });
+        let sum = match m.rescale {
+            None => out,
+            Some((spec, rem)) => {
+                let r = get(&pre, next_rem, phase)?;
+                next_rem += 1;
+                claims.push(Claim { tensor: rem, point: rr.clone(), value: r });
+                spec.unround(out, Some(r)).ok_or(ProtocolError::Params("mask rescaling"))?
+            }
+        };
+        sums.push((sum, rr.len()));
     }
     let o = sumcheck(role, t, Slot::Mask, Batch::Mask { rrs: &rrs }, &sums, 3, 2 * set.masks.len())?;
     let mut evals = Vec::with_capacity(sums.len());
