@@ -101,8 +101,8 @@ impl RescaleSpec {
     /// The rounded product and remainder of the integer product `c`:
     /// `mult c + 2^(shift-1) = 2^shift Cq + R` (exact, `Cq = mult c`, for `shift = 0`).
     pub fn round(&self, c: i128) -> (i128, i128) {
-        let v = self.mult as i128 * c + if self.shift == 0 { 0 } else { 1i128 << (self.shift - 1) };
-        (v >> self.shift, v & ((1i128 << self.shift) - 1))
+        let (q, r) = zkdl_core::field::rescale_round(self.mult as i128 * c, self.shift);
+        (q, r as i128)
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod identity;
 mod relu;
+pub mod smooth;
 
 pub use identity::Identity;
 pub use relu::Relu;
