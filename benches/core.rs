@@ -134,9 +134,9 @@ fn bench_hyrax(c: &mut Criterion) {
         let (cs, os) = pcs::sizes(n);
         println!("hyrax n={n}: commitment {cs} bytes, opening {os} bytes");
         group.bench_with_input(BenchmarkId::new("commit_i16", n), &n, |bch, _| {
-            bch.iter(|| pcs::commit(&gens, n, Table::Small(&table), None, &CpuMsm).unwrap())
+            bch.iter(|| pcs::commit(&gens, n, Table::Small(&table), None).unwrap())
         });
-        let comm = pcs::commit(&gens, n, Table::Small(&table), None, &CpuMsm).unwrap();
+        let comm = pcs::commit(&gens, n, Table::Small(&table), None).unwrap();
         group.bench_with_input(BenchmarkId::new("open", n), &n, |bch, _| {
             bch.iter(|| {
                 let mut t = Transcript::new(labels::TEST);

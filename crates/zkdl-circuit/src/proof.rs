@@ -248,7 +248,7 @@ impl TrainingLayout {
         vars: usize,
         table: &[i64],
     ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
-        pcs::commit_split(gens, vars, self.statement_col_vars(vars), Table::Small(table), None, gens.backend())
+        pcs::commit_split(gens, vars, self.statement_col_vars(vars), Table::Small(table), None)
     }
 }
 
@@ -292,7 +292,7 @@ pub fn commit_samples(
     table: &[i64],
 ) -> Result<HyraxCommitment, zkdl_core::PcsError> {
     let col = data_col_vars(sample_vars).min(vars);
-    pcs::commit_split(gens, vars, col, Table::Small(table), None, gens.backend())
+    pcs::commit_split(gens, vars, col, Table::Small(table), None)
 }
 
 /// Largest column split of the prover's own tensors: `2^12` columns, the generators the

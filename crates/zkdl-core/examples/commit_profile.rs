@@ -8,7 +8,6 @@
 use std::time::Instant;
 
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
-use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxGenerators, Table};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,16 +17,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the first commit at a row width builds the subset table's blocks it needs
     let v: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(0..1i64 << 16)).collect();
     let t0 = Instant::now();
-    pcs::commit(&gens, n, Table::Small(&v), None, &CpuMsm)?;
+    pcs::commit(&gens, n, Table::Small(&v), None)?;
     let first = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
-    pcs::commit(&gens, n, Table::Small(&v), None, &CpuMsm)?;
+    pcs::commit(&gens, n, Table::Small(&v), None)?;
     println!("2^{n} unsigned 16-bit entries: first commit {first:.4} s, then {:.4} s", t0.elapsed().as_secs_f64());
     for bits in [1u32, 8, 16, 32] {
         let v: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-(1i64 << (bits - 1))..1i64 << (bits - 1))).collect();
         let t0 = Instant::now();
         for _ in 0..3 {
-            pcs::commit(&gens, n, Table::Small(&v), None, &CpuMsm)?;
+            pcs::commit(&gens, n, Table::Small(&v), None)?;
         }
         println!("2^{n} entries, {bits}-bit signed: {:.4} s per commit", t0.elapsed().as_secs_f64() / 3.0);
     }
@@ -44,10 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 gens.prepare_columns(col);
                 println!("  building the subset table for 2^{col} columns: {:.3} s", t0.elapsed().as_secs_f64());
             }
-            pcs::commit_split(&gens, n, col, Table::Small(&v), None, &CpuMsm)?;
+            pcs::commit_split(&gens, n, col, Table::Small(&v), None)?;
             let t0 = Instant::now();
             for _ in 0..5 {
-                pcs::commit_split(&gens, n, col, Table::Small(&v), None, &CpuMsm)?;
+                pcs::commit_split(&gens, n, col, Table::Small(&v), None)?;
             }
             let ns = t0.elapsed().as_secs_f64() / 5.0 / (1u64 << n) as f64 * 1e9;
             let how = if prepared { "table built" } else { "as decided" };

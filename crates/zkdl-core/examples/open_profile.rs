@@ -4,7 +4,6 @@ use ark_ff::UniformRand;
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use std::time::Instant;
 use zkdl_core::field::Fr;
-use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, CommitmentRef, HyraxGenerators, Table};
 use zkdl_core::transcript::Transcript;
 
@@ -14,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (n, c) in [(9usize, 5usize), (13, 8), (17, 10)] {
         let v: Vec<i64> = (0..1i64 << n).map(|i| i % 1000).collect();
         let f: Vec<Fr> = v.iter().map(|&x| Fr::from(x as u64)).collect();
-        let comm = pcs::commit_split(&gens, n, c, Table::Small(&v), None, &CpuMsm)?;
+        let comm = pcs::commit_split(&gens, n, c, Table::Small(&v), None)?;
         let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
         let t0 = Instant::now();
         for _ in 0..5 {

@@ -95,8 +95,6 @@ pub enum PcsError {
 pub enum MsmError {
     #[error("{bases} bases but {scalars} scalars")]
     LengthMismatch { bases: usize, scalars: usize },
-    #[error("precomputed bases that belong to another base set")]
-    ForeignPrecomputation,
     #[error("base range {start}..{end} outside a set of {len} bases")]
     RangeOutside { start: usize, end: usize, len: usize },
 }

@@ -6,7 +6,7 @@ use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
 use zkdl_core::field::fr_from_i64;
-use zkdl_core::msm::{naive_msm, shifted_bases, CpuMsm, FixedBases, MsmBackend, SubsetTable};
+use zkdl_core::msm::{naive_msm, CpuFixedSet, CpuMsm, FixedSet, MsmBackend, ROW_SHIFTS};
 use zkdl_core::{Fr, G1Affine, G1Projective, MsmError};
 
 fn bases(rng: &mut StdRng, n: usize) -> Vec<G1Affine> {
@@ -211,18 +211,15 @@ fn row_wise_msms_match_one_msm_per_row() {
             }
             let got = CpuMsm.msm_i64_rows(&b, &s).unwrap();
             assert_eq!(got.len(), rows);
-            let sets = shifted_bases(&b);
-            let table = SubsetTable::new(&b);
-            for k in 0..=sets.len() {
+            for k in 0..=ROW_SHIFTS {
                 for with_table in [false, true] {
-                    let mut fixed = FixedBases::new(&b).with_shifted(&sets[..k]).unwrap();
-                    if with_table {
-                        fixed = fixed.with_table(&table).unwrap();
-                    }
-                    let fixed = CpuMsm.msm_i64_rows_fixed(&fixed, &s).unwrap();
+                    let set = CpuFixedSet::with_methods(b.clone(), k, with_table);
+                    let fixed = set.msm_i64_rows(0..m, &s).unwrap();
                     assert_eq!(fixed, got, "{k} shifted sets, table {with_table}: m={m} rows={rows} bits={bits}");
                 }
             }
+            // the backend's prepared set: every method
+            assert_eq!(CpuMsm.fix(b.clone()).msm_i64_rows(0..m, &s).unwrap(), got, "m={m} rows={rows} bits={bits}");
             for (r, row) in s.chunks(m).enumerate() {
                 let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
                 assert_eq!(got[r], naive_msm(&b, &fr), "m={m} rows={rows} bits={bits} unsigned={unsigned} row={r}");
@@ -255,8 +252,6 @@ fn row_wise_msms_match_one_msm_per_row() {
     // 16-bit range with its top value 2^16 (fixed point 1.0), centred or not; a sparse
     // table (zeros are free uncentred); four digits, and wider than four
     let set = bases(&mut rng, 64 + 5);
-    let sets = shifted_bases(&set);
-    let table = SubsetTable::new(&set);
     let b = &set[5..];
     let ranges = [
         (-32_896i64, 32_896i64),
@@ -276,16 +271,12 @@ fn row_wise_msms_match_one_msm_per_row() {
             }
             s[0] = lo;
             s[1] = hi;
-            for k in [1, sets.len()] {
+            for k in [1, ROW_SHIFTS] {
                 for with_table in [false, true] {
                     // bases 5..69 of the set: the table's blocks do not start with the range
-                    let mut fixed = FixedBases::new(&set).with_shifted(&sets[..k]).unwrap();
-                    if with_table {
-                        fixed = fixed.with_table(&table).unwrap();
-                    }
-                    let fixed = fixed.range(5..69).unwrap();
-                    assert_eq!(fixed.bases(), b);
-                    let got = CpuMsm.msm_i64_rows_fixed(&fixed, &s).unwrap();
+                    let fixed = CpuFixedSet::with_methods(set.clone(), k, with_table);
+                    assert_eq!(fixed.bases().get(5..69), Some(b));
+                    let got = fixed.msm_i64_rows(5..69, &s).unwrap();
                     for (r, row) in s.chunks(64).enumerate() {
                         let fr: Vec<Fr> = row.iter().map(|&x| fr_from_i64(x)).collect();
                         assert_eq!(got[r], naive_msm(b, &fr), "range {lo}..={hi} sparse {sparse} sets {k} row {r}");
@@ -294,12 +285,42 @@ fn row_wise_msms_match_one_msm_per_row() {
             }
         }
     }
-    let short = vec![sets[0][..63].to_vec()];
-    assert!(FixedBases::new(&set).with_shifted(&short).is_err(), "shifted bases of another length");
-    assert_eq!(FixedBases::new(b).with_table(&table).unwrap_err(), MsmError::ForeignPrecomputation);
-    assert!(matches!(FixedBases::new(b).range(60..65), Err(MsmError::RangeOutside { .. })));
-    let fixed = FixedBases::new(&set).range(0..8).unwrap();
-    assert!(CpuMsm.msm_i64_rows_fixed(&fixed, &[1; 9]).is_err(), "scalars not a whole number of rows");
+    let fixed = CpuMsm.fix(b.to_vec());
+    assert!(matches!(fixed.msm_i64_rows(60..65, &[1; 5]), Err(MsmError::RangeOutside { .. })));
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = 8..4;
+    assert!(matches!(fixed.msm_i64_rows(backwards, &[1; 4]), Err(MsmError::RangeOutside { .. })));
+    assert!(matches!(fixed.msm_i64_rows(3..3, &[]), Err(MsmError::LengthMismatch { .. })), "an empty range");
+    assert!(fixed.msm_i64_rows(0..8, &[1; 9]).is_err(), "scalars not a whole number of rows");
+}
+
+/// The prefix sums of a prepared set (cached on the CPU, summed by the trait's default
+/// elsewhere) against sums of the bases, and none past the set.
+#[test]
+fn prefix_sums_of_a_prepared_set() {
+    struct Plain(Vec<G1Affine>);
+    impl FixedSet for Plain {
+        fn bases(&self) -> &[G1Affine] {
+            &self.0
+        }
+        fn msm_i64_rows(&self, range: std::ops::Range<usize>, s: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
+            CpuMsm.msm_i64_rows(self.0.get(range).unwrap_or_default(), s)
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(16);
+    let b = bases(&mut rng, 24);
+    let (cpu, plain) = (CpuMsm.fix(b.clone()), Plain(b.clone()));
+    for c in 0..6 {
+        let want = (1usize << c <= b.len()).then(|| b.iter().take(1 << c).map(|p| G1Projective::from(*p)).sum());
+        assert_eq!(cpu.prefix_sum(c), want, "2^{c} bases");
+        assert_eq!(plain.prefix_sum(c), want, "2^{c} bases");
+    }
+    assert_eq!(cpu.prefix_sum(usize::MAX), None);
+    assert_eq!(plain.prefix_sum(usize::MAX), None);
+    // preparing ahead changes no result
+    cpu.prepare(0..24);
+    let s: Vec<i64> = (0..24 * 600).map(|_| rng.gen_range(0..1 << 16)).collect();
+    assert_eq!(cpu.msm_i64_rows(0..24, &s).unwrap(), CpuMsm.msm_i64_rows(&b, &s).unwrap());
 }
 
 /// `sum_i s_i P_i` in `E(Fq)` by double-and-add with the signed small scalars themselves

@@ -6,7 +6,6 @@ use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{One, UniformRand};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
-use zkdl_core::msm::CpuMsm;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, HyraxOpening, Table};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_core::{Fr, PcsError};
@@ -31,7 +30,7 @@ fn make_case(g: &HyraxGenerators, n: usize, rng: &mut StdRng, hiding: bool) -> C
         (0..1usize << n).map(|_| Fr::from(rng.gen_range(0u64..1 << 20)) - Fr::from(1u64 << 19)).collect();
     let (rows_vars, _) = pcs::split_vars(n);
     let blinds: Option<Vec<Fr>> = hiding.then(|| (0..1usize << rows_vars).map(|_| Fr::rand(rng)).collect());
-    let comm = pcs::commit(g, n, Table::Field(&table), blinds.as_deref(), &CpuMsm).unwrap();
+    let comm = pcs::commit(g, n, Table::Field(&table), blinds.as_deref()).unwrap();
     let point: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
     let mut tp = Transcript::new(labels::TEST);
     let (value, proof) = pcs::open(g, n, &table, blinds.as_deref(), &comm, &point, &mut tp, rng).unwrap();
@@ -71,16 +70,16 @@ fn small_integer_commitment_equals_field_commitment() {
     let n = 9;
     let small: Vec<i64> = (0..1 << n).map(|_| rng.gen_range(-40000i64..40000)).collect();
     let fr: Vec<Fr> = small.iter().map(|&v| zkdl_core::field::fr_from_i64(v)).collect();
-    let a = pcs::commit(&g, n, Table::Small(&small), None, &CpuMsm).unwrap();
-    let b = pcs::commit(&g, n, Table::Field(&fr), None, &CpuMsm).unwrap();
+    let a = pcs::commit(&g, n, Table::Small(&small), None).unwrap();
+    let b = pcs::commit(&g, n, Table::Field(&fr), None).unwrap();
     assert_eq!(a, b);
     // bit planes through the fixed-base subset table
     let bits: Vec<bool> = (0..1 << n).map(|_| rng.gen()).collect();
     let bfr: Vec<Fr> = bits.iter().map(|&x| Fr::from(x as u64)).collect();
-    let c = pcs::commit(&g, n, Table::Bits(&bits), None, &CpuMsm).unwrap();
-    let d = pcs::commit(&g, n, Table::Field(&bfr), None, &CpuMsm).unwrap();
+    let c = pcs::commit(&g, n, Table::Bits(&bits), None).unwrap();
+    let d = pcs::commit(&g, n, Table::Field(&bfr), None).unwrap();
     assert_eq!(c, d);
-    assert!(pcs::commit(&g, n, Table::Bits(&bits[1..]), None, &CpuMsm).is_err());
+    assert!(pcs::commit(&g, n, Table::Bits(&bits[1..]), None).is_err());
 }
 
 #[test]
@@ -107,7 +106,7 @@ fn rejects_wrong_value_point_commitment_and_proof() {
             // commitment to another table (one entry changed) with the same proof
             let mut t2 = c.table.clone();
             t2[0] += Fr::one();
-            let comm2 = pcs::commit(&g, n, Table::Field(&t2), None, &CpuMsm).unwrap();
+            let comm2 = pcs::commit(&g, n, Table::Field(&t2), None).unwrap();
             assert!(check(&g, &c, &comm2, &c.point, c.value, &c.proof).is_err());
             // altered proof elements
             for j in 0..c.proof.l.len() {
@@ -157,7 +156,7 @@ fn every_folding_depth_verifies_and_tails_are_bound() {
     let mut rng = StdRng::seed_from_u64(25);
     let (n, col) = (9, 5);
     let table: Vec<Fr> = (0..1u64 << n).map(|i| Fr::from(i * 7 + 3)).collect();
-    let comm = pcs::commit_split(&g, n, col, Table::Field(&table), None, &CpuMsm).unwrap();
+    let comm = pcs::commit_split(&g, n, col, Table::Field(&table), None).unwrap();
     let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     for tail_vars in 0..=col {
         let mut tp = Transcript::new(labels::TEST);
@@ -220,7 +219,7 @@ fn batched_opening_of_combined_commitments() {
     let n = 8;
     let tables: Vec<Vec<Fr>> = (0..3).map(|_| (0..1 << n).map(|_| Fr::rand(&mut rng)).collect()).collect();
     let comms: Vec<HyraxCommitment> =
-        tables.iter().map(|t| pcs::commit(&g, n, Table::Field(t), None, &CpuMsm).unwrap()).collect();
+        tables.iter().map(|t| pcs::commit(&g, n, Table::Field(t), None).unwrap()).collect();
     let point: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     let values: Vec<Fr> = tables.iter().map(|t| pcs::evaluate_table(t, &point)).collect();
     let rho: Vec<Fr> = (0..3).map(|_| Fr::rand(&mut rng)).collect();
@@ -291,7 +290,7 @@ fn affine_combination_of_commitments_is_the_commitment_of_the_combination() {
     for (n, col) in [(6, 3), (8, 5), (7, 7), (4, 0)] {
         let a: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(-40_000..40_000)).collect();
         let b: Vec<i64> = (0..1usize << n).map(|_| rng.gen_range(0..65_536)).collect();
-        let commit = |t: &[i64]| pcs::commit_split(&g, n, col, Table::Small(t), None, &CpuMsm).unwrap();
+        let commit = |t: &[i64]| pcs::commit_split(&g, n, col, Table::Small(t), None).unwrap();
         let (ca, cb) = (commit(&a), commit(&b));
         for (ka, kb, k0) in [(1i64, -1i64, 0i64), (1, 65_536, -32_768), (-3, 1, 7)] {
             let combined: Vec<i64> = a.iter().zip(&b).map(|(x, y)| ka * x + kb * y + k0).collect();
@@ -299,8 +298,8 @@ fn affine_combination_of_commitments_is_the_commitment_of_the_combination() {
             assert_eq!(derived, commit(&combined), "n {n} col {col} coefficients {ka} {kb} {k0}");
         }
     }
-    let small = pcs::commit_split(&g, 4, 2, Table::Small(&[1; 16]), None, &CpuMsm).unwrap();
-    let large = pcs::commit_split(&g, 5, 2, Table::Small(&[1; 32]), None, &CpuMsm).unwrap();
+    let small = pcs::commit_split(&g, 4, 2, Table::Small(&[1; 16]), None).unwrap();
+    let large = pcs::commit_split(&g, 5, 2, Table::Small(&[1; 32]), None).unwrap();
     assert!(pcs::commit_affine_combination(&g, 2, &[(&small, 1), (&large, 1)], 0).is_err());
     assert!(pcs::commit_affine_combination(&g, 2, &[], 0).is_err());
 }
@@ -399,18 +398,15 @@ fn product_commitment_from_the_factors_equals_the_product_table() {
             }
         }
         let vars = (n * m).trailing_zeros() as usize;
-        let direct = pcs::commit_split(&g, vars, col, Table::Small(&prod), None, &CpuMsm).unwrap();
-        let from = pcs::commit_tn_product(&g, col, &a, &gg, (k, n, m), mult, &CpuMsm).unwrap();
+        let direct = pcs::commit_split(&g, vars, col, Table::Small(&prod), None).unwrap();
+        let from = pcs::commit_tn_product(&g, col, &a, &gg, (k, n, m), mult).unwrap();
         assert_eq!(from, direct, "k {k} n {n} m {m} col {col}");
     }
     // shapes that do not fit are errors
-    assert!(pcs::commit_tn_product(&g, 2, &[1; 3], &[1; 4], (2, 2, 2), 1, &CpuMsm).is_err());
-    assert!(
-        pcs::commit_tn_product(&g, 3, &[1; 2], &[1; 2], (1, 2, 2), 1, &CpuMsm).is_err(),
-        "more columns than entries"
-    );
+    assert!(pcs::commit_tn_product(&g, 2, &[1; 3], &[1; 4], (2, 2, 2), 1).is_err());
+    assert!(pcs::commit_tn_product(&g, 3, &[1; 2], &[1; 2], (1, 2, 2), 1).is_err(), "more columns than entries");
     let big = [i64::MAX / 2; 2];
-    assert_eq!(pcs::commit_tn_product(&g, 1, &[1; 2], &big, (1, 2, 2), 3, &CpuMsm), Err(PcsError::ScalarOverflow));
+    assert_eq!(pcs::commit_tn_product(&g, 1, &[1; 2], &big, (1, 2, 2), 3), Err(PcsError::ScalarOverflow));
 }
 
 /// `commits_to_i64`: the committed table passes under random row weights (with the i64
@@ -424,7 +420,7 @@ fn a_commitment_is_checked_against_a_table_on_one_row_combination() {
         let mut table: Vec<i64> = (0..1usize << vars).map(|_| rng.gen_range(-(1i64 << 50)..1 << 50)).collect();
         table[0] = i64::MIN + 1;
         table[1] = i64::MAX;
-        let comm = pcs::commit_split(&g, vars, col, Table::Small(&table), None, &CpuMsm).unwrap();
+        let comm = pcs::commit_split(&g, vars, col, Table::Small(&table), None).unwrap();
         let gamma: Vec<Fr> = (0..comm.rows.len()).map(|_| Fr::rand(rng)).collect();
         assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table)], &gamma).unwrap(), "vars {vars} col {col}");
         let mut other = table.clone();
@@ -441,7 +437,7 @@ fn a_commitment_is_checked_against_a_table_on_one_row_combination() {
         assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table)], &gamma[1..]).is_err(), "missing row weight");
         // two commitments checked together: the pair passes, the pair swapped does not
         let table2: Vec<i64> = table.iter().map(|v| v / 3 + 1).collect();
-        let comm2 = pcs::commit_split(&g, vars, col, Table::Small(&table2), None, &CpuMsm).unwrap();
+        let comm2 = pcs::commit_split(&g, vars, col, Table::Small(&table2), None).unwrap();
         let gamma2: Vec<Fr> = (0..2 * comm.rows.len()).map(|_| Fr::rand(rng)).collect();
         assert!(pcs::commits_to_i64(&g, col, &[(&comm, &table), (&comm2, &table2)], &gamma2).unwrap());
         assert!(!pcs::commits_to_i64(&g, col, &[(&comm, &table2), (&comm2, &table)], &gamma2).unwrap());

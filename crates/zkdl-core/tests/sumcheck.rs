@@ -1,5 +1,5 @@
-//! Sumcheck engine: completeness for degrees 1..4 and n = 0..12, batching, and
-//! rejection of every kind of malformed or cheating proof.
+//! Sumcheck engine: completeness for degrees 1..4 and n = 0..12, batching, the kernels
+//! seam, and rejection of every kind of malformed or cheating proof.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,7 +7,9 @@ use ark_ff::{One, UniformRand, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_core::mle::{eq_eval, DenseMle};
-use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance, SumcheckProof};
+use zkdl_core::sumcheck::{
+    self, CpuKernels, Kernels, LazyMle, ProductSum, Round, SumcheckInstance, SumcheckProof, Term,
+};
 use zkdl_core::transcript::{labels, Transcript};
 use zkdl_core::{Fr, SumcheckError};
 
@@ -416,4 +418,119 @@ fn interpolation_is_exact() {
         }
     }
     assert_eq!(sumcheck::interpolate(&[], Fr::one()), Fr::zero());
+}
+
+/// Kernels of one of three kinds: the CPU's, counted; the CPU's without the leading
+/// coefficient (the trait's default); or broken (one value too few per round).
+struct TestKernels {
+    broken: bool,
+    leading: bool,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl TestKernels {
+    fn new(broken: bool, leading: bool) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(TestKernels { broken, leading, calls: Default::default() })
+    }
+    fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Kernels for TestKernels {
+    fn name(&self) -> &'static str {
+        "test"
+    }
+    fn round_sums(&self, round: &Round<'_>, pts: &[u64]) -> Vec<Fr> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut v = CpuKernels.round_sums(round, pts);
+        if self.broken {
+            v.pop();
+        }
+        v
+    }
+    fn round_leading(&self, round: &Round<'_>) -> Option<[Fr; 2]> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CpuKernels.round_leading(round).filter(|_| self.leading)
+    }
+    fn bind(&self, mles: &mut [Vec<Fr>], r: Fr) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CpuKernels.bind(mles, r)
+    }
+}
+
+/// Instances on other kernels prove the CPU's proof (dense and lazy MLEs, with and
+/// without an eq weight, quadratic rounds with and without the leading coefficient), and
+/// kernels that answer with the wrong number of values are an error, not a panic.
+#[test]
+fn kernels_prove_the_cpu_proof() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let prove = |ps: &mut ProductSum<'_>| {
+        let claim = ps.sum();
+        sumcheck::prove(ps, claim, &mut Transcript::new(labels::TEST)).map(|(p, _)| (p, ps.final_evals()))
+    };
+    for n in [1usize, 6, 13] {
+        for (d, eq) in [(1, false), (2, true), (3, false), (3, true)] {
+            let (mles, terms) = instance(&mut rng, n, d);
+            let r: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let build = |lazy: bool| {
+                let ps = match lazy {
+                    false => ProductSum::new(mles.clone(), terms.clone()).unwrap(),
+                    true => {
+                        let lazy: Vec<LazyMle<'_>> = mles
+                            .iter()
+                            .map(|m| {
+                                let v = m.evals().to_vec();
+                                LazyMle::new(n, move |x| v[x])
+                            })
+                            .collect();
+                        ProductSum::with_lazy(lazy, terms.clone()).unwrap()
+                    }
+                };
+                if eq {
+                    ps.with_eq(&r).unwrap()
+                } else {
+                    ps
+                }
+            };
+            for lazy in [false, true] {
+                let want = prove(&mut build(lazy)).unwrap();
+                for leading in [true, false] {
+                    let k = TestKernels::new(false, leading);
+                    let mut ps = build(lazy).with_kernels(k.clone());
+                    assert_eq!(ps.kernels().name(), "test");
+                    assert_eq!(prove(&mut ps).unwrap(), want, "n {n} d {d} eq {eq} lazy {lazy} leading {leading}");
+                    assert!(k.calls() > 0 || (lazy && n == 1), "n {n}: the kernels were not called");
+                }
+                let mut ps = build(lazy).with_kernels(TestKernels::new(true, true));
+                let got = prove(&mut ps);
+                if !(lazy && n == 1) {
+                    assert!(matches!(got, Err(SumcheckError::BadInstance(_))), "n {n} d {d} eq {eq} lazy {lazy}");
+                }
+            }
+        }
+    }
+    assert_eq!(ProductSum::new(vec![rand_mle(&mut rng, 2)], vec![]).unwrap().kernels().name(), "cpu");
+}
+
+/// A round's shapes are checked before any kernel sees them.
+#[test]
+fn rounds_check_their_shapes() {
+    let mles = vec![vec![Fr::one(); 8], vec![Fr::one(); 8]];
+    let terms = vec![Term { coeff: Fr::one(), factors: vec![0, 1] }];
+    let w = vec![Fr::one(); 4];
+    let round = Round::new(&mles, &terms, Some(&w), 4).unwrap();
+    assert_eq!((round.pairs(), round.mles().len(), round.terms().len()), (4, 2, 1));
+    assert_eq!(CpuKernels.round_sums(&round, &[0, 1, 2]), vec![Fr::from(4u64); 3]);
+    assert!(Round::new(&mles, &terms, Some(&w), 5).is_err(), "tables shorter than the pairs");
+    assert!(Round::new(&mles, &terms, Some(&w[..3]), 4).is_err(), "weights shorter than the pairs");
+    assert!(Round::new(&mles, &terms, None, usize::MAX).is_err(), "pairs past the address space");
+    let missing = vec![Term { coeff: Fr::one(), factors: vec![0, 2] }];
+    assert!(Round::new(&mles, &missing, None, 4).is_err(), "a factor naming no MLE");
+    let high = vec![Term { coeff: Fr::one(), factors: vec![0; sumcheck::MAX_DEGREE + 1] }];
+    assert!(Round::new(&mles, &high, None, 4).is_err(), "a term above the highest degree");
+    // binding halves every table
+    let mut bound = mles.clone();
+    CpuKernels.bind(&mut bound, Fr::from(3u64));
+    assert!(bound.iter().all(|m| m.len() == 4 && m.iter().all(|x| x.is_one())));
 }

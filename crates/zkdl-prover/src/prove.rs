@@ -47,6 +47,11 @@ pub struct ProveOptions<'a> {
     /// `zkdl_core::msm::CpuMsm`), set on the generators once
     /// (`HyraxGenerators::with_backend`). The proof is the same on every backend.
     pub backend: Option<std::sync::Arc<dyn zkdl_core::msm::MsmBackend>>,
+    /// The kernels every sumcheck instance of the proof runs its loops over dense tables
+    /// on (`None`: the CPU's, `zkdl_core::sumcheck::CpuKernels`), passed down to where
+    /// the instances are built (`ProductSum::with_kernels`). The proof is the same on
+    /// all kernels.
+    pub kernels: Option<std::sync::Arc<dyn zkdl_core::sumcheck::Kernels>>,
 }
 
 impl<'a> ProveOptions<'a> {
@@ -104,7 +109,8 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     }
     let layout = layouts.into_layout(previous.is_none());
     let check = if options.check_witness { Check::ThenProve } else { Check::No };
-    let how = How { layout: &layout, derive_weights: true, previous, dataset: options.dataset, check };
+    let kernels = options.kernels.as_ref();
+    let how = How { layout: &layout, derive_weights: true, previous, dataset: options.dataset, check, kernels };
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
         .ok_or(ProveError::Params("no proof"))?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
@@ -235,7 +241,8 @@ pub fn prove_traces<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(Statement, TrainingProof), ProveError> {
     let layout = training_layout_for(spec, true)?;
-    let how = How { layout: &layout, derive_weights: false, previous: None, dataset: None, check: Check::No };
+    let how =
+        How { layout: &layout, derive_weights: false, previous: None, dataset: None, check: Check::No, kernels: None };
     prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)?
         .ok_or(ProveError::Params("no proof"))
 }
@@ -253,7 +260,14 @@ pub fn check_traces(
     traces: &[StepTrace],
 ) -> Result<(), ProveError> {
     let layout = training_layout_for(spec, true)?;
-    let how = How { layout: &layout, derive_weights: false, previous: None, dataset: None, check: Check::Only };
+    let how = How {
+        layout: &layout,
+        derive_weights: false,
+        previous: None,
+        dataset: None,
+        check: Check::Only,
+        kernels: None,
+    };
     // nothing is proven: the rng is never drawn from
     let rng = &mut <ark_std::rand::rngs::StdRng as ark_std::rand::SeedableRng>::seed_from_u64(0);
     prove_traces_with(gens, spec, w0, w_final, batches, traces.to_vec(), rng, &mut Phases::default(), how)?;
@@ -275,6 +289,8 @@ struct How<'s> {
     /// Run the witness checker (`zkdl_circuit::witness`) on the tables before
     /// committing them; `Only`: and stop there.
     check: Check,
+    /// The sumcheck kernels (`None`: the CPU's).
+    kernels: Option<&'s std::sync::Arc<dyn zkdl_core::sumcheck::Kernels>>,
 }
 
 /// Whether [`prove_traces_with`] checks the witness first.
@@ -583,7 +599,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     absorb_statement(&mut t, &statement);
     let refs: Vec<&[i64]> = tables.iter().map(|v| v.as_slice()).collect();
     let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
-    proof.relations = prove_relations(gens, &mut t, &layout.set, &refs, &crefs, rng, phases)?;
+    proof.relations = prove_relations(gens, how.kernels.cloned(), &mut t, &layout.set, &refs, &crefs, rng, phases)?;
     Ok(Some((statement, proof)))
 }
 
@@ -643,7 +659,7 @@ fn exact_weight_chain(
     for t in 0..layout.steps {
         let at = a.get(t * k * n..(t + 1) * k * n).ok_or_else(err)?;
         let gt = g.get(t * k * mm..(t + 1) * k * mm).ok_or_else(err)?;
-        let delta = pcs::commit_tn_product(gens, col, at, gt, (k, n, mm), mult, gens.backend())?;
+        let delta = pcs::commit_tn_product(gens, col, at, gt, (k, n, mm), mult)?;
         let prev = out.last().unwrap_or(first);
         out.push(pcs::commit_affine_combination(gens, col, &[(prev, 1), (&delta, -1)], 0)?);
     }
@@ -685,8 +701,14 @@ mod tests {
             let mut run = |w: &Weights, derive: bool| {
                 let tr = traces.clone();
                 let layout = training_layout_for(&spec, true).unwrap();
-                let how =
-                    How { layout: &layout, derive_weights: derive, previous: None, dataset: None, check: Check::No };
+                let how = How {
+                    layout: &layout,
+                    derive_weights: derive,
+                    previous: None,
+                    dataset: None,
+                    check: Check::No,
+                    kernels: None,
+                };
                 prove_traces_with(&gens, &spec, &w0, w, &batches, tr, rng, &mut Phases::default(), how)
                     .unwrap()
                     .unwrap()

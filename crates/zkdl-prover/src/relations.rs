@@ -6,6 +6,7 @@ use ark_ff::{One, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use thiserror::Error;
 use zkdl_circuit::gadgets::padding_indicator;
 use zkdl_circuit::protocol::{self, Batch, Check, Claim, Context, Message, Outcome, Phase, ProtocolError, Role, Slot};
@@ -13,7 +14,7 @@ use zkdl_circuit::relations::{MatmulRel, OpeningProof, RelationProof, RelationSe
 use zkdl_core::field::{fr_from_i64, Fr, LazySum};
 use zkdl_core::mle::{combine_cols_i64, combine_rows_i64, eq_table, inner_product, DenseMle, SplitEq};
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators, Table};
-use zkdl_core::sumcheck::{self, LazyMle, ProductSum, SumcheckInstance};
+use zkdl_core::sumcheck::{self, Kernels, LazyMle, ProductSum, SumcheckInstance};
 use zkdl_core::transcript::Transcript;
 
 use crate::lookup::Tree;
@@ -59,7 +60,7 @@ pub fn commit_tensor(
     table: &[i64],
 ) -> Result<HyraxCommitment, ProveError> {
     let d = set.tensors.get(i).ok_or(ProveError::Params("tensor index"))?;
-    Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None, gens.backend())?)
+    Ok(pcs::commit_split(gens, d.vars, d.col_vars, Table::Small(table), None)?)
 }
 
 /// Committed rows of one width from which on the generators' subset table is built
@@ -147,6 +148,8 @@ fn prove_batch(
 /// The prover's side: computes every message from `tables` (one per tensor).
 struct Prover<'a, 'r, 'p, R> {
     gens: &'a HyraxGenerators,
+    /// The sumcheck kernels of every instance (`None`: the CPU's).
+    kernels: Option<Arc<dyn Kernels>>,
     set: &'a RelationSet,
     tables: &'a [&'a [i64]],
     comms: &'a [&'a HyraxCommitment],
@@ -282,7 +285,20 @@ impl<R: RngCore + CryptoRng> Role for Prover<'_, '_, '_, R> {
 
 type Produced = (sumcheck::SumcheckProof, Vec<Fr>, Vec<Fr>);
 
+/// `inst` on `kernels` when chosen.
+fn on_kernels<'b>(kernels: &Option<Arc<dyn Kernels>>, inst: ProductSum<'b>) -> ProductSum<'b> {
+    match kernels {
+        Some(k) => inst.with_kernels(k.clone()),
+        None => inst,
+    }
+}
+
 impl<R> Prover<'_, '_, '_, R> {
+    /// `inst` on the prover's sumcheck kernels.
+    fn on_kernels<'b>(&self, inst: ProductSum<'b>) -> ProductSum<'b> {
+        on_kernels(&self.kernels, inst)
+    }
+
     /// Tensor evaluations; consecutive queries at one point share its eq table.
     fn evaluations(&self, queries: &[(usize, Vec<Fr>)]) -> Result<Vec<Fr>, ProveError> {
         let mut out = Vec::with_capacity(queries.len());
@@ -344,7 +360,9 @@ impl<R> Prover<'_, '_, '_, R> {
         let mut insts = Vec::with_capacity(rhos.len());
         for (b, rho) in self.set.bools.iter().zip(rhos) {
             let terms = vec![(Fr::one(), vec![0, 0]), (-Fr::one(), vec![0])];
-            insts.push(ProductSum::with_lazy(vec![LazyMle::from_i64(self.tables[b.tensor])?], terms)?.with_eq(rho)?);
+            insts.push(self.on_kernels(
+                ProductSum::with_lazy(vec![LazyMle::from_i64(self.tables[b.tensor])?], terms)?.with_eq(rho)?,
+            ));
         }
         let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().map(|inst| final_eval(inst, 0)).collect();
@@ -373,7 +391,9 @@ impl<R> Prover<'_, '_, '_, R> {
             let fx = fold_operand(x, (ni * nj, nj, m.tau), &e_i, |i, j| s.x_index(i, j));
             let fy = fold_operand(y, (nj * nk, nj, m.tau), &e_k, |k, j| s.y_index(j, k));
             let et: Vec<Fr> = (0..nj << m.tau).map(|tj| e_t[tj / nj]).collect();
-            insts.push(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?);
+            insts.push(
+                self.on_kernels(ProductSum::new(vec![mle(fx)?, mle(fy)?, mle(et)?], vec![(Fr::one(), vec![0, 1, 2])])?),
+            );
         }
         let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().flat_map(|inst| [final_eval(inst, 0), final_eval(inst, 1)]).collect();
@@ -387,7 +407,7 @@ impl<R> Prover<'_, '_, '_, R> {
             let p0 = m.plane as usize * len;
             let plane = self.tables[m.planes].get(p0..p0 + len).ok_or(ProveError::Params("mask plane"))?;
             let mles = vec![LazyMle::from_i64(plane)?, LazyMle::from_i64(self.tables[m.cq])?];
-            insts.push(ProductSum::with_lazy(mles, vec![(Fr::one(), vec![0, 1])])?.with_eq(rr)?);
+            insts.push(self.on_kernels(ProductSum::with_lazy(mles, vec![(Fr::one(), vec![0, 1])])?.with_eq(rr)?));
         }
         let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().flat_map(|inst| [final_eval(inst, 0), final_eval(inst, 1)]).collect();
@@ -403,9 +423,8 @@ impl<R> Prover<'_, '_, '_, R> {
             }
             let ind = LazyMle::new(rho.len(), move |x| local[x % local.len()]);
             let terms = vec![(Fr::one(), vec![0, 1])];
-            insts.push(
-                ProductSum::with_lazy(vec![ind, LazyMle::from_i64(self.tables[p.tensor])?], terms)?.with_eq(rho)?,
-            );
+            let inst = ProductSum::with_lazy(vec![ind, LazyMle::from_i64(self.tables[p.tensor])?], terms)?;
+            insts.push(self.on_kernels(inst.with_eq(rho)?));
         }
         let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         let post = insts.iter().map(|inst| final_eval(inst, 1)).collect();
@@ -435,7 +454,7 @@ impl<R> Prover<'_, '_, '_, R> {
             if unit.get(pos) != Some(&leaves) {
                 return Err(ProveError::Params("a lookup tree's leaf layer"));
             }
-            insts.push(inst.with_eq(r)?);
+            insts.push(on_kernels(&self.kernels, inst.with_eq(r)?));
         }
         let (sc, point) = prove_batch(t, &mut insts, sums, self.degree)?;
         // per tree (p_lo, p_hi, q_lo, q_hi); a lookup's leaf layer sends only q_lo, q_hi
@@ -482,7 +501,9 @@ impl<R> Prover<'_, '_, '_, R> {
             for (&k, &j) in inst.claims.iter().zip(&inst.claim_posts) {
                 v.iter_mut().zip(&cols[j]).for_each(|(x, y)| *x += alpha[k] * y);
             }
-            insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(split(a)?.0)?);
+            insts.push(
+                self.on_kernels(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(split(a)?.0)?),
+            );
         }
         let (sc, rho) = prove_batch(t, &mut insts, sums, self.degree)?;
         let col_sizes: Vec<usize> = layout.columns.iter().map(|c| c.col_vars).collect();
@@ -534,7 +555,7 @@ impl<R> Prover<'_, '_, '_, R> {
                 v.iter_mut().zip(&u[tensor]).for_each(|(x, y)| *x += alpha2[j] * y);
             }
             let hi = layout.row_instance_point(b, &at).ok_or(ProveError::Params("claim point"))?;
-            insts.push(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(hi)?);
+            insts.push(self.on_kernels(ProductSum::new(vec![mle(v)?], vec![(Fr::one(), vec![0])])?.with_eq(hi)?));
         }
         let (sc, sigma) = prove_batch(t, &mut insts, sums, self.degree)?;
         // every claimed tensor at (rho's suffix of its columns, sigma's of its rows)
@@ -576,9 +597,13 @@ fn eq_of(points: Vec<&[Fr]>) -> BTreeMap<Vec<Fr>, Vec<Fr>> {
 }
 
 /// Prove every relation of `set` over `tables` (one per declared tensor, committed in
-/// `comms`). The transcript must hold what the verifier's holds at this point.
+/// `comms`). The transcript must hold what the verifier's holds at this point. The MSMs
+/// run on the generators' backend, the sumchecks on `kernels` (`None`: the CPU's,
+/// `zkdl_core::sumcheck::CpuKernels`).
+#[allow(clippy::too_many_arguments)]
 pub fn prove_relations<R: RngCore + CryptoRng>(
     gens: &HyraxGenerators,
+    kernels: Option<Arc<dyn Kernels>>,
     t: &mut Transcript,
     set: &RelationSet,
     tables: &[&[i64]],
@@ -587,7 +612,7 @@ pub fn prove_relations<R: RngCore + CryptoRng>(
     phases: &mut Phases<'_>,
 ) -> Result<RelationProof, ProveError> {
     check_tables(set, tables, comms)?;
-    let mut role = Prover::new(gens, set, tables, comms, rng, phases);
+    let mut role = Prover::new(gens, kernels, set, tables, comms, rng, phases);
     protocol::run(&mut role, t, &Context { gens, set, comms })?;
     role.phases.finish();
     Ok(role.proof)
@@ -608,6 +633,7 @@ fn check_tables(set: &RelationSet, tables: &[&[i64]], comms: &[&HyraxCommitment]
 impl<'a, 'r, 'p, R> Prover<'a, 'r, 'p, R> {
     fn new(
         gens: &'a HyraxGenerators,
+        kernels: Option<Arc<dyn Kernels>>,
         set: &'a RelationSet,
         tables: &'a [&'a [i64]],
         comms: &'a [&'a HyraxCommitment],
@@ -616,7 +642,7 @@ impl<'a, 'r, 'p, R> Prover<'a, 'r, 'p, R> {
     ) -> Self {
         let proof = RelationProof::default();
         let (trees, eq_rho) = (Vec::new(), BTreeMap::new());
-        Prover { gens, set, tables, comms, rng, phases, proof, trees, eq_rho, degree: 0 }
+        Prover { gens, kernels, set, tables, comms, rng, phases, proof, trees, eq_rho, degree: 0 }
     }
 }
 
@@ -646,7 +672,7 @@ pub fn derive_tables(
 
 /// The claim reduction and openings alone for the claims `(tensor, point, value)` on
 /// the tensors of `set` (tables and commitments one per tensor): for tests of the
-/// reduction with chosen, possibly false, claims.
+/// reduction with chosen, possibly false, claims (its sumchecks on the CPU's kernels).
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
 pub fn prove_claims<R: RngCore + CryptoRng>(
@@ -664,7 +690,7 @@ pub fn prove_claims<R: RngCore + CryptoRng>(
         .iter()
         .map(|(tensor, point, value)| Claim { tensor: *tensor, point: point.clone(), value: *value })
         .collect();
-    let mut role = Prover::new(gens, set, tables, comms, rng, phases);
+    let mut role = Prover::new(gens, None, set, tables, comms, rng, phases);
     protocol::reduce(&mut role, t, &Context { gens, set, comms }, &claims)?;
     Ok(role.proof.openings)
 }

@@ -75,7 +75,7 @@ impl Case {
         let crefs: Vec<&HyraxCommitment> = comms.iter().collect();
         let mut t = Transcript::new(labels::TEST);
         let mut rng = StdRng::seed_from_u64(7);
-        let p = prove_relations(g, &mut t, &self.set, &refs, &crefs, &mut rng, &mut Default::default()).unwrap();
+        let p = prove_relations(g, None, &mut t, &self.set, &refs, &crefs, &mut rng, &mut Default::default()).unwrap();
         (comms, p)
     }
 

@@ -1,4 +1,5 @@
-//! Multi-scalar multiplication: the [`MsmBackend`] trait and [`CpuMsm`].
+//! Multi-scalar multiplication: the [`MsmBackend`] and [`FixedSet`] traits and the CPU
+//! backend [`CpuMsm`].
 //!
 //! Quantized tensors give small scalars: signed values below `2^16..2^48` and 0/1 bit
 //! planes. [`CpuMsm`] specialises for them with a Pippenger bucket method that uses
@@ -10,21 +11,27 @@
 //! bucket, so skewed scalar distributions (all ones, mostly zeros) stay parallel.
 //! Full-size field scalars take the same bucket phase over signed digits of their
 //! canonical representatives (`msm_full_signed`: about 1.3x `ark_ec`'s MSM at 2^14-2^15).
-//! The rows of a commitment over the fixed column generators may instead go through a
-//! [`SubsetTable`] (bit planes against precomputed subset sums of blocks of 12 bases)
-//! when its cost model says so. Where the CPU has AVX-512 IFMA, the batch-affine
-//! additions run eight at a time ([`crate::ifma`]): the subset table keeps its points in
-//! that form, and larger reductions of arkworks' points are converted to it and back.
+//!
+//! A backend prepares the fixed column generators once ([`MsmBackend::fix`]) as a
+//! [`FixedSet`] that owns them with the backend's precomputations and runs the row MSMs
+//! of commitments over them. The CPU's ([`CpuFixedSet`]) keeps shifted multiples of the
+//! generators and a [`SubsetTable`] (bit planes against precomputed subset sums of blocks
+//! of 12 bases), used when its cost model says so. Where the CPU has AVX-512 IFMA, the
+//! batch-affine additions run eight at a time ([`crate::ifma`]): the subset table keeps
+//! its points in that form, and larger reductions of arkworks' points are converted to it
+//! and back.
 
 mod batch_add;
+mod fixed;
 mod pippenger;
 mod rows;
 mod subset;
 
+pub use fixed::{CpuFixedSet, ROW_SHIFTS, ROW_SHIFT_BITS};
 pub use subset::{SubsetTable, SUBSET_BLOCK};
 
-use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{AdditiveGroup, PrimeField, Zero};
+use ark_ec::AffineRepr;
+use ark_ff::{PrimeField, Zero};
 use rayon::prelude::*;
 
 use crate::error::MsmError;
@@ -53,96 +60,35 @@ pub trait MsmBackend: Send + Sync {
         }
         scalars.chunks(bases.len()).map(|row| self.msm_i64(bases, row)).collect()
     }
-    /// [`Self::msm_i64_rows`] over fixed bases (the Hyrax column generators) with what
-    /// is precomputed for them ([`FixedBases`]: shifted multiples, a subset table): a
-    /// backend may use the precomputations. The default ignores them.
-    fn msm_i64_rows_fixed(&self, fixed: &FixedBases<'_>, scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
-        self.msm_i64_rows(fixed.bases(), scalars)
-    }
+    /// The base set `bases` (the Hyrax column generators) prepared for the row MSMs of
+    /// many commitments: the returned set owns the bases and whatever this backend keeps
+    /// for them ([`CpuMsm`]: a [`CpuFixedSet`], with shifted multiples, a subset table and
+    /// prefix sums; a device backend: tables resident on the device). Preparing must stay
+    /// cheap (the verifier prepares its generators too): a set builds what it keeps on
+    /// first use.
+    fn fix(&self, bases: Vec<G1Affine>) -> std::sync::Arc<dyn FixedSet>;
 }
 
-/// A range of a fixed base set (the Hyrax column generators) with the precomputations
-/// known for the set: `shifted[k-1][i] = 2^(ROW_SHIFT_BITS k) set[i]` ([`shifted_bases`])
-/// and a [`SubsetTable`]. The constructors check that they belong to the set.
-#[derive(Debug, Clone)]
-pub struct FixedBases<'a> {
-    set: &'a [G1Affine],
-    shifted: &'a [Vec<G1Affine>],
-    table: Option<&'a SubsetTable>,
-    range: std::ops::Range<usize>,
-}
-
-impl<'a> FixedBases<'a> {
-    /// The whole set, nothing precomputed.
-    pub fn new(set: &'a [G1Affine]) -> Self {
-        Self { set, shifted: &[], table: None, range: 0..set.len() }
+/// A fixed base set prepared by an [`MsmBackend`] ([`MsmBackend::fix`]): the bases and
+/// the backend's precomputations for them. Every result equals the naive sum over
+/// [`Self::bases`], whatever is precomputed.
+pub trait FixedSet: Send + Sync {
+    /// The bases of the set.
+    fn bases(&self) -> &[G1Affine];
+    /// One MSM per row over bases `range` of the set: `scalars` holds rows of
+    /// `range.len()` signed scalars each (the rows of a Hyrax commitment whose columns
+    /// are those bases). A range outside the set is [`MsmError::RangeOutside`], an empty
+    /// range or scalars that are not whole rows [`MsmError::LengthMismatch`].
+    fn msm_i64_rows(&self, range: std::ops::Range<usize>, scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError>;
+    /// `sum_{j < 2^log_len} bases[j]` (the commitment of a row of ones), `None` when the
+    /// set has fewer bases. The default sums them on every call.
+    fn prefix_sum(&self, log_len: usize) -> Option<G1Projective> {
+        let len = 1usize.checked_shl(u32::try_from(log_len).ok()?)?;
+        Some(self.bases().get(..len)?.iter().fold(G1Projective::zero(), |acc, b| acc + b))
     }
-
-    /// With shifted multiples of the set (each of the set's length).
-    pub fn with_shifted(self, shifted: &'a [Vec<G1Affine>]) -> Result<Self, MsmError> {
-        if let Some(s) = shifted.iter().find(|s| s.len() != self.set.len()) {
-            return Err(MsmError::LengthMismatch { bases: self.set.len(), scalars: s.len() });
-        }
-        Ok(Self { shifted, ..self })
-    }
-
-    /// With a subset table built over the same set.
-    pub fn with_table(self, table: &'a SubsetTable) -> Result<Self, MsmError> {
-        if !std::ptr::eq(table.bases(), self.set) && table.bases() != self.set {
-            return Err(MsmError::ForeignPrecomputation);
-        }
-        Ok(Self { table: Some(table), ..self })
-    }
-
-    /// Restricted to `range` of the set.
-    pub fn range(self, range: std::ops::Range<usize>) -> Result<Self, MsmError> {
-        if range.start > range.end || range.end > self.set.len() {
-            return Err(MsmError::RangeOutside { start: range.start, end: range.end, len: self.set.len() });
-        }
-        Ok(Self { range, ..self })
-    }
-
-    /// The bases of the MSMs: the range of the set.
-    pub fn bases(&self) -> &'a [G1Affine] {
-        self.set.get(self.range.clone()).unwrap_or_default()
-    }
-
-    /// The shifted multiples of [`Self::bases`].
-    pub fn shifted(&self) -> Vec<&'a [G1Affine]> {
-        self.shifted.iter().filter_map(|s| s.get(self.range.clone())).collect()
-    }
-
-    /// The subset table and the position of [`Self::bases`] in its set.
-    pub fn table(&self) -> Option<(&'a SubsetTable, usize)> {
-        self.table.map(|t| (t, self.range.start))
-    }
-}
-
-/// The digit width of the precomputed bases of [`MsmBackend::msm_i64_rows_fixed`].
-pub const ROW_SHIFT_BITS: u32 = 8;
-/// How many shifted base sets [`shifted_bases`] makes: with the bases themselves they
-/// reach scalars of four 8-bit digits (magnitudes up to about `2^31`).
-pub const ROW_SHIFTS: usize = 3;
-
-/// `[2^8 b, 2^16 b, 2^24 b]` for the bases `b` (the `shifted` sets of
-/// [`MsmBackend::msm_i64_rows_fixed`]).
-pub fn shifted_bases(bases: &[G1Affine]) -> Vec<Vec<G1Affine>> {
-    let mut sets: Vec<Vec<G1Affine>> = Vec::with_capacity(ROW_SHIFTS);
-    for _ in 0..ROW_SHIFTS {
-        let prev = sets.last().map_or(bases, |v| v.as_slice());
-        let proj: Vec<G1Projective> = prev
-            .par_iter()
-            .map(|b| {
-                let mut p = b.into_group();
-                for _ in 0..ROW_SHIFT_BITS {
-                    p.double_in_place();
-                }
-                p
-            })
-            .collect();
-        sets.push(G1Projective::normalize_batch(&proj));
-    }
-    sets
+    /// Builds ahead what the row MSMs over bases `range` would build on first use, for a
+    /// caller about to run many of them. The default does nothing.
+    fn prepare(&self, _range: std::ops::Range<usize>) {}
 }
 
 /// The CPU backend (rayon).
@@ -192,15 +138,14 @@ impl MsmBackend for CpuMsm {
     }
 
     fn msm_i64_rows(&self, bases: &[G1Affine], scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
-        self.msm_i64_rows_fixed(&FixedBases::new(bases), scalars)
-    }
-
-    fn msm_i64_rows_fixed(&self, fixed: &FixedBases<'_>, scalars: &[i64]) -> Result<Vec<G1Projective>, MsmError> {
-        let bases = fixed.bases();
         if bases.is_empty() || !scalars.len().is_multiple_of(bases.len()) {
             return Err(MsmError::LengthMismatch { bases: bases.len(), scalars: scalars.len() });
         }
-        Ok(msm_small_rows(bases, &fixed.shifted(), fixed.table(), scalars))
+        Ok(msm_small_rows(bases, &[], None, scalars))
+    }
+
+    fn fix(&self, bases: Vec<G1Affine>) -> std::sync::Arc<dyn FixedSet> {
+        std::sync::Arc::new(CpuFixedSet::new(bases))
     }
 }
 

@@ -46,12 +46,17 @@ impl SubsetTable {
     /// go through arkworks one at a time, slowly) or as arkworks' points: for tests and
     /// side-by-side measurements.
     pub fn with_form(bases: &[G1Affine], ifma: bool) -> Self {
+        Self::from_vec(bases.to_vec(), ifma)
+    }
+
+    /// [`Self::with_form`], taking the bases.
+    pub(super) fn from_vec(bases: Vec<G1Affine>, ifma: bool) -> Self {
         let n = bases.len().div_ceil(SUBSET_BLOCK);
         let blocks = match ifma {
             true => Blocks::Ifma((0..n).map(|_| std::sync::OnceLock::new()).collect()),
             false => Blocks::Affine((0..n).map(|_| std::sync::OnceLock::new()).collect()),
         };
-        Self { bases: bases.to_vec(), blocks }
+        Self { bases, blocks }
     }
 
     /// Whether the blocks are in the IFMA form.

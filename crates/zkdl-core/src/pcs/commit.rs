@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use super::{checked_rows, split_vars, HyraxCommitment, HyraxGenerators, MAX_VARS};
 use crate::error::PcsError;
 use crate::field::Fr;
-use crate::msm::MsmBackend;
 use crate::{G1Affine, G1Projective};
 
 /// The scalars of a table to commit: field elements or small signed integers
@@ -36,15 +35,18 @@ impl Table<'_> {
 
 /// Commit to a table of `2^num_vars` values (shorter tables are NOT padded here:
 /// the caller pads, so that padding is explicit). `blinds`, if given, has one
-/// factor per row.
+/// factor per row. The MSMs run on the generators' backend: the rows of small integers
+/// and bits over its prepared column generators ([`HyraxGenerators::columns`]), rows of
+/// field elements by [`MsmBackend::msm_fr`].
+///
+/// [`MsmBackend::msm_fr`]: crate::msm::MsmBackend::msm_fr
 pub fn commit(
     gens: &HyraxGenerators,
     num_vars: usize,
     table: Table<'_>,
     blinds: Option<&[Fr]>,
-    msm: &dyn MsmBackend,
 ) -> Result<HyraxCommitment, PcsError> {
-    commit_split(gens, num_vars, split_vars(num_vars).1, table, blinds, msm)
+    commit_split(gens, num_vars, split_vars(num_vars).1, table, blinds)
 }
 
 /// [`commit`] with an explicit number of column variables (`col_vars <= num_vars`).
@@ -57,7 +59,6 @@ pub fn commit_split(
     col_vars: usize,
     table: Table<'_>,
     blinds: Option<&[Fr]>,
-    msm: &dyn MsmBackend,
 ) -> Result<HyraxCommitment, PcsError> {
     let row_vars = checked_rows(num_vars, col_vars)?;
     if table.len() != 1usize << num_vars {
@@ -71,16 +72,17 @@ pub fn commit_split(
     }
     let g = gens.cols(col_vars)?;
     let m = g.len();
+    let msm = gens.backend();
     // Lengths are equal by construction, so the MSMs cannot fail.
     let mut proj: Vec<G1Projective> = match table {
         Table::Field(v) => {
             (0..rows).into_par_iter().map(|i| msm.msm_fr(g, &v[i * m..(i + 1) * m]).unwrap_or_default()).collect()
         }
-        // all rows at once: the backend shares work between rows
-        Table::Small(v) => msm.msm_i64_rows_fixed(&gens.fixed(0..m)?, v)?,
+        // all rows at once over the prepared generators: the backend shares work between rows
+        Table::Small(v) => gens.columns().msm_i64_rows(0..m, v)?,
         Table::Bits(v) => {
             let v: Vec<i64> = v.par_iter().map(|&b| b as i64).collect();
-            msm.msm_i64_rows_fixed(&gens.fixed(0..m)?, &v)?
+            gens.columns().msm_i64_rows(0..m, &v)?
         }
     };
     if let Some(b) = blinds {
@@ -98,7 +100,8 @@ pub fn commit_split(
 /// 2^col_vars)` when a product row spans several Hyrax rows, instead of `n m` entries. The points equal those of
 /// [`commit_split`] on the product table (the group law is exact), which the prover
 /// uses for the weights after an exact SGD update, `ΔW = m A^T G` of batch rank.
-/// `m` and `2^col_vars` must divide one another (powers of two).
+/// `m` and `2^col_vars` must divide one another (powers of two). The MSMs run on the
+/// generators' backend.
 pub fn commit_tn_product(
     gens: &HyraxGenerators,
     col_vars: usize,
@@ -106,7 +109,6 @@ pub fn commit_tn_product(
     g: &[i64],
     (k, n, m): (usize, usize, usize),
     mult: i64,
-    msm: &dyn MsmBackend,
 ) -> Result<HyraxCommitment, PcsError> {
     let cols = 1usize << col_vars;
     let total = n.checked_mul(m).filter(|t| t.is_power_of_two() && t.trailing_zeros() as usize <= MAX_VARS);
@@ -120,6 +122,7 @@ pub fn commit_tn_product(
         return Err(PcsError::TooManyVars { num_vars: col_vars, max: total.trailing_zeros() as usize });
     }
     gens.cols(col_vars)?; // enough generators
+    let (msm, fixed) = (gens.backend(), gens.columns());
     let gm = g.iter().map(|&x| x.checked_mul(mult)).collect::<Option<Vec<i64>>>().ok_or(PcsError::ScalarOverflow)?;
     let affine = |v: Vec<G1Projective>| G1Projective::normalize_batch(&v);
     let rows: Vec<G1Projective> = if cols >= m {
@@ -129,7 +132,7 @@ pub fn commit_tn_product(
         let mut h = Vec::with_capacity(s * k);
         for u in 0..s {
             let range = u * m..(u + 1) * m;
-            h.extend(msm.msm_i64_rows_fixed(&gens.fixed(range)?, &gm)?);
+            h.extend(fixed.msm_i64_rows(range, &gm)?);
         }
         let h = affine(h);
         let nrows = n / s;
@@ -153,13 +156,12 @@ pub fn commit_tn_product(
             }
         });
         let mut out = vec![G1Projective::zero(); n * nv];
-        let fixed = gens.fixed(0..cols)?;
         for v in 0..nv {
             let mut gv = Vec::with_capacity(k * cols);
             for b in 0..k {
                 gv.extend_from_slice(&gm[b * m + v * cols..b * m + (v + 1) * cols]);
             }
-            let hv = affine(msm.msm_i64_rows_fixed(&fixed, &gv)?);
+            let hv = affine(fixed.msm_i64_rows(0..cols, &gv)?);
             for (i, p) in msm.msm_i64_rows(&hv, &at)?.into_iter().enumerate() {
                 out[i * nv + v] = p;
             }

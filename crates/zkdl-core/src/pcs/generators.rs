@@ -1,38 +1,35 @@
-//! The Hyrax generators: column generators `G_j`, `H` and `U` by hash-to-curve, the
-//! precomputations kept with them (subset table, shifted multiples, column sums), and
+//! The Hyrax generators: column generators `G_j`, `H` and `U` by hash-to-curve, the MSM
+//! backend they run on with the column generators as that backend prepared them, and
 //! generators derived ahead of time.
 
 use ark_ec::hashing::curve_maps::wb::WBMap;
 use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
 use ark_ec::hashing::HashToCurve;
 use ark_ff::field_hashers::DefaultFieldHasher;
-use ark_ff::Zero;
 use rayon::prelude::*;
 use sha2::Sha256;
 
 use super::{split_vars, MAX_VARS};
 use crate::error::PcsError;
-use crate::msm::{CpuMsm, FixedBases, MsmBackend, SubsetTable};
+use crate::msm::{CpuMsm, FixedSet, MsmBackend};
 use crate::{G1Affine, G1Projective};
 
 /// Domain-separation tag of zkdl's hash-to-curve.
 pub const HASH_TO_CURVE_DST: &[u8] = b"ZKDL-V1-HYRAX-GENERATORS_BLS12381G1_XMD:SHA-256_WB_RO_";
 
 /// Public generators: `G_0..G_{m-1}` for the columns, `H` for blinding, `U` for the
-/// inner-product value.
+/// inner-product value, and the MSM backend everything over them runs on.
+///
+/// The column generators are held as the backend prepared them ([`MsmBackend::fix`]):
+/// whatever the backend precomputes for committing (for [`CpuMsm`], shifted multiples, a
+/// subset table and prefix sums, each built on first use) lives in that [`FixedSet`], so
+/// building generators derives points and nothing more. Clones share the set.
 #[derive(Clone)]
 pub struct HyraxGenerators {
-    /// The column generators, with the subset sums of their blocks (committing small
-    /// integers and bits; each block is built on first use).
-    subsets: SubsetTable,
+    /// The column generators, prepared by [`Self::backend`].
+    columns: std::sync::Arc<dyn FixedSet>,
     pub(super) h: G1Affine,
     pub(super) u: G1Affine,
-    /// `2^8 G_j`, `2^16 G_j`, `2^24 G_j` for every column generator (committing small
-    /// integers), built on first use.
-    shifted: std::sync::OnceLock<Vec<Vec<G1Affine>>>,
-    /// `sum_{j < 2^c} G_j` for every `c` (the commitment of an all-ones row), built on
-    /// first use.
-    column_sums: std::sync::OnceLock<Vec<G1Projective>>,
     /// The MSM backend every commitment, opening and check over these generators runs on
     /// ([`CpuMsm`] unless [`Self::with_backend`] chose another).
     backend: std::sync::Arc<dyn MsmBackend>,
@@ -41,7 +38,7 @@ pub struct HyraxGenerators {
 impl std::fmt::Debug for HyraxGenerators {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HyraxGenerators")
-            .field("columns", &self.subsets.bases().len())
+            .field("columns", &self.columns.bases().len())
             .field("backend", &self.backend.name())
             .finish()
     }
@@ -49,7 +46,7 @@ impl std::fmt::Debug for HyraxGenerators {
 
 impl PartialEq for HyraxGenerators {
     fn eq(&self, other: &Self) -> bool {
-        self.subsets.bases() == other.subsets.bases() && self.h == other.h && self.u == other.u
+        self.columns.bases() == other.columns.bases() && self.h == other.h && self.u == other.u
     }
 }
 
@@ -81,7 +78,7 @@ impl PrecomputedGenerators {
     /// Derive `count` column generators (and `H`, `U`) for `label` by hash-to-curve.
     pub fn derive(label: &[u8], count: usize) -> Result<Self, PcsError> {
         let g = HyraxGenerators::derive(label, count, None)?;
-        Ok(Self { label: label.to_vec(), gens: g.subsets.bases().to_vec(), h: g.h, u: g.u })
+        Ok(Self { label: label.to_vec(), gens: g.columns.bases().to_vec(), h: g.h, u: g.u })
     }
 }
 
@@ -120,19 +117,15 @@ impl HyraxGenerators {
             Some(p) => (p.h, p.u),
             None => (hash_generator(&hasher, label, b"H", 0)?, hash_generator(&hasher, label, b"U", 0)?),
         };
-        Ok(Self {
-            subsets: SubsetTable::new(&gens),
-            h,
-            u,
-            shifted: std::sync::OnceLock::new(),
-            column_sums: std::sync::OnceLock::new(),
-            backend: std::sync::Arc::new(CpuMsm),
-        })
+        let backend: std::sync::Arc<dyn MsmBackend> = std::sync::Arc::new(CpuMsm);
+        Ok(Self { columns: backend.fix(gens), h, u, backend })
     }
 
-    /// The same generators, their MSMs run on `backend` (chosen once, by the caller
-    /// that builds the generators: everything below takes it from here).
+    /// The same generators, their MSMs run on `backend`, which prepares the column
+    /// generators again ([`MsmBackend::fix`]; chosen once, by the caller that builds the
+    /// generators: everything below takes it from here).
     pub fn with_backend(mut self, backend: std::sync::Arc<dyn MsmBackend>) -> Self {
+        self.columns = backend.fix(self.columns.bases().to_vec());
         self.backend = backend;
         self
     }
@@ -142,45 +135,37 @@ impl HyraxGenerators {
         self.backend.as_ref()
     }
 
-    /// Column generators `range` with their precomputations (shifted multiples, built
-    /// once on first use, and the subset table) for [`MsmBackend::msm_i64_rows_fixed`].
-    ///
-    /// [`MsmBackend::msm_i64_rows_fixed`]: crate::msm::MsmBackend::msm_i64_rows_fixed
-    pub fn fixed(&self, range: std::ops::Range<usize>) -> Result<FixedBases<'_>, PcsError> {
-        let set = self.subsets.bases();
-        let shifted = self.shifted.get_or_init(|| crate::msm::shifted_bases(set));
-        Ok(FixedBases::new(set).with_shifted(shifted)?.with_table(&self.subsets)?.range(range)?)
+    /// The column generators as the backend prepared them: the row MSMs of commitments
+    /// run on this set ([`FixedSet::msm_i64_rows`]).
+    pub fn columns(&self) -> &dyn FixedSet {
+        self.columns.as_ref()
     }
 
-    /// Builds the subset table for the first `2^col_vars` column generators (see
-    /// [`SubsetTable::prepare`]): worth it before committing many rows of that width.
+    /// Builds ahead what committing rows over the first `2^col_vars` column generators
+    /// uses ([`FixedSet::prepare`]; on the CPU the subset table's blocks): worth it before
+    /// committing many rows of that width.
     pub fn prepare_columns(&self, col_vars: usize) {
-        self.subsets.prepare(0..(1usize << col_vars).min(self.subsets.bases().len()));
+        let len = self.columns.bases().len();
+        let m = u32::try_from(col_vars).ok().and_then(|c| 1usize.checked_shl(c)).unwrap_or(len);
+        self.columns.prepare(0..m.min(len));
     }
 
-    /// `sum_{j < 2^col_vars} G_j`: the commitment of a row of ones (cached).
+    /// `sum_{j < 2^col_vars} G_j`: the commitment of a row of ones
+    /// ([`FixedSet::prefix_sum`]; cached on the CPU).
     pub fn column_sum(&self, col_vars: usize) -> Result<G1Projective, PcsError> {
-        let sums = self.column_sums.get_or_init(|| {
-            let mut out = Vec::new();
-            let mut acc = G1Projective::zero();
-            for (j, g) in self.subsets.bases().iter().enumerate() {
-                acc += g;
-                if (j + 1).is_power_of_two() {
-                    out.push(acc);
-                }
-            }
-            out
-        });
-        let m = 1usize << col_vars;
-        sums.get(col_vars).copied().ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.subsets.bases().len() })
+        let have = self.columns.bases().len();
+        self.columns.prefix_sum(col_vars).ok_or_else(|| {
+            let needed = u32::try_from(col_vars).ok().and_then(|c| 1usize.checked_shl(c)).unwrap_or(usize::MAX);
+            PcsError::NotEnoughGenerators { needed, have }
+        })
     }
 
     pub fn max_num_vars(&self) -> usize {
-        2 * (self.subsets.bases().len().trailing_zeros() as usize)
+        2 * (self.columns.bases().len().trailing_zeros() as usize)
     }
 
     pub fn column_generators(&self) -> &[G1Affine] {
-        self.subsets.bases()
+        self.columns.bases()
     }
 
     pub fn blinding_generator(&self) -> G1Affine {
@@ -189,9 +174,9 @@ impl HyraxGenerators {
 
     pub(super) fn cols(&self, col_vars: usize) -> Result<&[G1Affine], PcsError> {
         let m = 1usize << col_vars;
-        self.subsets
+        self.columns
             .bases()
             .get(..m)
-            .ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.subsets.bases().len() })
+            .ok_or(PcsError::NotEnoughGenerators { needed: m, have: self.columns.bases().len() })
     }
 }

@@ -18,12 +18,15 @@
 //! openings or in another relation's claims) and call [`BatchedClaim::check`].
 //!
 //! [`ProductSum`] is the instance used throughout zkdl: a linear combination of
-//! products of dense MLEs, with an optional `eq(r, x)` weight.
+//! products of dense MLEs, with an optional `eq(r, x)` weight. Its hot loops over dense
+//! MLEs (round sums, binding) run on [`Kernels`], [`CpuKernels`] by default.
 
+mod kernels;
 mod lazy;
 mod product;
 mod round_sums;
 
+pub use kernels::{CpuKernels, Kernels, Round};
 pub use lazy::LazyMle;
 pub use product::{ProductSum, Term};
 

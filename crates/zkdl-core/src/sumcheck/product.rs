@@ -1,12 +1,13 @@
 //! [`ProductSum`]: the sumcheck instance of a linear combination of products of MLEs
 //! ([`Term`]s), optionally weighted by a split `eq(r, x)`; its construction, round
-//! polynomials and binding.
+//! polynomials and binding (the loops over dense MLEs on its [`Kernels`]).
 
 use ark_ff::{AdditiveGroup, Field, One, Zero};
 use rayon::prelude::*;
 
+use super::kernels::{CpuKernels, Kernels, Round};
 use super::lazy::LazyMle;
-use super::round_sums::INFINITY;
+use super::round_sums::sums_generic;
 use super::{interpolate, SumcheckInstance, MAX_DEGREE, PAR_CHUNK};
 use crate::error::SumcheckError;
 use crate::field::Fr;
@@ -33,6 +34,10 @@ pub struct Term {
 /// [`ProductSum::with_lazy`]): the first round reads it through the function and the
 /// first bind materialises it at half size, so a table of small integers enters the
 /// sumcheck without a full-size field copy (the prover's memory peak).
+///
+/// The round sums and the binds over dense MLEs run on the instance's [`Kernels`]
+/// ([`CpuKernels`] unless [`ProductSum::with_kernels`] chose others); lazy MLEs and a
+/// first round summed by the caller stay on the CPU (see [`Kernels`]).
 #[derive(Debug, Clone)]
 pub struct ProductSum<'a> {
     pub(super) mles: Vec<Vec<Fr>>,
@@ -46,6 +51,18 @@ pub struct ProductSum<'a> {
     eq: Option<EqWeight>,
     /// The first round's sums computed by the caller ([`ProductSum::with_first_round`]).
     first: Option<FirstRound<'a>>,
+    /// The kernels of the loops over dense MLEs (`None`: [`CpuKernels`]).
+    kernels: Chosen,
+}
+
+/// The kernels a [`ProductSum`] runs on, `None` for [`CpuKernels`].
+#[derive(Clone, Default)]
+struct Chosen(Option<std::sync::Arc<dyn Kernels>>);
+
+impl std::fmt::Debug for Chosen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_deref().map_or("cpu", |k| k.name()))
+    }
 }
 
 /// `f(pts, w)`: what [`ProductSum`]'s first round would sum at the points `pts` under
@@ -127,7 +144,40 @@ impl<'a> ProductSum<'a> {
             degree,
             eq: None,
             first: None,
+            kernels: Chosen::default(),
         })
+    }
+
+    /// The same instance, its round sums and binds over dense MLEs run on `kernels`.
+    pub fn with_kernels(mut self, kernels: std::sync::Arc<dyn Kernels>) -> Self {
+        self.kernels = Chosen(Some(kernels));
+        self
+    }
+
+    /// The kernels of the instance's loops over dense MLEs.
+    pub fn kernels(&self) -> &dyn Kernels {
+        match &self.kernels.0 {
+            Some(k) => k.as_ref(),
+            None => &CpuKernels,
+        }
+    }
+
+    /// Whether every MLE is a dense table (no lazy one is left).
+    fn all_dense(&self) -> bool {
+        self.lazy.iter().all(Option::is_none)
+    }
+
+    /// The sums over the current pairs of `sum_t coeff_t prod_t` at the points `pts`
+    /// (small integers, ascending), weighted by `w[i]` per pair when given: on the
+    /// kernels once every MLE is dense, else by the CPU's generic loop, which reads lazy
+    /// MLEs. `None` when the kernels answer with another number of values.
+    fn sums_at(&self, pts: &[u64], w: Option<&[Fr]>) -> Option<Vec<Fr>> {
+        let half = (1usize << self.cur_vars) / 2;
+        let at = match self.all_dense() {
+            true => self.kernels().round_sums(&Round::new(&self.mles, &self.terms, w, half).ok()?, pts),
+            false => sums_generic(&self.mles, &self.lazy, &self.terms, half, pts, w),
+        };
+        (at.len() == pts.len()).then_some(at)
     }
 
     /// Entry `x` of MLE `k` at the current binding.
@@ -219,7 +269,7 @@ impl SumcheckInstance for ProductSum<'_> {
         let Some(e) = &self.eq else {
             // g(0), g(2..=d) directly; g(1) = claim - g(0).
             let pts: Vec<u64> = std::iter::once(0).chain(2..=d as u64).collect();
-            let at = self.sums_at(&pts, None);
+            let Some(at) = self.sums_at(&pts, None) else { return Vec::new() };
             let mut out = Vec::with_capacity(d + 1);
             out.push(at[0]);
             out.push(claim - at[0]);
@@ -240,13 +290,16 @@ impl SumcheckInstance for ProductSum<'_> {
             if derive { std::iter::once(0).chain(2..=dh as u64).collect() } else { (0..=dh as u64).collect() };
         // a quadratic s of dense tables: s(0) and its leading coefficient s(inf) (products
         // of the pairs' differences, no extrapolated values), s(2) = 2 s(1) - s(0) + 2 s(inf)
-        let quad_inf = match derive && dh == 2 && self.lazy.iter().all(Option::is_none) {
-            true => self.sums_dense(&[0, INFINITY], Some(&e.rest)),
+        let quad_inf = match derive && dh == 2 && self.all_dense() {
+            true => Round::new(&self.mles, &self.terms, Some(&e.rest), half)
+                .ok()
+                .and_then(|round| self.kernels().round_leading(&round))
+                .map(|v| v.to_vec()),
             false => None,
         };
         let leading = quad_inf.is_some();
         let at = match quad_inf {
-            Some(v) => v,
+            Some(v) => Some(v),
             None => self
                 .first
                 .as_ref()
@@ -254,8 +307,11 @@ impl SumcheckInstance for ProductSum<'_> {
                 .and_then(|f| (f.0)(&pts, &e.rest))
                 .filter(|v| v.len() == pts.len())
                 .or_else(|| self.integer_first_round(&pts, &e.rest))
-                .unwrap_or_else(|| self.sums_at(&pts, Some(&e.rest))),
+                .or_else(|| self.sums_at(&pts, Some(&e.rest))),
         };
+        // (kernels that answer with another number of values: no round, which the engine
+        // reports as a bad instance)
+        let Some(at) = at else { return Vec::new() };
         let mut s_vals = Vec::with_capacity(dh + 1);
         if derive {
             let s0 = at[0];
@@ -284,6 +340,31 @@ impl SumcheckInstance for ProductSum<'_> {
         if self.cur_vars == 0 {
             return;
         }
+        if self.all_dense() {
+            match &self.kernels.0 {
+                Some(k) => k.bind(&mut self.mles, r),
+                None => CpuKernels.bind(&mut self.mles, r),
+            }
+        } else {
+            self.bind_lazy(r);
+        }
+        if let Some(e) = &mut self.eq {
+            let j = self.num_vars - self.cur_vars;
+            e.scale *= eq1(e.point.get(j).copied().unwrap_or_else(Fr::zero), r);
+            // eq(r_>j+1, .) from eq(r_>j, .): sum over the next variable.
+            if e.rest.len() == 1 {
+                e.rest.push(Fr::zero());
+            }
+            crate::mle::fold_pairs(&mut e.rest, |a, b| a + b);
+        }
+        self.cur_vars -= 1;
+    }
+}
+
+impl ProductSum<'_> {
+    /// The first bind while lazy MLEs are left (on the CPU): a lazy MLE is read through
+    /// its function once more and stored bound, a dense one folded.
+    fn bind_lazy(&mut self, r: Fr) {
         let half = (1usize << self.cur_vars) / 2;
         let bind_one = |m: &mut Vec<Fr>, lazy: &mut Option<LazyMle<'_>>| match lazy.take() {
             // a lazy MLE is read through its function once more and stored bound
@@ -313,15 +394,5 @@ impl SumcheckInstance for ProductSum<'_> {
         } else {
             self.mles.iter_mut().zip(self.lazy.iter_mut()).for_each(|(m, l)| bind_one(m, l));
         }
-        if let Some(e) = &mut self.eq {
-            let j = self.num_vars - self.cur_vars;
-            e.scale *= eq1(e.point.get(j).copied().unwrap_or_else(Fr::zero), r);
-            // eq(r_>j+1, .) from eq(r_>j, .): sum over the next variable.
-            if e.rest.len() == 1 {
-                e.rest.push(Fr::zero());
-            }
-            crate::mle::fold_pairs(&mut e.rest, |a, b| a + b);
-        }
-        self.cur_vars -= 1;
     }
 }
