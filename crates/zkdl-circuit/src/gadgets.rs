@@ -106,6 +106,16 @@ impl RescaleSpec {
     }
 }
 
+/// The cell of `z` on a grid of `2^w` cells of `2^shift` units centred on zero:
+/// `(X, E)` with `U = floor(z / 2^shift)`, `X = clamp(U, -2^(w-1), 2^(w-1) - 1)` and
+/// `E = U - X` (`w` in `1..=62`).
+pub fn grid_cell(z: i64, shift: u32, w: u32) -> (i64, i64) {
+    let u = z >> shift.min(63);
+    let half = 1i64 << (w.clamp(1, 62) - 1);
+    let x = u.clamp(-half, half - 1);
+    (x, u - x)
+}
+
 /// The point `j ++ i` at which a row-major matrix's MLE is evaluated for
 /// row point `i` and column point `j` (column bits are the first variables).
 pub fn matrix_point(col: &[Fr], row: &[Fr]) -> Vec<Fr> {

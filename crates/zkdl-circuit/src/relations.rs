@@ -134,6 +134,54 @@ pub enum Derivation {
     /// The multiplicities of table `table` (an index into [`RelationSet::tables`]) over
     /// its lookups.
     Multiplicities { table: usize },
+    /// Part `part` of the cell of `value` on a grid of `2^w` cells of `2^shift` units
+    /// ([`crate::gadgets::grid_cell`]).
+    Cell { value: usize, shift: u32, w: u32, part: CellPart },
+    /// Column `column` of lookup `lookup`'s table, at the row of its first column's value.
+    Column { lookup: usize, column: usize },
+    /// Virtual tensor `index` of [`RelationSet::virtuals`], from its definition.
+    Virtual { index: usize },
+}
+
+/// A part of a value's cell on a table's grid: `U = floor(z / 2^s)`, clamped to
+/// `X = clamp(U, -2^(w-1), 2^(w-1) - 1)`, with `E = U - X`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellPart {
+    /// `X`.
+    Index,
+    /// `[E > 0]`.
+    Above,
+    /// `[E < 0]`.
+    Below,
+    /// `max(E, 0)`.
+    Excess,
+    /// `max(-E, 0)`.
+    Deficit,
+}
+
+impl CellPart {
+    /// The part of the cell `(x, e)`.
+    pub fn of(self, (x, e): (i64, i64)) -> i64 {
+        match self {
+            CellPart::Index => x,
+            CellPart::Above => (e > 0) as i64,
+            CellPart::Below => (e < 0) as i64,
+            CellPart::Excess => e.max(0),
+            CellPart::Deficit => (-e).max(0),
+        }
+    }
+}
+
+/// What [`RelationSet::smooth`] declared: the table's input `X`, the looked-up value `F`
+/// and derivative `D`, the output (`F`, or a virtual tensor with the asymptotes beyond
+/// the table), and the derived tensors in the order the prover computes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmoothTensors {
+    pub x: usize,
+    pub f: usize,
+    pub d: usize,
+    pub out: usize,
+    pub derived: Vec<(usize, Derivation)>,
 }
 
 /// What [`RelationSet::range`] declared.
@@ -264,12 +312,27 @@ impl RelationSet {
         sign: bool,
         make_virtual: bool,
     ) -> Result<RangeTensors, SetError> {
-        if bits == 0 || bits > MAX_RANGE_BITS {
+        self.range_digits(value, bits, offset, sign, make_virtual, 0)
+    }
+
+    /// [`RelationSet::range_with`] with a first digit of exactly `first` bits (`0`: the
+    /// digits as wide as the lookups allow), so that `floor((value + offset) / 2^first)`
+    /// is an affine function of the other digits.
+    fn range_digits(
+        &mut self,
+        value: usize,
+        bits: u32,
+        offset: i64,
+        sign: bool,
+        make_virtual: bool,
+        first: u32,
+    ) -> Result<RangeTensors, SetError> {
+        if bits == 0 || bits > MAX_RANGE_BITS || first > MAX_LOOKUP_WIDTH || first >= bits {
             return Err(bad(Kind::Range, value, "bit width out of 1..=62"));
         }
         let n = self.vars(value)?;
         let col = self.tensors.get(value).map_or(0, |d| d.col_vars);
-        if !sign && (offset == 0 || !make_virtual) && bits <= MAX_LOOKUP_WIDTH {
+        if !sign && (offset == 0 || !make_virtual) && bits <= MAX_LOOKUP_WIDTH && first == 0 {
             self.lookups.push(LookupRel::range(value, bits, offset));
             return Ok(RangeTensors::default());
         }
@@ -278,7 +341,8 @@ impl RelationSet {
         let low = if sign { bits - 1 } else { bits };
         let mut shift = 0;
         while shift < low {
-            let width = (low - shift).min(MAX_LOOKUP_WIDTH);
+            let widest = if shift == 0 && first > 0 { first } else { MAX_LOOKUP_WIDTH };
+            let width = (low - shift).min(widest);
             let d = self.tensor(n, col);
             if width == 1 {
                 self.bools.push(BoolRel { tensor: d });
@@ -306,6 +370,94 @@ impl RelationSet {
             self.linears.push(LinearRel { terms, constant: offset });
         }
         Ok(out)
+    }
+
+    /// A smooth activation of `pre` (a signed value of `bits` bits) through `table`, a
+    /// function table `(X, F(X), D(X))` of `2^w` rows whose inputs `X` run from
+    /// `-2^(w-1)`, over cells of `2^s` units (see `activation::smooth`). Declares:
+    /// `pre`'s range with a first digit of `s` bits (`pre` made virtual with
+    /// `make_virtual`) and `U = floor(pre / 2^s)` as a virtual tensor of its other digits;
+    /// `X`, `F`, `D` and their lookup; the saturation bits `s_+`, `s_-` (boolean) and the
+    /// excesses `E_+`, `E_-` (`bits - s` bits each) with `s_+ ⊙ X = x_max s_+`,
+    /// `s_- ⊙ X = x_min s_-`, `s_+ ⊙ E_+ = E_+`, `s_- ⊙ E_- = E_-` and
+    /// `U - X - E_+ + E_- = 0`; so `X = clamp(U)` and `E_+ - E_- = U - X` whatever the
+    /// prover chooses. The output is `F + c_+ E_+ - c_- E_-` (`slopes = (c_-, c_+)`,
+    /// per cell beyond the table), `F` itself where both slopes are zero.
+    pub fn smooth(
+        &mut self,
+        pre: usize,
+        bits: u32,
+        s: u32,
+        table: TableRef,
+        slopes: (i64, i64),
+        make_virtual: bool,
+    ) -> Result<SmoothTensors, SetError> {
+        let w = table.vars();
+        let invalid = |what| bad(Kind::Lookup, self.lookups.len(), what);
+        if table.columns() != 3 || w == 0 || bits > MAX_RANGE_BITS || s + w >= bits || s > MAX_LOOKUP_WIDTH {
+            return Err(invalid("a smooth activation's table or grid"));
+        }
+        let n = self.vars(pre)?;
+        let col = self.tensors.get(pre).map_or(0, |d| d.col_vars);
+        let offset = 1i64 << (bits - 1);
+        let r = self.range_digits(pre, bits, offset, false, make_virtual, s)?;
+        let mut derived = r.derived.clone();
+        // U = floor(pre / 2^s): the digits above the first
+        let u = self.tensor(n, col);
+        let mut u_terms = Vec::new();
+        let mut high = r.derived.iter().filter_map(|(d, k)| match *k {
+            Derivation::Digit { shift, .. } if shift >= s => Some((*d, 1i64 << (shift - s))),
+            _ => None,
+        });
+        u_terms.extend(&mut high);
+        if s == 0 {
+            u_terms = vec![(pre, 1)];
+        }
+        let u_const = if s == 0 { 0 } else { -(offset >> s) };
+        self.virtuals.push(VirtualRel { tensor: u, terms: u_terms, constant: u_const });
+        derived.push((u, Derivation::Virtual { index: self.virtuals.len() - 1 }));
+        let mut cell = |set: &mut Self, part| {
+            let t = set.tensor(n, col);
+            derived.push((t, Derivation::Cell { value: pre, shift: s, w, part }));
+            t
+        };
+        let x = cell(self, CellPart::Index);
+        let (above, below) = (cell(self, CellPart::Above), cell(self, CellPart::Below));
+        let (excess, deficit) = (cell(self, CellPart::Excess), cell(self, CellPart::Deficit));
+        for b in [above, below] {
+            self.bools.push(BoolRel { tensor: b });
+        }
+        for e in [excess, deficit] {
+            derived.extend(self.range_digits(e, bits - s, 0, false, false, 0)?.derived);
+        }
+        let (f, d) = (self.tensor(n, col), self.tensor(n, col));
+        self.lookups.push(LookupRel { columns: vec![(x, 0), (f, 0), (d, 0)], table });
+        let lookup = self.lookups.len() - 1;
+        derived.push((f, Derivation::Column { lookup, column: 1 }));
+        derived.push((d, Derivation::Column { lookup, column: 2 }));
+        let half = 1i64 << (w - 1);
+        for (bit, bound, e) in [(above, half - 1, excess), (below, -half, deficit)] {
+            let at_bound = self.tensor(n, col);
+            self.virtuals.push(VirtualRel { tensor: at_bound, terms: vec![(bit, bound)], constant: 0 });
+            derived.push((at_bound, Derivation::Virtual { index: self.virtuals.len() - 1 }));
+            self.masks.push(MaskRel { cq: x, out: at_bound, planes: bit, plane: 0, rescale: None });
+            self.masks.push(MaskRel { cq: e, out: e, planes: bit, plane: 0, rescale: None });
+        }
+        self.linears.push(LinearRel { terms: vec![(u, 1), (x, -1), (excess, -1), (deficit, 1)], constant: 0 });
+        let out = match slopes {
+            (0, 0) => f,
+            (lo, hi) => {
+                let out = self.tensor(n, col);
+                self.virtuals.push(VirtualRel {
+                    tensor: out,
+                    terms: vec![(f, 1), (excess, hi), (deficit, -lo)],
+                    constant: 0,
+                });
+                derived.push((out, Derivation::Virtual { index: self.virtuals.len() - 1 }));
+                out
+            }
+        };
+        Ok(SmoothTensors { x, f, d, out, derived })
     }
 
     /// Declare every table the lookups use (and its multiplicities tensor): the range

@@ -664,6 +664,31 @@ pub fn derive_tables(
             }
             // tuples outside the table have no row: the proof will fail
             Derivation::Multiplicities { table } => set.multiplicities(table, tables)?,
+            Derivation::Cell { value, shift, w, part } => {
+                let src = tables.get(value).ok_or(ProveError::Params("derived tensor index"))?;
+                src.par_iter().map(|&z| part.of(zkdl_circuit::gadgets::grid_cell(z, shift, w))).collect()
+            }
+            Derivation::Column { lookup, column } => {
+                let l = set.lookups.get(lookup).ok_or(ProveError::Params("lookup index"))?;
+                let (key, offset) = l.first().ok_or(ProveError::Params("lookup index"))?;
+                let src = tables.get(key).ok_or(ProveError::Params("derived tensor index"))?;
+                // a key outside the table has no row: 0, and the lookup will fail
+                let at = |z: i64| {
+                    let row = z.checked_add(offset).and_then(|v| l.table.row_of_first(v))?;
+                    l.table.entry(column, row)
+                };
+                src.par_iter().map(|&z| at(z).unwrap_or(0)).collect()
+            }
+            Derivation::Virtual { index } => {
+                let v = set.virtuals.get(index).ok_or(ProveError::Params("virtual tensor index"))?;
+                let len = tables.get(v.tensor).map_or(0, |_| 1usize << set.vars(v.tensor).unwrap_or(0));
+                let mut out = vec![v.constant; len];
+                for &(t, c) in &v.terms {
+                    let src = tables.get(t).ok_or(ProveError::Params("virtual term"))?;
+                    out.par_iter_mut().zip(src.par_iter()).for_each(|(o, &x)| *o = o.wrapping_add(c.wrapping_mul(x)));
+                }
+                out
+            }
         };
         *tables.get_mut(i).ok_or(ProveError::Params("derived tensor index"))? = v;
     }

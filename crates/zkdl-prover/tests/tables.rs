@@ -6,8 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ark_std::rand::{rngs::StdRng, Rng, SeedableRng};
+use zkdl_circuit::activation::smooth::{functions, Grid, Smooth};
 use zkdl_circuit::protocol::Phase;
-use zkdl_circuit::relations::{Derivation, LookupRel, RelationProof, RelationSet};
+use zkdl_circuit::relations::{Derivation, LookupRel, RelationProof, RelationSet, SmoothTensors};
 use zkdl_circuit::table::{Function, TableRef};
 use zkdl_circuit::witness::{self, ByIndex};
 use zkdl_core::field::Fr;
@@ -226,4 +227,117 @@ fn malformed_lookups_are_refused() {
     set.lookups[0].columns = vec![(a, 0); 3];
     set.tables.clear();
     assert_eq!(set.validate(), relation("its table is not declared"));
+}
+
+/// The derived values that follow the committed ones: virtual tensors and multiplicities
+/// (after a test changed some values).
+fn rederive(c: &mut Case) {
+    let after: Vec<(usize, Derivation)> = c
+        .derived
+        .iter()
+        .filter(|(_, d)| matches!(d, Derivation::Virtual { .. } | Derivation::Multiplicities { .. }))
+        .copied()
+        .collect();
+    derive_tables(&c.set, &mut c.values, &after).unwrap();
+}
+
+/// A grid small enough for tests: `f = 8`, `Q = 20`, 2^8 cells of 2^3 units (`|x| < 4`).
+fn small_grid() -> Grid {
+    Grid { frac_bits: 8, total_bits: 20, w: 8, s: 3 }
+}
+
+/// A smooth activation on 256 pre-activations, a quarter saturated on each side.
+fn smooth_case(act: &dyn Smooth, seed: u64) -> (Case, SmoothTensors) {
+    let g = small_grid();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let edge = 1i64 << (g.s + g.w - 1);
+    let lim = 1i64 << (g.total_bits - 1);
+    let z: Vec<i64> = (0..256)
+        .map(|i| match i % 4 {
+            0 => rng.gen_range(edge..lim),
+            1 => rng.gen_range(-lim..-edge),
+            _ => rng.gen_range(-edge..edge),
+        })
+        .collect();
+    let mut c = Case::new();
+    let pre = c.tensor(z);
+    let table = TableRef::new(g.table(act).unwrap());
+    let st = c.set.smooth(pre, g.total_bits, g.s, table, g.slopes(act), false).unwrap();
+    for (t, d) in &st.derived {
+        while c.values.len() <= *t {
+            c.values.push(Vec::new());
+        }
+        c.derived.push((*t, *d));
+    }
+    let c = c.finish();
+    (c, st)
+}
+
+/// The gadget's output is the fixed-point activation of `activation::smooth` (the
+/// trainer's) entry by entry, saturated inputs included, and its proof verifies, for an
+/// activation with flat asymptotes (tanh) and one with a slope (GELU, LiSHT).
+#[test]
+fn smooth_activation_gadget_is_the_fixed_point_function() {
+    let gens = gens();
+    let g = small_grid();
+    for act in [&functions::Tanh as &dyn Smooth, &functions::Gelu, &functions::Lisht] {
+        let (c, st) = smooth_case(act, 5);
+        let table = g.table(act).unwrap();
+        let want: Vec<i64> = c.values[0].iter().map(|&z| g.forward(&table, g.slopes(act), z).unwrap()).collect();
+        assert_eq!(c.values[st.out], want, "{}", act.name());
+        assert!(c.values[st.x].iter().any(|&x| x == (1 << (g.w - 1)) - 1), "saturated above");
+        c.check_witness().unwrap();
+        c.run(&gens).unwrap();
+    }
+}
+
+/// Cheating provers on the smooth gadget: an `f(x)` or `f'(x)` entry of another row,
+/// an `x` outside the table (its excess moved into `X`), a saturated input given the
+/// in-table branch, an input inside the table claimed saturated.
+#[test]
+fn smooth_activation_cheats_are_rejected() {
+    let gens = gens();
+    let act = &functions::Gelu;
+    let g = small_grid();
+    let xmax = (1i64 << (g.w - 1)) - 1;
+    let (base, st) = smooth_case(act, 6);
+    let sat = base.values[0].iter().position(|&z| (z >> g.s) > xmax + 2).unwrap();
+    let inside = (0..256).find(|&i| base.values[st.x][i] < xmax - 2 && base.values[st.x][i] > 0).unwrap();
+    // the tensors after X in declaration order: above, below, excess, deficit
+    let (above, excess) = (st.x + 1, st.x + 3);
+    let deficit = st.x + 4;
+    let check = |what: &str, expect: &dyn Fn(&VerifyError) -> bool, mutate: &dyn Fn(&mut Case)| {
+        let (mut c, _) = smooth_case(act, 6);
+        mutate(&mut c);
+        rederive(&mut c);
+        assert!(c.check_witness().is_err(), "{what}: the witness checker accepts");
+        let e = c.run(&gens).unwrap_err();
+        assert!(expect(&e), "{what}: {e:?}");
+    };
+    let lookup_of_tuple = |e: &VerifyError| {
+        matches!(e, VerifyError::Relation { phase: Phase::Lookup, check: "the multiset of a table", .. })
+    };
+    let mask = |e: &VerifyError| matches!(e, VerifyError::Sumcheck { phase: Phase::Mask, .. });
+    check("f(x) of the next row", &lookup_of_tuple, &|c| c.values[st.f][inside] += 7);
+    check("f'(x) of another row", &lookup_of_tuple, &|c| c.values[st.d][inside] = c.values[st.d][inside + 1] + 3);
+    check("x outside the table", &lookup_of_tuple, &|c| {
+        let e = c.values[excess][sat];
+        c.values[st.x][sat] += e;
+        c.values[excess][sat] = 0;
+        c.values[above][sat] = 0;
+    });
+    check("a saturated input on the in-table branch", &mask, &|c| c.values[above][sat] = 0);
+    let table = g.table(act).unwrap();
+    let at_max = |column: usize| {
+        use zkdl_circuit::table::Table;
+        table.entry(column, table.row_of_first(xmax).unwrap()).unwrap()
+    };
+    check("an input inside the table claimed saturated", &mask, &|c| {
+        let x = c.values[st.x][inside];
+        c.values[st.x][inside] = xmax;
+        c.values[st.f][inside] = at_max(1);
+        c.values[st.d][inside] = at_max(2);
+        c.values[above][inside] = 1;
+        c.values[deficit][inside] = xmax - x;
+    });
 }

@@ -108,6 +108,13 @@ impl Table for Function {
         self.rows.get(tuple).copied()
     }
 
+    fn row_of_first(&self, value: i64) -> Option<usize> {
+        match self.first_input {
+            Some(x0) => usize::try_from(value.checked_sub(x0)?).ok().filter(|&r| r < 1usize << self.vars),
+            None => self.columns.first()?.iter().position(|&v| v == value),
+        }
+    }
+
     fn descriptor(&self) -> Vec<u64> {
         let mut d = vec![kind::FUNCTION, self.vars as u64, self.columns.len() as u64];
         d.extend(self.digest);

@@ -63,6 +63,11 @@ pub trait Table: std::fmt::Debug + Send + Sync {
     /// The row that holds `tuple` (one value per column), if any: how the prover counts
     /// multiplicities and the witness checker finds a tuple outside the table.
     fn row_of(&self, tuple: &[i64]) -> Option<usize>;
+    /// The first row whose column 0 holds `value` (how the prover reads a function's
+    /// value at an input). The default scans the column.
+    fn row_of_first(&self, value: i64) -> Option<usize> {
+        (0..1usize << self.vars().min(MAX_TABLE_VARS)).find(|&row| self.entry(0, row) == Some(value))
+    }
     /// Words that determine every entry of the table, first a [`kind`]: absorbed
     /// into the transcript with the relation set, and what two tables are compared by.
     fn descriptor(&self) -> Vec<u64>;

@@ -51,6 +51,10 @@ impl Table for Range {
         usize::try_from(v).ok().filter(|&u| self.width <= MAX_TABLE_VARS && u < (1usize << self.width))
     }
 
+    fn row_of_first(&self, value: i64) -> Option<usize> {
+        self.row_of(&[value])
+    }
+
     fn descriptor(&self) -> Vec<u64> {
         vec![kind::RANGE, self.width as u64]
     }

@@ -68,10 +68,7 @@ impl Grid {
     /// `(X, E)` of the pre-activation `z`: its cell clamped to the table, and the
     /// excess in cells.
     pub fn cell(&self, z: i64) -> (i64, i64) {
-        let u = z >> self.s;
-        let half = 1i64 << (self.w - 1);
-        let x = u.clamp(-half, half - 1);
-        (x, u - x)
+        crate::gadgets::grid_cell(z, self.s, self.w)
     }
 
     /// The midpoint of cell `x`, as a real number.
