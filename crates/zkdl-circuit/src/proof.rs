@@ -390,8 +390,29 @@ impl Builder {
         self.set.tensor(vars, 0)
     }
 
+    /// Records the kinds of tensors a gadget declared (`derived`, in declaration order,
+    /// each the next tensor).
+    pub(crate) fn derived(&mut self, derived: &[(usize, Derivation)]) -> Result<(), LayoutError> {
+        for &(t, d) in derived {
+            if t != self.kinds.len() {
+                return Err(LayoutError::Unsupported("a gadget's tensors out of order"));
+            }
+            self.kinds.push(TensorKind::Derived(d));
+        }
+        if self.kinds.len() != self.set.tensors.len() {
+            return Err(LayoutError::Unsupported("a gadget's tensors without a kind"));
+        }
+        Ok(())
+    }
+
     /// A range relation on `value`; returns the sign tensor when asked for.
-    fn range(&mut self, value: usize, bits: u32, offset: i64, sign: bool) -> Result<Option<usize>, LayoutError> {
+    pub(crate) fn range(
+        &mut self,
+        value: usize,
+        bits: u32,
+        offset: i64,
+        sign: bool,
+    ) -> Result<Option<usize>, LayoutError> {
         // values split into digits are virtual: only the digits are committed
         let r = self.set.range_with(value, bits, offset, sign, true)?;
         for (_, d) in &r.derived {
@@ -426,12 +447,17 @@ impl Builder {
         rem: Option<usize>,
         bias: Option<usize>,
         sign: bool,
+        range_out: bool,
     ) -> Result<Option<usize>, LayoutError> {
         let s = match rem {
             Some(rem) => {
                 self.range(rem, rescale.shift, 0, false)?;
                 let q = rescale.total_bits;
-                self.range(cq, q, 1i64 << (q - 1), sign)?
+                if range_out {
+                    self.range(cq, q, 1i64 << (q - 1), sign)?
+                } else {
+                    None
+                }
             }
             None if sign => return Err(LayoutError::Unsupported("an exact product has no sign tensor")),
             None => None,
@@ -521,6 +547,7 @@ fn build_layout(
     let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau };
     let dim = |i: usize| d.get(i).copied().ok_or(LayoutError::Unsupported("layer index"));
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
+    let fp = spec.fixed_point().map_err(|_| LayoutError::Unsupported("the fixed point"))?;
     let fw = spec.weight_frac_bits();
     // forward and backward products are at scale 2^(f + fw)
     let resc = RescaleSpec { mult: 1, shift: fw, total_bits: q };
@@ -544,14 +571,16 @@ fn build_layout(
     // Forward, with per-layer tensors.
     for (l, layer) in spec.model.layers.iter().enumerate() {
         let (din, dout) = (dim(l)?, dim(l + 1)?);
-        let activation = layer.activation.function();
+        let activation =
+            layer.activation.function(fp).map_err(|_| LayoutError::Unsupported("the activation's table"))?;
         let wb = b.stacked(TensorKind::WeightsBefore(l), din + dout);
         let bb = if layer.bias { Some(b.stacked(TensorKind::BiasBefore(l), dout)) } else { None };
         let zq = b.stacked(TensorKind::Zq(l), lb + dout);
         let rem = b.stacked(TensorKind::Rem(l), lb + dout);
         let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
         forward.push(b.set.matmuls.len());
-        let sign = b.matmul(shape, resc, input, wb, zq, Some(rem), bb, activation.needs_sign())?;
+        let (sign, ranged) = (activation.needs_sign(), !activation.ranges_pre());
+        let sign = b.matmul(shape, resc, input, wb, zq, Some(rem), bb, sign, ranged)?;
         inputs.push(input);
         weights.push((wb, bb));
         let tensors = activation.layout_forward(&mut b, l, zq, sign)?;
@@ -571,11 +600,12 @@ fn build_layout(
         let gar = b.stacked(TensorKind::GaRem(l), lb + din);
         let shape = MatmulShape { form: MatmulForm::NT, li: lb, lj: dout, lk: din };
         let (g, wb, g_prev) = (grads[l], weights[l].0, grads[l - 1]);
-        b.matmul(shape, resc, g, wb, gaq, Some(gar), None, false)?;
+        b.matmul(shape, resc, g, wb, gaq, Some(gar), None, false, true)?;
         // through the activation of layer l - 1, with its forward tensors
         let prev = spec.model.layers.get(l - 1).ok_or(LayoutError::Unsupported("layers"))?;
         let forward = activations.get(l - 1).ok_or(LayoutError::Unsupported("layers"))?;
-        prev.activation.function().layout_backward(&mut b, forward, gaq, g_prev)?;
+        let act = prev.activation.function(fp).map_err(|_| LayoutError::Unsupported("the activation's table"))?;
+        act.layout_backward(&mut b, forward, gaq, g_prev)?;
     }
     // Updates and chains.
     for (l, layer) in spec.model.layers.iter().enumerate() {
@@ -590,7 +620,7 @@ fn build_layout(
             let qw =
                 spec.weight_point().map_err(|_| LayoutError::Unsupported("the weights' fixed point"))?.total_bits();
             let exact = RescaleSpec { mult: spec.train.lr_mantissa, shift: 0, total_bits: qw };
-            b.matmul(shape, exact, inputs[l], grads[l], dw, None, None, false)?;
+            b.matmul(shape, exact, inputs[l], grads[l], dw, None, None, false, true)?;
             // at the forward matmul's point on W_before: one claim point fewer on it
             if let Some(m) = b.set.matmuls.last_mut() {
                 m.at = forward.get(l).copied();
@@ -598,7 +628,7 @@ fn build_layout(
         } else {
             let dw = b.stacked(TensorKind::Dw(l), din + dout);
             let dwr = b.stacked(TensorKind::DwRem(l), din + dout);
-            b.matmul(shape, upd, inputs[l], grads[l], dw, Some(dwr), None, false)?;
+            b.matmul(shape, upd, inputs[l], grads[l], dw, Some(dwr), None, false, true)?;
             let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
             b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)], constant: 0 });
         }
@@ -609,7 +639,7 @@ fn build_layout(
             let db = b.stacked(TensorKind::Db(l), dout);
             let dbr = b.stacked(TensorKind::DbRem(l), dout);
             let shape = MatmulShape { form: MatmulForm::TN, li: 0, lj: lb, lk: dout };
-            b.matmul(shape, bias_upd, ones, grads[l], db, Some(dbr), None, false)?;
+            b.matmul(shape, bias_upd, ones, grads[l], db, Some(dbr), None, false, true)?;
             let ba = b.stacked(TensorKind::BiasAfter(l), dout);
             b.set.linears.push(LinearRel { terms: vec![(ba, 1), (bb, -1), (db, 1)], constant: 0 });
         }

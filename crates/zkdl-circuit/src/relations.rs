@@ -141,6 +141,8 @@ pub enum Derivation {
     Column { lookup: usize, column: usize },
     /// Virtual tensor `index` of [`RelationSet::virtuals`], from its definition.
     Virtual { index: usize },
+    /// The remainder of the rounded elementwise product `x ⊙ y / 2^shift`.
+    Remainder { x: usize, y: usize, shift: u32 },
 }
 
 /// A part of a value's cell on a table's grid: `U = floor(z / 2^s)`, clamped to

@@ -37,6 +37,8 @@ pub enum Activation {
     Relu,
     /// No activation (the last layer's; a hidden layer may have it too).
     Identity,
+    /// A smooth activation through a function table (`activation::smooth`).
+    Smooth(crate::activation::smooth::SmoothKind),
 }
 
 impl Activation {
@@ -44,6 +46,28 @@ impl Activation {
         match self {
             Activation::Relu => 1,
             Activation::Identity => 0,
+            Activation::Smooth(k) => 16 + k as u8,
+        }
+    }
+
+    /// The name in circuit files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Identity => "identity",
+            Activation::Smooth(k) => k.function().name(),
+        }
+    }
+
+    /// The activation named `name` in circuit files.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        match name {
+            "relu" => Some(Activation::Relu),
+            "identity" => Some(Activation::Identity),
+            _ => crate::activation::smooth::SmoothKind::ALL
+                .iter()
+                .find(|k| k.function().name() == name)
+                .map(|&k| Activation::Smooth(k)),
         }
     }
 }
@@ -161,6 +185,14 @@ impl CircuitSpec {
             let last = i + 1 == m.layers.len();
             if last && l.activation != Activation::Identity {
                 return Err(invalid("model.layers.activation", "the last layer must have no activation (identity)"));
+            }
+            // a table activation's value at zero is not zero: no padded entries
+            let unpadded = l.width.is_power_of_two() && self.train.batch.is_power_of_two();
+            if matches!(l.activation, Activation::Smooth(_)) && !unpadded {
+                return Err(invalid(
+                    "model.layers.activation",
+                    format!("layer {i}: a table activation needs a power-of-two width and batch size"),
+                ));
             }
         }
         let f = &self.fixed;

@@ -56,16 +56,9 @@ struct Model {
 #[serde(deny_unknown_fields)]
 struct Layer {
     width: usize,
-    activation: Act,
+    activation: String,
     #[serde(default)]
     bias: bool,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Act {
-    Relu,
-    Identity,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -118,6 +111,12 @@ fn mse() -> LossName {
     LossName::Mse
 }
 
+/// The names of the table activations, for messages.
+fn smooth_names() -> String {
+    let names: Vec<&str> = crate::activation::smooth::SmoothKind::ALL.iter().map(|k| k.function().name()).collect();
+    names.join(", ")
+}
+
 impl CircuitSpec {
     /// Parse and validate a circuit file's text.
     pub fn from_toml_str(text: &str) -> Result<CircuitSpec, SpecError> {
@@ -132,15 +131,18 @@ impl CircuitSpec {
                     .model
                     .layers
                     .iter()
-                    .map(|l| LayerSpec {
-                        width: l.width,
-                        activation: match l.activation {
-                            Act::Relu => Activation::Relu,
-                            Act::Identity => Activation::Identity,
-                        },
-                        bias: l.bias,
+                    .map(|l| {
+                        let activation = Activation::from_name(&l.activation).ok_or_else(|| SpecError::Invalid {
+                            field: "model.layers.activation",
+                            reason: format!(
+                                "unknown activation {:?} (relu, identity, {})",
+                                l.activation,
+                                smooth_names()
+                            ),
+                        })?;
+                        Ok(LayerSpec { width: l.width, activation, bias: l.bias })
                     })
-                    .collect(),
+                    .collect::<Result<_, SpecError>>()?,
             },
             fixed: FixedSpec { frac_bits: fixed.frac_bits, total_bits: fixed.total_bits },
             train: TrainSpec {
@@ -175,14 +177,7 @@ impl CircuitSpec {
                     .model
                     .layers
                     .iter()
-                    .map(|l| Layer {
-                        width: l.width,
-                        activation: match l.activation {
-                            Activation::Relu => Act::Relu,
-                            Activation::Identity => Act::Identity,
-                        },
-                        bias: l.bias,
-                    })
+                    .map(|l| Layer { width: l.width, activation: l.activation.name().to_string(), bias: l.bias })
                     .collect(),
             },
             fixed: Some(Fixed { frac_bits: self.fixed.frac_bits, total_bits: self.fixed.total_bits }),

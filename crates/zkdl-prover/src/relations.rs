@@ -679,6 +679,13 @@ pub fn derive_tables(
                 };
                 src.par_iter().map(|&z| at(z).unwrap_or(0)).collect()
             }
+            Derivation::Remainder { x, y, shift } => {
+                let (a, b) = (tables.get(x), tables.get(y));
+                let (a, b) = a.zip(b).ok_or(ProveError::Params("derived tensor index"))?;
+                let rem =
+                    |(&u, &v): (&i64, &i64)| zkdl_core::field::rescale_round(u as i128 * v as i128, shift).1 as i64;
+                a.par_iter().zip(b.par_iter()).map(rem).collect()
+            }
             Derivation::Virtual { index } => {
                 let v = set.virtuals.get(index).ok_or(ProveError::Params("virtual tensor index"))?;
                 let len = tables.get(v.tensor).map_or(0, |_| 1usize << set.vars(v.tensor).unwrap_or(0));

@@ -21,6 +21,8 @@ pub enum TrainError {
     Overflow { step: usize, layer: usize, what: &'static str, source: FixedPointError },
     #[error("{what}: expected {expected} values, got {got}")]
     Shape { what: &'static str, expected: usize, got: usize },
+    #[error("the activation's table: {0}")]
+    Table(#[from] zkdl_circuit::table::TableError),
 }
 
 /// Weights of one layer at scale `2^f`: `w` is `d_in x d_out` row-major.
@@ -348,7 +350,7 @@ pub fn train_step(
             }
         }
         let (zq, zr) = rescale_all(&fp, fw, &z, step, l, "forward rescale")?;
-        let act = spec.model.layers[l].activation.function();
+        let act = spec.model.layers[l].activation.function(fp)?;
         let a_out: Vec<i64> = zq.iter().map(|&v| act.forward(v)).collect();
         traces.push(LayerTrace {
             a_in: a,
@@ -444,7 +446,7 @@ pub fn train_step(
             t.ga = matmul_bt(&g, &t.w_before.w, bsz, dout, din);
             let (gaq, gar) = rescale_all(&fp, fw, &t.ga, step, l, "backward rescale")?;
             // through the activation of layer l - 1, at its pre-activation
-            let act = spec.model.layers[l - 1].activation.function();
+            let act = spec.model.layers[l - 1].activation.function(fp)?;
             g = gaq.iter().zip(&traces[l - 1].zq).map(|(&v, &z)| act.backward(z, v)).collect();
             let t = &mut traces[l];
             t.gaq = gaq;
@@ -513,7 +515,7 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
             }
         }
         let (zq, _) = rescale_all(&fp, fw, &z, 0, l, "forward rescale")?;
-        let act = spec.model.layers[l].activation.function();
+        let act = spec.model.layers[l].activation.function(fp)?;
         a = zq.iter().map(|&v| act.forward(v)).collect();
     }
     Ok(a)
@@ -602,7 +604,7 @@ impl FloatModel {
                     }
                 }
             }
-            let act = self.activations.get(l).copied().unwrap_or(Activation::Identity).function();
+            let act = self.activations.get(l).copied().unwrap_or(Activation::Identity);
             acts.push(z.iter().map(|&v| act.forward_f64(v)).collect());
             pres.push(z);
         }
@@ -631,7 +633,7 @@ impl FloatModel {
             }
             let mut ga = vec![0.0; rows * din];
             if l > 0 {
-                let prev = self.activations.get(l - 1).copied().unwrap_or(Activation::Identity).function();
+                let prev = self.activations.get(l - 1).copied().unwrap_or(Activation::Identity);
                 for i in 0..rows {
                     for j in 0..din {
                         let mut s = 0.0;

@@ -38,7 +38,7 @@ impl ActivationFn for Identity {
         pre: usize,
         _sign: Option<usize>,
     ) -> Result<ActivationTensors, LayoutError> {
-        Ok(ActivationTensors { layer, pre, sign: None, out: pre })
+        Ok(ActivationTensors { layer, pre, sign: None, out: pre, derivative: None })
     }
 
     fn layout_backward(

@@ -14,6 +14,8 @@ pub mod smooth;
 pub use identity::Identity;
 pub use relu::Relu;
 
+use zkdl_core::field::FixedPoint;
+
 use crate::proof::{Builder, LayoutError};
 use crate::spec::Activation;
 
@@ -28,6 +30,8 @@ pub struct ActivationTensors {
     pub sign: Option<usize>,
     /// The layer's output `A`.
     pub out: usize,
+    /// The derivative `f'(Z')` a table activation looks up (its backward product's factor).
+    pub derivative: Option<usize>,
 }
 
 /// An activation, applied entrywise.
@@ -43,6 +47,10 @@ pub trait ActivationFn: Send + Sync {
     fn backward_f64(&self, z: f64, g: f64) -> f64;
     /// Whether the layout proves it with the sign bits of `Z'`'s range (zkReLU).
     fn needs_sign(&self) -> bool;
+    /// Whether it declares `Z'`'s range itself (instead of the forward matmul).
+    fn ranges_pre(&self) -> bool {
+        false
+    }
     /// Declares the layer's output and the relations that tie it to `Z'`
     /// (`sign`: the sign tensor of `Z'`, when [`Self::needs_sign`]).
     fn layout_forward(
@@ -64,11 +72,31 @@ pub trait ActivationFn: Send + Sync {
 }
 
 impl Activation {
-    /// The activation's implementation.
-    pub fn function(self) -> &'static dyn ActivationFn {
+    /// The activation's implementation at the fixed point `fp` (a table activation's
+    /// table is built once per process).
+    pub fn function(self, fp: FixedPoint) -> Result<std::sync::Arc<dyn ActivationFn>, crate::table::TableError> {
+        Ok(match self {
+            Activation::Relu => std::sync::Arc::new(Relu),
+            Activation::Identity => std::sync::Arc::new(Identity),
+            Activation::Smooth(k) => k.activation(fp)?,
+        })
+    }
+
+    /// The `f64` reference output at `z` (no table).
+    pub fn forward_f64(self, z: f64) -> f64 {
         match self {
-            Activation::Relu => &Relu,
-            Activation::Identity => &Identity,
+            Activation::Relu => Relu.forward_f64(z),
+            Activation::Identity => z,
+            Activation::Smooth(k) => k.function().f(z),
+        }
+    }
+
+    /// The `f64` reference gradient at `z` from `g` at the output.
+    pub fn backward_f64(self, z: f64, g: f64) -> f64 {
+        match self {
+            Activation::Relu => Relu.backward_f64(z, g),
+            Activation::Identity => g,
+            Activation::Smooth(k) => g * k.function().df(z),
         }
     }
 }

@@ -49,7 +49,7 @@ impl ActivationFn for Relu {
         let sign = sign.ok_or(LayoutError::Unsupported("zkReLU without the sign tensor of Z'"))?;
         let out = b.like(TensorKind::Act(layer), pre)?;
         b.set.masks.push(MaskRel { cq: pre, out, planes: sign, plane: 0, rescale: None });
-        Ok(ActivationTensors { layer, pre, sign: Some(sign), out })
+        Ok(ActivationTensors { layer, pre, sign: Some(sign), out, derivative: None })
     }
 
     fn layout_backward(

@@ -22,9 +22,178 @@
 
 pub mod functions;
 
+use std::sync::Arc;
+
 use zkdl_core::field::{rescale_round, FixedPoint};
 
-use crate::table::{Function, TableError, MAX_TABLE_VARS};
+use super::{ActivationFn, ActivationTensors};
+use crate::gadgets::RescaleSpec;
+use crate::proof::{Builder, LayoutError, TensorKind};
+use crate::relations::{Derivation, MaskRel};
+use crate::table::{Function, TableError, TableRef, MAX_TABLE_VARS};
+
+/// The table activations a circuit may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum SmoothKind {
+    Sigmoid,
+    Tanh,
+    Elu,
+    Selu,
+    Celu,
+    Gelu,
+    GeluTanh,
+    Softplus,
+    Swish,
+    Silu,
+    Lisht,
+    Mish,
+    SoftRootSign,
+    Aptx,
+    Pdelu,
+}
+
+impl SmoothKind {
+    /// Every kind, in digest-code order.
+    pub const ALL: [SmoothKind; 15] = [
+        SmoothKind::Sigmoid,
+        SmoothKind::Tanh,
+        SmoothKind::Elu,
+        SmoothKind::Selu,
+        SmoothKind::Celu,
+        SmoothKind::Gelu,
+        SmoothKind::GeluTanh,
+        SmoothKind::Softplus,
+        SmoothKind::Swish,
+        SmoothKind::Silu,
+        SmoothKind::Lisht,
+        SmoothKind::Mish,
+        SmoothKind::SoftRootSign,
+        SmoothKind::Aptx,
+        SmoothKind::Pdelu,
+    ];
+
+    /// The function.
+    pub fn function(self) -> &'static dyn Smooth {
+        use functions::*;
+        match self {
+            SmoothKind::Sigmoid => &Sigmoid,
+            SmoothKind::Tanh => &Tanh,
+            SmoothKind::Elu => &Elu,
+            SmoothKind::Selu => &Selu,
+            SmoothKind::Celu => &Celu,
+            SmoothKind::Gelu => &Gelu,
+            SmoothKind::GeluTanh => &GeluTanh,
+            SmoothKind::Softplus => &Softplus,
+            SmoothKind::Swish => &Swish,
+            SmoothKind::Silu => &Silu,
+            SmoothKind::Lisht => &Lisht,
+            SmoothKind::Mish => &Mish,
+            SmoothKind::SoftRootSign => &SoftRootSign,
+            SmoothKind::Aptx => &Aptx,
+            SmoothKind::Pdelu => &Pdelu,
+        }
+    }
+
+    /// The activation at `fp`, its table built once per process.
+    pub fn activation(self, fp: FixedPoint) -> Result<Arc<TableActivation>, TableError> {
+        type Cache = std::sync::Mutex<std::collections::BTreeMap<(SmoothKind, u32, u32), Arc<TableActivation>>>;
+        static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+        let key = (self, fp.frac_bits(), fp.total_bits());
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(a) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(a);
+        }
+        let a = Arc::new(TableActivation::new(self.function(), fp)?);
+        if let Ok(mut c) = cache.lock() {
+            c.insert(key, a.clone());
+        }
+        Ok(a)
+    }
+}
+
+/// A smooth activation through its table at a fixed point: the trainer's arithmetic and
+/// the layout's relations ([`crate::relations::RelationSet::smooth`] forward, a rescaled
+/// elementwise product by `D` backward).
+#[derive(Debug)]
+pub struct TableActivation {
+    smooth: &'static dyn Smooth,
+    grid: Grid,
+    table: Function,
+    table_ref: TableRef,
+    slopes: (i64, i64),
+}
+
+impl TableActivation {
+    /// `smooth` at `fp`.
+    pub fn new(smooth: &'static dyn Smooth, fp: FixedPoint) -> Result<Self, TableError> {
+        let grid = Grid::new(smooth, fp);
+        let table = grid.table(smooth)?;
+        let table_ref = TableRef::new(table.clone());
+        Ok(TableActivation { smooth, grid, slopes: grid.slopes(smooth), table, table_ref })
+    }
+
+    /// The grid.
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+}
+
+impl ActivationFn for TableActivation {
+    fn forward(&self, z: i64) -> i64 {
+        self.grid.forward(&self.table, self.slopes, z).unwrap_or(0)
+    }
+
+    fn backward(&self, z: i64, g: i64) -> i64 {
+        self.grid.backward(&self.table, z, g).unwrap_or(0)
+    }
+
+    fn forward_f64(&self, z: f64) -> f64 {
+        self.smooth.f(z)
+    }
+
+    fn backward_f64(&self, z: f64, g: f64) -> f64 {
+        g * self.smooth.df(z)
+    }
+
+    fn needs_sign(&self) -> bool {
+        false
+    }
+
+    fn ranges_pre(&self) -> bool {
+        true
+    }
+
+    fn layout_forward(
+        &self,
+        b: &mut Builder,
+        layer: usize,
+        pre: usize,
+        _sign: Option<usize>,
+    ) -> Result<ActivationTensors, LayoutError> {
+        let g = self.grid;
+        let st = b.set.smooth(pre, g.total_bits, g.s, self.table_ref.clone(), self.slopes, true)?;
+        b.derived(&st.derived)?;
+        Ok(ActivationTensors { layer, pre, sign: None, out: st.out, derivative: Some(st.d) })
+    }
+
+    fn layout_backward(
+        &self,
+        b: &mut Builder,
+        forward: &ActivationTensors,
+        grad_out: usize,
+        grad_pre: usize,
+    ) -> Result<(), LayoutError> {
+        let d = forward.derivative.ok_or(LayoutError::Unsupported("a table activation without its derivative"))?;
+        let (f, q) = (self.grid.frac_bits, self.grid.total_bits);
+        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };
+        let rem = b.like(TensorKind::Derived(Derivation::Remainder { x: grad_out, y: d, shift: f }), grad_pre)?;
+        b.range(rem, f, 0, false)?;
+        b.range(grad_pre, q, 1i64 << (q - 1), false)?;
+        b.set.masks.push(MaskRel { cq: grad_out, out: grad_pre, planes: d, plane: 0, rescale: Some((spec, rem)) });
+        Ok(())
+    }
+}
 
 /// A smooth activation: its `f64` value and derivative, and what its table needs.
 pub trait Smooth: Send + Sync + std::fmt::Debug {

@@ -1,0 +1,90 @@
+//! Training proofs with the table activations: every one of them proves and verifies on a
+//! small circuit (the trainer's fixed-point activation is the circuit's), circuit files
+//! name them, and a witness whose gradient through the activation is off by one is
+//! rejected.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use zkdl_circuit::activation::smooth::SmoothKind;
+use zkdl_circuit::{Activation, CircuitSpec};
+use zkdl_prover::data;
+use zkdl_prover::prove::{check_traces, prove_traces, prove_training};
+use zkdl_prover::train::{self, Batch, Weights};
+use zkdl_verifier::training::{training_generators, verify, verify_with};
+use zkdl_verifier::Phase;
+
+fn setup(kind: SmoothKind, steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
+    let mut spec = CircuitSpec::mlp("act-test", 8, &[8], 4, true, 4, steps);
+    spec.model.layers[0].activation = Activation::Smooth(kind);
+    spec.validate().unwrap();
+    let fp = spec.fixed_point().unwrap();
+    let d = data::synthetic(4 * steps, 8, 4, 11);
+    let batches = (0..steps)
+        .map(|t| {
+            let s = d.slice(4 * t, 4 * t + 4);
+            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
+        })
+        .collect();
+    (spec.clone(), train::init_weights(&spec, 3).unwrap(), batches)
+}
+
+/// Every table activation: a 2-step proof (3 steps for two of them: a padded dummy step
+/// whose activation of zero is not zero) verifies, and its final weights are the
+/// trainer's.
+#[test]
+fn every_table_activation_proves_and_verifies() {
+    for kind in SmoothKind::ALL {
+        let steps = if matches!(kind, SmoothKind::Sigmoid | SmoothKind::Gelu) { 3 } else { 2 };
+        let (spec, w0, batches) = setup(kind, steps);
+        let (st, proof, wt) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap(), "{kind:?}");
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+}
+
+/// Circuit files name the table activations, and a layer that would be padded is refused.
+#[test]
+fn circuit_files_name_table_activations() {
+    let text = |act: &str, width: usize| {
+        format!(
+            "name = \"t\"\n[model]\ninput = 8\nlayers = [ {{ width = {width}, activation = \"{act}\" }}, \
+             {{ width = 4, activation = \"identity\" }} ]\n[train]\nlr_mantissa = 1\nlr_shift = 8\n\
+             batch = 4\nsteps = 1\nloss = \"mse\"\n"
+        )
+    };
+    for kind in SmoothKind::ALL {
+        let name = kind.function().name();
+        let spec = CircuitSpec::from_toml_str(&text(name, 8)).unwrap();
+        assert_eq!(spec.model.layers[0].activation, Activation::Smooth(kind));
+        assert_eq!(CircuitSpec::from_toml_str(&spec.to_toml_string()).unwrap(), spec);
+    }
+    let e = CircuitSpec::from_toml_str(&text("gelu", 6)).unwrap_err().to_string();
+    assert!(e.contains("power-of-two"), "{e}");
+    let e = CircuitSpec::from_toml_str(&text("swishy", 8)).unwrap_err().to_string();
+    assert!(e.contains("unknown activation") && e.contains("gelu_tanh"), "{e}");
+}
+
+/// A cheating witness: the gradient at the pre-activation off by one in one entry (its
+/// rounded product with `f'(Z')` does not hold). The witness checker names it, and the
+/// proof is rejected (layer 0's update reads that gradient: a product fails). The
+/// activation's own tensors (cell, saturation, table row, output) are derived by the
+/// prover from `Z'`; cheats on them are rejected at the relation level
+/// (`tests/tables.rs`).
+#[test]
+fn a_wrong_gradient_through_the_activation_is_rejected() {
+    let (spec, w0, batches) = setup(SmoothKind::Gelu, 2);
+    let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    let wt = train::train_plain(&spec, &w0, &batches).unwrap();
+    let gens = training_generators(&spec).unwrap();
+    let mut bad = traces.clone();
+    bad[0].layers[0].g[3] += 1;
+    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
+        Err(zkdl_prover::ProveError::Witness(e)) => e,
+        other => panic!("the witness checker passed a broken witness: {other:?}"),
+    };
+    assert_eq!((e.step, e.index), (Some(0), 3), "{e}");
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+    assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Mask)), "{e}");
+}
