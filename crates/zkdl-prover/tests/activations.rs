@@ -8,24 +8,18 @@
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::activation::smooth::SmoothKind;
 use zkdl_circuit::{Activation, CircuitSpec};
-use zkdl_prover::data;
 use zkdl_prover::prove::{check_traces, prove_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
 use zkdl_verifier::training::{training_generators, verify, verify_with};
 use zkdl_verifier::Phase;
 
+mod common;
+
 fn setup(kind: SmoothKind, steps: usize) -> (CircuitSpec, Weights, Vec<Batch>) {
     let mut spec = CircuitSpec::mlp("act-test", 8, &[8], 4, true, 4, steps);
     spec.model.layers[0].activation = Activation::Smooth(kind);
     spec.validate().unwrap();
-    let fp = spec.fixed_point().unwrap();
-    let d = data::synthetic(4 * steps, 8, 4, 11);
-    let batches = (0..steps)
-        .map(|t| {
-            let s = d.slice(4 * t, 4 * t + 4);
-            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-        })
-        .collect();
+    let batches = common::synthetic_batches(&spec, steps, 11);
     (spec.clone(), train::init_weights(&spec, 3).unwrap(), batches)
 }
 
