@@ -449,6 +449,9 @@ impl Builder {
         sign: bool,
         range_out: bool,
     ) -> Result<Option<usize>, LayoutError> {
+        if sign && !range_out {
+            return Err(LayoutError::Unsupported("a sign tensor without the output's range"));
+        }
         let s = match rem {
             Some(rem) => {
                 self.range(rem, rescale.shift, 0, false)?;

@@ -399,6 +399,11 @@ impl RelationSet {
         if table.columns() != 3 || w == 0 || bits > MAX_RANGE_BITS || s + w >= bits || s > MAX_LOOKUP_WIDTH {
             return Err(invalid("a smooth activation's table or grid"));
         }
+        // the clamp's bounds are the table's inputs: column 0 runs over [-2^(w-1), 2^(w-1))
+        let half = 1i64 << (w - 1);
+        if !(0..1usize << w).all(|row| table.entry(0, row) == Some(row as i64 - half)) {
+            return Err(invalid("a smooth activation's table inputs are not -2^(w-1)..2^(w-1)"));
+        }
         let n = self.vars(pre)?;
         let col = self.tensors.get(pre).map_or(0, |d| d.col_vars);
         let offset = 1i64 << (bits - 1);
@@ -412,10 +417,12 @@ impl RelationSet {
             _ => None,
         });
         u_terms.extend(&mut high);
-        if s == 0 {
+        let mut u_const = -(offset >> s);
+        if r.derived.is_empty() {
+            // looked up directly (no digits, so s = 0): U is the committed value itself
             u_terms = vec![(pre, 1)];
+            u_const = 0;
         }
-        let u_const = if s == 0 { 0 } else { -(offset >> s) };
         self.virtuals.push(VirtualRel { tensor: u, terms: u_terms, constant: u_const });
         derived.push((u, Derivation::Virtual { index: self.virtuals.len() - 1 }));
         let mut cell = |set: &mut Self, part| {
@@ -437,7 +444,6 @@ impl RelationSet {
         let lookup = self.lookups.len() - 1;
         derived.push((f, Derivation::Column { lookup, column: 1 }));
         derived.push((d, Derivation::Column { lookup, column: 2 }));
-        let half = 1i64 << (w - 1);
         for (bit, bound, e) in [(above, half - 1, excess), (below, -half, deficit)] {
             let at_bound = self.tensor(n, col);
             self.virtuals.push(VirtualRel { tensor: at_bound, terms: vec![(bit, bound)], constant: 0 });
@@ -779,7 +785,8 @@ impl RelationSet {
         }
         // optional blocks, each after its own tag
         let plain = |k: &LookupRel| k.columns.len() == 1 && k.table.range_width().is_some();
-        if !self.lookups.iter().all(plain) {
+        let ranges = self.tables.iter().all(|t| t.table.range_width().is_some());
+        if !self.lookups.iter().all(plain) || !ranges {
             t.append_u64(l, u64::from_le_bytes(*b"tables\0\0"));
             t.append_u64(l, self.tables.len() as u64);
             for k in &self.tables {

@@ -82,3 +82,21 @@ fn a_wrong_gradient_through_the_activation_is_rejected() {
     let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
     assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Mask)), "{e}");
 }
+
+/// At 8 fractional bits the tables cover their range at one unit per cell (`s = 0`: the
+/// pre-activation is its own cell, every digit of its range in `U`): proofs verify.
+#[test]
+fn one_unit_cells_prove_and_verify() {
+    for kind in [SmoothKind::Tanh, SmoothKind::Gelu] {
+        let mut spec = CircuitSpec::mlp("act-test-f8", 8, &[8], 4, true, 4, 2);
+        spec.model.layers[0].activation = Activation::Smooth(kind);
+        spec.fixed.frac_bits = 8;
+        spec.validate().unwrap();
+        let grid = zkdl_circuit::activation::smooth::Grid::new(kind.function(), spec.fixed_point().unwrap());
+        assert_eq!(grid.s, 0, "{kind:?}");
+        let batches = common::synthetic_batches(&spec, 2, 11);
+        let w0 = train::init_weights(&spec, 3).unwrap();
+        let (st, proof, _) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+}

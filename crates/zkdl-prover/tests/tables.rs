@@ -341,3 +341,20 @@ fn smooth_activation_cheats_are_rejected() {
         c.values[deficit][inside] = xmax - x;
     });
 }
+
+/// The smooth gadget's clamp bounds are its table's inputs: a table whose column 0 is not
+/// `-2^(w-1)..2^(w-1)` is refused, as is one of another number of columns.
+#[test]
+fn smooth_gadget_refuses_other_tables() {
+    use zkdl_circuit::relations::{Kind, SetError};
+    let mut set = RelationSet::default();
+    let pre = set.tensor(4, 2);
+    let shifted = TableRef::new(Function::from_inputs("shifted", 4, 0, |x| vec![x, 1]).unwrap());
+    let e = set.smooth(pre, 20, 2, shifted, (0, 0), false).unwrap_err();
+    let what = "a smooth activation's table inputs are not -2^(w-1)..2^(w-1)";
+    assert_eq!(e, SetError::Relation { kind: Kind::Lookup, index: 0, what });
+    let e = set.smooth(pre, 20, 2, square(4).clone(), (0, 0), false);
+    assert!(e.is_ok(), "{e:?}");
+    let two = TableRef::new(Function::from_inputs("two", 4, -8, |x| vec![x]).unwrap());
+    assert!(matches!(set.smooth(pre, 20, 2, two, (0, 0), false), Err(SetError::Relation { kind: Kind::Lookup, .. })));
+}

@@ -6,26 +6,31 @@ use super::Smooth;
 
 fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
+        1.0 / (1.0 + libm::exp(-x))
     } else {
-        let e = x.exp();
+        let e = libm::exp(x);
         e / (1.0 + e)
     }
 }
 
 fn softplus(x: f64) -> f64 {
     // ln(1 + e^x) without overflow
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
+    x.max(0.0) + libm::log1p(libm::exp(-x.abs()))
+}
+
+/// `x^n` by repeated multiplication (the same bits on every platform).
+fn pow_n(x: f64, n: u32) -> f64 {
+    (0..n).fold(1.0, |acc, _| acc * x)
 }
 
 fn sech2(x: f64) -> f64 {
-    let t = x.tanh();
+    let t = libm::tanh(x);
     1.0 - t * t
 }
 
 /// `phi(x)`, the standard normal density.
 fn phi(x: f64) -> f64 {
-    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
+    libm::exp(-0.5 * x * x) / (2.0 * std::f64::consts::PI).sqrt()
 }
 
 /// `Phi(x)`, the standard normal distribution function.
@@ -73,25 +78,25 @@ smooth!(
 smooth!(
     /// `tanh x`.
     Tanh, "tanh", range 3, slopes (0.0, 0.0), bounds (1.0, 0.7699),
-    f f64::tanh, df sech2
+    f libm::tanh, df sech2
 );
 smooth!(
     /// ELU, `alpha = 1`: `x` for `x > 0`, `e^x - 1` otherwise.
     Elu, "elu", range 4, slopes (0.0, 1.0), bounds (1.0, 1.0),
-    f |x| if x > 0.0 { x } else { x.exp_m1() }, df |x| if x >= 0.0 { 1.0 } else { x.exp() }
+    f |x| if x > 0.0 { x } else { libm::expm1(x) }, df |x| if x >= 0.0 { 1.0 } else { libm::exp(x) }
 );
 const SELU_L: f64 = 1.050_700_987_355_480_5;
 const SELU_A: f64 = 1.673_263_242_354_377_2;
 smooth!(
     /// SELU: `lambda x` for `x > 0`, `lambda alpha (e^x - 1)` otherwise.
     Selu, "selu", range 4, slopes (0.0, SELU_L), bounds (1.7581, 1.7581),
-    f |x| if x > 0.0 { SELU_L * x } else { SELU_L * SELU_A * x.exp_m1() },
-    df |x| if x >= 0.0 { SELU_L } else { SELU_L * SELU_A * x.exp() }
+    f |x| if x > 0.0 { SELU_L * x } else { SELU_L * SELU_A * libm::expm1(x) },
+    df |x| if x >= 0.0 { SELU_L } else { SELU_L * SELU_A * libm::exp(x) }
 );
 smooth!(
     /// CELU, `alpha = 1/2`: `x` for `x > 0`, `alpha (e^(x/alpha) - 1)` otherwise.
     Celu, "celu", range 4, slopes (0.0, 1.0), bounds (1.0, 2.0),
-    f |x| if x > 0.0 { x } else { 0.5 * (2.0 * x).exp_m1() }, df |x| if x >= 0.0 { 1.0 } else { (2.0 * x).exp() }
+    f |x| if x > 0.0 { x } else { 0.5 * libm::expm1(2.0 * x) }, df |x| if x >= 0.0 { 1.0 } else { libm::exp(2.0 * x) }
 );
 smooth!(
     /// GELU, `x Phi(x)` (the error-function form).
@@ -102,10 +107,10 @@ const GELU_C: f64 = 0.797_884_560_802_865_4; // sqrt(2 / pi)
 smooth!(
     /// GELU's tanh form, `x (1 + tanh(c (x + 0.044715 x^3))) / 2`, `c = sqrt(2/pi)`.
     GeluTanh, "gelu_tanh", range 3, slopes (0.0, 1.0), bounds (1.1290, 0.7979),
-    f |x| 0.5 * x * (1.0 + (GELU_C * (x + 0.044715 * x * x * x)).tanh()),
+    f |x| 0.5 * x * (1.0 + libm::tanh(GELU_C * (x + 0.044715 * x * x * x))),
     df |x| {
         let u = GELU_C * (x + 0.044715 * x * x * x);
-        0.5 * (1.0 + u.tanh()) + 0.5 * x * sech2(u) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x)
+        0.5 * (1.0 + libm::tanh(u)) + 0.5 * x * sech2(u) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x)
     }
 );
 smooth!(
@@ -126,13 +131,13 @@ smooth!(
 smooth!(
     /// LiSHT, `x tanh x`.
     Lisht, "lisht", range 3, slopes (-1.0, 1.0), bounds (1.1997, 2.0),
-    f |x| x * x.tanh(), df |x| x.tanh() + x * sech2(x)
+    f |x| x * libm::tanh(x), df |x| libm::tanh(x) + x * sech2(x)
 );
 smooth!(
     /// Mish, `x tanh(softplus(x))`.
     Mish, "mish", range 4, slopes (0.0, 1.0), bounds (1.0886, 0.6443),
-    f |x| x * softplus(x).tanh(),
-    df |x| { let t = softplus(x).tanh(); t + x * (1.0 - t * t) * sigmoid(x) }
+    f |x| x * libm::tanh(softplus(x)),
+    df |x| { let t = libm::tanh(softplus(x)); t + x * (1.0 - t * t) * sigmoid(x) }
 );
 smooth!(
     /// Soft-Root-Sign, `x / (x / alpha + e^(-x / beta))` with `alpha = 2`, `beta = 3`; it
@@ -145,21 +150,21 @@ smooth!(
 /// `f = x e / (x e / 2 + 1)` for `x < 0`.
 fn srs(x: f64) -> f64 {
     if x < 0.0 {
-        let e = (x / 3.0).exp();
+        let e = libm::exp(x / 3.0);
         x * e / (x * e / 2.0 + 1.0)
     } else {
-        x / (x / 2.0 + (-x / 3.0).exp())
+        x / (x / 2.0 + libm::exp(-x / 3.0))
     }
 }
 
 /// `f' = (1 + x/3) E / (x/2 + E)^2` with `E = e^(-x/3)`, i.e. `(1 + x/3) e / (x e/2 + 1)^2`.
 fn srs_df(x: f64) -> f64 {
     if x < 0.0 {
-        let e = (x / 3.0).exp();
+        let e = libm::exp(x / 3.0);
         let d = x * e / 2.0 + 1.0;
         (1.0 + x / 3.0) * e / (d * d)
     } else {
-        let e = (-x / 3.0).exp();
+        let e = libm::exp(-x / 3.0);
         let d = x / 2.0 + e;
         (1.0 + x / 3.0) * e / (d * d)
     }
@@ -168,14 +173,14 @@ fn srs_df(x: f64) -> f64 {
 smooth!(
     /// APTx, `(alpha + tanh(beta x)) gamma x` with `alpha = 1`, `beta = 1`, `gamma = 1/2`.
     Aptx, "aptx", range 3, slopes (0.0, 1.0), bounds (1.0999, 1.0),
-    f |x| (1.0 + x.tanh()) * 0.5 * x, df |x| 0.5 * (1.0 + x.tanh()) + 0.5 * x * sech2(x)
+    f |x| (1.0 + libm::tanh(x)) * 0.5 * x, df |x| 0.5 * (1.0 + libm::tanh(x)) + 0.5 * x * sech2(x)
 );
 smooth!(
     /// PDELU with a fixed `t = 0.9`, `alpha = 1`: `x` for `x > 0`, `alpha
     /// ([1 + (1 - t) x]_+^(1 / (1 - t)) - 1)` otherwise.
     Pdelu, "pdelu", range 4, slopes (0.0, 1.0), bounds (1.0, 0.9),
-    f |x| if x > 0.0 { x } else { (1.0 + 0.1 * x).max(0.0).powi(10) - 1.0 },
-    df |x| if x >= 0.0 { 1.0 } else { (1.0 + 0.1 * x).max(0.0).powi(9) }
+    f |x| if x > 0.0 { x } else { pow_n((1.0 + 0.1 * x).max(0.0), 10) - 1.0 },
+    df |x| if x >= 0.0 { 1.0 } else { pow_n((1.0 + 0.1 * x).max(0.0), 9) }
 );
 
 /// Every smooth activation, by name.
