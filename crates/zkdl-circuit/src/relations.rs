@@ -411,18 +411,16 @@ impl RelationSet {
         let mut derived = r.derived.clone();
         // U = floor(pre / 2^s): the digits above the first
         let u = self.tensor(n, col);
-        let mut u_terms = Vec::new();
-        let mut high = r.derived.iter().filter_map(|(d, k)| match *k {
-            Derivation::Digit { shift, .. } if shift >= s => Some((*d, 1i64 << (shift - s))),
-            _ => None,
-        });
-        u_terms.extend(&mut high);
-        let mut u_const = -(offset >> s);
-        if r.derived.is_empty() {
+        let (u_terms, u_const) = if r.derived.is_empty() {
             // looked up directly (no digits, so s = 0): U is the committed value itself
-            u_terms = vec![(pre, 1)];
-            u_const = 0;
-        }
+            (vec![(pre, 1)], 0)
+        } else {
+            let high = r.derived.iter().filter_map(|(d, k)| match *k {
+                Derivation::Digit { shift, .. } if shift >= s => Some((*d, 1i64 << (shift - s))),
+                _ => None,
+            });
+            (high.collect(), -(offset >> s))
+        };
         self.virtuals.push(VirtualRel { tensor: u, terms: u_terms, constant: u_const });
         derived.push((u, Derivation::Virtual { index: self.virtuals.len() - 1 }));
         let mut cell = |set: &mut Self, part| {

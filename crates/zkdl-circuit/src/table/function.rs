@@ -122,16 +122,28 @@ impl Table for Function {
     }
 
     fn column_mle(&self, column: usize, r: &[Fr]) -> Option<Fr> {
-        if r.len() != self.vars as usize {
+        if r.len() != self.vars as usize || column >= self.columns.len() {
             return None;
         }
         match (column, self.first_input) {
             (0, Some(x0)) => Some(fr_from_i64(x0) + super::range::identity_mle(r)),
-            _ => {
-                let col = self.columns.get(column)?;
-                let eq = zkdl_core::mle::eq_table(r);
-                Some(eq.iter().zip(col).map(|(e, v)| *e * fr_from_i64(*v)).sum())
-            }
+            _ => super::eq_sum(&zkdl_core::mle::eq_table(r), |i| self.columns.get(column)?.get(i).copied()),
         }
+    }
+
+    fn column_mles(&self, r: &[Fr]) -> Option<Vec<Fr>> {
+        if r.len() != self.vars as usize {
+            return None;
+        }
+        // one eq table for every column summed over the rows
+        let eq = zkdl_core::mle::eq_table(r);
+        let mut out = Vec::with_capacity(self.columns.len());
+        for (c, col) in self.columns.iter().enumerate() {
+            out.push(match (c, self.first_input) {
+                (0, Some(x0)) => fr_from_i64(x0) + super::range::identity_mle(r),
+                _ => super::eq_sum(&eq, |i| col.get(i).copied())?,
+            });
+        }
+        Some(out)
     }
 }

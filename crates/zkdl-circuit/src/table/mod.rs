@@ -77,13 +77,24 @@ pub trait Table: std::fmt::Debug + Send + Sync {
         if r.len() != self.vars() as usize || column >= self.columns() {
             return None;
         }
-        let eq = zkdl_core::mle::eq_table(r);
-        let mut acc = Fr::ZERO;
-        for (i, e) in eq.iter().enumerate() {
-            acc += *e * fr_from_i64(self.entry(column, i)?);
-        }
-        Some(acc)
+        eq_sum(&zkdl_core::mle::eq_table(r), |i| self.entry(column, i))
     }
+
+    /// Every column's multilinear extension at `r` ([`Self::column_mle`] each; an explicit
+    /// table overrides it to build `eq(r, .)` once for all its columns).
+    fn column_mles(&self, r: &[Fr]) -> Option<Vec<Fr>> {
+        (0..self.columns()).map(|c| self.column_mle(c, r)).collect()
+    }
+}
+
+/// `sum_i eq[i] v(i)`: a column's multilinear extension from the eq table of the point
+/// (`None` where `v` has no entry).
+pub(crate) fn eq_sum(eq: &[Fr], v: impl Fn(usize) -> Option<i64>) -> Option<Fr> {
+    let mut acc = Fr::ZERO;
+    for (i, e) in eq.iter().enumerate() {
+        acc += *e * fr_from_i64(v(i)?);
+    }
+    Some(acc)
 }
 
 /// A shared [`Table`], compared by its descriptor (computed once).
@@ -120,11 +131,8 @@ impl TableRef {
 
     /// The combined table leaf value `sum_c beta^c t_c~(r)` at the leaf point `r`.
     pub fn combined_mle(&self, beta: Fr, r: &[Fr]) -> Option<Fr> {
-        let mut acc = Fr::ZERO;
-        for c in (0..self.columns()).rev() {
-            acc = acc * beta + self.column_mle(c, r)?;
-        }
-        Some(acc)
+        let mles = self.column_mles(r)?;
+        Some(mles.iter().rev().fold(Fr::ZERO, |acc, m| acc * beta + m))
     }
 
     /// The combined value `sum_c beta^c t_c(row)` of one row.

@@ -30,7 +30,7 @@ use super::{ActivationFn, ActivationTensors};
 use crate::gadgets::RescaleSpec;
 use crate::proof::{Builder, LayoutError, TensorKind};
 use crate::relations::{Derivation, MaskRel};
-use crate::table::{Function, TableError, TableRef, MAX_TABLE_VARS};
+use crate::table::{Function, Table, TableError, TableRef, MAX_TABLE_VARS};
 
 /// The table activations a circuit may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,8 +119,7 @@ impl SmoothKind {
 pub struct TableActivation {
     smooth: &'static dyn Smooth,
     grid: Grid,
-    table: Function,
-    table_ref: TableRef,
+    table: TableRef,
     slopes: (i64, i64),
 }
 
@@ -128,9 +127,8 @@ impl TableActivation {
     /// `smooth` at `fp`.
     pub fn new(smooth: &'static dyn Smooth, fp: FixedPoint) -> Result<Self, TableError> {
         let grid = Grid::new(smooth, fp);
-        let table = grid.table(smooth)?;
-        let table_ref = TableRef::new(table.clone());
-        Ok(TableActivation { smooth, grid, slopes: grid.slopes(smooth), table, table_ref })
+        let table = TableRef::new(grid.table(smooth)?);
+        Ok(TableActivation { smooth, grid, slopes: grid.slopes(smooth), table })
     }
 
     /// The grid.
@@ -141,11 +139,11 @@ impl TableActivation {
 
 impl ActivationFn for TableActivation {
     fn forward(&self, z: i64) -> i64 {
-        self.grid.forward(&self.table, self.slopes, z).unwrap_or(0)
+        self.grid.forward(&*self.table, self.slopes, z).unwrap_or(0)
     }
 
     fn backward(&self, z: i64, g: i64) -> i64 {
-        self.grid.backward(&self.table, z, g).unwrap_or(0)
+        self.grid.backward(&*self.table, z, g).unwrap_or(0)
     }
 
     fn forward_f64(&self, z: f64) -> f64 {
@@ -172,7 +170,7 @@ impl ActivationFn for TableActivation {
         _sign: Option<usize>,
     ) -> Result<ActivationTensors, LayoutError> {
         let g = self.grid;
-        let st = b.set.smooth(pre, g.total_bits, g.s, self.table_ref.clone(), self.slopes, true)?;
+        let st = b.set.smooth(pre, g.total_bits, g.s, self.table.clone(), self.slopes, true)?;
         b.derived(&st.derived)?;
         Ok(ActivationTensors { layer, pre, sign: None, out: st.out, derivative: Some(st.d) })
     }
@@ -269,8 +267,7 @@ impl Grid {
     }
 
     /// The fixed-point output at `z` from the table (`table`: [`Self::table`]).
-    pub fn forward(&self, table: &Function, slopes: (i64, i64), z: i64) -> Option<i64> {
-        use crate::table::Table;
+    pub fn forward(&self, table: &dyn Table, slopes: (i64, i64), z: i64) -> Option<i64> {
         let (x, e) = self.cell(z);
         let row = usize::try_from(x + (1i64 << (self.w - 1))).ok()?;
         let c = if e < 0 { slopes.0 } else { slopes.1 };
@@ -278,8 +275,7 @@ impl Grid {
     }
 
     /// The fixed-point gradient at `z` from the gradient `g` at the output.
-    pub fn backward(&self, table: &Function, z: i64, g: i64) -> Option<i64> {
-        use crate::table::Table;
+    pub fn backward(&self, table: &dyn Table, z: i64, g: i64) -> Option<i64> {
         let (x, _) = self.cell(z);
         let row = usize::try_from(x + (1i64 << (self.w - 1))).ok()?;
         let d = table.entry(2, row)?;
