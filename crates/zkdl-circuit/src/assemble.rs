@@ -141,6 +141,15 @@ pub fn tensor_commitments(
                 let ones = HyraxCommitment { rows: vec![zkdl_core::G1Affine::from(row); rows] };
                 stack(&vec![&ones; 1usize << tau], rows, tau)
             }
+            TensorKind::ClassOnes { classes } => {
+                // one step's indicator, committed (no blinding), in every step
+                let n = local(i)?;
+                let u = class_indicator(n, classes).ok_or(AssembleError::Shape("class indicator"))?;
+                let one = layout
+                    .commit_statement(gens, n, &u)
+                    .map_err(|source| AssembleError::Commitment { what: "class indicator", source })?;
+                stack(&vec![&one; 1usize << tau], one.rows.len(), tau)
+            }
             TensorKind::WeightsBefore(l)
             | TensorKind::WeightsAfter(l)
             | TensorKind::BiasBefore(l)
@@ -179,6 +188,13 @@ pub fn tensor_commitments(
         comms.push(c);
     }
     Ok(comms)
+}
+
+/// The indicator of the first `classes` of `2^vars` outputs (`None` if more classes
+/// than outputs, or too many variables).
+pub fn class_indicator(vars: usize, classes: usize) -> Option<Vec<i64>> {
+    let n = 1usize.checked_shl(u32::try_from(vars).ok()?).filter(|&n| n >= classes && vars <= 24)?;
+    Some((0..n).map(|j| i64::from(j < classes)).collect())
 }
 
 /// The update tensor of layer `l`'s weights (`bias`: biases) and the number of

@@ -13,6 +13,7 @@ pub mod assemble;
 pub mod dataset;
 pub mod file;
 pub mod gadgets;
+pub mod loss;
 pub mod proof;
 pub mod protocol;
 pub mod relations;

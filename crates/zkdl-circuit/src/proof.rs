@@ -22,7 +22,7 @@ use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use crate::relations::{Derivation, LinearRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
-use crate::spec::CircuitSpec;
+use crate::spec::{CircuitSpec, Loss};
 
 /// Why a circuit has no training layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -164,6 +164,11 @@ pub enum TensorKind {
     DbRem(usize),
     /// Digits, sign bits and lookup multiplicities of the range relations.
     Derived(Derivation),
+    /// The class indicator `u` of softmax cross-entropy, stacked (public): 1 on the
+    /// last layer's first `classes` outputs, 0 on the rest.
+    ClassOnes { classes: usize },
+    /// A stacked tensor of softmax cross-entropy ([`crate::loss`]).
+    Loss(crate::loss::LossPart),
 }
 
 impl TensorKind {
@@ -174,6 +179,7 @@ impl TensorKind {
             TensorKind::Inputs
                 | TensorKind::Targets
                 | TensorKind::Ones
+                | TensorKind::ClassOnes { .. }
                 | TensorKind::WeightsBefore(_)
                 | TensorKind::WeightsAfter(_)
                 | TensorKind::BiasBefore(_)
@@ -379,7 +385,7 @@ impl Builder {
     }
 
     /// A stacked tensor of `local` variables per step.
-    fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
+    pub(crate) fn stacked(&mut self, kind: TensorKind, local: usize) -> usize {
         // column splits are set at the end ([`assign_column_splits`])
         self.kinds.push(kind);
         self.set.tensor(local + self.tau, 0)
@@ -421,6 +427,31 @@ impl Builder {
         Ok(r.sign)
     }
 
+    /// `0 <= value + offset < 2^bits` with `value` staying committed (or virtual as it
+    /// is): looked up directly (at most 16 bits) or split into digits tied to it by a
+    /// linear relation.
+    pub(crate) fn range_committed(&mut self, value: usize, bits: u32, offset: i64) -> Result<(), LayoutError> {
+        let r = self.set.range_with(value, bits, offset, false, false)?;
+        for (_, d) in &r.derived {
+            self.kinds.push(TensorKind::Derived(*d));
+        }
+        Ok(())
+    }
+
+    /// A virtual tensor `sum_k c_k T_k + constant` over committed tensors, of the size
+    /// of tensor `like`.
+    pub(crate) fn virtual_tensor(
+        &mut self,
+        like: usize,
+        terms: Vec<(usize, i64)>,
+        constant: i64,
+    ) -> Result<usize, LayoutError> {
+        let index = self.set.virtuals.len();
+        let t = self.like(TensorKind::Derived(Derivation::Virtual { index }), like)?;
+        self.set.virtuals.push(VirtualRel { tensor: t, terms, constant });
+        Ok(t)
+    }
+
     /// `value` (a tensor of the statement, which stays committed) is a signed value of
     /// `bits` bits: looked up directly (at most 16 bits) or split into digits tied to
     /// it by a linear relation.
@@ -437,7 +468,7 @@ impl Builder {
     /// exact product, `rem: None`, has neither); returns the sign tensor of `cq` when
     /// asked for.
     #[allow(clippy::too_many_arguments)]
-    fn matmul(
+    pub(crate) fn matmul(
         &mut self,
         shape: MatmulShape,
         rescale: RescaleSpec,
@@ -564,7 +595,8 @@ fn build_layout(
     b.signed_statement_range(x, spec.train.data_bits)?;
     b.signed_statement_range(y, q)?;
     let has_bias = spec.model.layers.iter().any(|l| l.bias);
-    let ones = if has_bias { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
+    let softmax = matches!(spec.train.loss, Loss::SoftmaxCrossEntropy { .. });
+    let ones = if has_bias || softmax { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
     let mut input = x;
     let mut activations = Vec::with_capacity(nl);
     let mut grads = Vec::with_capacity(nl);
@@ -591,9 +623,16 @@ fn build_layout(
         input = tensors.out;
         grads.push(b.stacked(TensorKind::Grad(l), lb + dout));
     }
-    // Loss gradient: G_L = Z'_L - Y.
+    // Loss gradient: G_L = Z'_L - Y (MSE) or softmax(Z'_L) - Y.
     let (g_last, zq_last) = (*grads.last().ok_or(LayoutError::Unsupported("layers"))?, input);
-    b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)], constant: 0 });
+    match spec.train.loss {
+        Loss::Mse => b.set.linears.push(LinearRel { terms: vec![(g_last, 1), (zq_last, -1), (y, 1)], constant: 0 }),
+        Loss::SoftmaxCrossEntropy { classes } => {
+            let ce = crate::loss::SoftmaxCe::at(fp).map_err(|_| LayoutError::Unsupported("the softmax table"))?;
+            let ones = ones.ok_or(LayoutError::Unsupported("the ones vector"))?;
+            ce.layout(&mut b, [zq_last, y, g_last, ones], lb, dim(nl)?, classes)?;
+        }
+    }
     // ... a Q-bit value, as every gradient the backward pass rescales
     b.range(g_last, q, 1i64 << (q - 1), false)?;
     // Backward: G_{l-1} = s_{l-1} ⊙ rescale(G_l W_l^T).

@@ -99,6 +99,20 @@ pub struct FixedSpec {
 pub enum Loss {
     /// `1/2 sum ||out - y||^2` over the batch (targets one-hot or real).
     Mse,
+    /// Softmax cross-entropy over the first `classes` outputs (the last layer's width;
+    /// one-hot targets), summed over the batch: the gradient `softmax(out) - y`
+    /// (`crate::loss`).
+    SoftmaxCrossEntropy { classes: usize },
+}
+
+impl Loss {
+    /// The name in circuit files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::SoftmaxCrossEntropy { .. } => "softmax_cross_entropy",
+        }
+    }
 }
 
 /// How input data is prepared before it is encoded in fixed point.
@@ -240,6 +254,23 @@ impl CircuitSpec {
         if t.batch == 0 || t.batch > MAX_DIM {
             return Err(invalid("train.batch", format!("must be in 1..={MAX_DIM}, got {}", t.batch)));
         }
+        if let Loss::SoftmaxCrossEntropy { classes } = t.loss {
+            let width = m.layers.last().map_or(0, |l| l.width);
+            if classes < 2 || classes > width {
+                return Err(invalid(
+                    "train.loss",
+                    format!("softmax cross-entropy over {classes} classes of {width} outputs (at least 2)"),
+                ));
+            }
+            // every row of a padded batch, and every padded step of a proof, would add a
+            // softmax to the gradient
+            if !t.batch.is_power_of_two() || !t.steps.is_power_of_two() {
+                return Err(invalid(
+                    "train.loss",
+                    "softmax cross-entropy needs a power-of-two batch size and number of steps",
+                ));
+            }
+        }
         if t.steps == 0 || t.steps > MAX_STEPS {
             return Err(invalid("train.steps", format!("must be in 1..={MAX_STEPS}, got {}", t.steps)));
         }
@@ -301,9 +332,13 @@ impl CircuitSpec {
         put(self.train.lr_shift as u64);
         put(self.train.batch as u64);
         put(self.train.steps as u64);
-        put(match self.train.loss {
-            Loss::Mse => 1,
-        });
+        match self.train.loss {
+            Loss::Mse => put(1),
+            Loss::SoftmaxCrossEntropy { classes } => {
+                put(2);
+                put(classes as u64);
+            }
+        }
         put(match self.train.normalize {
             Normalize::None => 0,
             Normalize::Standardize => 1,

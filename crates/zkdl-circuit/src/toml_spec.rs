@@ -16,7 +16,7 @@
 //! lr_shift = 8
 //! batch = 8
 //! steps = 2
-//! loss = "mse"
+//! loss = "mse"          # or "softmax_cross_entropy" (over the last layer's outputs)
 //! normalize = "none"   # or "standardize"
 //! update_bits = 16      # signed width of weight/bias updates (biases only with
 //!                       # exact_update); default fixed.total_bits
@@ -102,9 +102,10 @@ enum NormalizeName {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 enum LossName {
     Mse,
+    SoftmaxCrossEntropy,
 }
 
 fn mse() -> LossName {
@@ -152,6 +153,10 @@ impl CircuitSpec {
                 steps: f.train.steps,
                 loss: match f.train.loss {
                     LossName::Mse => Loss::Mse,
+                    // over every output of the last layer
+                    LossName::SoftmaxCrossEntropy => Loss::SoftmaxCrossEntropy {
+                        classes: f.model.layers.last().map_or(0, |l| l.width),
+                    },
                 },
                 update_bits: f.train.update_bits.unwrap_or(fixed.total_bits),
                 exact_update: f.train.exact_update,
@@ -186,7 +191,10 @@ impl CircuitSpec {
                 lr_shift: self.train.lr_shift,
                 batch: self.train.batch,
                 steps: self.train.steps,
-                loss: LossName::Mse,
+                loss: match self.train.loss {
+                    Loss::Mse => LossName::Mse,
+                    Loss::SoftmaxCrossEntropy { .. } => LossName::SoftmaxCrossEntropy,
+                },
                 normalize: match self.train.normalize {
                     Normalize::None => NormalizeName::None,
                     Normalize::Standardize => NormalizeName::Standardize,

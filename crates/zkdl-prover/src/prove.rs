@@ -5,7 +5,9 @@
 
 use ark_std::rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
-use zkdl_circuit::assemble::{chain_is_derived, tensor_commitments, training_generators_for, weight_chain};
+use zkdl_circuit::assemble::{
+    chain_is_derived, class_indicator, tensor_commitments, training_generators_for, weight_chain,
+};
 use zkdl_circuit::proof::{
     absorb_statement, commit_samples, initial_weights_commitment, proof_dims, training_layout_for, Layouts, ProofDims,
     Statement, TensorKind, TrainingLayout, TrainingProof,
@@ -435,6 +437,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     if dummies > 0 && dummy.is_none() {
         return Err(ProveError::Params("dummy steps"));
     }
+    let dummy_loss = dummy.as_mut().and_then(|d| d.loss.take());
     // `take`: moved out of the traces (the weights before each step are read again below)
     let mut stack = |traces: &mut [StepTrace], l: usize, take: bool, pick: Pick| -> Result<Vec<i64>, ProveError> {
         let mut out: Vec<i64> = Vec::new();
@@ -461,7 +464,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         v
     };
     let mut tables: Vec<Vec<i64>> = Vec::with_capacity(layout.kinds.len());
-    for kind in &layout.kinds {
+    for (i, kind) in layout.kinds.iter().enumerate() {
         let table = match *kind {
             TensorKind::Inputs => {
                 zeros_after(batches.iter().flat_map(|b| b.x.iter().copied()).collect(), batches[0].x.len())
@@ -499,6 +502,24 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             TensorKind::DwRem(l) => stack(&mut traces, l, true, &|lt| &mut lt.dwr)?,
             TensorKind::Db(l) => stack(&mut traces, l, true, &|lt| &mut lt.db)?,
             TensorKind::DbRem(l) => stack(&mut traces, l, true, &|lt| &mut lt.dbr)?,
+            TensorKind::ClassOnes { classes } => {
+                let local = layout.set.vars(i)?.saturating_sub(layout.tau);
+                let u = class_indicator(local, classes).ok_or(ProveError::Params("class indicator"))?;
+                u.repeat(padded_steps)
+            }
+            TensorKind::Loss(part) => {
+                let mut v = Vec::new();
+                for t in &traces {
+                    v.extend_from_slice(t.loss.as_ref().ok_or(ProveError::Params("loss"))?.part(part));
+                }
+                if dummies > 0 {
+                    let d = dummy_loss.as_ref().ok_or(ProveError::Params("loss"))?.part(part);
+                    for _ in 0..dummies {
+                        v.extend_from_slice(d);
+                    }
+                }
+                v
+            }
             TensorKind::Derived(_) => Vec::new(),
         };
         tables.push(table);

@@ -7,7 +7,8 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use thiserror::Error;
 use zkdl_circuit::spec::MAX_WEIGHT_BITS;
-use zkdl_circuit::{Activation, CircuitSpec, SpecError};
+use zkdl_circuit::loss::{SoftmaxCe, SoftmaxTrace};
+use zkdl_circuit::{Activation, CircuitSpec, Loss, SpecError};
 use zkdl_core::field::{check_signed_bits, rescale_round, FixedPoint};
 use zkdl_core::FixedPointError;
 
@@ -23,6 +24,8 @@ pub enum TrainError {
     Shape { what: &'static str, expected: usize, got: usize },
     #[error("the activation's table: {0}")]
     Table(#[from] zkdl_circuit::table::TableError),
+    #[error("the loss: {0}")]
+    Loss(#[from] zkdl_circuit::loss::LossError),
 }
 
 /// Weights of one layer at scale `2^f`: `w` is `d_in x d_out` row-major.
@@ -95,10 +98,12 @@ pub struct LayerTrace {
     pub w_before: LayerWeights,
 }
 
-/// The trace of one step: one entry per layer.
+/// The trace of one step: one entry per layer, and the loss's intermediates
+/// (softmax cross-entropy).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepTrace {
     pub layers: Vec<LayerTrace>,
+    pub loss: Option<SoftmaxTrace>,
 }
 
 /// `C = A B` with `A` (`n x k`) and `B` (`k x m`) row-major, exact in `i128`.
@@ -372,10 +377,17 @@ pub fn train_step(
         });
         a = a_out;
     }
-    // Loss gradient G_L = out - Y.
+    // Loss gradient G_L = out - Y (MSE) or softmax(out) - Y.
+    let (raw, loss) = match spec.train.loss {
+        Loss::Mse => (a.iter().zip(&batch.y).map(|(o, y)| *o as i128 - *y as i128).collect(), None),
+        Loss::SoftmaxCrossEntropy { classes } => {
+            let t = SoftmaxCe::at(fp)?.gradient(&a, &batch.y, dims[nl], classes)?;
+            (t.grad.iter().map(|&v| v as i128).collect::<Vec<i128>>(), Some(t))
+        }
+    };
     let mut g: Vec<i64> = Vec::with_capacity(a.len());
-    for (o, y) in a.iter().zip(&batch.y) {
-        let d = fp.check_range(*o as i128 - *y as i128).map_err(|source| TrainError::Overflow {
+    for d in raw {
+        let d = fp.check_range(d).map_err(|source| TrainError::Overflow {
             step,
             layer: nl - 1,
             what: "loss gradient",
@@ -469,7 +481,7 @@ pub fn train_step(
             }
         }
     }
-    Ok(trace.then_some(StepTrace { layers: traces }))
+    Ok(trace.then_some(StepTrace { layers: traces, loss }))
 }
 
 /// Plain fixed-point training (no trace kept).
@@ -563,6 +575,8 @@ pub struct FloatModel {
     pub lr: f64,
     /// Each layer's activation.
     pub activations: Vec<Activation>,
+    /// The loss.
+    pub loss: Loss,
 }
 
 impl FloatModel {
@@ -575,6 +589,7 @@ impl FloatModel {
             b: weights.layers.iter().map(|l| l.b.as_ref().map(|b| b.iter().map(|&v| fp.decode(v)).collect())).collect(),
             lr: spec.train.lr_mantissa as f64 / (1u64 << spec.train.lr_shift) as f64,
             activations: spec.model.layers.iter().map(|l| l.activation).collect(),
+            loss: spec.train.loss,
         })
     }
 
@@ -611,11 +626,23 @@ impl FloatModel {
         (acts, pres)
     }
 
-    /// One SGD step on `1/2 sum ||out - y||^2`.
+    /// One SGD step on the loss (`1/2 sum ||out - y||^2`, or softmax cross-entropy over
+    /// the first `classes` outputs), summed over the batch.
     pub fn step(&mut self, x: &[f64], y: &[f64], rows: usize) {
         let nl = self.w.len();
         let (acts, pres) = self.forward(x, rows);
-        let mut g: Vec<f64> = acts[nl].iter().zip(y).map(|(o, t)| o - t).collect();
+        let mut g: Vec<f64> = match self.loss {
+            Loss::Mse => acts[nl].iter().zip(y).map(|(o, t)| o - t).collect(),
+            Loss::SoftmaxCrossEntropy { classes } => {
+                let cols = self.dims[nl].max(1);
+                let k = classes.min(cols);
+                let mut g = vec![0.0; acts[nl].len()];
+                for ((o, t), gr) in acts[nl].chunks(cols).zip(y.chunks(cols)).zip(g.chunks_mut(cols)) {
+                    gr[..k].copy_from_slice(&SoftmaxCe::gradient_f64(&o[..k], &t[..k]));
+                }
+                g
+            }
+        };
         for l in (0..nl).rev() {
             let (din, dout) = (self.dims[l], self.dims[l + 1]);
             let a = &acts[l];

@@ -183,7 +183,15 @@ smooth!(
     df |x| if x >= 0.0 { 1.0 } else { pow_n((1.0 + 0.1 * x).max(0.0), 9) }
 );
 
-/// Every smooth activation, by name.
+smooth!(
+    /// `e^-x` for `x >= 0`, `1` below: the exponential of softmax cross-entropy
+    /// (`crate::loss`), looked up at the shifts `max - z >= 0` (not an activation).
+    ExpNeg, "softmax_exp", range 4, slopes (0.0, 0.0), bounds (1.0, 1.0),
+    f |x| libm::exp(-x.max(0.0)), df |x| if x >= 0.0 { -libm::exp(-x) } else { 0.0 }
+);
+
+/// Every smooth function with a table: the activations, by name, then
+/// [`ExpNeg`].
 pub fn all() -> Vec<&'static dyn Smooth> {
     vec![
         &Sigmoid,
@@ -201,5 +209,6 @@ pub fn all() -> Vec<&'static dyn Smooth> {
         &SoftRootSign,
         &Aptx,
         &Pdelu,
+        &ExpNeg,
     ]
 }
