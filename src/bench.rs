@@ -72,6 +72,8 @@ struct F32Model {
     w: Vec<Array2<f32>>,
     b: Vec<Option<Array2<f32>>>,
     lr: f32,
+    /// Softmax cross-entropy over this many classes (`None`: MSE).
+    softmax: Option<usize>,
 }
 
 impl F32Model {
@@ -92,7 +94,11 @@ impl F32Model {
             });
         }
         let lr = spec.train.lr_mantissa as f32 / (1u64 << spec.train.lr_shift) as f32;
-        Ok(F32Model { w: ws, b: bs, lr })
+        let softmax = match spec.train.loss {
+            zkdl_circuit::Loss::Mse => None,
+            zkdl_circuit::Loss::SoftmaxCrossEntropy { classes } => Some(classes),
+        };
+        Ok(F32Model { w: ws, b: bs, lr, softmax })
     }
 
     /// One SGD step on `x` (`B x d_0`), `y` (`B x d_L`).
@@ -109,7 +115,23 @@ impl F32Model {
             }
             acts.push(z);
         }
-        let mut g = &acts[nl] - y;
+        let mut g = match self.softmax {
+            None => &acts[nl] - y,
+            Some(classes) => {
+                let mut p = acts[nl].clone();
+                for mut row in p.rows_mut() {
+                    let k = classes.min(row.len());
+                    let c = row.iter().take(k).copied().fold(f32::NEG_INFINITY, f32::max);
+                    let mut sum = 0.0;
+                    for (j, v) in row.iter_mut().enumerate() {
+                        *v = if j < k { (*v - c).exp() } else { 0.0 };
+                        sum += *v;
+                    }
+                    row.mapv_inplace(|v| v / sum);
+                }
+                p - y
+            }
+        };
         for l in (0..nl).rev() {
             let gw = acts[l].t().dot(&g);
             let gb = g.sum_axis(Axis(0)).insert_axis(Axis(0));
@@ -187,7 +209,7 @@ pub fn run(o: &RunOptions<'_>, prove_runs: usize, continued: bool) -> Result<Ben
     let (xf, yf) = f32_batch(&spec, first)?;
     let f32_model = F32Model::new(&spec, &w0)?;
     let plain_f32_step_s = median_time(1.0, || {
-        let mut m = F32Model { w: f32_model.w.clone(), b: f32_model.b.clone(), lr: f32_model.lr };
+        let mut m = F32Model { w: f32_model.w.clone(), b: f32_model.b.clone(), ..f32_model };
         m.step(&xf, &yf);
         Ok(())
     })?;

@@ -169,14 +169,35 @@ pub fn train_cmd(o: &RunOptions<'_>) -> Result<(), CliError> {
     let t0 = Instant::now();
     for (t, b) in run.batches.iter().enumerate() {
         let out = train::predict(&spec, &w, &b.x, spec.train.batch)?;
-        let loss: f64 = out.iter().zip(&b.y).map(|(o, y)| (fp.decode(*o) - fp.decode(*y)).powi(2)).sum::<f64>()
-            / (2.0 * spec.train.batch as f64);
+        let (o, y): (Vec<f64>, Vec<f64>) = out.iter().zip(&b.y).map(|(o, y)| (fp.decode(*o), fp.decode(*y))).unzip();
+        let loss = batch_loss(spec.train.loss, &o, &y, spec.train.batch);
         train::train_step(&spec, &mut w, b, t, false)?;
         println!("step {t}: loss {loss:.5}");
     }
     let secs = t0.elapsed().as_secs_f64();
     println!("{} steps of {} in {secs:.3} s; {}", spec.train.steps, spec.name, evaluate(&spec, &w, &run.test)?);
     Ok(())
+}
+
+/// The loss of a batch's outputs `o` against targets `y` (`rows` rows), per row: half the
+/// squared error, or the cross-entropy of the softmax over the first `classes` outputs.
+fn batch_loss(loss: zkdl_circuit::Loss, o: &[f64], y: &[f64], rows: usize) -> f64 {
+    let total: f64 = match loss {
+        zkdl_circuit::Loss::Mse => o.iter().zip(y).map(|(o, y)| (o - y).powi(2)).sum::<f64>() / 2.0,
+        zkdl_circuit::Loss::SoftmaxCrossEntropy { classes } => {
+            let cols = o.len() / rows.max(1);
+            let k = classes.min(cols);
+            o.chunks(cols.max(1))
+                .zip(y.chunks(cols.max(1)))
+                .map(|(o, y)| {
+                    let c = o[..k].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let lse = c + o[..k].iter().map(|v| (v - c).exp()).sum::<f64>().ln();
+                    o[..k].iter().zip(&y[..k]).map(|(o, y)| y * (lse - o)).sum::<f64>()
+                })
+                .sum()
+        }
+    };
+    total / rows.max(1) as f64
 }
 
 /// Where `zkdl prove` writes, and the checkpoint it resumes from.

@@ -140,13 +140,16 @@ fn prove_and_verify_on_mnist() {
         eprintln!("skipping: {} not found", mnist.display());
         return;
     }
-    let circuit = Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/mnist-mlp.toml");
-    let out = tmp("mnist.zkdl");
-    let d = format!("mnist:{}", mnist.display());
-    let o = zkdl(&["prove", "--circuit", circuit.to_str().unwrap(), "--data", &d, "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = zkdl(&["verify", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    // MSE and its softmax cross-entropy twin
+    for name in ["mnist-mlp", "mnist-mlp-ce"] {
+        let circuit = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("circuits/{name}.toml"));
+        let out = tmp(&format!("{name}.zkdl"));
+        let d = format!("mnist:{}", mnist.display());
+        let o = zkdl(&["prove", "--circuit", circuit.to_str().unwrap(), "--data", &d, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let o = zkdl(&["verify", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
 }
 
 #[test]

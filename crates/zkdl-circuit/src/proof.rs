@@ -166,7 +166,9 @@ pub enum TensorKind {
     Derived(Derivation),
     /// The class indicator `u` of softmax cross-entropy, stacked (public): 1 on the
     /// last layer's first `classes` outputs, 0 on the rest.
-    ClassOnes { classes: usize },
+    ClassOnes {
+        classes: usize,
+    },
     /// A stacked tensor of softmax cross-entropy ([`crate::loss`]).
     Loss(crate::loss::LossPart),
 }

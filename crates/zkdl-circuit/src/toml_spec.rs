@@ -154,9 +154,9 @@ impl CircuitSpec {
                 loss: match f.train.loss {
                     LossName::Mse => Loss::Mse,
                     // over every output of the last layer
-                    LossName::SoftmaxCrossEntropy => Loss::SoftmaxCrossEntropy {
-                        classes: f.model.layers.last().map_or(0, |l| l.width),
-                    },
+                    LossName::SoftmaxCrossEntropy => {
+                        Loss::SoftmaxCrossEntropy { classes: f.model.layers.last().map_or(0, |l| l.width) }
+                    }
                 },
                 update_bits: f.train.update_bits.unwrap_or(fixed.total_bits),
                 exact_update: f.train.exact_update,

@@ -6,8 +6,8 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use thiserror::Error;
-use zkdl_circuit::spec::MAX_WEIGHT_BITS;
 use zkdl_circuit::loss::{SoftmaxCe, SoftmaxTrace};
+use zkdl_circuit::spec::MAX_WEIGHT_BITS;
 use zkdl_circuit::{Activation, CircuitSpec, Loss, SpecError};
 use zkdl_core::field::{check_signed_bits, rescale_round, FixedPoint};
 use zkdl_core::FixedPointError;
