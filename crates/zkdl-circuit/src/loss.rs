@@ -1,6 +1,6 @@
 //! Softmax cross-entropy: the loss gradient `softmax(Z') - Y` in fixed point, as the
 //! trainer computes it ([`SoftmaxCe::gradient`]) and as the layout proves it
-//! ([`SoftmaxCe::layout`]).
+//! (`SoftmaxCe::layout`, inside the crate).
 //!
 //! Per row `i` of a batch (`K = 2^dl` padded outputs, the first `C` of them classes;
 //! `u` the public class indicator, 1 on the classes and 0 on the padding), at scale
