@@ -254,7 +254,8 @@ impl SoftmaxCe {
         let vb = part(b, LossPart::ReciprocalBroadcast, true);
         b.matmul(broadcast, exact, v, u, vb, None, None, false, false)?;
         let p = part(b, LossPart::Prob, true);
-        let rem = b.like(TensorKind::Derived(Derivation::Remainder { x: e, y: vb, shift: f }), p)?;
+        let rem =
+            b.like(TensorKind::Derived(Derivation::Product { x: e, y: vb, mult: 1, shift: f, remainder: true }), p)?;
         b.range(rem, f, 0, false)?;
         b.range(p, q, 1i64 << (q - 1), false)?;
         let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };

@@ -141,8 +141,10 @@ pub enum Derivation {
     Column { lookup: usize, column: usize },
     /// Virtual tensor `index` of [`RelationSet::virtuals`], from its definition.
     Virtual { index: usize },
-    /// The remainder of the rounded elementwise product `x ⊙ y / 2^shift`.
-    Remainder { x: usize, y: usize, shift: u32 },
+    /// The rounded elementwise product `round(mult x ⊙ y / 2^shift)`, or (`remainder`)
+    /// its remainder `mult x ⊙ y + 2^(shift-1) - 2^shift round(..)` (`shift = 0`: the
+    /// exact product, remainder 0).
+    Product { x: usize, y: usize, mult: u64, shift: u32, remainder: bool },
 }
 
 /// A part of a value's cell on a table's grid: `U = floor(z / 2^s)`, clamped to

@@ -35,6 +35,8 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> SpecError {
 pub enum Activation {
     /// zkReLU.
     Relu,
+    /// LeakyReLU (slope 0.01 below zero), from the sign bits and products.
+    LeakyRelu,
     /// No activation (the last layer's; a hidden layer may have it too).
     Identity,
     /// A smooth activation through a function table (`activation::smooth`).
@@ -45,6 +47,7 @@ impl Activation {
     fn code(self) -> u8 {
         match self {
             Activation::Relu => 1,
+            Activation::LeakyRelu => 2,
             Activation::Identity => 0,
             Activation::Smooth(k) => 16 + k as u8,
         }
@@ -54,6 +57,7 @@ impl Activation {
     pub fn name(self) -> &'static str {
         match self {
             Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
             Activation::Identity => "identity",
             Activation::Smooth(k) => k.function().name(),
         }
@@ -63,6 +67,7 @@ impl Activation {
     pub fn from_name(name: &str) -> Option<Activation> {
         match name {
             "relu" => Some(Activation::Relu),
+            "leaky_relu" => Some(Activation::LeakyRelu),
             "identity" => Some(Activation::Identity),
             _ => crate::activation::smooth::SmoothKind::ALL
                 .iter()

@@ -679,12 +679,19 @@ pub fn derive_tables(
                 };
                 src.par_iter().map(|&z| at(z).unwrap_or(0)).collect()
             }
-            Derivation::Remainder { x, y, shift } => {
+            Derivation::Product { x, y, mult, shift, remainder } => {
                 let (a, b) = (tables.get(x), tables.get(y));
                 let (a, b) = a.zip(b).ok_or(ProveError::Params("derived tensor index"))?;
-                let rem =
-                    |(&u, &v): (&i64, &i64)| zkdl_core::field::rescale_round(u as i128 * v as i128, shift).1 as i64;
-                a.par_iter().zip(b.par_iter()).map(rem).collect()
+                let part = |(&u, &v): (&i64, &i64)| {
+                    let p = (u as i128).wrapping_mul(v as i128).wrapping_mul(mult as i128);
+                    let (q, r) = zkdl_core::field::rescale_round(p, shift);
+                    if remainder {
+                        r as i64
+                    } else {
+                        q as i64
+                    }
+                };
+                a.par_iter().zip(b.par_iter()).map(part).collect()
             }
             Derivation::Virtual { index } => {
                 let v = set.virtuals.get(index).ok_or(ProveError::Params("virtual tensor index"))?;

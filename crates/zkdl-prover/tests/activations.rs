@@ -100,3 +100,44 @@ fn one_unit_cells_prove_and_verify() {
         verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
 }
+
+/// LeakyReLU (sign bits and products, no table): padded and unpadded shapes with and
+/// without bias prove and verify; the trainer's final weights are the proof's; a
+/// gradient through it off by one is named by the witness checker and rejected.
+#[test]
+fn leaky_relu_proves_verifies_and_rejects_a_wrong_gradient() {
+    for (din, hidden, out, batch, steps, bias) in [(8, 8, 4, 4, 2, true), (6, 5, 3, 3, 3, false)] {
+        let mut spec = CircuitSpec::mlp("leaky-test", din, &[hidden], out, bias, batch, steps);
+        spec.model.layers[0].activation = Activation::LeakyRelu;
+        spec.validate().unwrap();
+        let batches = common::synthetic_batches(&spec, steps, 11);
+        let w0 = train::init_weights(&spec, 3).unwrap();
+        let (st, proof, wt) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{din}-{hidden}-{out}: {e}"));
+    }
+    let mut spec = CircuitSpec::mlp("leaky-test", 8, &[8], 4, true, 4, 2);
+    spec.model.layers[0].activation = Activation::LeakyRelu;
+    let batches = common::synthetic_batches(&spec, 2, 11);
+    let w0 = train::init_weights(&spec, 3).unwrap();
+    let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    // some pre-activation below zero, so that the slope's product is exercised
+    assert!(traces[0].layers[0].zq.iter().any(|&z| z < 0));
+    let wt = train::train_plain(&spec, &w0, &batches).unwrap();
+    let gens = training_generators(&spec).unwrap();
+    let below = traces[0].layers[0].zq.iter().position(|&z| z < 0).unwrap();
+    let mut bad = traces.clone();
+    bad[0].layers[0].g[below] += 1;
+    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
+        Err(zkdl_prover::ProveError::Witness(e)) => e,
+        other => panic!("the witness checker passed a broken witness: {other:?}"),
+    };
+    assert_eq!((e.step, e.index), (Some(0), below), "{e}");
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+    assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Linear | Phase::LinearOnCommitments)), "{e}");
+    // the circuit file names it
+    let text = spec.to_toml_string();
+    assert!(text.contains("\"leaky_relu\""));
+    assert_eq!(CircuitSpec::from_toml_str(&text).unwrap(), spec);
+}

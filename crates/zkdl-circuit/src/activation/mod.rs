@@ -8,10 +8,12 @@
 //! (`proof::training_layout`) call only the trait.
 
 mod identity;
+pub mod leaky_relu;
 mod relu;
 pub mod smooth;
 
 pub use identity::Identity;
+pub use leaky_relu::{LeakyRelu, LEAKY_SLOPE};
 pub use relu::Relu;
 
 use zkdl_core::field::FixedPoint;
@@ -30,7 +32,8 @@ pub struct ActivationTensors {
     pub sign: Option<usize>,
     /// The layer's output `A`.
     pub out: usize,
-    /// The derivative `f'(Z')` a table activation looks up (its backward product's factor).
+    /// The factor of the backward product: `f'(Z')` as a table activation looks it up,
+    /// or LeakyReLU's `1 - s`.
     pub derivative: Option<usize>,
 }
 
@@ -77,6 +80,7 @@ impl Activation {
     pub fn function(self, fp: FixedPoint) -> Result<std::sync::Arc<dyn ActivationFn>, crate::table::TableError> {
         Ok(match self {
             Activation::Relu => std::sync::Arc::new(Relu),
+            Activation::LeakyRelu => std::sync::Arc::new(LeakyRelu::new(fp)),
             Activation::Identity => std::sync::Arc::new(Identity),
             Activation::Smooth(k) => k.activation(fp)?,
         })
@@ -86,6 +90,7 @@ impl Activation {
     pub fn forward_f64(self, z: f64) -> f64 {
         match self {
             Activation::Relu => Relu.forward_f64(z),
+            Activation::LeakyRelu => leaky_relu::slope_f64(z) * z,
             Activation::Identity => z,
             Activation::Smooth(k) => k.function().f(z),
         }
@@ -95,6 +100,7 @@ impl Activation {
     pub fn backward_f64(self, z: f64, g: f64) -> f64 {
         match self {
             Activation::Relu => Relu.backward_f64(z, g),
+            Activation::LeakyRelu => leaky_relu::slope_f64(z) * g,
             Activation::Identity => g,
             Activation::Smooth(k) => g * k.function().df(z),
         }

@@ -185,7 +185,10 @@ impl ActivationFn for TableActivation {
         let d = forward.derivative.ok_or(LayoutError::Unsupported("a table activation without its derivative"))?;
         let (f, q) = (self.grid.frac_bits, self.grid.total_bits);
         let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };
-        let rem = b.like(TensorKind::Derived(Derivation::Remainder { x: grad_out, y: d, shift: f }), grad_pre)?;
+        let rem = b.like(
+            TensorKind::Derived(Derivation::Product { x: grad_out, y: d, mult: 1, shift: f, remainder: true }),
+            grad_pre,
+        )?;
         b.range(rem, f, 0, false)?;
         b.range(grad_pre, q, 1i64 << (q - 1), false)?;
         b.set.masks.push(MaskRel { cq: grad_out, out: grad_pre, planes: d, plane: 0, rescale: Some((spec, rem)) });
