@@ -145,6 +145,8 @@ pub enum Derivation {
     /// its remainder `mult x ⊙ y + 2^(shift-1) - 2^shift round(..)` (`shift = 0`: the
     /// exact product, remainder 0).
     Product { x: usize, y: usize, mult: u64, shift: u32, remainder: bool },
+    /// `a x + b y`, committed (a remainder that a linear relation defines).
+    Affine { x: usize, a: i64, y: usize, b: i64 },
 }
 
 /// A part of a value's cell on a table's grid: `U = floor(z / 2^s)`, clamped to

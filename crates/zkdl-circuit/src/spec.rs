@@ -37,6 +37,8 @@ pub enum Activation {
     Relu,
     /// LeakyReLU (slope 0.01 below zero), from the sign bits and products.
     LeakyRelu,
+    /// Elliott's `x / (1 + |x|)`, from the sign bits, a division and products.
+    Elliott,
     /// No activation (the last layer's; a hidden layer may have it too).
     Identity,
     /// A smooth activation through a function table (`activation::smooth`).
@@ -48,6 +50,7 @@ impl Activation {
         match self {
             Activation::Relu => 1,
             Activation::LeakyRelu => 2,
+            Activation::Elliott => 3,
             Activation::Identity => 0,
             Activation::Smooth(k) => 16 + k as u8,
         }
@@ -58,6 +61,7 @@ impl Activation {
         match self {
             Activation::Relu => "relu",
             Activation::LeakyRelu => "leaky_relu",
+            Activation::Elliott => "elliott",
             Activation::Identity => "identity",
             Activation::Smooth(k) => k.function().name(),
         }
@@ -68,6 +72,7 @@ impl Activation {
         match name {
             "relu" => Some(Activation::Relu),
             "leaky_relu" => Some(Activation::LeakyRelu),
+            "elliott" => Some(Activation::Elliott),
             "identity" => Some(Activation::Identity),
             _ => crate::activation::smooth::SmoothKind::ALL
                 .iter()

@@ -693,6 +693,14 @@ pub fn derive_tables(
                 };
                 a.par_iter().zip(b.par_iter()).map(part).collect()
             }
+            Derivation::Affine { x, a, y, b } => {
+                let (u, v) = (tables.get(x), tables.get(y));
+                let (u, v) = u.zip(v).ok_or(ProveError::Params("derived tensor index"))?;
+                u.par_iter()
+                    .zip(v.par_iter())
+                    .map(|(&u, &v)| a.wrapping_mul(u).wrapping_add(b.wrapping_mul(v)))
+                    .collect()
+            }
             Derivation::Virtual { index } => {
                 let v = set.virtuals.get(index).ok_or(ProveError::Params("virtual tensor index"))?;
                 let len = tables.get(v.tensor).map_or(0, |_| 1usize << set.vars(v.tensor).unwrap_or(0));

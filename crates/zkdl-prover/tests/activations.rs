@@ -101,43 +101,70 @@ fn one_unit_cells_prove_and_verify() {
     }
 }
 
-/// LeakyReLU (sign bits and products, no table): padded and unpadded shapes with and
-/// without bias prove and verify; the trainer's final weights are the proof's; a
-/// gradient through it off by one is named by the witness checker and rejected.
+/// The arithmetic activations (sign bits, products, Elliott's division; no table):
+/// padded and unpadded shapes with and without bias prove and verify; the trainer's final
+/// weights are the proof's; a gradient through it off by one is named by the witness
+/// checker and rejected.
 #[test]
-fn leaky_relu_proves_verifies_and_rejects_a_wrong_gradient() {
-    for (din, hidden, out, batch, steps, bias) in [(8, 8, 4, 4, 2, true), (6, 5, 3, 3, 3, false)] {
-        let mut spec = CircuitSpec::mlp("leaky-test", din, &[hidden], out, bias, batch, steps);
-        spec.model.layers[0].activation = Activation::LeakyRelu;
-        spec.validate().unwrap();
-        let batches = common::synthetic_batches(&spec, steps, 11);
+fn arithmetic_activations_prove_verify_and_reject_a_wrong_gradient() {
+    for act in [Activation::LeakyRelu, Activation::Elliott] {
+        for (din, hidden, out, batch, steps, bias) in [(8, 8, 4, 4, 2, true), (6, 5, 3, 3, 3, false)] {
+            let mut spec = CircuitSpec::mlp("arith-test", din, &[hidden], out, bias, batch, steps);
+            spec.model.layers[0].activation = act;
+            spec.validate().unwrap();
+            let batches = common::synthetic_batches(&spec, steps, 11);
+            let w0 = train::init_weights(&spec, 3).unwrap();
+            let (st, proof, wt) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
+            assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+            verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{act:?} {din}-{hidden}-{out}: {e}"));
+        }
+        let mut spec = CircuitSpec::mlp("arith-test", 8, &[8], 4, true, 4, 2);
+        spec.model.layers[0].activation = act;
+        let batches = common::synthetic_batches(&spec, 2, 11);
         let w0 = train::init_weights(&spec, 3).unwrap();
-        let (st, proof, wt) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
-        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
-        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{din}-{hidden}-{out}: {e}"));
+        let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+        // a pre-activation below zero: the slope's product (LeakyReLU) is exercised
+        let below = traces[0].layers[0].zq.iter().position(|&z| z < 0).unwrap();
+        let wt = train::train_plain(&spec, &w0, &batches).unwrap();
+        let gens = training_generators(&spec).unwrap();
+        let mut bad = traces.clone();
+        bad[0].layers[0].g[below] += 1;
+        let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
+            Err(zkdl_prover::ProveError::Witness(e)) => e,
+            other => panic!("{act:?}: the witness checker passed a broken witness: {other:?}"),
+        };
+        assert_eq!((e.step, e.index), (Some(0), below), "{act:?}: {e}");
+        let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+        let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+        let phases = [Phase::Matmul, Phase::Mask, Phase::Linear, Phase::LinearOnCommitments];
+        assert!(e.phase().is_some_and(|p| phases.contains(&p)), "{act:?}: {e}");
+        // the circuit file names it
+        let text = spec.to_toml_string();
+        assert!(text.contains(&format!("\"{}\"", act.name())));
+        assert_eq!(CircuitSpec::from_toml_str(&text).unwrap(), spec);
     }
-    let mut spec = CircuitSpec::mlp("leaky-test", 8, &[8], 4, true, 4, 2);
-    spec.model.layers[0].activation = Activation::LeakyRelu;
+}
+
+/// Elliott's output is one forward value off: the division no longer holds (the witness
+/// checker names it) and the proof is rejected.
+#[test]
+fn a_wrong_elliott_output_is_rejected() {
+    let mut spec = CircuitSpec::mlp("elliott-test", 8, &[8], 4, false, 4, 2);
+    spec.model.layers[0].activation = Activation::Elliott;
     let batches = common::synthetic_batches(&spec, 2, 11);
     let w0 = train::init_weights(&spec, 3).unwrap();
     let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
-    // some pre-activation below zero, so that the slope's product is exercised
-    assert!(traces[0].layers[0].zq.iter().any(|&z| z < 0));
     let wt = train::train_plain(&spec, &w0, &batches).unwrap();
     let gens = training_generators(&spec).unwrap();
-    let below = traces[0].layers[0].zq.iter().position(|&z| z < 0).unwrap();
     let mut bad = traces.clone();
-    bad[0].layers[0].g[below] += 1;
+    bad[1].layers[0].a_out[2] += 1;
     let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
         Err(zkdl_prover::ProveError::Witness(e)) => e,
         other => panic!("the witness checker passed a broken witness: {other:?}"),
     };
-    assert_eq!((e.step, e.index), (Some(0), below), "{e}");
+    assert_eq!((e.step, e.index), (Some(1), 2), "{e}");
     let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+    // the next layer's product, which reads the output, is the first phase to meet it
     let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
-    assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Linear | Phase::LinearOnCommitments)), "{e}");
-    // the circuit file names it
-    let text = spec.to_toml_string();
-    assert!(text.contains("\"leaky_relu\""));
-    assert_eq!(CircuitSpec::from_toml_str(&text).unwrap(), spec);
+    assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Mask)), "{e}");
 }

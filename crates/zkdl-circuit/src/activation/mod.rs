@@ -7,11 +7,13 @@
 //! line in [`Activation::function`]. The trainer (`zkdl_prover::train`) and the layout
 //! (`proof::training_layout`) call only the trait.
 
+pub mod elliott;
 mod identity;
 pub mod leaky_relu;
 mod relu;
 pub mod smooth;
 
+pub use elliott::Elliott;
 pub use identity::Identity;
 pub use leaky_relu::{LeakyRelu, LEAKY_SLOPE};
 pub use relu::Relu;
@@ -81,6 +83,7 @@ impl Activation {
         Ok(match self {
             Activation::Relu => std::sync::Arc::new(Relu),
             Activation::LeakyRelu => std::sync::Arc::new(LeakyRelu::new(fp)),
+            Activation::Elliott => std::sync::Arc::new(Elliott::new(fp)),
             Activation::Identity => std::sync::Arc::new(Identity),
             Activation::Smooth(k) => k.activation(fp)?,
         })
@@ -91,6 +94,7 @@ impl Activation {
         match self {
             Activation::Relu => Relu.forward_f64(z),
             Activation::LeakyRelu => leaky_relu::slope_f64(z) * z,
+            Activation::Elliott => z / (1.0 + z.abs()),
             Activation::Identity => z,
             Activation::Smooth(k) => k.function().f(z),
         }
@@ -101,8 +105,49 @@ impl Activation {
         match self {
             Activation::Relu => Relu.backward_f64(z, g),
             Activation::LeakyRelu => leaky_relu::slope_f64(z) * g,
+            Activation::Elliott => elliott::derivative_f64(z) * g,
             Activation::Identity => g,
             Activation::Smooth(k) => g * k.function().df(z),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// The arithmetic activations agree with their `f64` references over the whole
+    /// `Q`-bit range within their documented bounds: LeakyReLU `2^(-f-1) + |0.01 - a
+    /// 2^-f| |x|` (value) and `|0.01 - a 2^-f|` (derivative), Elliott `2^-f` and `3 2^-f`.
+    #[test]
+    fn arithmetic_activations_agree_with_the_reference() {
+        let fp = FixedPoint::new(16, 32).unwrap();
+        let ulp = 1.0 / fp.scale();
+        let leaky = LeakyRelu::new(fp);
+        let slope_err = (LEAKY_SLOPE - leaky.a as f64 * ulp).abs();
+        let mut z: Vec<i64> = (-70_000..70_000).step_by(7).collect();
+        let mut v = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            v ^= v << 13;
+            v ^= v >> 7;
+            v ^= v << 17;
+            z.push((v % (1 << 32)) as i64 - (1 << 31));
+        }
+        z.extend([-(1i64 << 31), (1 << 31) - 1, 0, -1, 1]);
+        let cases: [(&dyn ActivationFn, &dyn Fn(f64) -> (f64, f64)); 2] = [
+            (&leaky, &|x: f64| (ulp / 2.0 + slope_err * x.abs(), slope_err + ulp / 2.0)),
+            (&Elliott::new(fp), &|_| (ulp, 3.0 * ulp)),
+        ];
+        for (act, bound) in cases {
+            for &z in &z {
+                let x = fp.decode(z);
+                let (bv, bd) = bound(x);
+                let got = fp.decode(act.forward(z));
+                assert!((got - act.forward_f64(x)).abs() <= bv, "forward at {x}: {got}");
+                let d = fp.decode(act.backward(z, 1 << 16));
+                assert!((d - act.backward_f64(x, 1.0)).abs() <= bd, "derivative at {x}: {d}");
+            }
         }
     }
 }
