@@ -135,7 +135,9 @@ mod tests {
             z.push((v % (1 << 32)) as i64 - (1 << 31));
         }
         z.extend([-(1i64 << 31), (1 << 31) - 1, 0, -1, 1]);
-        let cases: [(&dyn ActivationFn, &dyn Fn(f64) -> (f64, f64)); 2] = [
+        // (activation, bounds on the value's and the derivative's error at x)
+        type Bounds<'a> = &'a dyn Fn(f64) -> (f64, f64);
+        let cases: [(&dyn ActivationFn, Bounds<'_>); 2] = [
             (&leaky, &|x: f64| (ulp / 2.0 + slope_err * x.abs(), slope_err + ulp / 2.0)),
             (&Elliott::new(fp), &|_| (ulp, 3.0 * ulp)),
         ];
