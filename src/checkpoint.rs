@@ -6,11 +6,12 @@
 //! become the next statement's `W(0)`, `b(0)`, not committed again), and the number of
 //! steps proven so far (the next chunk's batches follow on).
 //!
-//! Format: safetensors. Metadata `format` = `zkdl-checkpoint`, `version` = `2`,
+//! Format: safetensors. Metadata `format` = `zkdl-checkpoint`, `version` = `4`,
 //! `circuit_digest` (hex), `steps_done` (decimal); tensors `layers.{l}.weight` (int64,
 //! `d_in x d_out`, the fixed-point integers at the circuit's weight scale),
-//! `layers.{l}.bias` (int64, `d_out`, at the activation scale) and `statement` (uint8,
-//! the statement as in the proof file). Reading checks every field against the circuit;
+//! `layers.{l}.bias` (int64, `d_out`, at the activation scale), `layers.{l}.slope` (PReLU's
+//! learned slopes, int64, `d_out`, at the activation scale) and `statement` (uint8, the
+//! statement as in the proof file). Reading checks every field against the circuit;
 //! the prover then refuses weights the statement does not commit to
 //! (`prove_training_with` with `ProveOptions::after`, before proving).
 
@@ -28,7 +29,7 @@ use zkdl_prover::train::{LayerWeights, Weights};
 use crate::error::CliError;
 
 const FORMAT: &str = "zkdl-checkpoint";
-const VERSION: &str = "3";
+const VERSION: &str = "4";
 
 /// A checkpoint of a training run proven in chunks (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,9 @@ pub fn write(spec: &CircuitSpec, ck: &Checkpoint, path: &Path) -> Result<(), Cli
         tensors.push((format!("layers.{l}.weight"), Dtype::I64, vec![lw.d_in, lw.d_out], i64_bytes(&lw.w)));
         if let Some(b) = &lw.b {
             tensors.push((format!("layers.{l}.bias"), Dtype::I64, vec![lw.d_out], i64_bytes(b)));
+        }
+        if let Some(a) = &lw.slope {
+            tensors.push((format!("layers.{l}.slope"), Dtype::I64, vec![lw.d_out], i64_bytes(a)));
         }
     }
     tensors.push(("statement".to_string(), Dtype::U8, vec![statement.len()], statement));
@@ -122,7 +126,9 @@ pub fn read(spec: &CircuitSpec, path: &Path) -> Result<Checkpoint, CliError> {
         };
         let w = ints(&format!("layers.{l}.weight"), &[d_in, d_out], &fpw)?;
         let b = if layer.bias { Some(ints(&format!("layers.{l}.bias"), &[d_out], &fp)?) } else { None };
-        layers.push(LayerWeights { d_in, d_out, w, b });
+        let prelu = layer.activation == zkdl_circuit::Activation::Prelu;
+        let slope = if prelu { Some(ints(&format!("layers.{l}.slope"), &[d_out], &fp)?) } else { None };
+        layers.push(LayerWeights { d_in, d_out, w, b, slope });
     }
     let raw = st.tensor("statement").map_err(|_| bad("no tensor `statement`".to_string()))?;
     if raw.dtype() != Dtype::U8 {

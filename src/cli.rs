@@ -322,7 +322,7 @@ pub fn prove(o: &RunOptions<'_>, files: &ProveFiles<'_>) -> Result<(), CliError>
 }
 
 /// Trained weights as safetensors: `layers.{l}.weight` (`d_out x d_in`, PyTorch's
-/// `nn.Linear` layout) and `layers.{l}.bias`, float32.
+/// `nn.Linear` layout), `layers.{l}.bias` and PReLU's `layers.{l}.slope`, float32.
 pub fn write_safetensors(spec: &CircuitSpec, w: &train::Weights, path: &Path) -> Result<(), CliError> {
     let circuit = |e: zkdl_circuit::SpecError| CliError::Circuit { path: spec.name.clone(), reason: e.to_string() };
     let (fp, fpw) = (spec.fixed_point().map_err(circuit)?, spec.weight_point().map_err(circuit)?);
@@ -339,6 +339,13 @@ pub fn write_safetensors(spec: &CircuitSpec, w: &train::Weights, path: &Path) ->
         tensors.push((format!("layers.{l}.weight"), vec![lw.d_out, lw.d_in], f32s(t)));
         if let Some(b) = &lw.b {
             tensors.push((format!("layers.{l}.bias"), vec![lw.d_out], f32s(b.iter().map(|&v| fp.decode(v)).collect())));
+        }
+        if let Some(a) = &lw.slope {
+            tensors.push((
+                format!("layers.{l}.slope"),
+                vec![lw.d_out],
+                f32s(a.iter().map(|&v| fp.decode(v)).collect()),
+            ));
         }
     }
     let io = |reason: String| CliError::Io { path: path.to_path_buf(), source: std::io::Error::other(reason) };

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use thiserror::Error;
 use zkdl_core::pcs::{HyraxCommitment, HyraxGenerators, PrecomputedGenerators};
 
-use crate::proof::{initial_weights_commitment, Layouts, Statement, TensorKind, TrainingLayout, TrainingProof};
+use crate::proof::{initial_weights_commitment, Layouts, Param, Statement, TensorKind, TrainingLayout, TrainingProof};
 use crate::spec::CircuitSpec;
 
 /// Why the commitments of a statement and proof could not be assembled.
@@ -153,23 +153,17 @@ pub fn tensor_commitments(
             TensorKind::WeightsBefore(l)
             | TensorKind::WeightsAfter(l)
             | TensorKind::BiasBefore(l)
-            | TensorKind::BiasAfter(l) => {
-                let bias = matches!(kind, TensorKind::BiasBefore(_) | TensorKind::BiasAfter(_));
-                let after = matches!(kind, TensorKind::WeightsAfter(_) | TensorKind::BiasAfter(_));
-                let (first, last, sent) = match bias {
-                    true => (
-                        need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?,
-                        need(statement.b_final.get(l).and_then(|b| b.as_ref()))?,
-                        need(proof.b_mid.get(l))?,
-                    ),
-                    false => {
-                        (need(statement.w_initial.get(l))?, need(statement.w_final.get(l))?, need(proof.w_mid.get(l))?)
-                    }
-                };
+            | TensorKind::BiasAfter(l)
+            | TensorKind::SlopeBefore(l)
+            | TensorKind::SlopeAfter(l) => {
+                let (param, after) = kind.param().ok_or(AssembleError::Shape("tensor kind"))?;
+                let first = need(statement.params(param, true).get(l).copied().flatten())?;
+                let last = need(statement.params(param, false).get(l).copied().flatten())?;
+                let sent = need(proof.mids(param).get(l))?;
                 let rows = layout.statement_rows(local(i)?);
                 // a first chunk's statement commits to `w`, W(0) = 2^init_shift w
                 let scaled;
-                let first = match layout.initial_checked && !bias {
+                let first = match layout.initial_checked && param == Param::Weights {
                     true => {
                         scaled = initial_weights_commitment(first, layout.init_shift);
                         &scaled
@@ -177,11 +171,12 @@ pub fn tensor_commitments(
                     false => first,
                 };
                 let first_part = part(first, rows, "weight commitment")?;
-                let mid = intermediate(gens, layout, &own, l, bias, first_part, sent)?;
+                let mid = intermediate(gens, layout, &own, l, param, first_part, sent)?;
                 chain(after, first, &mid, last, rows, tau)?
             }
             TensorKind::InitialWeights(l) => need(statement.w_initial.get(l))?.clone(),
             TensorKind::InitialBias(l) => need(statement.b_initial.get(l).and_then(|b| b.as_ref()))?.clone(),
+            TensorKind::InitialSlope(l) => need(statement.s_initial.get(l).and_then(|b| b.as_ref()))?.clone(),
             _ if layout.set.is_virtual(i) => HyraxCommitment { rows: Vec::new() },
             _ => own.get(i).copied().flatten().ok_or(AssembleError::Shape("tensor commitments"))?.clone(),
         };
@@ -197,21 +192,25 @@ pub fn class_indicator(vars: usize, classes: usize) -> Option<Vec<i64>> {
     Some((0..n).map(|j| i64::from(j < classes)).collect())
 }
 
-/// The update tensor of layer `l`'s weights (`bias`: biases) and the number of
+/// The update tensor of layer `l`'s weights (or another `param`) and the number of
 /// variables of one step's weights.
-fn chain_update(layout: &TrainingLayout, l: usize, bias: bool) -> Option<(usize, usize)> {
-    let kind = if bias { TensorKind::Db(l) } else { TensorKind::Dw(l) };
+fn chain_update(layout: &TrainingLayout, l: usize, param: Param) -> Option<(usize, usize)> {
+    let kind = match param {
+        Param::Weights => TensorKind::Dw(l),
+        Param::Bias => TensorKind::Db(l),
+        Param::Slope => TensorKind::Ds(l),
+    };
     let u = layout.kinds.iter().position(|&k| k == kind)?;
     let local = layout.set.tensors.get(u)?.vars.checked_sub(layout.tau)?;
     Some((u, local))
 }
 
-/// Whether the commitments of layer `l`'s intermediate weights (`bias`: biases)
+/// Whether the commitments of layer `l`'s intermediate weights (or another `param`)
 /// `W(1..T-1)` are derived by the verifier from `W(0)` and the committed updates (and
 /// so not sent): the update's column split is the statement's for one step, and the
 /// update is committed or virtual over committed digits.
-pub fn chain_is_derived(layout: &TrainingLayout, l: usize, bias: bool) -> bool {
-    let Some((u, local)) = chain_update(layout, l, bias) else { return false };
+pub fn chain_is_derived(layout: &TrainingLayout, l: usize, param: Param) -> bool {
+    let Some((u, local)) = chain_update(layout, l, param) else { return false };
     let Some(decl) = layout.set.tensors.get(u) else { return false };
     let c = decl.col_vars;
     let committed = |t: usize| layout.is_committed_in_proof(t);
@@ -222,7 +221,7 @@ pub fn chain_is_derived(layout: &TrainingLayout, l: usize, bias: bool) -> bool {
     c == layout.statement_col_vars(local) && c <= local && terms_committed
 }
 
-/// The commitments of `W(1), ..., W(T)` of layer `l` (`bias`: its biases) from that of
+/// The commitments of `W(1), ..., W(T)` of layer `l` (or another `param`) from that of
 /// `W(0)` (`first`) and the stacked update `dW` (virtual over committed digits, or
 /// committed; `committed` returns the proof tensors' commitments): `W(t+1) = W(t) - dW(t)`
 /// row block by row block (`pcs::commit_affine_combination`). `None` unless
@@ -233,14 +232,14 @@ pub fn weight_chain<'a>(
     layout: &TrainingLayout,
     committed: &dyn Fn(usize) -> Option<&'a HyraxCommitment>,
     l: usize,
-    bias: bool,
+    param: Param,
     first: &HyraxCommitment,
 ) -> Result<Option<Vec<HyraxCommitment>>, AssembleError> {
     let what = "weight chain";
-    if !chain_is_derived(layout, l, bias) {
+    if !chain_is_derived(layout, l, param) {
         return Ok(None);
     }
-    let (u, local) = chain_update(layout, l, bias).ok_or(AssembleError::Shape(what))?;
+    let (u, local) = chain_update(layout, l, param).ok_or(AssembleError::Shape(what))?;
     let c = layout.set.tensors.get(u).ok_or(AssembleError::Shape(what))?.col_vars;
     let stacked = match layout.set.virtuals.iter().find(|v| v.tensor == u) {
         Some(v) => {
@@ -269,19 +268,19 @@ pub fn weight_chain<'a>(
     Ok(Some(out))
 }
 
-/// Layer `l`'s intermediate weights (`bias`: biases) `W(1..T-1)`: derived when
+/// Layer `l`'s intermediate weights (or another `param`) `W(1..T-1)`: derived when
 /// [`chain_is_derived`] (the proof must then carry none), else the proof's.
 fn intermediate(
     gens: &HyraxGenerators,
     layout: &TrainingLayout,
     own: &[Option<&HyraxCommitment>],
     l: usize,
-    bias: bool,
+    param: Param,
     first: &HyraxCommitment,
     sent: &[HyraxCommitment],
 ) -> Result<Vec<HyraxCommitment>, AssembleError> {
     let mids = layout.steps.saturating_sub(1);
-    if !chain_is_derived(layout, l, bias) || mids == 0 {
+    if !chain_is_derived(layout, l, param) || mids == 0 {
         if sent.len() != mids {
             return Err(AssembleError::Shape("number of intermediate weights"));
         }
@@ -292,7 +291,7 @@ fn intermediate(
     }
     let committed = |i: usize| own.get(i).copied().flatten();
     let mut chain =
-        weight_chain(gens, layout, &committed, l, bias, first)?.ok_or(AssembleError::Shape("weight chain"))?;
+        weight_chain(gens, layout, &committed, l, param, first)?.ok_or(AssembleError::Shape("weight chain"))?;
     chain.truncate(mids);
     Ok(chain)
 }

@@ -17,7 +17,7 @@ use crate::spec::CircuitSpec;
 /// The first bytes of every proof file.
 pub const MAGIC: &[u8; 8] = b"ZKDLPRF\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 /// Largest circuit text accepted (bytes).
 const MAX_CIRCUIT_TEXT: usize = 1 << 20;
 

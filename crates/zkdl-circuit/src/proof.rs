@@ -62,6 +62,35 @@ pub struct Statement {
     /// Per layer with a bias: `b^(0)` and `b^(T)`.
     pub b_initial: Vec<Option<HyraxCommitment>>,
     pub b_final: Vec<Option<HyraxCommitment>>,
+    /// Per PReLU layer: its learned slopes `alpha^(0)` and `alpha^(T)` (scale `2^f`).
+    pub s_initial: Vec<Option<HyraxCommitment>>,
+    pub s_final: Vec<Option<HyraxCommitment>>,
+}
+
+impl Statement {
+    /// The commitments of `param` at the start (`initial`) or the end of the proof's
+    /// steps, per layer (`None` where a layer has no such parameter).
+    pub fn params(&self, param: Param, initial: bool) -> Vec<Option<&HyraxCommitment>> {
+        match (param, initial) {
+            (Param::Weights, true) => self.w_initial.iter().map(Some).collect(),
+            (Param::Weights, false) => self.w_final.iter().map(Some).collect(),
+            (Param::Bias, true) => self.b_initial.iter().map(Option::as_ref).collect(),
+            (Param::Bias, false) => self.b_final.iter().map(Option::as_ref).collect(),
+            (Param::Slope, true) => self.s_initial.iter().map(Option::as_ref).collect(),
+            (Param::Slope, false) => self.s_final.iter().map(Option::as_ref).collect(),
+        }
+    }
+}
+
+/// A trained parameter of a layer, chained from step to step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// `W`.
+    Weights,
+    /// `b`.
+    Bias,
+    /// PReLU's slopes `alpha`.
+    Slope,
 }
 
 /// Absorb the statement (after the protocol domain): digest, then every commitment.
@@ -82,11 +111,13 @@ pub fn absorb_statement(t: &mut Transcript, s: &Statement) {
     for c in s.w_initial.iter().chain(&s.w_final) {
         t.append_points(labels::STATEMENT_COMMITMENT, &c.rows);
     }
-    t.append_u64(labels::STATEMENT_COMMITMENT, s.b_initial.len() as u64);
-    for c in s.b_initial.iter().chain(&s.b_final) {
-        match c {
-            Some(c) => t.append_points(labels::STATEMENT_COMMITMENT, &c.rows),
-            None => t.append_u64(labels::STATEMENT_COMMITMENT, 0),
+    for (initial, last) in [(&s.b_initial, &s.b_final), (&s.s_initial, &s.s_final)] {
+        t.append_u64(labels::STATEMENT_COMMITMENT, initial.len() as u64);
+        for c in initial.iter().chain(last) {
+            match c {
+                Some(c) => t.append_points(labels::STATEMENT_COMMITMENT, &c.rows),
+                None => t.append_u64(labels::STATEMENT_COMMITMENT, 0),
+            }
         }
     }
 }
@@ -128,6 +159,8 @@ pub struct TrainingProof {
     pub w_mid: Vec<Vec<HyraxCommitment>>,
     /// Per layer: `b^(1)..b^(T-1)` (empty without a bias or where derived).
     pub b_mid: Vec<Vec<HyraxCommitment>>,
+    /// Per layer: PReLU's `alpha^(1)..alpha^(T-1)` (empty without PReLU or where derived).
+    pub s_mid: Vec<Vec<HyraxCommitment>>,
     /// The stacked tensors the prover commits ([`TrainingLayout::is_committed_in_proof`]),
     /// in layout order.
     pub tensors: Vec<HyraxCommitment>,
@@ -151,6 +184,15 @@ pub enum TensorKind {
     /// the range relations; a first chunk's is `w`, see [`Statement::initial_checked`]).
     InitialWeights(usize),
     InitialBias(usize),
+    /// PReLU's slopes before and after each step (statement and proof), `alpha^(0)`
+    /// (statement, range-checked in a first chunk), the slopes broadcast over the batch
+    /// rows, and the update with its remainders.
+    SlopeBefore(usize),
+    SlopeAfter(usize),
+    InitialSlope(usize),
+    SlopeRows(usize),
+    Ds(usize),
+    DsRem(usize),
     /// Stacked per-layer tensors committed in the proof.
     Zq(usize),
     Rem(usize),
@@ -174,6 +216,20 @@ pub enum TensorKind {
 }
 
 impl TensorKind {
+    /// The parameter of a stack of a layer's parameters before or after each step, and
+    /// whether after.
+    pub fn param(&self) -> Option<(Param, bool)> {
+        match self {
+            TensorKind::WeightsBefore(_) => Some((Param::Weights, false)),
+            TensorKind::WeightsAfter(_) => Some((Param::Weights, true)),
+            TensorKind::BiasBefore(_) => Some((Param::Bias, false)),
+            TensorKind::BiasAfter(_) => Some((Param::Bias, true)),
+            TensorKind::SlopeBefore(_) => Some((Param::Slope, false)),
+            TensorKind::SlopeAfter(_) => Some((Param::Slope, true)),
+            _ => None,
+        }
+    }
+
     /// Whether the proof carries this tensor's commitment in [`TrainingProof::tensors`].
     pub fn is_proof_tensor(&self) -> bool {
         !matches!(
@@ -188,6 +244,9 @@ impl TensorKind {
                 | TensorKind::BiasAfter(_)
                 | TensorKind::InitialWeights(_)
                 | TensorKind::InitialBias(_)
+                | TensorKind::SlopeBefore(_)
+                | TensorKind::SlopeAfter(_)
+                | TensorKind::InitialSlope(_)
         )
     }
 }
@@ -355,7 +414,7 @@ fn assign_column_splits(b: &mut Builder, fixed: Option<&Counts>, data_cols: [usi
         }
         let local = match kind {
             _ if kind.is_proof_tensor() => None,
-            TensorKind::InitialWeights(_) | TensorKind::InitialBias(_) => Some(d.vars),
+            TensorKind::InitialWeights(_) | TensorKind::InitialBias(_) | TensorKind::InitialSlope(_) => Some(d.vars),
             _ => Some(d.vars.saturating_sub(tau)),
         };
         d.col_vars = match local {
@@ -376,6 +435,11 @@ pub struct Builder {
     pub(crate) set: RelationSet,
     kinds: Vec<TensorKind>,
     tau: usize,
+    /// The public ones vector of the batch, where the layout has one.
+    pub(crate) ones: Option<usize>,
+    /// The rounding of a per-unit parameter's update from a gradient at scale `2^(2f)`
+    /// (PReLU's slopes): `mult = m`, `shift = f + e`, `train.update_bits`.
+    pub(crate) param_update: RescaleSpec,
 }
 
 impl Builder {
@@ -384,6 +448,16 @@ impl Builder {
         let vars = self.set.vars(like)?;
         self.kinds.push(kind);
         Ok(self.set.tensor(vars, 0))
+    }
+
+    /// The stack variables.
+    pub(crate) fn tau(&self) -> usize {
+        self.tau
+    }
+
+    /// The tensor of `kind`, if declared.
+    pub(crate) fn find(&self, kind: TensorKind) -> Option<usize> {
+        self.kinds.iter().position(|&k| k == kind)
     }
 
     /// A stacked tensor of `local` variables per step.
@@ -580,7 +654,8 @@ fn build_layout(
         return Err(LayoutError::Unsupported("a training proof needs at least one step and one layer"));
     }
     let tau = steps.next_power_of_two().trailing_zeros() as usize;
-    let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau };
+    let param_update = RescaleSpec { mult: 1, shift: 1, total_bits: 2 };
+    let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau, ones: None, param_update };
     let dim = |i: usize| d.get(i).copied().ok_or(LayoutError::Unsupported("layer index"));
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
     let fp = spec.fixed_point().map_err(|_| LayoutError::Unsupported("the fixed point"))?;
@@ -598,7 +673,11 @@ fn build_layout(
     b.signed_statement_range(y, q)?;
     let has_bias = spec.model.layers.iter().any(|l| l.bias);
     let softmax = matches!(spec.train.loss, Loss::SoftmaxCrossEntropy { .. });
-    let ones = if has_bias || softmax { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
+    let prelu = |l: &crate::spec::LayerSpec| l.activation == crate::spec::Activation::Prelu;
+    let has_prelu = spec.model.layers.iter().any(prelu);
+    let ones = if has_bias || softmax || has_prelu { Some(b.stacked(TensorKind::Ones, lb)) } else { None };
+    b.ones = ones;
+    b.param_update = upd;
     let mut input = x;
     let mut activations = Vec::with_capacity(nl);
     let mut grads = Vec::with_capacity(nl);
@@ -612,6 +691,15 @@ fn build_layout(
             layer.activation.function(fp).map_err(|_| LayoutError::Unsupported("the activation's table"))?;
         let wb = b.stacked(TensorKind::WeightsBefore(l), din + dout);
         let bb = if layer.bias { Some(b.stacked(TensorKind::BiasBefore(l), dout)) } else { None };
+        if prelu(layer) {
+            // the slopes before the step, broadcast over the batch rows: 1 alpha^T
+            let (sb, ones) =
+                (b.stacked(TensorKind::SlopeBefore(l), dout), ones.ok_or(LayoutError::Unsupported("ones"))?);
+            let rows = b.stacked(TensorKind::SlopeRows(l), lb + dout);
+            let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: 0, lk: dout };
+            let exact = RescaleSpec { mult: 1, shift: 0, total_bits: q };
+            b.matmul(shape, exact, ones, sb, rows, None, None, false, false)?;
+        }
         let zq = b.stacked(TensorKind::Zq(l), lb + dout);
         let rem = b.stacked(TensorKind::Rem(l), lb + dout);
         let shape = MatmulShape { form: MatmulForm::NN, li: lb, lj: din, lk: dout };
@@ -676,6 +764,14 @@ fn build_layout(
             let wa = b.stacked(TensorKind::WeightsAfter(l), din + dout);
             b.set.linears.push(LinearRel { terms: vec![(wa, 1), (weights[l].0, -1), (dw, 1)], constant: 0 });
         }
+        if prelu(layer) {
+            // alpha_after = alpha_before - Δalpha (Δalpha declared by the backward pass)
+            let missing = LayoutError::Unsupported("PReLU's slope tensors");
+            let (sb, ds) =
+                (b.find(TensorKind::SlopeBefore(l)).ok_or(missing)?, b.find(TensorKind::Ds(l)).ok_or(missing)?);
+            let sa = b.stacked(TensorKind::SlopeAfter(l), dout);
+            b.set.linears.push(LinearRel { terms: vec![(sa, 1), (sb, -1), (ds, 1)], constant: 0 });
+        }
         if layer.bias {
             let (Some(ones), Some(bb)) = (ones, weights[l].1) else {
                 return Err(LayoutError::Unsupported("bias layout"));
@@ -703,6 +799,12 @@ fn build_layout(
             if initial_checked {
                 b.signed_statement_range(w0, spec.train.init_bits)?;
             }
+        }
+        if prelu(layer) && initial_checked {
+            // alpha^(0) of a first chunk: Q-bit values (later ones are bounded by the
+            // updates' range); its padding multiplies only zeros
+            let s0 = b.single(TensorKind::InitialSlope(l), dout);
+            b.signed_statement_range(s0, q)?;
         }
         let b_padded = layer.bias && padded(1, cols, 0, dout);
         if b_padded || (layer.bias && initial_checked) {
@@ -756,6 +858,17 @@ fn build_layout(
     Ok((layout, own_counts))
 }
 
+impl TrainingProof {
+    /// The intermediate commitments of `param` the proof sends, per layer.
+    pub fn mids(&self, param: Param) -> &[Vec<HyraxCommitment>] {
+        match param {
+            Param::Weights => &self.w_mid,
+            Param::Bias => &self.b_mid,
+            Param::Slope => &self.s_mid,
+        }
+    }
+}
+
 /// Compressed sizes in bytes of a proof's sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProofSizes {
@@ -787,6 +900,7 @@ impl TrainingProof {
         ProofSizes {
             commitments: self.w_mid.serialized_size(WIRE)
                 + self.b_mid.serialized_size(WIRE)
+                + self.s_mid.serialized_size(WIRE)
                 + self.tensors.serialized_size(WIRE),
             sumchecks,
             values,

@@ -39,6 +39,9 @@ pub enum Activation {
     LeakyRelu,
     /// Elliott's `x / (1 + |x|)`, from the sign bits, a division and products.
     Elliott,
+    /// PReLU: `x` from zero up, `alpha_j x` below, with a learned slope `alpha` per unit
+    /// (initially 1/4), a parameter of the statement like the biases.
+    Prelu,
     /// No activation (the last layer's; a hidden layer may have it too).
     Identity,
     /// A smooth activation through a function table (`activation::smooth`).
@@ -51,6 +54,7 @@ impl Activation {
             Activation::Relu => 1,
             Activation::LeakyRelu => 2,
             Activation::Elliott => 3,
+            Activation::Prelu => 4,
             Activation::Identity => 0,
             Activation::Smooth(k) => 16 + k as u8,
         }
@@ -62,6 +66,7 @@ impl Activation {
             Activation::Relu => "relu",
             Activation::LeakyRelu => "leaky_relu",
             Activation::Elliott => "elliott",
+            Activation::Prelu => "prelu",
             Activation::Identity => "identity",
             Activation::Smooth(k) => k.function().name(),
         }
@@ -73,6 +78,7 @@ impl Activation {
             "relu" => Some(Activation::Relu),
             "leaky_relu" => Some(Activation::LeakyRelu),
             "elliott" => Some(Activation::Elliott),
+            "prelu" => Some(Activation::Prelu),
             "identity" => Some(Activation::Identity),
             _ => crate::activation::smooth::SmoothKind::ALL
                 .iter()
@@ -209,6 +215,13 @@ impl CircuitSpec {
             let last = i + 1 == m.layers.len();
             if last && l.activation != Activation::Identity {
                 return Err(invalid("model.layers.activation", "the last layer must have no activation (identity)"));
+            }
+            // the slope's gradient holds products of two Q-bit values in 64 bits
+            if l.activation == Activation::Prelu && self.fixed.total_bits > 32 {
+                return Err(invalid(
+                    "model.layers.activation",
+                    format!("layer {i}: PReLU needs fixed.total_bits <= 32"),
+                ));
             }
             // a table activation's value at zero is not zero: no padded entries
             let unpadded = l.width.is_power_of_two() && self.train.batch.is_power_of_two();

@@ -66,7 +66,10 @@ impl Names for TrainingLayout {
     }
     fn step_vars(&self, tensor: usize) -> Option<usize> {
         let stacked = |t: usize| {
-            !matches!(self.kinds.get(t), Some(TensorKind::InitialWeights(_) | TensorKind::InitialBias(_)) | None)
+            !matches!(
+                self.kinds.get(t),
+                Some(TensorKind::InitialWeights(_) | TensorKind::InitialBias(_) | TensorKind::InitialSlope(_)) | None
+            )
         };
         let ok = match self.kinds.get(tensor) {
             Some(TensorKind::Derived(Derivation::Digit { value, .. })) => stacked(*value),

@@ -9,8 +9,8 @@ use zkdl_circuit::assemble::{
     chain_is_derived, class_indicator, tensor_commitments, training_generators_for, weight_chain,
 };
 use zkdl_circuit::proof::{
-    absorb_statement, commit_samples, initial_weights_commitment, proof_dims, training_layout_for, Layouts, ProofDims,
-    Statement, TensorKind, TrainingLayout, TrainingProof,
+    absorb_statement, commit_samples, initial_weights_commitment, proof_dims, training_layout_for, Layouts, Param,
+    ProofDims, Statement, TensorKind, TrainingLayout, TrainingProof,
 };
 use zkdl_circuit::CircuitSpec;
 use zkdl_core::pcs::{self, HyraxCommitment, HyraxGenerators};
@@ -174,6 +174,11 @@ pub fn pad_weights(w: &Weights, pd: &ProofDims) -> Weights {
                 v.resize(1 << pd.log_dims[l + 1], 0);
                 v
             }),
+            slope: lw.slope.as_ref().map(|s| {
+                let mut v = s.clone();
+                v.resize(1 << pd.log_dims[l + 1], 0);
+                v
+            }),
         })
         .collect();
     Weights { layers }
@@ -192,7 +197,14 @@ pub fn unpad_weights(w: &Weights, pd: &ProofDims) -> Weights {
             for i in 0..rows {
                 out.extend_from_slice(&lw.w[i * nc..i * nc + cols]);
             }
-            LayerWeights { d_in: rows, d_out: cols, w: out, b: lw.b.as_ref().map(|b| b[..cols].to_vec()) }
+            let cut = |v: &Vec<i64>| v[..cols].to_vec();
+            LayerWeights {
+                d_in: rows,
+                d_out: cols,
+                w: out,
+                b: lw.b.as_ref().map(cut),
+                slope: lw.slope.as_ref().map(cut),
+            }
         })
         .collect();
     Weights { layers }
@@ -207,11 +219,12 @@ pub fn pad_batch(b: &Batch, pd: &ProofDims) -> Batch {
     }
 }
 
-/// A layer's weight table (`bias`: its bias).
-fn table_of(lw: &LayerWeights, bias: bool) -> Result<&[i64], ProveError> {
-    match bias {
-        true => lw.b.as_deref().ok_or(ProveError::Params("bias")),
-        false => Ok(&lw.w),
+/// A layer's table of `param`.
+fn table_of(lw: &LayerWeights, param: Param) -> Result<&[i64], ProveError> {
+    match param {
+        Param::Weights => Ok(&lw.w),
+        Param::Bias => lw.b.as_deref().ok_or(ProveError::Params("bias")),
+        Param::Slope => lw.slope.as_deref().ok_or(ProveError::Params("slope")),
     }
 }
 
@@ -340,10 +353,10 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         .map(|b| Ok((commit_samples(gens, x_vars, dim(0)?, &b.x)?, commit_samples(gens, y_vars, dim(nl)?, &b.y)?)))
         .collect::<Result<Vec<_>, ProveError>>()?;
     let w_vars_all = (0..nl).map(w_vars).collect::<Result<Vec<_>, _>>()?;
-    let commit_bias = |w: &Weights, l: usize| -> Result<Option<HyraxCommitment>, ProveError> {
-        match w.layers.get(l).and_then(|lw| lw.b.as_ref()) {
-            Some(b) => Ok(Some(commit(dim(l + 1)?, b)?)),
-            None => Ok(None),
+    let commit_vector = |w: &Weights, l: usize, param: Param| -> Result<Option<HyraxCommitment>, ProveError> {
+        match w.layers.get(l).map(|lw| table_of(lw, param)) {
+            Some(Ok(b)) => Ok(Some(commit(dim(l + 1)?, b)?)),
+            _ => Ok(None),
         }
     };
     // a first chunk's `w` (W(0) = 2^init_shift w), committed and range-checked
@@ -355,18 +368,22 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         }
         false => Vec::new(),
     };
-    let (w_initial, b_initial) = match how.previous {
+    let (w_initial, b_initial, s_initial) = match how.previous {
         Some(prev) => {
             // the previous proof's final weights, checked against this layout's shapes
             let rows = |vars: usize| layout.statement_rows(vars);
+            let vector_fits = |finals: &[Option<HyraxCommitment>], param: Param| {
+                finals.len() == nl
+                    && (0..nl).all(|l| match (&finals[l], table_of(&w0.layers[l], param).is_ok()) {
+                        (Some(c), true) => dim(l + 1).is_ok_and(|n| c.rows.len() == rows(n)),
+                        (None, false) => true,
+                        _ => false,
+                    })
+            };
             let fits = prev.w_final.len() == nl
-                && prev.b_final.len() == nl
                 && prev.w_final.iter().zip(&w_vars_all).all(|(c, &n)| c.rows.len() == rows(n))
-                && (0..nl).all(|l| match (&prev.b_final[l], w0.layers[l].b.is_some()) {
-                    (Some(c), true) => dim(l + 1).is_ok_and(|n| c.rows.len() == rows(n)),
-                    (None, false) => true,
-                    _ => false,
-                });
+                && vector_fits(&prev.b_final, Param::Bias)
+                && vector_fits(&prev.s_final, Param::Slope);
             if !fits {
                 return Err(ProveError::Params("the previous statement's final weights do not fit this circuit"));
             }
@@ -378,6 +395,9 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
                 by_split.entry(w_split).or_default().push((&prev.w_final[l], &lw.w));
                 if let (Some(c), Some(b)) = (&prev.b_final[l], &lw.b) {
                     by_split.entry(layout.statement_col_vars(dim(l + 1)?)).or_default().push((c, b));
+                }
+                if let (Some(c), Some(a)) = (&prev.s_final[l], &lw.slope) {
+                    by_split.entry(layout.statement_col_vars(dim(l + 1)?)).or_default().push((c, a));
                 }
             }
             let mut t = Transcript::new(labels::PREVIOUS_WEIGHTS);
@@ -392,7 +412,7 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
                     return Err(ProveError::Params("the previous statement does not commit to these initial weights"));
                 }
             }
-            (prev.w_final.clone(), prev.b_final.clone())
+            (prev.w_final.clone(), prev.b_final.clone(), prev.s_final.clone())
         }
         None => {
             // the statement commits to `w`, W(0) = 2^init_shift w
@@ -401,7 +421,8 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
                 .zip(&w_vars_all)
                 .map(|(w, &n)| Ok(commit(n, w)?))
                 .collect::<Result<Vec<_>, ProveError>>()?;
-            (w, (0..nl).map(|l| commit_bias(w0, l)).collect::<Result<Vec<_>, _>>()?)
+            let vectors = |param| (0..nl).map(|l| commit_vector(w0, l, param)).collect::<Result<Vec<_>, _>>();
+            (w, vectors(Param::Bias)?, vectors(Param::Slope)?)
         }
     };
     let step_offset = match how.previous {
@@ -477,16 +498,29 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
             TensorKind::BiasBefore(l) => {
                 stack(&mut traces, l, false, &|lt| lt.w_before.b.get_or_insert_with(Vec::new))?
             }
-            TensorKind::WeightsAfter(l) | TensorKind::BiasAfter(l) => {
-                let bias = matches!(kind, TensorKind::BiasAfter(_));
-                let last = table_of(w_final.layers.get(l).ok_or(ProveError::Params("final weights"))?, bias)?;
+            TensorKind::SlopeBefore(l) => {
+                stack(&mut traces, l, false, &|lt| lt.w_before.slope.get_or_insert_with(Vec::new))?
+            }
+            TensorKind::WeightsAfter(l) | TensorKind::BiasAfter(l) | TensorKind::SlopeAfter(l) => {
+                let (param, _) = kind.param().ok_or(ProveError::Params("tensor kind"))?;
+                let last = table_of(w_final.layers.get(l).ok_or(ProveError::Params("final weights"))?, param)?;
                 let mut v = Vec::with_capacity(last.len() << layout.tau);
                 for tr in traces.iter().skip(1) {
-                    v.extend_from_slice(table_of(&layer_of(tr, l)?.w_before, bias)?);
+                    v.extend_from_slice(table_of(&layer_of(tr, l)?.w_before, param)?);
                 }
                 v.extend_from_slice(last);
                 zeros_after(v, last.len())
             }
+            TensorKind::InitialSlope(l) => w0.layers[l].slope.clone().unwrap_or_default(),
+            TensorKind::SlopeRows(l) => {
+                // each step's slopes, once per batch row
+                let alpha = stack(&mut traces, l, false, &|lt| lt.w_before.slope.get_or_insert_with(Vec::new))?;
+                let per_step = alpha.len() >> layout.tau;
+                let rows = 1usize << lb;
+                alpha.chunks(per_step.max(1)).flat_map(|a| a.repeat(rows)).collect()
+            }
+            TensorKind::Ds(l) => stack(&mut traces, l, true, &|lt| &mut lt.ds)?,
+            TensorKind::DsRem(l) => stack(&mut traces, l, true, &|lt| &mut lt.dsr)?,
             TensorKind::InitialWeights(l) => match layout.initial_checked {
                 true => w_init.get_mut(l).map(std::mem::take).ok_or(ProveError::Params("initial weights"))?,
                 false => w0.layers[l].w.clone(),
@@ -556,51 +590,52 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
     // operations per row, or with exact SGD from the update's factors; recommitted only
     // where the column splits differ or the factors cost more.
     phases.start("weights after each step");
-    // Per layer, W(1..T) (`bias`: b(1..T)): derived, or committed from the tables.
+    // Per layer, W(1..T) (or b(1..T), alpha(1..T)): derived, or committed from the tables.
     let own = |i: usize| committed.get(i).and_then(|c| c.as_ref());
-    let chain_of = |l: usize, bias: bool, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {
-        if derive_weights && !bias && spec.train.exact_update {
+    let chain_of = |l: usize, param: Param, first: &HyraxCommitment| -> Result<Vec<HyraxCommitment>, ProveError> {
+        if derive_weights && param == Param::Weights && spec.train.exact_update {
             if let Some(c) = exact_weight_chain(gens, layout, &tables, l, first)? {
                 return Ok(c);
             }
         }
         if derive_weights {
-            let derived = weight_chain(gens, layout, &own, l, bias, first);
+            let derived = weight_chain(gens, layout, &own, l, param, first);
             if let Some(c) = derived? {
                 return Ok(c);
             }
         }
-        let vars = if bias { dim(l + 1)? } else { w_vars(l)? };
+        let vars = if param == Param::Weights { w_vars(l)? } else { dim(l + 1)? };
         let befores = traces.iter().skip(1).map(|tr| layer_of(tr, l).map(|lt| &lt.w_before));
         let last = w_final.layers.get(l).ok_or(ProveError::Params("final weights"));
-        befores.chain(std::iter::once(last)).map(|lw| Ok(commit(vars, table_of(lw?, bias)?)?)).collect()
+        befores.chain(std::iter::once(last)).map(|lw| Ok(commit(vars, table_of(lw?, param)?)?)).collect()
     };
-    let mut w_chain = Vec::with_capacity(nl);
-    let mut b_chain = Vec::with_capacity(nl);
+    // W(T), b(T) and alpha(T) are the statement's; the ones before go into the proof
+    // where the verifier cannot derive them from the first and the committed updates.
+    let ends = |param: Param, chain: Vec<HyraxCommitment>, l: usize| {
+        let mut mid = chain;
+        let last = mid.pop();
+        if chain_is_derived(layout, l, param) {
+            mid.clear();
+        }
+        (last, mid)
+    };
+    let (mut w_fin, mut w_mid) = (Vec::with_capacity(nl), Vec::with_capacity(nl));
+    let (mut b_final, mut b_mid) = (Vec::with_capacity(nl), Vec::with_capacity(nl));
+    let (mut s_final, mut s_mid) = (Vec::with_capacity(nl), Vec::with_capacity(nl));
     for (l, first) in w_start.iter().enumerate() {
-        w_chain.push(chain_of(l, false, first)?);
-        b_chain.push(match &b_initial[l] {
-            Some(b0) => chain_of(l, true, b0)?,
-            None => Vec::new(),
-        });
-    }
-    // W(T) and b(T) are the statement's; W(1..T-1), b(1..T-1) go into the proof where
-    // the verifier cannot derive them from W(0) and the committed updates.
-    let mut w_fin = Vec::with_capacity(nl);
-    let mut w_mid = Vec::with_capacity(nl);
-    let mut b_final = Vec::with_capacity(nl);
-    let mut b_mid = Vec::with_capacity(nl);
-    for (l, (mut wc, mut bc)) in w_chain.into_iter().zip(b_chain).enumerate() {
-        w_fin.push(wc.pop().ok_or(ProveError::Params("weight chain"))?);
-        b_final.push(bc.pop());
-        if chain_is_derived(layout, l, false) {
-            wc.clear();
+        let (last, mid) = ends(Param::Weights, chain_of(l, Param::Weights, first)?, l);
+        w_fin.push(last.ok_or(ProveError::Params("weight chain"))?);
+        w_mid.push(mid);
+        for (param, initial, finals, mids) in
+            [(Param::Bias, &b_initial, &mut b_final, &mut b_mid), (Param::Slope, &s_initial, &mut s_final, &mut s_mid)]
+        {
+            let (last, mid) = match &initial[l] {
+                Some(v0) => ends(param, chain_of(l, param, v0)?, l),
+                None => (None, Vec::new()),
+            };
+            finals.push(last);
+            mids.push(mid);
         }
-        if chain_is_derived(layout, l, true) {
-            bc.clear();
-        }
-        w_mid.push(wc);
-        b_mid.push(bc);
     }
     let statement = Statement {
         digest: spec.digest(),
@@ -612,9 +647,11 @@ fn prove_traces_with<R: RngCore + CryptoRng>(
         w_final: w_fin,
         b_initial,
         b_final,
+        s_initial,
+        s_final,
     };
     let proof_tensors = committed.into_iter().flatten().collect();
-    let mut proof = TrainingProof { w_mid, b_mid, tensors: proof_tensors, relations: Default::default() };
+    let mut proof = TrainingProof { w_mid, b_mid, s_mid, tensors: proof_tensors, relations: Default::default() };
     let comms = tensor_commitments(gens, layout, &statement, &proof)?;
     let mut t = Transcript::new(labels::TRAINING_DOMAIN);
     absorb_statement(&mut t, &statement);
@@ -743,7 +780,7 @@ mod tests {
             // biases are derived where their update's column split allows it (here: not
             // in exact mode, whose fewer weight-sized tensors change the tiny splits)
             let layout = training_layout(&spec).unwrap();
-            if !bias || chain_is_derived(&layout, 0, true) {
+            if !bias || chain_is_derived(&layout, 0, Param::Bias) {
                 assert_eq!(derived.b_final, direct.b_final);
             } else {
                 assert!(exact);

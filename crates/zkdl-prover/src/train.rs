@@ -35,6 +35,8 @@ pub struct LayerWeights {
     pub d_out: usize,
     pub w: Vec<i64>,
     pub b: Option<Vec<i64>>,
+    /// PReLU's learned slopes (`d_out`, scale `2^f`).
+    pub slope: Option<Vec<i64>>,
 }
 
 /// All weights of the network.
@@ -54,6 +56,7 @@ impl Weights {
                 d_out: lw.d_out,
                 w: vec![0; lw.w.len()],
                 b: lw.b.as_ref().map(|b| vec![0; b.len()]),
+                slope: lw.slope.as_ref().map(|s| vec![0; s.len()]),
             })
             .collect();
         Weights { layers }
@@ -94,6 +97,9 @@ pub struct LayerTrace {
     pub gb: Vec<i64>,
     pub db: Vec<i64>,
     pub dbr: Vec<i64>,
+    /// PReLU: the slopes' update and its remainders (empty otherwise).
+    pub ds: Vec<i64>,
+    pub dsr: Vec<i64>,
     /// Weights before the step.
     pub w_before: LayerWeights,
 }
@@ -356,7 +362,10 @@ pub fn train_step(
         }
         let (zq, zr) = rescale_all(&fp, fw, &z, step, l, "forward rescale")?;
         let act = spec.model.layers[l].activation.function(fp)?;
-        let a_out: Vec<i64> = zq.iter().map(|&v| act.forward(v)).collect();
+        let a_out: Vec<i64> = match &lw.slope {
+            Some(alpha) => zq.iter().zip(alpha.iter().cycle()).map(|(&v, &s)| act.forward_with_slope(v, s)).collect(),
+            None => zq.iter().map(|&v| act.forward(v)).collect(),
+        };
         traces.push(LayerTrace {
             a_in: a,
             z,
@@ -373,6 +382,8 @@ pub fn train_step(
             gb: Vec::new(),
             db: Vec::new(),
             dbr: Vec::new(),
+            ds: Vec::new(),
+            dsr: Vec::new(),
             w_before: lw.clone(),
         });
         a = a_out;
@@ -459,7 +470,34 @@ pub fn train_step(
             let (gaq, gar) = rescale_all(&fp, fw, &t.ga, step, l, "backward rescale")?;
             // through the activation of layer l - 1, at its pre-activation
             let act = spec.model.layers[l - 1].activation.function(fp)?;
-            g = gaq.iter().zip(&traces[l - 1].zq).map(|(&v, &z)| act.backward(z, v)).collect();
+            let prev = &mut traces[l - 1];
+            g = match prev.w_before.slope.clone() {
+                Some(alpha) => {
+                    // PReLU: the slopes' gradient sum_i [z < 0] z g and their update
+                    let mut ga = vec![0i128; alpha.len()];
+                    for (k, (&v, &z)) in gaq.iter().zip(&prev.zq).enumerate() {
+                        if z < 0 {
+                            ga[k % alpha.len()] += z as i128 * v as i128;
+                        }
+                    }
+                    let (mut ds, mut dsr) = (Vec::with_capacity(ga.len()), Vec::with_capacity(ga.len()));
+                    for v in ga {
+                        let (d, r) = sgd_round(v, m, f + e);
+                        let d = check_signed_bits(d, ub).map_err(|source| TrainError::Overflow {
+                            step,
+                            layer: l - 1,
+                            what: "slope update (wider than train.update_bits)",
+                            source,
+                        })?;
+                        ds.push(d);
+                        dsr.push(r);
+                    }
+                    (prev.ds, prev.dsr) = (ds, dsr);
+                    let cycle = alpha.iter().cycle();
+                    gaq.iter().zip(&prev.zq).zip(cycle).map(|((&v, &z), &s)| act.backward_with_slope(z, v, s)).collect()
+                }
+                None => gaq.iter().zip(&prev.zq).map(|(&v, &z)| act.backward(z, v)).collect(),
+            };
             let t = &mut traces[l];
             t.gaq = gaq;
             t.gar = gar;
@@ -478,6 +516,12 @@ pub fn train_step(
             for (w, d) in b.iter_mut().zip(&t.db) {
                 *w = check_signed_bits(*w as i128 - *d as i128, MAX_WEIGHT_BITS)
                     .map_err(|source| TrainError::Overflow { step, layer: l, what: "updated bias", source })?;
+            }
+        }
+        if let Some(alpha) = lw.slope.as_mut() {
+            for (a, d) in alpha.iter_mut().zip(&t.ds) {
+                *a = check_signed_bits(*a as i128 - *d as i128, fp.total_bits())
+                    .map_err(|source| TrainError::Overflow { step, layer: l, what: "updated slope", source })?;
             }
         }
     }
@@ -528,7 +572,10 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
         }
         let (zq, _) = rescale_all(&fp, fw, &z, 0, l, "forward rescale")?;
         let act = spec.model.layers[l].activation.function(fp)?;
-        a = zq.iter().map(|&v| act.forward(v)).collect();
+        a = match &lw.slope {
+            Some(alpha) => zq.iter().zip(alpha.iter().cycle()).map(|(&v, &s)| act.forward_with_slope(v, s)).collect(),
+            None => zq.iter().map(|&v| act.forward(v)).collect(),
+        };
     }
     Ok(a)
 }
@@ -560,7 +607,11 @@ pub fn init_weights(spec: &CircuitSpec, seed: u64) -> Result<Weights, TrainError
             })?;
             w.push(v << extra);
         }
-        layers.push(LayerWeights { d_in: din, d_out: dout, w, b: ls.bias.then(|| vec![0; dout]) });
+        let slope = (ls.activation == Activation::Prelu).then(|| {
+            let a = (zkdl_circuit::activation::prelu::INITIAL_SLOPE * fp.scale()).round() as i64;
+            vec![a; dout]
+        });
+        layers.push(LayerWeights { d_in: din, d_out: dout, w, b: ls.bias.then(|| vec![0; dout]), slope });
     }
     Ok(Weights { layers })
 }
@@ -577,6 +628,8 @@ pub struct FloatModel {
     pub activations: Vec<Activation>,
     /// The loss.
     pub loss: Loss,
+    /// PReLU's learned slopes per layer.
+    pub slopes: Vec<Option<Vec<f64>>>,
 }
 
 impl FloatModel {
@@ -590,6 +643,11 @@ impl FloatModel {
             lr: spec.train.lr_mantissa as f64 / (1u64 << spec.train.lr_shift) as f64,
             activations: spec.model.layers.iter().map(|l| l.activation).collect(),
             loss: spec.train.loss,
+            slopes: weights
+                .layers
+                .iter()
+                .map(|l| l.slope.as_ref().map(|a| a.iter().map(|&v| fp.decode(v)).collect()))
+                .collect(),
         })
     }
 
@@ -620,7 +678,12 @@ impl FloatModel {
                 }
             }
             let act = self.activations.get(l).copied().unwrap_or(Activation::Identity);
-            acts.push(z.iter().map(|&v| act.forward_f64(v)).collect());
+            acts.push(match self.slopes.get(l).and_then(|s| s.as_ref()) {
+                Some(alpha) => {
+                    z.iter().zip(alpha.iter().cycle()).map(|(&v, &a)| if v >= 0.0 { v } else { a * v }).collect()
+                }
+                None => z.iter().map(|&v| act.forward_f64(v)).collect(),
+            });
             pres.push(z);
         }
         (acts, pres)
@@ -661,6 +724,8 @@ impl FloatModel {
             let mut ga = vec![0.0; rows * din];
             if l > 0 {
                 let prev = self.activations.get(l - 1).copied().unwrap_or(Activation::Identity);
+                let mut slope_grad = vec![0.0; din];
+                let alpha = self.slopes.get(l - 1).cloned().flatten();
                 for i in 0..rows {
                     for j in 0..din {
                         let mut s = 0.0;
@@ -668,8 +733,19 @@ impl FloatModel {
                             s += g[i * dout + c] * self.w[l][j * dout + c];
                         }
                         // through the previous layer's activation, at its pre-activation
-                        ga[i * din + j] = prev.backward_f64(pres[l - 1][i * din + j], s);
+                        let z = pres[l - 1][i * din + j];
+                        ga[i * din + j] = match &alpha {
+                            Some(a) if z < 0.0 => {
+                                slope_grad[j] += z * s;
+                                a[j] * s
+                            }
+                            Some(_) => s,
+                            None => prev.backward_f64(z, s),
+                        };
                     }
+                }
+                if let Some(Some(a)) = self.slopes.get_mut(l - 1) {
+                    a.iter_mut().zip(&slope_grad).for_each(|(a, g)| *a -= self.lr * g);
                 }
             }
             if let Some(b) = self.b[l].as_mut() {

@@ -168,3 +168,76 @@ fn a_wrong_elliott_output_is_rejected() {
     let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
     assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Mask)), "{e}");
 }
+
+/// PReLU with learned slopes: padded and unpadded shapes, with and without bias, prove
+/// and verify; the slopes move and the statement commits to the trainer's final ones.
+#[test]
+fn prelu_learns_its_slopes_under_proof() {
+    for (din, hidden, out, batch, steps, bias) in [(8, 8, 4, 4, 2, true), (6, 5, 3, 3, 3, false)] {
+        let mut spec = CircuitSpec::mlp("prelu-test", din, &[hidden], out, bias, batch, steps);
+        spec.model.layers[0].activation = Activation::Prelu;
+        spec.validate().unwrap();
+        let batches = common::synthetic_batches(&spec, steps, 11);
+        let w0 = train::init_weights(&spec, 3).unwrap();
+        assert_eq!(w0.layers[0].slope.as_ref().unwrap()[0], 1 << 14, "initial slope 1/4");
+        let (st, proof, wt) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+        assert_ne!(wt.layers[0].slope, w0.layers[0].slope, "the slopes learn");
+        assert!(st.s_initial[0].is_some() && st.s_initial[1].is_none());
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("{din}-{hidden}-{out}: {e}"));
+    }
+}
+
+/// A slope update off by one, with the slopes after it following (the chain holds):
+/// the update's product is rejected.
+#[test]
+fn a_prelu_slope_update_off_by_one_is_rejected() {
+    let mut spec = CircuitSpec::mlp("prelu-test", 8, &[8], 4, false, 4, 2);
+    spec.model.layers[0].activation = Activation::Prelu;
+    let batches = common::synthetic_batches(&spec, 2, 11);
+    let w0 = train::init_weights(&spec, 3).unwrap();
+    let (mut wt, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    let gens = training_generators(&spec).unwrap();
+    check_traces(&gens, &spec, &w0, &wt, &batches, &traces).unwrap();
+    let mut bad = traces.clone();
+    bad[0].layers[0].ds[1] += 1;
+    bad[1].layers[0].w_before.slope.as_mut().unwrap()[1] -= 1;
+    wt.layers[0].slope.as_mut().unwrap()[1] -= 1;
+    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
+        Err(zkdl_prover::ProveError::Witness(e)) => e,
+        other => panic!("the witness checker passed a broken witness: {other:?}"),
+    };
+    assert!(e.relation.contains("Ds(0)") && e.step == Some(0), "{e}");
+    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+    assert!(matches!(e.phase(), Some(Phase::Matmul)), "{e}");
+}
+
+/// PReLU's slopes chain across chunks like the weights: the second chunk starts from
+/// the first one's `alpha^(T)` commitment and the two verify as a chain; a second chunk
+/// given other slopes than the first statement commits to is refused before proving.
+#[test]
+fn prelu_slopes_chain_across_chunks() {
+    use zkdl_prover::prove::{prove_training_with, ProveOptions};
+    use zkdl_prover::Phases;
+    use zkdl_verifier::chain::Chunk;
+    let mut spec = CircuitSpec::mlp("prelu-chunks", 8, &[8], 4, true, 4, 1);
+    spec.model.layers[0].activation = Activation::Prelu;
+    let batches = common::synthetic_batches(&spec, 2, 11);
+    let w0 = train::init_weights(&spec, 3).unwrap();
+    let (st1, p1, w1) = prove_training(&spec, &w0, &batches[..1], &mut StdRng::seed_from_u64(1)).unwrap();
+    let cont = |w: &Weights| {
+        let opts = ProveOptions::after(&st1);
+        prove_training_with(&spec, w, &batches[1..], opts, &mut StdRng::seed_from_u64(2), &mut Phases::default())
+    };
+    let (st2, p2, w2) = cont(&w1).unwrap();
+    assert_eq!(st2.s_initial, st1.s_final);
+    assert_eq!(w2, train::train_plain(&spec, &w0, &batches).unwrap());
+    let chunks =
+        [Chunk { spec: &spec, statement: &st1, proof: &p1 }, Chunk { spec: &spec, statement: &st2, proof: &p2 }];
+    assert_eq!(zkdl_verifier::verify_chain(&chunks, &Default::default()), Ok((0, 2)));
+    let mut other = w1.clone();
+    other.layers[0].slope.as_mut().unwrap()[2] += 1;
+    let e = cont(&other).map(|_| ()).unwrap_err().to_string();
+    assert!(e.contains("does not commit"), "{e}");
+}

@@ -271,7 +271,9 @@ fn statement_cheats_are_rejected() {
     // intermediate weights: the verifier derives them where the update's commitment
     // allows it (the proof then carries none), else they are sent; one too many or one
     // missing is a shape error either way
-    let derived = (0..2).filter(|&l| zkdl_verifier::training::chain_is_derived(&layout, l, false)).count();
+    let derived = (0..2)
+        .filter(|&l| zkdl_verifier::training::chain_is_derived(&layout, l, zkdl_circuit::proof::Param::Weights))
+        .count();
     assert!(derived > 0, "layer 0's chain is derived");
     for l in 0..2 {
         let mut p3 = proof.clone();

@@ -80,7 +80,7 @@ pub fn verify_chain(chunks: &[Chunk<'_>], opts: &ChainOptions<'_>) -> Result<(u6
                 let first_chunk = b.initial_checked;
                 return Err(ChainError::NotNext { index, expected, found: b.step_offset, first_chunk });
             }
-            if a.w_final != b.w_initial || a.b_final != b.b_initial {
+            if a.w_final != b.w_initial || a.b_final != b.b_initial || a.s_final != b.s_initial {
                 return Err(ChainError::Weights { index });
             }
             if a.dataset != b.dataset {

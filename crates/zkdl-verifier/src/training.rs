@@ -75,7 +75,10 @@ fn verify_layout(
     if statement.b_initial.len() != nl || statement.b_final.len() != nl {
         return Err(VerifyError::Shape("number of biases in the statement"));
     }
-    if proof.w_mid.len() != nl || proof.b_mid.len() != nl {
+    if statement.s_initial.len() != nl || statement.s_final.len() != nl {
+        return Err(VerifyError::Shape("number of slopes in the statement"));
+    }
+    if proof.w_mid.len() != nl || proof.b_mid.len() != nl || proof.s_mid.len() != nl {
         return Err(VerifyError::Shape("number of layers of intermediate weights"));
     }
     let per_layer = statement.b_initial.iter().zip(&statement.b_final).zip(&proof.b_mid);
@@ -83,6 +86,13 @@ fn verify_layout(
         // intermediate counts are checked where the chains are assembled
         if layer.bias != bi.is_some() || layer.bias != bf.is_some() || (!layer.bias && !bm.is_empty()) {
             return Err(VerifyError::Shape("bias commitments"));
+        }
+    }
+    let per_layer = statement.s_initial.iter().zip(&statement.s_final).zip(&proof.s_mid);
+    for (layer, ((si, sf), sm)) in spec.model.layers.iter().zip(per_layer) {
+        let prelu = layer.activation == zkdl_circuit::Activation::Prelu;
+        if prelu != si.is_some() || prelu != sf.is_some() || (!prelu && !sm.is_empty()) {
+            return Err(VerifyError::Shape("slope commitments"));
         }
     }
     if proof.tensors.len() != layout.num_proof_tensors() {

@@ -10,12 +10,14 @@
 pub mod elliott;
 mod identity;
 pub mod leaky_relu;
+pub mod prelu;
 mod relu;
 pub mod smooth;
 
 pub use elliott::Elliott;
 pub use identity::Identity;
 pub use leaky_relu::{LeakyRelu, LEAKY_SLOPE};
+pub use prelu::Prelu;
 pub use relu::Relu;
 
 use zkdl_core::field::FixedPoint;
@@ -50,6 +52,15 @@ pub trait ActivationFn: Send + Sync {
     fn forward_f64(&self, z: f64) -> f64;
     /// [`Self::backward`] in `f64`.
     fn backward_f64(&self, z: f64, g: f64) -> f64;
+    /// [`Self::forward`] with the layer's learned slope `alpha` (scale `2^f`; PReLU);
+    /// activations without one ignore it.
+    fn forward_with_slope(&self, z: i64, _alpha: i64) -> i64 {
+        self.forward(z)
+    }
+    /// [`Self::backward`] with the layer's learned slope `alpha`.
+    fn backward_with_slope(&self, z: i64, g: i64, _alpha: i64) -> i64 {
+        self.backward(z, g)
+    }
     /// Whether the layout proves it with the sign bits of `Z'`'s range (zkReLU).
     fn needs_sign(&self) -> bool;
     /// Whether it declares `Z'`'s range itself (instead of the forward matmul).
@@ -84,6 +95,7 @@ impl Activation {
             Activation::Relu => std::sync::Arc::new(Relu),
             Activation::LeakyRelu => std::sync::Arc::new(LeakyRelu::new(fp)),
             Activation::Elliott => std::sync::Arc::new(Elliott::new(fp)),
+            Activation::Prelu => std::sync::Arc::new(Prelu::new(fp)),
             Activation::Identity => std::sync::Arc::new(Identity),
             Activation::Smooth(k) => k.activation(fp)?,
         })
@@ -95,6 +107,7 @@ impl Activation {
             Activation::Relu => Relu.forward_f64(z),
             Activation::LeakyRelu => leaky_relu::slope_f64(z) * z,
             Activation::Elliott => z / (1.0 + z.abs()),
+            Activation::Prelu => z.max(0.0) + prelu::INITIAL_SLOPE * z.min(0.0),
             Activation::Identity => z,
             Activation::Smooth(k) => k.function().f(z),
         }
@@ -106,6 +119,13 @@ impl Activation {
             Activation::Relu => Relu.backward_f64(z, g),
             Activation::LeakyRelu => leaky_relu::slope_f64(z) * g,
             Activation::Elliott => elliott::derivative_f64(z) * g,
+            Activation::Prelu => {
+                if z >= 0.0 {
+                    g
+                } else {
+                    prelu::INITIAL_SLOPE * g
+                }
+            }
             Activation::Identity => g,
             Activation::Smooth(k) => g * k.function().df(z),
         }
