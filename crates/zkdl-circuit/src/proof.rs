@@ -440,6 +440,9 @@ pub struct Builder {
     /// The rounding of a per-unit parameter's update from a gradient at scale `2^(2f)`
     /// (PReLU's slopes): `mult = m`, `shift = f + e`, `train.update_bits`.
     pub(crate) param_update: RescaleSpec,
+    /// `log2` of the padded batch and widths `d_0..d_L`.
+    lb: usize,
+    log_dims: Vec<usize>,
 }
 
 impl Builder {
@@ -453,6 +456,12 @@ impl Builder {
     /// The stack variables.
     pub(crate) fn tau(&self) -> usize {
         self.tau
+    }
+
+    /// `log2` of the padded batch and of layer `layer`'s padded width.
+    pub(crate) fn shape(&self, layer: usize) -> Result<(usize, usize), LayoutError> {
+        let width = self.log_dims.get(layer + 1).ok_or(LayoutError::Unsupported("layer index"))?;
+        Ok((self.lb, *width))
     }
 
     /// The tensor of `kind`, if declared.
@@ -655,7 +664,15 @@ fn build_layout(
     }
     let tau = steps.next_power_of_two().trailing_zeros() as usize;
     let param_update = RescaleSpec { mult: 1, shift: 1, total_bits: 2 };
-    let mut b = Builder { set: RelationSet::default(), kinds: Vec::new(), tau, ones: None, param_update };
+    let mut b = Builder {
+        set: RelationSet::default(),
+        kinds: Vec::new(),
+        tau,
+        ones: None,
+        param_update,
+        lb,
+        log_dims: d.clone(),
+    };
     let dim = |i: usize| d.get(i).copied().ok_or(LayoutError::Unsupported("layer index"));
     let (f, q) = (spec.fixed.frac_bits, spec.fixed.total_bits);
     let fp = spec.fixed_point().map_err(|_| LayoutError::Unsupported("the fixed point"))?;

@@ -147,6 +147,12 @@ pub enum Derivation {
     Product { x: usize, y: usize, mult: u64, shift: u32, remainder: bool },
     /// `a x + b y`, committed (a remainder that a linear relation defines).
     Affine { x: usize, a: i64, y: usize, b: i64 },
+    /// The sums of the rows of `2^cols_vars` entries of `x`.
+    RowSum { x: usize, cols_vars: u32 },
+    /// `round(x / 2^shift)`.
+    Shifted { x: usize, shift: u32 },
+    /// Every entry of `x` repeated `2^cols_vars` times (a row of a broadcast).
+    Broadcast { x: usize, cols_vars: u32 },
 }
 
 /// A part of a value's cell on a table's grid: `U = floor(z / 2^s)`, clamped to

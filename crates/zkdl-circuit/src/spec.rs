@@ -42,6 +42,9 @@ pub enum Activation {
     /// PReLU: `x` from zero up, `alpha_j x` below, with a learned slope `alpha` per unit
     /// (initially 1/4), a parameter of the statement like the biases.
     Prelu,
+    /// ABReLU: `max(x - mean of the row, 0)`, the row's mean proven forward and backward
+    /// (power-of-two width).
+    AbRelu,
     /// No activation (the last layer's; a hidden layer may have it too).
     Identity,
     /// A smooth activation through a function table (`activation::smooth`).
@@ -55,6 +58,7 @@ impl Activation {
             Activation::LeakyRelu => 2,
             Activation::Elliott => 3,
             Activation::Prelu => 4,
+            Activation::AbRelu => 5,
             Activation::Identity => 0,
             Activation::Smooth(k) => 16 + k as u8,
         }
@@ -67,6 +71,7 @@ impl Activation {
             Activation::LeakyRelu => "leaky_relu",
             Activation::Elliott => "elliott",
             Activation::Prelu => "prelu",
+            Activation::AbRelu => "abrelu",
             Activation::Identity => "identity",
             Activation::Smooth(k) => k.function().name(),
         }
@@ -79,6 +84,7 @@ impl Activation {
             "leaky_relu" => Some(Activation::LeakyRelu),
             "elliott" => Some(Activation::Elliott),
             "prelu" => Some(Activation::Prelu),
+            "abrelu" => Some(Activation::AbRelu),
             "identity" => Some(Activation::Identity),
             _ => crate::activation::smooth::SmoothKind::ALL
                 .iter()
@@ -225,6 +231,12 @@ impl CircuitSpec {
             }
             // a table activation's value at zero is not zero: no padded entries
             let unpadded = l.width.is_power_of_two() && self.train.batch.is_power_of_two();
+            if l.activation == Activation::AbRelu && !l.width.is_power_of_two() {
+                return Err(invalid(
+                    "model.layers.activation",
+                    format!("layer {i}: ABReLU needs a power-of-two width (its row mean is a shift)"),
+                ));
+            }
             if matches!(l.activation, Activation::Smooth(_)) && !unpadded {
                 return Err(invalid(
                     "model.layers.activation",

@@ -136,7 +136,7 @@ impl CircuitSpec {
                         let activation = Activation::from_name(&l.activation).ok_or_else(|| SpecError::Invalid {
                             field: "model.layers.activation",
                             reason: format!(
-                                "unknown activation {:?} (relu, leaky_relu, prelu, elliott, identity, {})",
+                                "unknown activation {:?} (relu, leaky_relu, prelu, abrelu, elliott, identity, {})",
                                 l.activation,
                                 smooth_names()
                             ),

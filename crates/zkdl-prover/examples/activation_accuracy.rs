@@ -32,7 +32,8 @@ fn main() {
     let ce = wanted.iter().any(|a| a == "--ce");
     wanted.retain(|a| a != "--ce");
     let (batch, steps) = (64, if ce { 256 } else { 2 * (8000 / 64) });
-    let mut acts = vec![Activation::Relu, Activation::LeakyRelu, Activation::Prelu, Activation::Elliott];
+    let mut acts =
+        vec![Activation::Relu, Activation::LeakyRelu, Activation::Prelu, Activation::AbRelu, Activation::Elliott];
     acts.extend(SmoothKind::ALL.iter().map(|&k| Activation::Smooth(k)));
     acts.retain(|a| wanted.is_empty() || wanted.iter().any(|w| w == a.name()));
     println!("| activation | loss | fixed point | f64 | seconds |");

@@ -701,6 +701,20 @@ pub fn derive_tables(
                     .map(|(&u, &v)| a.wrapping_mul(u).wrapping_add(b.wrapping_mul(v)))
                     .collect()
             }
+            Derivation::RowSum { x, cols_vars } => {
+                let src = tables.get(x).ok_or(ProveError::Params("derived tensor index"))?;
+                let n = 1usize.checked_shl(cols_vars).ok_or(ProveError::Params("row width"))?;
+                src.par_chunks(n).map(|r| r.iter().fold(0i64, |a, &v| a.wrapping_add(v))).collect()
+            }
+            Derivation::Shifted { x, shift } => {
+                let src = tables.get(x).ok_or(ProveError::Params("derived tensor index"))?;
+                src.par_iter().map(|&v| zkdl_core::field::rescale_round(v as i128, shift).0 as i64).collect()
+            }
+            Derivation::Broadcast { x, cols_vars } => {
+                let src = tables.get(x).ok_or(ProveError::Params("derived tensor index"))?;
+                let n = 1usize.checked_shl(cols_vars).ok_or(ProveError::Params("row width"))?;
+                src.iter().flat_map(|&v| std::iter::repeat_n(v, n)).collect()
+            }
             Derivation::Virtual { index } => {
                 let v = set.virtuals.get(index).ok_or(ProveError::Params("virtual tensor index"))?;
                 let len = tables.get(v.tensor).map_or(0, |_| 1usize << set.vars(v.tensor).unwrap_or(0));

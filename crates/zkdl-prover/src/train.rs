@@ -364,7 +364,7 @@ pub fn train_step(
         let act = spec.model.layers[l].activation.function(fp)?;
         let a_out: Vec<i64> = match &lw.slope {
             Some(alpha) => zq.iter().zip(alpha.iter().cycle()).map(|(&v, &s)| act.forward_with_slope(v, s)).collect(),
-            None => zq.iter().map(|&v| act.forward(v)).collect(),
+            None => zq.chunks(dout.max(1)).flat_map(|row| act.forward_row(row)).collect(),
         };
         traces.push(LayerTrace {
             a_in: a,
@@ -496,7 +496,11 @@ pub fn train_step(
                     let cycle = alpha.iter().cycle();
                     gaq.iter().zip(&prev.zq).zip(cycle).map(|((&v, &z), &s)| act.backward_with_slope(z, v, s)).collect()
                 }
-                None => gaq.iter().zip(&prev.zq).map(|(&v, &z)| act.backward(z, v)).collect(),
+                None => gaq
+                    .chunks(din.max(1))
+                    .zip(prev.zq.chunks(din.max(1)))
+                    .flat_map(|(g, z)| act.backward_row(z, g))
+                    .collect(),
             };
             let t = &mut traces[l];
             t.gaq = gaq;
@@ -574,7 +578,7 @@ pub fn predict(spec: &CircuitSpec, weights: &Weights, x: &[i64], rows: usize) ->
         let act = spec.model.layers[l].activation.function(fp)?;
         a = match &lw.slope {
             Some(alpha) => zq.iter().zip(alpha.iter().cycle()).map(|(&v, &s)| act.forward_with_slope(v, s)).collect(),
-            None => zq.iter().map(|&v| act.forward(v)).collect(),
+            None => zq.chunks(dims[l + 1].max(1)).flat_map(|row| act.forward_row(row)).collect(),
         };
     }
     Ok(a)
@@ -682,7 +686,7 @@ impl FloatModel {
                 Some(alpha) => {
                     z.iter().zip(alpha.iter().cycle()).map(|(&v, &a)| if v >= 0.0 { v } else { a * v }).collect()
                 }
-                None => z.iter().map(|&v| act.forward_f64(v)).collect(),
+                None => z.chunks(dout.max(1)).flat_map(|row| act.forward_row_f64(row)).collect(),
             });
             pres.push(z);
         }
@@ -739,9 +743,13 @@ impl FloatModel {
                                 slope_grad[j] += z * s;
                                 a[j] * s
                             }
-                            Some(_) => s,
-                            None => prev.backward_f64(z, s),
+                            _ => s,
                         };
+                    }
+                    if alpha.is_none() {
+                        let (z, g) = (&pres[l - 1][i * din..(i + 1) * din], &mut ga[i * din..(i + 1) * din]);
+                        let through = prev.backward_row_f64(z, g);
+                        g.copy_from_slice(&through);
                     }
                 }
                 if let Some(Some(a)) = self.slopes.get_mut(l - 1) {

@@ -241,3 +241,46 @@ fn prelu_slopes_chain_across_chunks() {
     let e = cont(&other).map(|_| ()).unwrap_err().to_string();
     assert!(e.contains("does not commit"), "{e}");
 }
+
+/// ABReLU (the row's mean subtracted, proven forward and backward): a padded batch and
+/// padded steps, and a bias, prove and verify with the trainer's weights; an output or a
+/// gradient through it off by one is named by the witness checker and rejected; a width
+/// that is not a power of two is refused.
+#[test]
+fn abrelu_proves_its_row_means() {
+    for (batch, steps, bias) in [(3, 3, false), (4, 2, true)] {
+        let mut spec = CircuitSpec::mlp("abrelu-test", 6, &[8], 3, bias, batch, steps);
+        spec.model.layers[0].activation = Activation::AbRelu;
+        spec.validate().unwrap();
+        let batches = common::synthetic_batches(&spec, steps, 11);
+        let w0 = train::init_weights(&spec, 3).unwrap();
+        let (st, proof, wt) = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).unwrap();
+        assert_eq!(wt, train::train_plain(&spec, &w0, &batches).unwrap());
+        verify(&spec, &st, &proof).unwrap_or_else(|e| panic!("batch {batch}: {e}"));
+    }
+    let mut spec = CircuitSpec::mlp("abrelu-test", 8, &[8], 4, false, 4, 2);
+    spec.model.layers[0].activation = Activation::AbRelu;
+    let batches = common::synthetic_batches(&spec, 2, 11);
+    let w0 = train::init_weights(&spec, 3).unwrap();
+    let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
+    let wt = train::train_plain(&spec, &w0, &batches).unwrap();
+    let gens = training_generators(&spec).unwrap();
+    type Cheat = fn(&mut zkdl_prover::train::StepTrace);
+    let cheats: [(Cheat, usize); 2] = [(|t| t.layers[0].a_out[5] += 1, 5), (|t| t.layers[0].g[6] -= 1, 6)];
+    for (cheat, index) in cheats {
+        let mut bad = traces.clone();
+        cheat(&mut bad[1]);
+        let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
+            Err(zkdl_prover::ProveError::Witness(e)) => e,
+            other => panic!("the witness checker passed a broken witness: {other:?}"),
+        };
+        assert_eq!((e.step, e.index), (Some(1), index), "{e}");
+        let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+        let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+        let phases = [Phase::Matmul, Phase::Mask, Phase::Linear, Phase::LinearOnCommitments];
+        assert!(e.phase().is_some_and(|p| phases.contains(&p)), "{e}");
+    }
+    let mut odd = CircuitSpec::mlp("abrelu-test", 8, &[6], 4, false, 4, 2);
+    odd.model.layers[0].activation = Activation::AbRelu;
+    assert!(odd.validate().unwrap_err().to_string().contains("power-of-two width"));
+}

@@ -7,6 +7,7 @@
 //! line in [`Activation::function`]. The trainer (`zkdl_prover::train`) and the layout
 //! (`proof::training_layout`) call only the trait.
 
+pub mod abrelu;
 pub mod elliott;
 mod identity;
 pub mod leaky_relu;
@@ -14,6 +15,7 @@ pub mod prelu;
 mod relu;
 pub mod smooth;
 
+pub use abrelu::AbRelu;
 pub use elliott::Elliott;
 pub use identity::Identity;
 pub use leaky_relu::{LeakyRelu, LEAKY_SLOPE};
@@ -52,6 +54,15 @@ pub trait ActivationFn: Send + Sync {
     fn forward_f64(&self, z: f64) -> f64;
     /// [`Self::backward`] in `f64`.
     fn backward_f64(&self, z: f64, g: f64) -> f64;
+    /// The outputs of one row of pre-activations (the layer's width): [`Self::forward`]
+    /// entry by entry, or a row statistic's activation (ABReLU).
+    fn forward_row(&self, z: &[i64]) -> Vec<i64> {
+        z.iter().map(|&v| self.forward(v)).collect()
+    }
+    /// The gradients at one row of pre-activations `z` from those at the outputs `g`.
+    fn backward_row(&self, z: &[i64], g: &[i64]) -> Vec<i64> {
+        z.iter().zip(g).map(|(&z, &g)| self.backward(z, g)).collect()
+    }
     /// [`Self::forward`] with the layer's learned slope `alpha` (scale `2^f`; PReLU);
     /// activations without one ignore it.
     fn forward_with_slope(&self, z: i64, _alpha: i64) -> i64 {
@@ -96,6 +107,7 @@ impl Activation {
             Activation::LeakyRelu => std::sync::Arc::new(LeakyRelu::new(fp)),
             Activation::Elliott => std::sync::Arc::new(Elliott::new(fp)),
             Activation::Prelu => std::sync::Arc::new(Prelu::new(fp)),
+            Activation::AbRelu => std::sync::Arc::new(AbRelu::new(fp)),
             Activation::Identity => std::sync::Arc::new(Identity),
             Activation::Smooth(k) => k.activation(fp)?,
         })
@@ -108,8 +120,36 @@ impl Activation {
             Activation::LeakyRelu => leaky_relu::slope_f64(z) * z,
             Activation::Elliott => z / (1.0 + z.abs()),
             Activation::Prelu => z.max(0.0) + prelu::INITIAL_SLOPE * z.min(0.0),
+            Activation::AbRelu => z.max(0.0),
             Activation::Identity => z,
             Activation::Smooth(k) => k.function().f(z),
+        }
+    }
+
+    /// The `f64` reference outputs of one row of pre-activations (ABReLU subtracts the
+    /// row's mean first).
+    pub fn forward_row_f64(self, z: &[f64]) -> Vec<f64> {
+        match self {
+            Activation::AbRelu => {
+                let beta = z.iter().sum::<f64>() / z.len().max(1) as f64;
+                z.iter().map(|&v| (v - beta).max(0.0)).collect()
+            }
+            _ => z.iter().map(|&v| self.forward_f64(v)).collect(),
+        }
+    }
+
+    /// The `f64` reference gradients at one row of pre-activations from those at the
+    /// outputs.
+    pub fn backward_row_f64(self, z: &[f64], g: &[f64]) -> Vec<f64> {
+        match self {
+            Activation::AbRelu => {
+                let n = z.len().max(1) as f64;
+                let beta = z.iter().sum::<f64>() / n;
+                let m: Vec<f64> = z.iter().zip(g).map(|(&v, &g)| if v - beta > 0.0 { g } else { 0.0 }).collect();
+                let gamma = m.iter().sum::<f64>() / n;
+                m.iter().map(|&v| v - gamma).collect()
+            }
+            _ => z.iter().zip(g).map(|(&z, &g)| self.backward_f64(z, g)).collect(),
         }
     }
 
@@ -126,6 +166,7 @@ impl Activation {
                     prelu::INITIAL_SLOPE * g
                 }
             }
+            Activation::AbRelu => Relu.backward_f64(z, g),
             Activation::Identity => g,
             Activation::Smooth(k) => g * k.function().df(z),
         }
