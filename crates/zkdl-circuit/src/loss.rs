@@ -99,6 +99,8 @@ pub enum LossError {
     Shape { classes: usize, cols: usize, what: &'static str },
     #[error("the exponential's table: {0}")]
     Table(#[from] TableError),
+    #[error("an output {shift} below its row's maximum: the proof bounds the shifts by 2^{bits}")]
+    Shift { shift: i64, bits: u32 },
 }
 
 /// Softmax cross-entropy at a fixed point: the table of `e^-x` on its grid.
@@ -146,7 +148,7 @@ impl SoftmaxCe {
             return Err(shape("the outputs and targets do not match"));
         }
         let f = self.fp.frac_bits();
-        let one2 = 1i64 << (2 * f);
+        let one2 = 1i64.checked_shl(2 * f).ok_or(shape("2^(2f) leaves 64 bits"))?;
         let mut t = SoftmaxTrace::default();
         for (row, yrow) in z.chunks(cols).zip(y.chunks(cols)) {
             let real = row.get(..classes).ok_or(shape("a row"))?;
@@ -164,6 +166,10 @@ impl SoftmaxCe {
                 let real = j < classes;
                 let m = if real { c } else { 0 };
                 let d = m - v;
+                let bits = self.fp.total_bits() - 1;
+                if d >= 1i64 << bits {
+                    return Err(LossError::Shift { shift: d, bits });
+                }
                 let e = self.exp(d);
                 t.max_broadcast.push(m);
                 t.shift.push(d);

@@ -222,12 +222,21 @@ impl CircuitSpec {
             if last && l.activation != Activation::Identity {
                 return Err(invalid("model.layers.activation", "the last layer must have no activation (identity)"));
             }
-            // the slope's gradient holds products of two Q-bit values in 64 bits
-            if l.activation == Activation::Prelu && self.fixed.total_bits > 32 {
-                return Err(invalid(
-                    "model.layers.activation",
-                    format!("layer {i}: PReLU needs fixed.total_bits <= 32"),
-                ));
+            // products held in 64 bits: the slope's gradient (two Q-bit values), Elliott's
+            // 2^f z, ABReLU's row sums; a table's span below Q
+            let (f, q) = (self.fixed.frac_bits, self.fixed.total_bits);
+            let log_width = l.width.next_power_of_two().trailing_zeros();
+            let wide = match l.activation {
+                Activation::Prelu => (q > 32).then_some("fixed.total_bits <= 32"),
+                Activation::Elliott => (f + q > 60).then_some("fixed.frac_bits + fixed.total_bits <= 60"),
+                Activation::AbRelu => (q + log_width > 62).then_some("fixed.total_bits + log2(width) <= 62"),
+                Activation::Smooth(k) => (q <= f + k.function().range_log2() + 1)
+                    .then_some("fixed.total_bits above the table's span (frac_bits + its range + 1)"),
+                _ => None,
+            };
+            if let Some(need) = wide {
+                let name = l.activation.name();
+                return Err(invalid("model.layers.activation", format!("layer {i}: {name} needs {need}")));
             }
             // a table activation's value at zero is not zero: no padded entries
             let unpadded = l.width.is_power_of_two() && self.train.batch.is_power_of_two();
@@ -291,10 +300,18 @@ impl CircuitSpec {
         }
         if let Loss::SoftmaxCrossEntropy { classes } = t.loss {
             let width = m.layers.last().map_or(0, |l| l.width);
-            if classes < 2 || classes > width {
+            if classes < 2 || classes != width {
                 return Err(invalid(
                     "train.loss",
-                    format!("softmax cross-entropy over {classes} classes of {width} outputs (at least 2)"),
+                    format!("softmax cross-entropy over {classes} classes: all {width} outputs, at least 2"),
+                ));
+            }
+            // 2^(2f) in 64 bits; the exponential's table spans f + 5 bits below Q
+            let (f, q) = (self.fixed.frac_bits, self.fixed.total_bits);
+            if f > 30 || q < f + 6 {
+                return Err(invalid(
+                    "train.loss",
+                    "softmax cross-entropy needs frac_bits <= 30, total_bits >= frac_bits + 6",
                 ));
             }
             // every row of a padded batch, and every padded step of a proof, would add a

@@ -95,6 +95,7 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     }
     // Train the zero-padded network: its padded parts stay zero, the real parts are
     // bit-identical to training the unpadded network.
+    check_slopes(spec, w0)?;
     if previous.is_none() {
         check_initial_weights(spec, w0)?;
     }
@@ -116,6 +117,28 @@ pub fn prove_training_with<R: RngCore + CryptoRng>(
     let (statement, proof) = prove_traces_with(&gens, spec, &w0p, &w_final_p, &batches_p, traces, rng, phases, how)?
         .ok_or(ProveError::Params("no proof"))?;
     Ok((statement, proof, unpad_weights(&w_final_p, &pd)))
+}
+
+/// PReLU's slopes as a proof needs them: on exactly the PReLU layers, one per unit, each
+/// a signed value of `fixed.total_bits` bits.
+pub fn check_slopes(spec: &CircuitSpec, w0: &Weights) -> Result<(), ProveError> {
+    let dims = spec.dims();
+    for (l, (layer, lw)) in spec.model.layers.iter().zip(&w0.layers).enumerate() {
+        let prelu = layer.activation == zkdl_circuit::Activation::Prelu;
+        match &lw.slope {
+            None if !prelu => {}
+            Some(a) if prelu && Some(&a.len()) == dims.get(l + 1) => {
+                let bits = spec.fixed.total_bits;
+                if let Some(index) =
+                    a.iter().position(|&v| zkdl_core::field::check_signed_bits(v as i128, bits).is_err())
+                {
+                    return Err(ProveError::InitialWeight { layer: l, index, value: a[index], bits, shift: 0 });
+                }
+            }
+            _ => return Err(ProveError::Params("slopes on exactly the PReLU layers, one per unit")),
+        }
+    }
+    Ok(())
 }
 
 /// The initial weights a first proof accepts (and range-checks): `W(0) = 2^(fw - f) w`

@@ -363,7 +363,21 @@ pub fn train_step(
         let (zq, zr) = rescale_all(&fp, fw, &z, step, l, "forward rescale")?;
         let act = spec.model.layers[l].activation.function(fp)?;
         let a_out: Vec<i64> = match &lw.slope {
-            Some(alpha) => zq.iter().zip(alpha.iter().cycle()).map(|(&v, &s)| act.forward_with_slope(v, s)).collect(),
+            Some(alpha) => {
+                let a: Vec<i64> =
+                    zq.iter().zip(alpha.iter().cycle()).map(|(&v, &s)| act.forward_with_slope(v, s)).collect();
+                // the proof range-checks the slopes' products to Q bits
+                for &v in &a {
+                    let what = "PReLU output (a slope's product beyond fixed.total_bits)";
+                    fp.check_range(v as i128).map_err(|source| TrainError::Overflow {
+                        step,
+                        layer: l,
+                        what,
+                        source,
+                    })?;
+                }
+                a
+            }
             None => zq.chunks(dout.max(1)).flat_map(|row| act.forward_row(row)).collect(),
         };
         traces.push(LayerTrace {
@@ -494,7 +508,22 @@ pub fn train_step(
                     }
                     (prev.ds, prev.dsr) = (ds, dsr);
                     let cycle = alpha.iter().cycle();
-                    gaq.iter().zip(&prev.zq).zip(cycle).map(|((&v, &z), &s)| act.backward_with_slope(z, v, s)).collect()
+                    let g: Vec<i64> = gaq
+                        .iter()
+                        .zip(&prev.zq)
+                        .zip(cycle)
+                        .map(|((&v, &z), &s)| act.backward_with_slope(z, v, s))
+                        .collect();
+                    for &v in &g {
+                        let what = "PReLU gradient (a slope's product beyond fixed.total_bits)";
+                        fp.check_range(v as i128).map_err(|source| TrainError::Overflow {
+                            step,
+                            layer: l - 1,
+                            what,
+                            source,
+                        })?;
+                    }
+                    g
                 }
                 None => gaq
                     .chunks(din.max(1))

@@ -284,3 +284,33 @@ fn abrelu_proves_its_row_means() {
     odd.model.layers[0].activation = Activation::AbRelu;
     assert!(odd.validate().unwrap_err().to_string().contains("power-of-two width"));
 }
+
+/// Parameters the arithmetic activations cannot hold are refused before training: Elliott
+/// beyond 60 bits of `2^f z`, PReLU beyond 32-bit values, slopes on a layer that is not
+/// PReLU (or missing, or the wrong length), a table activation whose span passes `Q`.
+#[test]
+fn unsupported_activation_parameters_are_refused() {
+    let base = CircuitSpec::mlp("limits", 8, &[8], 4, false, 4, 1);
+    let with = |act: Activation, f: u32, q: u32| {
+        let mut s = base.clone();
+        s.model.layers[0].activation = act;
+        (s.fixed.frac_bits, s.fixed.total_bits) = (f, q);
+        (s.train.update_bits, s.train.data_bits) = (q.min(16), q);
+        s.validate().map_err(|e| e.to_string())
+    };
+    assert!(with(Activation::Elliott, 16, 48).unwrap_err().contains("<= 60"));
+    with(Activation::Elliott, 16, 40).unwrap();
+    assert!(with(Activation::Prelu, 16, 40).unwrap_err().contains("<= 32"));
+    assert!(with(Activation::Smooth(SmoothKind::Gelu), 16, 20).unwrap_err().contains("span"));
+    let mut spec = base.clone();
+    spec.model.layers[0].activation = Activation::Prelu;
+    let batches = common::synthetic_batches(&spec, 1, 11);
+    let mut w0 = train::init_weights(&spec, 3).unwrap();
+    w0.layers[1].slope = Some(vec![1 << 14; 4]);
+    let e = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("PReLU layers"), "{e}");
+    w0.layers[1].slope = None;
+    w0.layers[0].slope.as_mut().unwrap().pop();
+    let e = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("one per unit"), "{e}");
+}

@@ -59,6 +59,16 @@ fn circuit_files_name_the_loss() {
     let mut mse = spec.clone();
     mse.train.loss = Loss::Mse;
     assert_ne!(mse.digest(), spec.digest());
+    // every output a class; 2^(2f) in 64 bits and the exponential's span below Q
+    let mut fewer = spec.clone();
+    fewer.train.loss = Loss::SoftmaxCrossEntropy { classes: 9 };
+    assert!(fewer.validate().unwrap_err().to_string().contains("all 10 outputs"));
+    let mut wide = spec.clone();
+    (wide.fixed.frac_bits, wide.fixed.total_bits) = (31, 40);
+    assert!(wide.validate().unwrap_err().to_string().contains("frac_bits <= 30"));
+    let mut narrow = spec.clone();
+    (narrow.fixed.total_bits, narrow.train.update_bits, narrow.train.data_bits) = (21, 16, 21);
+    assert!(narrow.validate().unwrap_err().to_string().contains("frac_bits + 6"));
 }
 
 /// Proves the (padded) traces after `cheat`, expecting the witness checker to name a
