@@ -8,9 +8,9 @@
 use ark_std::rand::{rngs::StdRng, SeedableRng};
 use zkdl_circuit::activation::smooth::SmoothKind;
 use zkdl_circuit::{Activation, CircuitSpec};
-use zkdl_prover::prove::{check_traces, prove_traces, prove_training};
+use zkdl_prover::prove::{check_traces, prove_training};
 use zkdl_prover::train::{self, Batch, Weights};
-use zkdl_verifier::training::{training_generators, verify, verify_with};
+use zkdl_verifier::training::{training_generators, verify};
 use zkdl_verifier::Phase;
 
 mod common;
@@ -70,16 +70,10 @@ fn a_wrong_gradient_through_the_activation_is_rejected() {
     let (spec, w0, batches) = setup(SmoothKind::Gelu, 2);
     let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
     let wt = train::train_plain(&spec, &w0, &batches).unwrap();
-    let gens = training_generators(&spec).unwrap();
     let mut bad = traces.clone();
     bad[0].layers[0].g[3] += 1;
-    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
-        Err(zkdl_prover::ProveError::Witness(e)) => e,
-        other => panic!("the witness checker passed a broken witness: {other:?}"),
-    };
-    assert_eq!((e.step, e.index), (Some(0), 3), "{e}");
-    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
-    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+    let (w, e) = common::rejected(&spec, &w0, &wt, &batches, &bad);
+    assert_eq!((w.step, w.index), (Some(0), 3), "{w}");
     assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Mask)), "{e}");
 }
 
@@ -126,16 +120,10 @@ fn arithmetic_activations_prove_verify_and_reject_a_wrong_gradient() {
         // a pre-activation below zero: the slope's product (LeakyReLU) is exercised
         let below = traces[0].layers[0].zq.iter().position(|&z| z < 0).unwrap();
         let wt = train::train_plain(&spec, &w0, &batches).unwrap();
-        let gens = training_generators(&spec).unwrap();
         let mut bad = traces.clone();
         bad[0].layers[0].g[below] += 1;
-        let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
-            Err(zkdl_prover::ProveError::Witness(e)) => e,
-            other => panic!("{act:?}: the witness checker passed a broken witness: {other:?}"),
-        };
-        assert_eq!((e.step, e.index), (Some(0), below), "{act:?}: {e}");
-        let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
-        let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+        let (w, e) = common::rejected(&spec, &w0, &wt, &batches, &bad);
+        assert_eq!((w.step, w.index), (Some(0), below), "{act:?}: {w}");
         let phases = [Phase::Matmul, Phase::Mask, Phase::Linear, Phase::LinearOnCommitments];
         assert!(e.phase().is_some_and(|p| phases.contains(&p)), "{act:?}: {e}");
         // the circuit file names it
@@ -155,17 +143,11 @@ fn a_wrong_elliott_output_is_rejected() {
     let w0 = train::init_weights(&spec, 3).unwrap();
     let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
     let wt = train::train_plain(&spec, &w0, &batches).unwrap();
-    let gens = training_generators(&spec).unwrap();
     let mut bad = traces.clone();
     bad[1].layers[0].a_out[2] += 1;
-    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
-        Err(zkdl_prover::ProveError::Witness(e)) => e,
-        other => panic!("the witness checker passed a broken witness: {other:?}"),
-    };
-    assert_eq!((e.step, e.index), (Some(1), 2), "{e}");
-    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
+    let (w, e) = common::rejected(&spec, &w0, &wt, &batches, &bad);
+    assert_eq!((w.step, w.index), (Some(1), 2), "{w}");
     // the next layer's product, which reads the output, is the first phase to meet it
-    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
     assert!(matches!(e.phase(), Some(Phase::Matmul | Phase::Mask)), "{e}");
 }
 
@@ -203,13 +185,8 @@ fn a_prelu_slope_update_off_by_one_is_rejected() {
     bad[0].layers[0].ds[1] += 1;
     bad[1].layers[0].w_before.slope.as_mut().unwrap()[1] -= 1;
     wt.layers[0].slope.as_mut().unwrap()[1] -= 1;
-    let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
-        Err(zkdl_prover::ProveError::Witness(e)) => e,
-        other => panic!("the witness checker passed a broken witness: {other:?}"),
-    };
-    assert!(e.relation.contains("Ds(0)") && e.step == Some(0), "{e}");
-    let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
-    let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+    let (w, e) = common::rejected(&spec, &w0, &wt, &batches, &bad);
+    assert!(w.relation.contains("Ds(0)") && w.step == Some(0), "{w}");
     assert!(matches!(e.phase(), Some(Phase::Matmul)), "{e}");
 }
 
@@ -264,19 +241,13 @@ fn abrelu_proves_its_row_means() {
     let w0 = train::init_weights(&spec, 3).unwrap();
     let (_, traces) = train::train_traced(&spec, &w0, &batches).unwrap();
     let wt = train::train_plain(&spec, &w0, &batches).unwrap();
-    let gens = training_generators(&spec).unwrap();
     type Cheat = fn(&mut zkdl_prover::train::StepTrace);
     let cheats: [(Cheat, usize); 2] = [(|t| t.layers[0].a_out[5] += 1, 5), (|t| t.layers[0].g[6] -= 1, 6)];
     for (cheat, index) in cheats {
         let mut bad = traces.clone();
         cheat(&mut bad[1]);
-        let e = match check_traces(&gens, &spec, &w0, &wt, &batches, &bad) {
-            Err(zkdl_prover::ProveError::Witness(e)) => e,
-            other => panic!("the witness checker passed a broken witness: {other:?}"),
-        };
-        assert_eq!((e.step, e.index), (Some(1), index), "{e}");
-        let (st, p) = prove_traces(&gens, &spec, &w0, &wt, &batches, &bad, &mut StdRng::seed_from_u64(4)).unwrap();
-        let e = verify_with(&gens, &spec, &st, &p).unwrap_err();
+        let (w, e) = common::rejected(&spec, &w0, &wt, &batches, &bad);
+        assert_eq!((w.step, w.index), (Some(1), index), "{w}");
         let phases = [Phase::Matmul, Phase::Mask, Phase::Linear, Phase::LinearOnCommitments];
         assert!(e.phase().is_some_and(|p| phases.contains(&p)), "{e}");
     }
