@@ -10,7 +10,7 @@
 //! - backward: `dA_j / dZ'_i = s_j (delta_ij - 1/n)`, so `M = s ⊙ GA'`, `gamma =
 //!   round(M 1 / 2^k)` (the same rounding) and `G = M - gamma 1^T`.
 
-use super::{ActivationFn, ActivationTensors};
+use super::{ActivationFn, ActivationTensors, Relu};
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use crate::proof::{Builder, LayoutError, TensorKind};
 use crate::relations::{Derivation, LinearRel, MaskRel};
@@ -65,16 +65,13 @@ impl AbRelu {
 }
 
 impl ActivationFn for AbRelu {
+    /// Entry by entry (no row): ReLU's; the trainer calls [`Self::forward_row`].
     fn forward(&self, z: i64) -> i64 {
-        z.max(0)
+        Relu.forward(z)
     }
 
     fn backward(&self, z: i64, g: i64) -> i64 {
-        if z >= 0 {
-            g
-        } else {
-            0
-        }
+        Relu.backward(z, g)
     }
 
     fn forward_row(&self, z: &[i64]) -> Vec<i64> {
@@ -90,15 +87,11 @@ impl ActivationFn for AbRelu {
     }
 
     fn forward_f64(&self, z: f64) -> f64 {
-        z.max(0.0)
+        Relu.forward_f64(z)
     }
 
     fn backward_f64(&self, z: f64, g: f64) -> f64 {
-        if z > 0.0 {
-            g
-        } else {
-            0.0
-        }
+        Relu.backward_f64(z, g)
     }
 
     fn needs_sign(&self) -> bool {
