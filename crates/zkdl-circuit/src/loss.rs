@@ -30,7 +30,7 @@ use zkdl_core::field::{rescale_round, FixedPoint};
 use crate::activation::smooth::{functions::ExpNeg, Grid};
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use crate::proof::{Builder, LayoutError, TensorKind};
-use crate::relations::{BoolRel, Derivation, LinearRel, MaskRel};
+use crate::relations::{BoolRel, LinearRel, MaskRel};
 use crate::table::{TableError, TableRef};
 
 /// The tensors of softmax cross-entropy a training proof commits (per step; see the
@@ -260,12 +260,8 @@ impl SoftmaxCe {
         let vb = part(b, LossPart::ReciprocalBroadcast, true);
         b.matmul(broadcast, exact, v, u, vb, None, None, false, false)?;
         let p = part(b, LossPart::Prob, true);
-        let rem =
-            b.like(TensorKind::Derived(Derivation::Product { x: e, y: vb, mult: 1, shift: f, remainder: true }), p)?;
-        b.range(rem, f, 0, false)?;
+        b.rounded_product(e, vb, p, RescaleSpec { mult: 1, shift: f, total_bits: q })?;
         b.range(p, q, 1i64 << (q - 1), false)?;
-        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };
-        b.set.masks.push(MaskRel { cq: e, out: p, planes: vb, plane: 0, rescale: Some((spec, rem)) });
         // 6. G = P - Y
         b.set.linears.push(LinearRel { terms: vec![(grad, 1), (p, -1), (y, 1)], constant: 0 });
         Ok(())

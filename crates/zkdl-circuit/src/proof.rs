@@ -21,7 +21,7 @@ use zkdl_core::pcs::{self, split_vars, HyraxCommitment, HyraxGenerators, Table};
 use zkdl_core::transcript::{labels, Transcript};
 
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
-use crate::relations::{Derivation, LinearRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
+use crate::relations::{Derivation, LinearRel, MaskRel, MatmulRel, PaddingRel, RelationProof, RelationSet, VirtualRel};
 use crate::spec::{CircuitSpec, Loss};
 
 /// Why a circuit has no training layout.
@@ -521,6 +521,45 @@ impl Builder {
             self.kinds.push(TensorKind::Derived(*d));
         }
         Ok(())
+    }
+
+    /// The rounded elementwise product `mult (planes ⊙ cq) + 2^(shift-1) = 2^shift out + R`
+    /// (`spec`): declares the remainder `R` (derived from `cq` and `planes`) with its range
+    /// of `shift` bits, and the mask; `out`'s range is the caller's. Returns `R`.
+    pub(crate) fn rounded_product(
+        &mut self,
+        cq: usize,
+        planes: usize,
+        out: usize,
+        spec: RescaleSpec,
+    ) -> Result<usize, LayoutError> {
+        let (mult, shift) = (spec.mult, spec.shift);
+        let product = Derivation::Product { x: cq, y: planes, mult, shift, remainder: true };
+        let rem = self.like(TensorKind::Derived(product), out)?;
+        self.range(rem, shift, 0, false)?;
+        self.set.masks.push(MaskRel { cq, out, planes, plane: 0, rescale: Some((spec, rem)) });
+        Ok(rem)
+    }
+
+    /// The elementwise product `out = planes ⊙ cq` (a mask), or with `spec` its rounding
+    /// ([`Builder::rounded_product`]), `out` derived from both like `like`'s size. Returns `out`.
+    pub(crate) fn product(
+        &mut self,
+        cq: usize,
+        planes: usize,
+        like: usize,
+        spec: Option<RescaleSpec>,
+    ) -> Result<usize, LayoutError> {
+        let (mult, shift) = spec.map_or((1, 0), |s| (s.mult, s.shift));
+        let out = self
+            .like(TensorKind::Derived(Derivation::Product { x: cq, y: planes, mult, shift, remainder: false }), like)?;
+        match spec {
+            Some(spec) => {
+                self.rounded_product(cq, planes, out, spec)?;
+            }
+            None => self.set.masks.push(MaskRel { cq, out, planes, plane: 0, rescale: None }),
+        }
+        Ok(out)
     }
 
     /// A virtual tensor `sum_k c_k T_k + constant` over committed tensors, of the size

@@ -124,11 +124,7 @@ impl ActivationFn for AbRelu {
         grad_pre: usize,
     ) -> Result<(), LayoutError> {
         let sign = forward.sign.ok_or(LayoutError::Unsupported("ABReLU without its forward sign bits"))?;
-        let m = b.like(
-            TensorKind::Derived(Derivation::Product { x: grad_out, y: sign, mult: 1, shift: 0, remainder: false }),
-            grad_out,
-        )?;
-        b.set.masks.push(MaskRel { cq: grad_out, out: m, planes: sign, plane: 0, rescale: None });
+        let m = b.product(grad_out, sign, grad_out, None)?;
         let rows = self.row_mean(b, m, forward.layer)?;
         b.set.linears.push(LinearRel { terms: vec![(grad_pre, 1), (m, -1), (rows, 1)], constant: 0 });
         Ok(())

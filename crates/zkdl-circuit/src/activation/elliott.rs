@@ -15,7 +15,7 @@
 use super::{ActivationFn, ActivationTensors};
 use crate::gadgets::RescaleSpec;
 use crate::proof::{Builder, LayoutError, TensorKind};
-use crate::relations::{Derivation, LinearRel, MaskRel};
+use crate::relations::{Derivation, LinearRel};
 use zkdl_core::field::{rescale_round, FixedPoint};
 
 /// Elliott's activation at a fixed point.
@@ -38,27 +38,6 @@ impl Elliott {
         let t = (1i64 << self.frac_bits) - self.forward(z).abs();
         rescale_round(t as i128 * t as i128, self.frac_bits).0 as i64
     }
-
-    fn rounded(
-        &self,
-        q: usize,
-        f: u32,
-        x: usize,
-        y: usize,
-        b: &mut Builder,
-        like: usize,
-    ) -> Result<usize, LayoutError> {
-        let out = b.like(TensorKind::Derived(product(x, y, f, false)), like)?;
-        let rem = b.like(TensorKind::Derived(product(x, y, f, true)), like)?;
-        b.range(rem, f, 0, false)?;
-        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q as u32 };
-        b.set.masks.push(MaskRel { cq: x, out, planes: y, plane: 0, rescale: Some((spec, rem)) });
-        Ok(out)
-    }
-}
-
-fn product(x: usize, y: usize, shift: u32, remainder: bool) -> Derivation {
-    Derivation::Product { x, y, mult: 1, shift, remainder }
 }
 
 /// `f'(x)` of `x / (1 + |x|)`.
@@ -98,12 +77,10 @@ impl ActivationFn for Elliott {
         let (f, q) = (self.frac_bits, self.total_bits);
         let sign = sign.ok_or(LayoutError::Unsupported("Elliott without the sign tensor of Z'"))?;
         let signed = b.virtual_tensor(sign, vec![(sign, 2)], -1)?;
-        let abs = b.like(TensorKind::Derived(product(pre, signed, 0, false)), pre)?;
-        b.set.masks.push(MaskRel { cq: pre, out: abs, planes: signed, plane: 0, rescale: None });
+        let abs = b.product(pre, signed, pre, None)?;
         let d = b.virtual_tensor(pre, vec![(abs, 1)], 1i64 << f)?;
         let y = b.like(TensorKind::Act(layer), pre)?;
-        let w = b.like(TensorKind::Derived(product(y, d, 0, false)), pre)?;
-        b.set.masks.push(MaskRel { cq: y, out: w, planes: d, plane: 0, rescale: None });
+        let w = b.product(y, d, pre, None)?;
         // r = 2^f z - d y with 0 <= r <= d - 1: y = floor(2^f z / d)
         let r = b.like(TensorKind::Derived(Derivation::Affine { x: pre, a: 1i64 << f, y: w, b: -1 }), pre)?;
         b.set.linears.push(LinearRel { terms: vec![(w, 1), (pre, -(1i64 << f)), (r, 1)], constant: 0 });
@@ -121,20 +98,17 @@ impl ActivationFn for Elliott {
         grad_out: usize,
         grad_pre: usize,
     ) -> Result<(), LayoutError> {
-        let (f, q) = (self.frac_bits, self.total_bits as usize);
+        let (f, q) = (self.frac_bits, self.total_bits);
         let signed = forward.derivative.ok_or(LayoutError::Unsupported("Elliott without its forward sign"))?;
         let y = forward.out;
         // t = 2^f - |y|, D = round(t t / 2^f), G = round(GA' D / 2^f)
-        let abs_y = b.like(TensorKind::Derived(product(y, signed, 0, false)), y)?;
-        b.set.masks.push(MaskRel { cq: y, out: abs_y, planes: signed, plane: 0, rescale: None });
+        let abs_y = b.product(y, signed, y, None)?;
         let t = b.virtual_tensor(y, vec![(abs_y, -1)], 1i64 << f)?;
-        let d = self.rounded(q, f, t, t, b, y)?;
+        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };
+        let d = b.product(t, t, y, Some(spec))?;
         b.range_committed(d, f + 2, 0)?;
-        let rem = b.like(TensorKind::Derived(product(grad_out, d, f, true)), grad_pre)?;
-        b.range(rem, f, 0, false)?;
-        b.range(grad_pre, q as u32, 1i64 << (q - 1), false)?;
-        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q as u32 };
-        b.set.masks.push(MaskRel { cq: grad_out, out: grad_pre, planes: d, plane: 0, rescale: Some((spec, rem)) });
+        b.rounded_product(grad_out, d, grad_pre, spec)?;
+        b.range(grad_pre, q, 1i64 << (q - 1), false)?;
         Ok(())
     }
 }

@@ -12,8 +12,8 @@
 
 use super::{ActivationFn, ActivationTensors};
 use crate::gadgets::RescaleSpec;
-use crate::proof::{Builder, LayoutError, TensorKind};
-use crate::relations::{Derivation, LinearRel, MaskRel};
+use crate::proof::{Builder, LayoutError};
+use crate::relations::LinearRel;
 use zkdl_core::field::{rescale_round, FixedPoint};
 
 /// The slope below zero.
@@ -45,14 +45,9 @@ impl LeakyRelu {
     /// `(P, N)`.
     fn split(&self, b: &mut Builder, v: usize, sign: usize, negative: usize) -> Result<(usize, usize), LayoutError> {
         let (f, q) = (self.frac_bits, self.total_bits);
-        let pos = b.like(TensorKind::Derived(product(v, sign, 1, 0, false)), v)?;
-        b.set.masks.push(MaskRel { cq: v, out: pos, planes: sign, plane: 0, rescale: None });
-        let neg = b.like(TensorKind::Derived(product(v, negative, self.a, f, false)), v)?;
-        let rem = b.like(TensorKind::Derived(product(v, negative, self.a, f, true)), v)?;
-        b.range(rem, f, 0, false)?;
+        let pos = b.product(v, sign, v, None)?;
+        let neg = b.product(v, negative, v, Some(RescaleSpec { mult: self.a, shift: f, total_bits: q }))?;
         b.range_committed(neg, q, 1i64 << (q - 1))?;
-        let spec = RescaleSpec { mult: self.a, shift: f, total_bits: q };
-        b.set.masks.push(MaskRel { cq: v, out: neg, planes: negative, plane: 0, rescale: Some((spec, rem)) });
         Ok((pos, neg))
     }
 }
@@ -64,10 +59,6 @@ pub fn slope_f64(z: f64) -> f64 {
     } else {
         LEAKY_SLOPE
     }
-}
-
-fn product(x: usize, y: usize, mult: u64, shift: u32, remainder: bool) -> Derivation {
-    Derivation::Product { x, y, mult, shift, remainder }
 }
 
 impl ActivationFn for LeakyRelu {

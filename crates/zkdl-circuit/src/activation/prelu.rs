@@ -16,7 +16,7 @@
 use super::{ActivationFn, ActivationTensors};
 use crate::gadgets::{MatmulForm, MatmulShape, RescaleSpec};
 use crate::proof::{Builder, LayoutError, TensorKind};
-use crate::relations::{Derivation, LinearRel, MaskRel};
+use crate::relations::{Derivation, LinearRel};
 use zkdl_core::field::{rescale_round, FixedPoint};
 
 /// The initial slope.
@@ -58,22 +58,13 @@ impl Prelu {
     /// `P = s ⊙ v`, `Neg = v - P`, `N = round(rows ⊙ Neg / 2^f)`; returns `(P, Neg, N)`.
     fn split(&self, b: &mut Builder, v: usize, sign: usize, rows: usize) -> Result<[usize; 3], LayoutError> {
         let (f, q) = (self.frac_bits, self.total_bits);
-        let pos = b.like(TensorKind::Derived(product(v, sign, 0, false)), v)?;
-        b.set.masks.push(MaskRel { cq: v, out: pos, planes: sign, plane: 0, rescale: None });
+        let pos = b.product(v, sign, v, None)?;
         let neg = b.like(TensorKind::Derived(Derivation::Affine { x: v, a: 1, y: pos, b: -1 }), v)?;
         b.set.linears.push(LinearRel { terms: vec![(neg, 1), (v, -1), (pos, 1)], constant: 0 });
-        let n = b.like(TensorKind::Derived(product(neg, rows, f, false)), v)?;
-        let rem = b.like(TensorKind::Derived(product(neg, rows, f, true)), v)?;
-        b.range(rem, f, 0, false)?;
+        let n = b.product(neg, rows, v, Some(RescaleSpec { mult: 1, shift: f, total_bits: q }))?;
         b.range_committed(n, q, 1i64 << (q - 1))?;
-        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };
-        b.set.masks.push(MaskRel { cq: neg, out: n, planes: rows, plane: 0, rescale: Some((spec, rem)) });
         Ok([pos, neg, n])
     }
-}
-
-fn product(x: usize, y: usize, shift: u32, remainder: bool) -> Derivation {
-    Derivation::Product { x, y, mult: 1, shift, remainder }
 }
 
 impl ActivationFn for Prelu {
@@ -143,8 +134,7 @@ impl ActivationFn for Prelu {
         let [pos, _, n] = self.split(b, grad_out, sign, rows)?;
         b.set.linears.push(LinearRel { terms: vec![(grad_pre, 1), (pos, -1), (n, -1)], constant: 0 });
         // the slopes' gradient T = Neg ⊙ GA' and the update from 1^T T
-        let t = b.like(TensorKind::Derived(product(neg, grad_out, 0, false)), neg)?;
-        b.set.masks.push(MaskRel { cq: neg, out: t, planes: grad_out, plane: 0, rescale: None });
+        let t = b.product(neg, grad_out, neg, None)?;
         let ones = b.ones.ok_or(missing)?;
         let (vars, tau) = (b.set.vars(neg)?, b.set.vars(ones)?);
         let (lb, dout) = (tau - b.tau(), vars - tau);

@@ -28,8 +28,8 @@ use zkdl_core::field::{rescale_round, FixedPoint};
 
 use super::{ActivationFn, ActivationTensors};
 use crate::gadgets::RescaleSpec;
-use crate::proof::{Builder, LayoutError, TensorKind};
-use crate::relations::{Derivation, MaskRel};
+use crate::proof::{Builder, LayoutError};
+
 use crate::table::{Function, Table, TableError, TableRef, MAX_TABLE_VARS};
 
 /// The table activations a circuit may name.
@@ -184,14 +184,8 @@ impl ActivationFn for TableActivation {
     ) -> Result<(), LayoutError> {
         let d = forward.derivative.ok_or(LayoutError::Unsupported("a table activation without its derivative"))?;
         let (f, q) = (self.grid.frac_bits, self.grid.total_bits);
-        let spec = RescaleSpec { mult: 1, shift: f, total_bits: q };
-        let rem = b.like(
-            TensorKind::Derived(Derivation::Product { x: grad_out, y: d, mult: 1, shift: f, remainder: true }),
-            grad_pre,
-        )?;
-        b.range(rem, f, 0, false)?;
+        b.rounded_product(grad_out, d, grad_pre, RescaleSpec { mult: 1, shift: f, total_bits: q })?;
         b.range(grad_pre, q, 1i64 << (q - 1), false)?;
-        b.set.masks.push(MaskRel { cq: grad_out, out: grad_pre, planes: d, plane: 0, rescale: Some((spec, rem)) });
         Ok(())
     }
 }
