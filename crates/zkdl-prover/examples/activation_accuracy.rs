@@ -18,7 +18,7 @@ use std::time::Instant;
 use zkdl_circuit::activation::smooth::SmoothKind;
 use zkdl_circuit::{Activation, CircuitSpec, Loss};
 use zkdl_prover::data;
-use zkdl_prover::train::{self, argmax_rows, Batch, FloatModel};
+use zkdl_prover::train::{self, argmax_rows, FloatModel};
 
 fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
@@ -52,20 +52,10 @@ fn main() {
         }
         spec.validate().unwrap();
         let fp = spec.fixed_point().unwrap();
-        let bs: Vec<Batch> = (0..steps)
-            .map(|t| {
-                let from = (t % (8000 / batch)) * batch;
-                let s = train_set.slice(from, from + batch);
-                Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-            })
-            .collect();
+        let bs = train_set.batches(&fp, batch, steps).unwrap();
         let w0 = train::init_weights(&spec, 42).unwrap();
         let mut float = FloatModel::from_fixed(&spec, &w0).unwrap();
-        for b in &bs {
-            let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
-            let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
-            float.step(&x, &y, batch);
-        }
+        float.train(&fp, &bs, batch);
         let wt = train::train_plain(&spec, &w0, &bs).unwrap();
         let labels = test_set.labels.as_ref().unwrap();
         let n = test_set.len();

@@ -38,6 +38,24 @@ impl Dataset {
         self.len() == 0
     }
 
+    /// `steps` batches of `batch` consecutive rows, encoded in `fp`, cycling through the
+    /// whole batches the dataset holds (batch `t` starts at row `(t mod (n / batch)) batch`).
+    pub fn batches(
+        &self,
+        fp: &zkdl_core::field::FixedPoint,
+        batch: usize,
+        steps: usize,
+    ) -> Result<Vec<crate::train::Batch>, zkdl_core::FixedPointError> {
+        let whole = (self.len() / batch.max(1)).max(1);
+        (0..steps)
+            .map(|t| {
+                let from = (t % whole) * batch;
+                let s = self.slice(from, from + batch);
+                Ok(crate::train::Batch { x: fp.encode_slice(&s.x)?, y: fp.encode_slice(&s.y)? })
+            })
+            .collect()
+    }
+
     /// Rows `range` as a new dataset.
     pub fn slice(&self, start: usize, end: usize) -> Dataset {
         let end = end.min(self.len());

@@ -798,6 +798,16 @@ impl FloatModel {
         }
     }
 
+    /// [`Self::step`] on each of the fixed-point `batches` (decoded at `fp`, `rows` each):
+    /// the `f64` twin of [`train_plain`] on the same data.
+    pub fn train(&mut self, fp: &FixedPoint, batches: &[Batch], rows: usize) {
+        for b in batches {
+            let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
+            let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
+            self.step(&x, &y, rows);
+        }
+    }
+
     pub fn predict(&self, x: &[f64], rows: usize) -> Vec<f64> {
         let nl = self.w.len();
         self.forward(x, rows).0.swap_remove(nl)

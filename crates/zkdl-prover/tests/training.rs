@@ -94,11 +94,7 @@ fn exact_updates_are_exact_and_track_f64_sgd() {
     let mut float = FloatModel::from_fixed(&spec, &w0_r).unwrap();
     let fe = FloatModel::from_fixed(&exact, &w0_e).unwrap();
     assert_eq!(float.w, fe.w, "the same real starting weights");
-    for b in &bs {
-        let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
-        let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
-        float.step(&x, &y, 4);
-    }
+    float.train(&fp, &bs, 4);
     let err = |w: &train::Weights, s: &CircuitSpec| {
         let m = FloatModel::from_fixed(s, w).unwrap();
         m.w.iter().flatten().zip(float.w.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
@@ -152,20 +148,10 @@ fn mnist_fixed_point_accuracy_matches_f64() {
     spec.train.lr_mantissa = 1;
     spec.train.lr_shift = 9; // eta = 2^-9 on the summed loss (about 0.125 per mean-loss step)
     let fp = spec.fixed_point().unwrap();
-    let bs: Vec<Batch> = (0..steps)
-        .map(|t| {
-            let start = (t % (8000 / batch)) * batch;
-            let s = train_set.slice(start, start + batch);
-            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-        })
-        .collect();
+    let bs = train_set.batches(&fp, batch, steps).unwrap();
     let w0 = train::init_weights(&spec, 42).unwrap();
     let mut float = FloatModel::from_fixed(&spec, &w0).unwrap();
-    for b in &bs {
-        let x: Vec<f64> = b.x.iter().map(|&v| fp.decode(v)).collect();
-        let y: Vec<f64> = b.y.iter().map(|&v| fp.decode(v)).collect();
-        float.step(&x, &y, batch);
-    }
+    float.train(&fp, &bs, batch);
     let labels = test_set.labels.as_ref().unwrap();
     let n = test_set.len();
     let xq = fp.encode_slice(&test_set.x).unwrap();

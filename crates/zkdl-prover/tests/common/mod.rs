@@ -11,13 +11,7 @@ use zkdl_prover::train::Batch;
 pub fn synthetic_batches(spec: &CircuitSpec, steps: usize, seed: u64) -> Vec<Batch> {
     let fp = spec.fixed_point().unwrap();
     let (b, din, dout) = (spec.train.batch, spec.model.input_dim, *spec.dims().last().unwrap());
-    let d = data::synthetic(b * steps, din, dout, seed);
-    (0..steps)
-        .map(|t| {
-            let s = d.slice(b * t, b * (t + 1));
-            Batch { x: fp.encode_slice(&s.x).unwrap(), y: fp.encode_slice(&s.y).unwrap() }
-        })
-        .collect()
+    data::synthetic(b * steps, din, dout, seed).batches(&fp, b, steps).unwrap()
 }
 
 /// A cheating prover's (padded) traces `bad`: the witness checker's error on them, and the
