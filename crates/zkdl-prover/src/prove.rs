@@ -132,7 +132,7 @@ pub fn check_slopes(spec: &CircuitSpec, w0: &Weights) -> Result<(), ProveError> 
                 if let Some(index) =
                     a.iter().position(|&v| zkdl_core::field::check_signed_bits(v as i128, bits).is_err())
                 {
-                    return Err(ProveError::InitialWeight { layer: l, index, value: a[index], bits, shift: 0 });
+                    return Err(ProveError::Slope { layer: l, index, value: a[index], bits });
                 }
             }
             _ => return Err(ProveError::Params("slopes on exactly the PReLU layers, one per unit")),

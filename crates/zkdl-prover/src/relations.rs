@@ -34,6 +34,8 @@ pub enum ProveError {
         "initial weight {index} of layer {layer} is {value}: a first proof needs 2^{shift} times a signed value of {bits} bits (train.init_bits; biases fixed.total_bits)"
     )]
     InitialWeight { layer: usize, index: usize, value: i64, bits: u32, shift: u32 },
+    #[error("PReLU slope {index} of layer {layer} is {value}: a proof needs a signed value of {bits} bits (fixed.total_bits)")]
+    Slope { layer: usize, index: usize, value: i64, bits: u32 },
     #[error("the circuit: {0}")]
     Circuit(#[from] zkdl_circuit::SpecError),
     #[error("the circuit's layout: {0}")]

@@ -284,4 +284,7 @@ fn unsupported_activation_parameters_are_refused() {
     w0.layers[0].slope.as_mut().unwrap().pop();
     let e = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).map(|_| ()).unwrap_err();
     assert!(e.to_string().contains("one per unit"), "{e}");
+    w0.layers[0].slope = Some(vec![1 << 40; 8]);
+    let e = prove_training(&spec, &w0, &batches, &mut StdRng::seed_from_u64(1)).map(|_| ()).unwrap_err();
+    assert!(matches!(e, zkdl_prover::ProveError::Slope { layer: 0, index: 0, .. }), "{e}");
 }
